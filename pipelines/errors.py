@@ -1,0 +1,14 @@
+"""The one exception ingestion raises for input it refuses, carrying the contract's exit status."""
+
+from __future__ import annotations
+
+USAGE, FAILURE, REJECTED = 2, 1, 3
+
+
+class TandemError(Exception):
+    """A problem a user can act on, stated in one sentence; `exit_code` follows contract section 4."""
+
+    def __init__(self, message: str, exit_code: int = REJECTED) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code

@@ -1,0 +1,233 @@
+"""Loading one export file: read, map, validate (pandera), then upsert or quarantine in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandera.polars as pa
+import polars as pl
+
+from pipelines.errors import USAGE, TandemError
+from pipelines.mappings import IDENTITY, Mapping, canonical_text_sql, typed_sql
+from pipelines.read import RawTable, file_hash, read_raw
+from pipelines.schemas import EXPORTS, RAW_SUFFIX, ExportSpec, pandera_schema
+from pipelines.sqltext import ident, literal
+from tandem.db import frame, scalar
+
+CHUNK_ROWS = 500_000
+FINDINGS_SQL = (Path(__file__).parent / "sql" / "findings.sql").read_text()
+FAILURE_SCHEMA = {"line": pl.Int64, "column": pl.String, "rule": pl.String, "value": pl.String}
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class LoadResult:
+    file: str
+    export_type: str
+    outcome: str  # loaded | partial | rejected | unchanged
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_replaced: int = 0
+    rows_quarantined: int = 0
+    load_id: int | None = None
+    message: str = ""
+    failures: pl.DataFrame | None = None  # the first failures, for the summary
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("loaded", "partial", "unchanged")
+
+
+def export_type_of(path: Path, given: str | None, mapping: Mapping) -> str:
+    """--type, else the mapping's type, else the file name's start (`purchase_orders-q1.csv`)."""
+    if given:
+        if given not in EXPORTS:
+            raise TandemError(f"Unknown export type {given!r}; expected one of {', '.join(EXPORTS)}.", USAGE)
+        return given
+    if mapping.export_type:
+        return mapping.export_type
+    stem = path.name.lower()
+    for name in sorted(EXPORTS, key=len, reverse=True):
+        if stem.startswith(name):
+            return name
+    raise TandemError(
+        f"{path.name}: cannot tell the export type from the file name; name it after one of "
+        f"{', '.join(EXPORTS)} or pass --type."
+    )
+
+
+def _typed_table(con: duckdb.DuckDBPyConnection, raw: RawTable, spec: ExportSpec, mapping: Mapping) -> None:
+    """`_typed`: per canonical column its raw text (`col__raw`) and parsed value, numbered `_rn`."""
+    text = canonical_text_sql(mapping, spec, raw.header)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _text AS SELECT _line, "
+        + ", ".join(f"{sql} AS {ident(c + RAW_SUFFIX)}" for c, sql in text.items())
+        + f" FROM {raw.table}"
+    )
+    typed = typed_sql(mapping, spec, text)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _typed AS SELECT row_number() OVER (ORDER BY _line) - 1 AS _rn, _line, "
+        + ", ".join(f"{sql} AS {ident(c)}" for c, sql in typed.items())
+        + ", "
+        + ", ".join(ident(c + RAW_SUFFIX) for c in text)
+        + " FROM _text ORDER BY _line"
+    )
+    con.execute("DROP TABLE _text")
+
+
+def _chunk_failures(df: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFrame:
+    """Every failed check in a chunk as (line, column, rule, raw value), collected lazily by pandera."""
+    try:
+        schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        fc = err.failure_cases.filter(pl.col("index").is_not_null())
+        parts = []
+        for (col,), grp in fc.group_by("column"):  # one step per column, never per row
+            idx = grp["index"].cast(pl.Int64)
+            parts.append(pl.DataFrame({
+                "line": df["_line"].gather(idx),
+                "column": grp["column"],
+                "rule": grp["check"],
+                "value": df[str(col) + RAW_SUFFIX].gather(idx),
+            }))
+        return pl.concat(parts) if parts else pl.DataFrame(schema=FAILURE_SCHEMA)
+    return pl.DataFrame(schema=FAILURE_SCHEMA)
+
+
+def _validate(con: duckdb.DuckDBPyConnection, spec: ExportSpec, n: int, progress: Progress | None
+              ) -> None:
+    """Fill temp table `_fail` with every failure: pandera checks chunk by chunk, then duplicate keys."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _fail (line BIGINT, \"column\" VARCHAR, rule VARCHAR, value VARCHAR)")
+    schema = pandera_schema(spec)
+    for start in range(0, n, CHUNK_ROWS):
+        chunk = frame(con, f"SELECT * FROM _typed WHERE _rn >= {start} AND _rn < {start + CHUNK_ROWS}")
+        failures = _chunk_failures(chunk, schema)
+        if failures.height:
+            con.register("_chunk_fail", failures)
+            con.execute("INSERT INTO _fail SELECT * FROM _chunk_fail")
+            con.unregister("_chunk_fail")
+        if progress:
+            progress(min(start + CHUNK_ROWS, n), n)
+    key = ", ".join(ident(k) for k in spec.key)
+    key_text = " || '/' || ".join(f"CAST({ident(k)} AS VARCHAR)" for k in spec.key)
+    con.execute(
+        f"INSERT INTO _fail SELECT _line, {literal(', '.join(spec.key))}, 'key unique within the file', {key_text} "
+        f"FROM _typed WHERE _line NOT IN (SELECT line FROM _fail) "
+        f"QUALIFY count(*) OVER (PARTITION BY {key}) > 1"
+    )
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, raw: RawTable, load_id: int, file_name: str,
+                spec: ExportSpec, held_back: bool) -> None:
+    record = "to_json(struct_pack(" + ", ".join(f"{ident(h)} := r.{ident(h)}" for h in raw.header) + "))"
+    head = f"{load_id}, {literal(file_name)}, {literal(spec.name)}"
+    con.execute(
+        f"INSERT INTO quarantine SELECT {head}, f.line, f.\"column\", f.rule, f.value, CAST({record} AS VARCHAR) "
+        f"FROM _fail f LEFT JOIN {raw.table} r ON r._line = f.line"
+    )
+    if held_back:
+        # Strict mode: the valid rows of a rejected file are kept too, so nothing read is lost.
+        con.execute(
+            f"INSERT INTO quarantine SELECT {head}, r._line, NULL, 'held back: file rejected', NULL, "
+            f"CAST({record} AS VARCHAR) FROM {raw.table} r WHERE r._line NOT IN (SELECT line FROM _fail)"
+        )
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, spec: ExportSpec, load_id: int) -> tuple[int, int]:
+    cols = ", ".join(ident(c) for c in spec.column_names)
+    on = " AND ".join(f"t.{ident(k)} = v.{ident(k)}" for k in spec.key)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _valid AS SELECT {cols} FROM _typed "
+                f"WHERE _line NOT IN (SELECT line FROM _fail)")
+    replaced = con.execute(f"DELETE FROM {spec.name} t USING _valid v WHERE {on}").fetchall()[0][0]
+    loaded = con.execute(f"INSERT INTO {spec.name} SELECT {cols}, {load_id} FROM _valid").fetchall()[0][0]
+    return int(loaded), int(replaced)
+
+
+def _unchanged_since(con: duckdb.DuckDBPyConnection, digest: str, export_type: str, mapping: str) -> int | None:
+    """The earlier load of this very content, if no load of the same export type came after it."""
+    last = frame(
+        con,
+        "SELECT load_id, content_hash, mapping FROM load_log WHERE export_type = $t "
+        "AND outcome IN ('loaded', 'partial') ORDER BY load_id DESC LIMIT 1",
+        {"t": export_type},
+    )
+    if last.height and last["content_hash"][0] == digest and last["mapping"][0] == mapping:
+        return int(last["load_id"][0])
+    return None
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    export_type: str | None = None,
+    mapping: Mapping | None = None,
+    allow_partial: bool = False,
+    encoding: str = "utf-8",
+    reporting_currency: str = "EUR",
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Load one file in one transaction; on any error the database is left exactly as it was."""
+    mapping = mapping or IDENTITY
+    etype = export_type_of(path, export_type, mapping)
+    spec = EXPORTS[etype]
+    if not path.exists():
+        raise TandemError(f"{path}: no such file.", USAGE)
+    digest = file_hash(path)
+    previous = _unchanged_since(con, digest, etype, mapping.name)
+    if previous is not None:
+        return LoadResult(path.name, etype, "unchanged",
+                          message=f"same content as load #{previous}; nothing changed")
+    started = datetime.now()
+    try:
+        # Reading, typing and validating only touch connection-local temp tables; the transaction
+        # covers every write, so a failure or a kill at any point leaves the database as it was.
+        raw = read_raw(con, path, "_raw", encoding=encoding, delimiter=mapping.delimiter)
+        _typed_table(con, raw, spec, mapping)
+        n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
+        _validate(con, spec, n, progress)
+        if raw.rejects.height:
+            con.register("_structural", raw.rejects)
+            con.execute("INSERT INTO _fail SELECT line, \"column\", rule, value FROM _structural")
+            con.unregister("_structural")
+        invalid = int(scalar(con, "SELECT count(DISTINCT line) FROM _fail"))  # type: ignore[arg-type]
+        failures = frame(con, "SELECT * FROM _fail ORDER BY line, \"column\" LIMIT 20")
+        rejected = invalid > 0 and not allow_partial
+        con.execute("BEGIN TRANSACTION")
+        try:
+            load_id = int(scalar(con, "SELECT nextval('load_id_seq')"))  # type: ignore[arg-type]
+            loaded = replaced = 0
+            if not rejected:
+                loaded, replaced = _upsert(con, spec, load_id)
+            _quarantine(con, raw, load_id, path.name, spec, held_back=rejected)
+            quarantined = raw.rows - loaded
+            outcome = "rejected" if rejected else ("partial" if invalid else "loaded")
+            message = (f"{invalid} invalid row(s); nothing loaded (strict mode; --allow-partial loads the "
+                       "valid rows)" if rejected else "")
+            con.execute(
+                "INSERT INTO load_log VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12, $13)",
+                [load_id, path.name, str(path.resolve()), digest, etype, mapping.name, raw.rows, loaded,
+                 replaced, quarantined, started, outcome, message],
+            )
+            con.execute(FINDINGS_SQL, [reporting_currency])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        for t in ("_raw", "_typed", "_fail", "_valid"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+    return LoadResult(path.name, etype, outcome, raw.rows, loaded, replaced, quarantined, load_id, message,
+                      failures)
+
+
+def failure_sentence(path: str, row: dict) -> str:
+    """One clear sentence per failure: file, line, column, rule and the bad value."""
+    col = f", column {row['column']}" if row.get("column") else ""
+    value = row.get("value")
+    shown = "empty" if value is None else json.dumps(value, ensure_ascii=False)
+    return f"{path}, line {row['line']}{col}: {row['rule']} (value {shown})"

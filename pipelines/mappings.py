@@ -1,0 +1,238 @@
+"""Source mappings: YAML files that turn one source system's export columns into the canonical ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipelines.errors import USAGE, TandemError
+from pipelines.schemas import EXPORTS, ExportSpec
+from pipelines.sqltext import ident, literal
+
+MAPPINGS_DIR = Path(__file__).parent / "mappings"
+
+
+def normalise(name: str) -> str:
+    """Column names are matched after trimming and lower-casing (contract section 1)."""
+    return name.strip().lower()
+
+
+class Parsing(BaseModel):
+    """How text becomes typed values; set for the whole export and overridable per column."""
+
+    model_config = ConfigDict(extra="forbid")
+    date_format: list[str] = Field(default_factory=lambda: ["%Y-%m-%d"])
+    period_format: list[str] = Field(default_factory=lambda: ["%Y-%m"])
+    decimal_separator: str = "."
+    thousands_separator: str = ""
+
+    @field_validator("date_format", "period_format", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class ColumnMap(BaseModel):
+    """Where one canonical column comes from. Exactly one of from_/value/generate_key."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: list[str] | None = Field(default=None, alias="from")
+    value: str | None = None
+    generate_key: list[str] | None = None
+    prefix: str = ""
+    default: str | None = None
+    date_format: list[str] | None = None
+    decimal_separator: str | None = None
+    thousands_separator: str | None = None
+
+    @field_validator("from_", "generate_key", "date_format", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("value", "default", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return None if v is None else str(v)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ColumnMap:
+        given = [x for x in (self.from_, self.value, self.generate_key) if x is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'from', 'value' or 'generate_key'")
+        return self
+
+
+class ExportMapping(BaseModel):
+    """The column maps of one export type; columns not named come from a same-named source column."""
+
+    model_config = ConfigDict(extra="forbid")
+    columns: dict[str, ColumnMap] = Field(default_factory=dict)
+    parsing: Parsing | None = None
+
+
+class Mapping(BaseModel):
+    """One source system: its file conventions and, per export type, where the canonical columns come from."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str = ""
+    delimiter: str | None = None
+    trim: bool = True
+    parsing: Parsing = Field(default_factory=Parsing)
+    exports: dict[str, ExportMapping] = Field(default_factory=dict)
+
+    @field_validator("exports")
+    @classmethod
+    def _known_types(cls, v: dict[str, ExportMapping]) -> dict[str, ExportMapping]:
+        unknown = sorted(set(v) - set(EXPORTS))
+        if unknown:
+            raise ValueError(f"unknown export type(s) {', '.join(unknown)}; expected {', '.join(EXPORTS)}")
+        return v
+
+    @property
+    def export_type(self) -> str | None:
+        """The export type when the mapping describes exactly one."""
+        return next(iter(self.exports)) if len(self.exports) == 1 else None
+
+    def columns(self, export_type: str) -> dict[str, ColumnMap]:
+        em = self.exports.get(export_type)
+        return em.columns if em else {}
+
+    def parsing_for(self, export_type: str) -> Parsing:
+        em = self.exports.get(export_type)
+        return em.parsing if em and em.parsing else self.parsing
+
+
+IDENTITY = Mapping(name="canonical", description="Columns already carry the canonical names.")
+
+
+def load_mapping(path_or_name: str | Path) -> Mapping:
+    """A mapping from a YAML path, or by name from the bundled `pipelines/mappings/` folder."""
+    path = Path(path_or_name)
+    if not path.exists() and (MAPPINGS_DIR / f"{path_or_name}.yaml").exists():
+        path = MAPPINGS_DIR / f"{path_or_name}.yaml"
+    if not path.exists():
+        raise TandemError(f"Mapping file {path} does not exist.", USAGE)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Mapping.model_validate(data)
+    except (yaml.YAMLError, ValidationError) as exc:
+        first = str(exc).splitlines()
+        raise TandemError(f"Mapping file {path} is not valid: {' '.join(first[:3])}", USAGE) from exc
+
+
+def _check_columns(mapping: Mapping, spec: ExportSpec) -> None:
+    unknown = sorted(set(mapping.columns(spec.name)) - set(spec.column_names))
+    if unknown:
+        raise TandemError(
+            f"Mapping {mapping.name!r} maps {', '.join(unknown)}, which are not columns of {spec.name}.", USAGE
+        )
+
+
+def _text(source: str, trim: bool) -> str:
+    """A source cell as text, empty cells as NULL."""
+    col = ident(source)
+    return f"NULLIF(trim({col}), '')" if trim else f"NULLIF({col}, '')"
+
+
+def canonical_text_sql(
+    mapping: Mapping, spec: ExportSpec, header: list[str], line_col: str = "_line"
+) -> dict[str, str]:
+    """SQL expression per canonical column giving its text (NULL when empty), from the raw columns.
+
+    Raises a TandemError naming every required column the file and mapping together do not provide.
+    """
+    _check_columns(mapping, spec)
+    available = set(header)
+    missing_sources: list[str] = []
+    missing_required: list[str] = []
+    out: dict[str, str] = {}
+
+    def src(name: str) -> str:
+        n = normalise(name)
+        if n not in available:
+            missing_sources.append(name)
+        return _text(n, mapping.trim)
+
+    for col in spec.columns:
+        cm = mapping.columns(spec.name).get(col.name)
+        if cm is None:
+            if col.name in available:
+                expr = _text(col.name, mapping.trim)
+            elif col.nullable:
+                expr = "NULL"
+            else:
+                missing_required.append(col.name)
+                continue
+        elif cm.value is not None:
+            expr = literal(cm.value)
+        elif cm.generate_key is not None:
+            # A content hash of the named columns plus the occurrence number among identical rows: the
+            # same file always yields the same keys, and identical rows still get distinct keys.
+            parts = ", ".join(f"coalesce({src(c)}, '')" for c in cm.generate_key)
+            content = f"concat_ws(chr(31), {parts})"
+            occurrence = f"row_number() OVER (PARTITION BY {content} ORDER BY {line_col})"
+            expr = f"{literal(cm.prefix)} || substr(md5({content} || chr(31) || {occurrence}), 1, 20)"
+        else:
+            sources = [src(c) for c in cm.from_ or []]
+            expr = sources[0] if len(sources) == 1 else f"coalesce({', '.join(sources)})"
+            if cm.prefix:
+                expr = f"{literal(cm.prefix)} || {expr}"
+        if cm is not None and cm.default is not None:
+            expr = f"coalesce({expr}, {literal(cm.default)})"
+        out[col.name] = expr
+    if missing_sources:
+        raise TandemError(
+            f"Mapping {mapping.name!r} reads column(s) {', '.join(sorted(set(missing_sources)))} "
+            f"that the file does not have.",
+        )
+    if missing_required:
+        raise TandemError(f"Missing required column(s) for {spec.name}: {', '.join(missing_required)}.")
+    return out
+
+
+def typed_sql(mapping: Mapping, spec: ExportSpec, text: dict[str, str]) -> dict[str, str]:
+    """SQL expression per canonical column parsing its text into the contract type (NULL if it fails).
+
+    Everything is a TRY_ form: a failure becomes NULL here and is reported by the pandera parse check,
+    which compares each typed value with its raw text.
+    """
+    out: dict[str, str] = {}
+    for col in spec.columns:
+        t = ident(col.name + "__raw")
+        cm = mapping.columns(spec.name).get(col.name)
+        p = mapping.parsing_for(spec.name)
+        if col.type in ("str", "ccy"):
+            expr = t
+        elif col.type in ("date", "period"):
+            fmts = (cm.date_format if cm and cm.date_format else None) or (
+                p.date_format if col.type == "date" else p.period_format
+            )
+            tries = [f"try_strptime({t}, {literal(f)})" for f in fmts]
+            expr = f"CAST({tries[0] if len(tries) == 1 else 'coalesce(' + ', '.join(tries) + ')'} AS DATE)"
+        elif col.type in ("dec", "int"):
+            dec = (cm.decimal_separator if cm and cm.decimal_separator else None) or p.decimal_separator
+            thou = cm.thousands_separator if cm and cm.thousands_separator is not None else p.thousands_separator
+            num = t
+            if thou:
+                num = f"replace({num}, {literal(thou)}, '')"
+            if dec != ".":
+                num = f"replace({num}, {literal(dec)}, '.')"
+            # Only plain decimal notation: TRY_CAST alone would accept 'nan', 'inf' and '1e400'.
+            dbl = f"CASE WHEN regexp_full_match({num}, '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') " \
+                  f"THEN TRY_CAST({num} AS DOUBLE) END"
+            if col.type == "dec":
+                expr = f"CASE WHEN isfinite({dbl}) THEN {dbl} END"
+            else:
+                expr = f"CASE WHEN {dbl} = round({dbl}) AND abs({dbl}) < 9e15 THEN CAST({dbl} AS BIGINT) END"
+        elif col.type == "bool":
+            expr = (f"CASE WHEN lower({t}) IN ('true', '1', 'yes', '1.0') THEN true "
+                    f"WHEN lower({t}) IN ('false', '0', 'no', '0.0') THEN false END")
+        else:  # pragma: no cover - the spec only has the types above
+            raise AssertionError(col.type)
+        out[col.name] = expr
+    return out

@@ -1,0 +1,298 @@
+"""Reading an export file into a DuckDB table of text cells, each row tagged with its line in the file.
+
+Nothing here guesses types: every cell stays text so that the typed parse (mappings) and the pandera
+checks (validate) report each bad cell instead of an auto-detecting reader turning it into NULL.
+Structural problems (ragged rows, unterminated quotes) come back as rejects with their line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.errors import REJECTED, USAGE, TandemError
+from pipelines.mappings import normalise
+from pipelines.sqltext import ident, literal
+
+FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
+BLOCK = 16 << 20
+REJECT_COLUMNS = {"line": pl.Int64, "column": pl.String, "rule": pl.String, "value": pl.String}
+
+
+@dataclass
+class RawTable:
+    """A temp table `table` of VARCHAR columns named by the normalised header, plus `_line`."""
+
+    table: str
+    header: list[str]
+    rows: int
+    fmt: str
+    rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_COLUMNS))
+
+
+def file_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise TandemError(
+            f"{path.name}: unsupported file type {path.suffix or '(none)'!r}; use CSV, XLSX or Parquet.", USAGE
+        )
+    return fmt
+
+
+def _sniff(path: Path) -> bytes:
+    if not path.exists():
+        raise TandemError(f"{path}: no such file.", USAGE)
+    if path.is_dir():
+        raise TandemError(f"{path}: is a folder, not a file.", USAGE)
+    with path.open("rb") as fh:
+        return fh.read(65536)
+
+
+def _looks_like(head: bytes) -> str:
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if b"\x00" in head:
+        return "binary"
+    return "csv"
+
+
+def check_format(path: Path, fmt: str) -> None:
+    head = _sniff(path)
+    if not head.strip():
+        raise TandemError(f"{path.name}: the file is empty.")
+    seen = _looks_like(head)
+    if seen == "binary" and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise TandemError(f"{path.name}: the file holds binary data, not {fmt.upper()} text.")
+    if seen != fmt and not (seen == "binary" and fmt == "csv"):
+        names = {"csv": "CSV text", "xlsx": "an XLSX workbook", "parquet": "a Parquet file"}
+        raise TandemError(f"{path.name}: named as {fmt.upper()} but the content is {names[seen]}.")
+
+
+def _utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
+    """The file as UTF-8: checked in blocks when it is UTF-8 already, otherwise transcoded to a copy."""
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    except LookupError:
+        raise TandemError(f"Unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1.", USAGE) from None
+    same = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    out_path = path if same else workdir / (path.stem + ".utf8.csv")
+    out = None if same else out_path.open("w", encoding="utf-8", newline="")
+    offset, seen = 0, b""
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(BLOCK):
+                try:
+                    text = decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    line = seen.count(b"\n") + block[: exc.start].count(b"\n") + 1 if offset == 0 else None
+                    where = f"line {line}" if line else f"byte {offset + exc.start}"
+                    bad = block[exc.start : exc.start + 1].hex().upper()
+                    hint = "cp1252 or latin-1" if same else "utf-8"
+                    raise TandemError(
+                        f"{path.name}: {where} is not valid {encoding} (byte 0x{bad}); "
+                        f"try --encoding {hint}."
+                    ) from None
+                if out is not None:
+                    out.write(text)
+                offset += len(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise TandemError(f"{path.name}: the file ends in the middle of a {encoding} character.") from None
+    finally:
+        if out is not None:
+            out.close()
+    return out_path
+
+
+def _header(path: Path, delimiter: str | None) -> tuple[list[str], str]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        first = fh.readline()
+    if not first.strip():
+        raise TandemError(f"{path.name}: the first line is empty; expected a header row.")
+    if delimiter is None:
+        delimiter = max([",", ";", "\t", "|"], key=first.count)
+    names = next(csv.reader(io.StringIO(first), delimiter=delimiter))
+    header = [normalise(n) for n in names]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise TandemError(f"{path.name}: the header names column(s) {', '.join(dupes)} more than once.")
+    if any(not h for h in header):
+        raise TandemError(f"{path.name}: the header has an empty column name (column {header.index('') + 1}).")
+    return header, delimiter
+
+
+def _line_map(path: Path) -> pl.DataFrame:
+    """Per physical line: is it a record start, blank, and DuckDB's record-counting line number.
+
+    DuckDB numbers records (a quoted field spanning lines counts once, blank lines count): this
+    maps its numbers back to the file's physical lines. Vectorised over the lines with polars.
+    """
+    lines = (
+        pl.scan_csv(path, has_header=False, separator="\x1f", quote_char=None, schema={"l": pl.String},
+                    encoding="utf8-lossy")
+        .select(
+            q=pl.col("l").str.count_matches('"', literal=True).fill_null(0),
+            blank=pl.col("l").is_null() | (pl.col("l").str.strip_chars() == ""),
+        )
+        .collect()
+    )
+    return lines.with_row_index("phys", offset=1).with_columns(
+        start=((pl.col("q").cum_sum() - pl.col("q")) % 2 == 0),
+    ).with_columns(duck=pl.col("start").cast(pl.Int64).cum_sum())
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter: str | None) -> RawTable:
+    header, delim = _header(path, delimiter)
+    lm = _line_map(path)
+    data = lm.filter(pl.col("start") & ~pl.col("blank") & (pl.col("phys") > 1))
+    if data.height == 0:
+        raise TandemError(f"{path.name}: the file has a header but no data rows.")
+    unterminated = bool(lm["q"].sum() % 2)
+    cols = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header) + "}"
+    rej = f"{table}_rejects"
+    # DuckDB appends to a rejects table across scans: start each file with none.
+    con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {rej}_scan")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table}_csv AS SELECT * FROM read_csv({literal(str(path))}, "
+        f"header=true, columns={cols}, auto_detect=false, delim={literal(delim)}, quote='\"', escape='\"', "
+        f"strict_mode=true, store_rejects=true, rejects_table={literal(rej)}, "
+        f"rejects_scan={literal(rej + '_scan')}, max_line_size=10000000)"
+    )
+    rejects = con.sql(
+        f"SELECT CAST(line AS BIGINT) AS duck, arg_min(column_name, column_idx) AS column, "
+        f"lower(CAST(arg_min(error_type, column_idx) AS VARCHAR)) AS rule, "
+        f"trim(any_value(csv_line), chr(10) || chr(13)) AS value "
+        f"FROM {rej} GROUP BY line ORDER BY line"
+    ).pl()
+    # Every record start that DuckDB did not reject is, in order, the next row of its table.
+    tail = pl.DataFrame(schema={"phys": pl.Int64})
+    if unterminated:
+        # A quote opened and never closed swallows the rest of the file: every line from there on is
+        # quarantined as a row of its own, and DuckDB's rows all come from before it.
+        opened = int(lm.filter(pl.col("start"))["phys"].max())  # type: ignore[arg-type]
+        tail = lm.filter((pl.col("phys") >= opened) & ~pl.col("blank")).select(pl.col("phys").cast(pl.Int64))
+        rejects = rejects.filter(pl.col("duck") < lm.filter(pl.col("phys") == opened)["duck"][0])
+        data = data.filter(pl.col("phys") < opened)
+    rejects = rejects.join(lm.filter(pl.col("start")).select("duck", "phys"), on="duck", how="left")
+    valid = data.join(rejects, on="duck", how="anti").select(pl.col("phys").cast(pl.Int64).alias("_line"))
+    n = con.execute(f"SELECT count(*) FROM {table}_csv").fetchall()[0][0]
+    if n != valid.height:
+        raise TandemError(
+            f"{path.name}: could not line up the rows read ({n}) with the file's lines ({valid.height}); "
+            "check its quoting.",
+            REJECTED,
+        )
+    con.register(f"{table}_lines", valid.with_row_index("_rn"))
+    sel = ", ".join(f"c.{ident(h)}" for h in header)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {sel}, l._line FROM "
+        f"(SELECT *, rowid AS _rn FROM {table}_csv) c JOIN {table}_lines l USING (_rn) ORDER BY l._line"
+    )
+    con.unregister(f"{table}_lines")
+    con.execute(f"DROP TABLE {table}_csv")
+    structural = rejects.select(
+        pl.col("phys").cast(pl.Int64).alias("line"), "column", "rule", "value"
+    )
+    if tail.height:
+        first = int(tail["phys"][0])
+        structural = pl.concat([
+            structural,
+            tail.select(
+                pl.col("phys").alias("line"),
+                pl.lit(None, pl.String).alias("column"),
+                pl.lit("unterminated quote").alias("rule"),
+                pl.lit(f"a quote opened on line {first} is never closed").alias("value"),
+            ),
+        ])
+    return RawTable(table, header, valid.height + structural["line"].n_unique(), "csv", structural)
+
+
+def _as_text(df: pl.DataFrame) -> pl.DataFrame:
+    """Typed cells from a workbook or Parquet file as the text the canonical parser expects."""
+    exprs = []
+    for name, dtype in df.schema.items():
+        c = pl.col(name)
+        if dtype == pl.Date:
+            exprs.append(c.dt.strftime("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Datetime):
+            exprs.append(
+                pl.when(c.dt.time() == pl.time(0)).then(c.dt.strftime("%Y-%m-%d"))
+                .otherwise(c.dt.strftime("%Y-%m-%d %H:%M:%S"))
+            )
+        else:
+            exprs.append(c.cast(pl.String))
+    return df.select(exprs)
+
+
+def _load_frame(con: duckdb.DuckDBPyConnection, df: pl.DataFrame, table: str, fmt: str, first_line: int,
+                name: str) -> RawTable:
+    header = [normalise(c) for c in df.columns]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise TandemError(f"{name}: the header names column(s) {', '.join(dupes)} more than once.")
+    if df.height == 0:
+        raise TandemError(f"{name}: the file has a header but no data rows.")
+    df = _as_text(df).rename(dict(zip(df.columns, header, strict=True))).with_row_index("_line", offset=first_line)
+    df = df.with_columns(pl.col("_line").cast(pl.Int64))
+    con.register(f"{table}_frame", df)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_frame")
+    con.unregister(f"{table}_frame")
+    return RawTable(table, header, df.height, fmt)
+
+
+def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawTable:
+    try:
+        df = pl.read_excel(path, infer_schema_length=None)
+    except Exception as exc:  # calamine's errors carry no stable type
+        raise TandemError(f"{path.name}: not a readable XLSX workbook ({str(exc).splitlines()[0]}).") from None
+    # Workbook row 1 is the header, so the first data row is line 2.
+    return _load_frame(con, df, table, "xlsx", 2, path.name)
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawTable:
+    try:
+        df = pl.read_parquet(path)
+    except Exception as exc:
+        raise TandemError(f"{path.name}: not a readable Parquet file ({str(exc).splitlines()[0]}).") from None
+    return _load_frame(con, df, table, "parquet", 1, path.name)
+
+
+def read_raw(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str = "_raw",
+    encoding: str = "utf-8",
+    delimiter: str | None = None,
+) -> RawTable:
+    """Read `path` into temp table `table` (text cells + `_line`); structural problems become rejects."""
+    fmt = file_format(path)
+    check_format(path, fmt)
+    if fmt == "xlsx":
+        return _read_xlsx(con, path, table)
+    if fmt == "parquet":
+        return _read_parquet(con, path, table)
+    with tempfile.TemporaryDirectory(prefix="tandem-") as tmp:
+        utf8 = _utf8_copy(path, encoding, Path(tmp))
+        return _read_csv(con, utf8, table, delimiter)
+
+
+def file_hash(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(BLOCK):
+            h.update(block)
+    return h.hexdigest()
+
+
+

@@ -1,0 +1,1 @@
+"""Tandem: finance and procurement KPIs from one definition layer, side by side."""

@@ -1,0 +1,166 @@
+"""The `tandem` command line (contract section 4): ingest, kpis and demo."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipelines.errors import FAILURE, REJECTED, USAGE, TandemError
+from pipelines.load import LoadResult, failure_sentence, ingest_file
+from pipelines.mappings import IDENTITY, load_mapping
+from pipelines.read import FORMATS
+from tandem.config import settings
+from tandem.db import connect
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+_debug = False
+
+DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default data/tandem.duckdb or $TANDEM_DB)")]
+
+
+@app.callback()
+def main(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False) -> None:
+    global _debug
+    _debug = debug
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """One sentence on stderr and the contract's exit status; a traceback only with --debug."""
+    try:
+        yield
+    except TandemError as exc:
+        if _debug:
+            raise
+        err.print(f"[red]error:[/red] {exc.message}", highlight=False, markup=True)
+        raise typer.Exit(exc.exit_code) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if _debug:
+            raise
+        err.print(f"[red]error:[/red] {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                  highlight=False)
+        raise typer.Exit(FAILURE) from None
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in FORMATS)
+            if not found:
+                raise TandemError(f"{p}: the folder holds no CSV, XLSX or Parquet files.", USAGE)
+            files += found
+        elif not p.exists():
+            raise TandemError(f"{p}: no such file.", USAGE)
+        else:
+            files.append(p)
+    return files
+
+
+def _summary(results: list[LoadResult]) -> None:
+    table = Table(title="Load summary", title_justify="left")
+    for col in ("file", "type", "outcome", "read", "loaded", "replaced", "quarantined"):
+        table.add_column(col, justify="right" if col in ("read", "loaded", "replaced", "quarantined") else "left")
+    for r in results:
+        colour = {"loaded": "green", "unchanged": "cyan", "partial": "yellow"}.get(r.outcome, "red")
+        table.add_row(r.file, r.export_type, f"[{colour}]{r.outcome}[/{colour}]", f"{r.rows_read:,}",
+                      f"{r.rows_loaded:,}", f"{r.rows_replaced:,}", f"{r.rows_quarantined:,}")
+    out.print(table)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="export files or folders of them")],
+    db: DbOption = None,
+    type_: Annotated[str | None, typer.Option("--type", help="export type, when the file name does not say")] = None,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="load the valid rows of a file")] = False,
+    encoding: Annotated[str, typer.Option("--encoding", help="text encoding of CSV files")] = "utf-8",
+    mapping: Annotated[str | None, typer.Option("--mapping", help="source mapping YAML (path or bundled name)")] = None,
+) -> None:
+    """Validate and load exports; a file with an invalid row loads nothing unless --allow-partial."""
+    cfg = settings()
+    with _errors():
+        m = load_mapping(mapping) if mapping else IDENTITY
+        files = _files(paths)
+        con = connect(db or cfg.db, memory_limit=cfg.memory_limit)
+        results: list[LoadResult] = []
+        worst = 0
+        try:
+            with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                          TimeElapsedColumn(), console=err, transient=True) as bar:
+                for f in files:
+                    task = bar.add_task(f"validating {f.name}", total=None)
+                    try:
+                        r = ingest_file(con, f, type_, m, allow_partial, encoding, cfg.reporting_currency,
+                                        progress=lambda done, total, t=task: bar.update(t, completed=done,
+                                                                                         total=total))
+                    except TandemError as exc:
+                        if exc.exit_code == USAGE:
+                            raise
+                        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+                        worst = max(worst, exc.exit_code)
+                        continue
+                    finally:
+                        bar.remove_task(task)
+                    results.append(r)
+                    if r.message:
+                        out.print(f"{r.file}: {r.message}", highlight=False)
+                    if r.failures is not None and r.failures.height:
+                        for row in r.failures.head(10).iter_rows(named=True):
+                            err.print("  " + failure_sentence(r.file, row), highlight=False, markup=False)
+                        more = r.rows_quarantined - min(10, r.failures.height)
+                        if r.outcome != "rejected" and more > 0:
+                            err.print(f"  … and more: see the quarantine ({r.rows_quarantined:,} rows).")
+                    if r.outcome == "rejected":
+                        worst = max(worst, REJECTED)
+        finally:
+            con.close()
+        if results:
+            _summary(results)
+        if worst:
+            raise typer.Exit(worst)
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="where to write the demo exports")] = None,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    suppliers: Annotated[int, typer.Option(help="number of suppliers")] = 300,
+) -> None:
+    """Write the bundled demo exports (two years, all eight types) and load them."""
+    from pipelines.demo import write_demo
+
+    cfg = settings()
+    with _errors():
+        target = out_dir or (cfg.db.parent / "demo")
+        files = write_demo(target, seed=seed, n_suppliers=suppliers)
+        out.print(f"wrote {len(files)} demo exports to {target}")
+        con = connect(db or cfg.db, memory_limit=cfg.memory_limit)
+        try:
+            results = [ingest_file(con, f, reporting_currency=cfg.reporting_currency) for f in files]
+        finally:
+            con.close()
+        _summary(results)
+        if any(not r.ok for r in results):
+            raise typer.Exit(REJECTED)
+
+
+def run() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,24 @@
+"""Configuration from environment variables (prefix TANDEM_), with the contract's defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TANDEM_", extra="ignore")
+
+    db: Path = Field(default=PROJECT_ROOT / "data" / "tandem.duckdb", description="DuckDB database file")
+    reporting_currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    max_upload_mb: int = Field(default=200, ge=1, description="largest file the Data page accepts")
+    memory_limit: str = Field(default="2GB", description="DuckDB memory limit for a load")
+
+
+def settings() -> Settings:
+    return Settings()

@@ -1,0 +1,75 @@
+"""Opening the DuckDB file with clear errors, and the tables Tandem keeps in it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.errors import FAILURE, TandemError
+from pipelines.schemas import DUCKDB_TYPES, EXPORTS
+from pipelines.sqltext import ident
+
+META_DDL = """
+CREATE SEQUENCE IF NOT EXISTS load_id_seq START 1;
+CREATE TABLE IF NOT EXISTS load_log (
+    load_id BIGINT PRIMARY KEY, file_name VARCHAR, file_path VARCHAR, content_hash VARCHAR,
+    export_type VARCHAR, mapping VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_replaced BIGINT,
+    rows_quarantined BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP, outcome VARCHAR, message VARCHAR);
+CREATE TABLE IF NOT EXISTS quarantine (
+    load_id BIGINT, file_name VARCHAR, export_type VARCHAR, line BIGINT, column_name VARCHAR,
+    rule VARCHAR, value VARCHAR, record VARCHAR);
+CREATE TABLE IF NOT EXISTS dq_findings (
+    export_type VARCHAR, rule VARCHAR, subject VARCHAR, rows BIGINT, detail VARCHAR, found_at TIMESTAMP);
+"""
+
+
+def export_ddl() -> str:
+    stmts = []
+    for spec in EXPORTS.values():
+        cols = ", ".join(f"{ident(c.name)} {DUCKDB_TYPES[c.type]}" for c in spec.columns)
+        stmts.append(f"CREATE TABLE IF NOT EXISTS {spec.name} ({cols}, _load_id BIGINT);")
+    return "\n".join(stmts)
+
+
+def connect(path: Path | str, read_only: bool = False, memory_limit: str | None = None
+            ) -> duckdb.DuckDBPyConnection:
+    """Open the database, turning DuckDB's lock and format errors into one clear sentence."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise TandemError(f"Database {path} does not exist yet; run `tandem demo` or `tandem ingest` first.",
+                          FAILURE)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            pid = re.search(r"PID (\d+)", text)
+            who = f" (process {pid.group(1)})" if pid else ""
+            raise TandemError(
+                f"Database {path} is in use by another process{who}; wait for its load to finish and try again.",
+                FAILURE,
+            ) from None
+        raise TandemError(f"Database {path} is not a DuckDB database file ({text.splitlines()[0]}).",
+                          FAILURE) from None
+    except duckdb.Error as exc:
+        raise TandemError(f"Database {path} could not be opened: {str(exc).splitlines()[0]}", FAILURE) from None
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    if not read_only:
+        con.execute(META_DDL + export_ddl())
+    return con
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:
+    """A query's result as a polars frame; values only ever travel as parameters."""
+    return con.sql(sql, params=params).pl() if params else con.sql(sql).pl()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> object:
+    rows = con.execute(sql, params).fetchall() if params else con.execute(sql).fetchall()
+    return rows[0][0] if rows else None

@@ -1,0 +1,34 @@
+"""Shared fixtures: a fresh DuckDB file per test and writers for small export files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from tandem.db import connect
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "tandem.duckdb"
+
+
+@pytest.fixture
+def con(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    c = connect(db_path)
+    yield c
+    c.close()
+
+
+def write(path: Path, text: str) -> Path:
+    """Write a CSV exactly as given (no trailing-newline or quoting fix-ups)."""
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+def table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
+    return con.sql(f"SELECT * EXCLUDE (_load_id) FROM {name}").pl()

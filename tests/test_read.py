@@ -1,0 +1,104 @@
+"""Reading CSV/XLSX/Parquet into text cells with file line numbers; structural problems become rejects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.errors import TandemError
+from pipelines.read import read_raw
+from tests.conftest import write
+
+
+def _read(path: Path, **kw: object) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    con = duckdb.connect()
+    raw = read_raw(con, path, **kw)  # type: ignore[arg-type]
+    return con.sql("SELECT * FROM _raw ORDER BY _line").pl(), raw.rejects, raw.rows
+
+
+def test_lines_survive_multiline_fields_blank_lines_and_crlf(tmp_path: Path) -> None:
+    f = write(tmp_path / "x.csv", 'id,note\r\n1,"two\r\nlines"\r\n\r\n2,"a ""q"" b"\r\n3,x\r\n')
+    rows, rejects, n = _read(f)
+    assert rows["id"].to_list() == ["1", "2", "3"]
+    assert rows["_line"].to_list() == [2, 5, 6]  # line 4 is blank, line 3 continues record 2
+    assert rows["note"].to_list() == ["two\r\nlines", 'a "q" b', "x"]
+    assert rejects.height == 0 and n == 3
+
+
+def test_ragged_rows_and_missing_trailing_field_are_rejected_with_their_line(tmp_path: Path) -> None:
+    f = write(tmp_path / "x.csv", "a,b,c\n1,2,3\n4,5,6,7\n8,9\n10,11,12\n")
+    rows, rejects, n = _read(f)
+    assert rows["_line"].to_list() == [2, 5]
+    assert rejects.to_dicts() == [
+        {"line": 3, "column": None, "rule": "too many columns", "value": "4,5,6,7"},
+        {"line": 4, "column": "c", "rule": "missing columns", "value": "8,9"},
+    ]
+    assert n == 4
+
+
+def test_unterminated_quote_keeps_every_following_line_as_a_reject(tmp_path: Path) -> None:
+    f = write(tmp_path / "x.csv", 'a,b\n1,2\n3,"oops\n5,6\n7,8\n')
+    rows, rejects, n = _read(f)
+    assert rows["_line"].to_list() == [2]
+    assert rejects["line"].to_list() == [3, 4, 5]
+    assert set(rejects["rule"]) == {"unterminated quote"}
+    assert n == 4  # nothing read is lost: 1 row + 3 rejected lines
+
+
+def test_text_stays_text(tmp_path: Path) -> None:
+    f = write(tmp_path / "x.csv", "a,b\n007,2026-13-45\n")
+    rows, _, _ = _read(f)
+    assert rows.row(0) == ("007", "2026-13-45", 2)
+
+
+def test_semicolon_delimiter_is_detected(tmp_path: Path) -> None:
+    f = write(tmp_path / "x.csv", "a;b\n1,5;x\n")
+    rows, _, _ = _read(f)
+    assert rows["a"].to_list() == ["1,5"]
+
+
+def test_cp1252_file_needs_the_encoding_option(tmp_path: Path) -> None:
+    f = tmp_path / "x.csv"
+    f.write_bytes("a,b\n1,Café\n".encode("cp1252"))
+    with pytest.raises(TandemError, match=r"line 2 is not valid utf-8 .*--encoding cp1252"):
+        _read(f)
+    rows, _, _ = _read(f, encoding="cp1252")
+    assert rows["b"].to_list() == ["Café"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("x.csv", b"", "the file is empty"),
+        ("x.csv", b"a,b\n", "header but no data rows"),
+        ("x.csv", b"\x00\x01\x02garbage\xff\x00", "binary data"),
+        ("x.xlsx", b"a,b\n1,2\n", "named as XLSX but the content is CSV text"),
+        ("x.parquet", b"a,b\n1,2\n", "named as PARQUET but the content is CSV text"),
+        ("x.csv", b"PK\x03\x04rest", "named as CSV but the content is an XLSX workbook"),
+        ("x.json", b"{}", "unsupported file type"),
+        ("x.csv", b"a,a\n1,2\n", "more than once"),
+    ],
+)
+def test_unreadable_files_get_one_clear_sentence(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    f = tmp_path / name
+    f.write_bytes(content)
+    with pytest.raises(TandemError, match=message):
+        _read(f)
+
+
+def test_xlsx_and_parquet_read_as_text_with_rows(tmp_path: Path) -> None:
+    from datetime import date
+
+    df = pl.DataFrame({"Id": ["a", "b"], "When": [date(2026, 1, 2), date(2026, 2, 3)], "N": [1.5, 2.0]})
+    df.write_excel(tmp_path / "x.xlsx")
+    df.write_parquet(tmp_path / "x.parquet")
+    x, _, _ = _read(tmp_path / "x.xlsx")
+    p, _, _ = _read(tmp_path / "x.parquet")
+    assert set(x.columns) == {"id", "when", "n", "_line"}
+    assert x.sort("_line")["when"].to_list() == ["2026-01-02", "2026-02-03"]
+    assert x.sort("_line")["_line"].to_list() == [2, 3]  # workbook row numbers
+    assert p.sort("_line")["n"].to_list() == ["1.5", "2.0"]
+    assert p.sort("_line")["_line"].to_list() == [1, 2]
