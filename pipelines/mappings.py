@@ -214,6 +214,8 @@ def typed_sql(mapping: Mapping, spec: ExportSpec, text: dict[str, str]) -> dict[
             )
             tries = [f"try_strptime({t}, {literal(f)})" for f in fmts]
             expr = f"CAST({tries[0] if len(tries) == 1 else 'coalesce(' + ', '.join(tries) + ')'} AS DATE)"
+            if col.type == "period":  # a period is its month, whatever day a date format gave
+                expr = f"CAST(date_trunc('month', {expr}) AS DATE)"
         elif col.type in ("dec", "int"):
             dec = (cm.decimal_separator if cm and cm.decimal_separator else None) or p.decimal_separator
             thou = cm.thousands_separator if cm and cm.thousands_separator is not None else p.thousands_separator

@@ -22,7 +22,7 @@ from tandem.db import connect
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line: scripts grep them
 _debug = False
 
 DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default data/tandem.duckdb or $TANDEM_DB)")]

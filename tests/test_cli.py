@@ -1,0 +1,113 @@
+"""The `tandem` command line: summaries, exit statuses and one-sentence errors (contract section 4)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from tandem.cli import app
+from tests.rows import VALID
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    r = runner.invoke(app, list(args))
+    return r.exit_code, r.stdout, r.stderr
+
+
+def _file(tmp_path: Path, name: str, rows: list[dict[str, str]]) -> Path:
+    pl.DataFrame(rows).write_csv(tmp_path / name)
+    return tmp_path / name
+
+
+def test_ingest_prints_a_summary_per_file(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    _file(folder, "suppliers.csv", [VALID["suppliers"]])
+    _file(folder, "budgets.csv", [VALID["budgets"]])
+    code, out, _ = _run("ingest", str(folder), "--db", str(tmp_path / "t.duckdb"))
+    assert code == 0
+    assert "suppliers.csv" in out and "budgets.csv" in out and "loaded" in out
+    code, out, _ = _run("ingest", str(folder / "budgets.csv"), "--db", str(tmp_path / "t.duckdb"))
+    assert code == 0 and "unchanged" in out
+
+
+def test_rejected_file_exits_3_and_names_line_column_rule(tmp_path: Path) -> None:
+    f = _file(tmp_path, "purchase_orders.csv", [VALID["purchase_orders"], {**VALID["purchase_orders"],
+                                                                           "po_line": "2", "status": "draft"}])
+    code, out, err = _run("ingest", str(f), "--db", str(tmp_path / "t.duckdb"))
+    assert code == 3
+    assert 'purchase_orders.csv, line 3, column status: status one of open, closed, cancelled (value "draft")' in err
+    assert "nothing loaded" in out
+    code, _, _ = _run("ingest", str(f), "--db", str(tmp_path / "t.duckdb"), "--allow-partial")
+    assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "code", "message"),
+    [
+        (None, ["ingest", "{tmp}/missing.csv"], 2, "missing.csv: no such file."),
+        ("bills.csv:a,b\n1,2\n", ["ingest", "{tmp}/bills.csv"], 3, "cannot tell the export type"),
+        ("x.csv:a\n1\n", ["ingest", "{tmp}/x.csv", "--type", "bills"], 2, "Unknown export type 'bills'"),
+        ("invoices.csv:invoice_id,amount\n1,2\n", ["ingest", "{tmp}/invoices.csv"], 3,
+         "Missing required column(s) for invoices: invoice_line, supplier_id"),
+        ("invoices.csv:", ["ingest", "{tmp}/invoices.csv"], 3, "invoices.csv: the file is empty."),
+        ("invoices.xlsx:a,b\n1,2\n", ["ingest", "{tmp}/invoices.xlsx"], 3, "named as XLSX but the content is CSV text"),
+        ("invoices.csv:\x00\x9f\x92garbage\x00", ["ingest", "{tmp}/invoices.csv"], 3, "binary data"),
+        ("suppliers.csv:supplier_id,supplier_name\nS1,Caf\xe9\n", ["ingest", "{tmp}/suppliers.csv"], 3,
+         "line 2 is not valid utf-8 (byte 0xE9); try --encoding cp1252 or latin-1."),
+        ("fake.duckdb:this is not a database at all", ["ingest", "{tmp}/x.csv", "--db", "{tmp}/fake.duckdb"], 1,
+         "is not a DuckDB database file"),
+        (None, ["ingest", "{tmp}", "--mapping", "nosuch"], 2, "Mapping file nosuch does not exist."),
+    ],
+)
+def test_errors_are_one_sentence_with_the_contract_exit_status(
+    tmp_path: Path, setup: str | None, args: list[str], code: int, message: str
+) -> None:
+    (tmp_path / "x.csv").write_text("supplier_id\nS1\n")
+    if setup:
+        name, content = setup.split(":", 1)
+        (tmp_path / name).write_bytes(content.encode("latin-1"))
+    got, out, err = _run(*[a.format(tmp=tmp_path) for a in args])
+    assert got == code, (out, err)
+    assert message in " ".join(err.split())
+    assert "Traceback" not in err
+    assert not (tmp_path / "tandem.duckdb").exists()
+
+
+def test_locked_database_is_reported_not_waited_on(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    f = _file(tmp_path, "suppliers.csv", [VALID["suppliers"]])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); "
+                               "time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        code, _, err = _run("ingest", str(f), "--db", str(db))
+        assert code == 1
+        assert f"Database {db} is in use by another process" in " ".join(err.split())
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    code, _, _ = _run("ingest", str(f), "--db", str(db))
+    assert code == 0
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["--debug", "ingest", str(tmp_path / "missing.csv")])
+    assert r.exception is not None and "no such file" in str(r.exception)
+
+
+def test_console_script_is_installed(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "tandem"
+    proc = subprocess.run([str(exe), "ingest", str(tmp_path / "nope.csv")], capture_output=True, text=True)
+    assert proc.returncode == 2 and "no such file" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,150 @@
+"""Loading: every export type in every format, upserts, no-op re-loads, the load log, atomicity."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+import pipelines.load as load
+from pipelines.load import ingest_file
+from pipelines.schemas import EXPORTS
+from tandem.db import connect
+from tests.rows import VALID
+
+
+def _write(df: pl.DataFrame, path: Path) -> Path:
+    {"csv": df.write_csv, "xlsx": df.write_excel, "parquet": df.write_parquet}[path.suffix[1:]](path)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+@pytest.mark.parametrize("export", list(EXPORTS))
+def test_every_export_type_in_every_format(con: duckdb.DuckDBPyConnection, tmp_path: Path, export: str, fmt: str) -> None:
+    row = {k: (v if v != "" else None) for k, v in VALID[export].items()}
+    f = _write(pl.DataFrame([row], schema=dict.fromkeys(row, pl.String)), tmp_path / f"{export}_2026-01.{fmt}")
+    r = ingest_file(con, f)
+    assert (r.export_type, r.outcome, r.rows_read, r.rows_loaded) == (export, "loaded", 1, 1)
+    got = con.sql(f"SELECT * EXCLUDE (_load_id) FROM {export}").fetchall()[0]
+    assert len(got) == len(EXPORTS[export].columns)
+
+
+def test_typed_parquet_and_xlsx_cells_are_accepted(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    from datetime import date, datetime
+
+    df = pl.DataFrame({"snapshot_date": [datetime(2026, 1, 31)], "item_id": ["X1"], "location": ["DC"],
+                       "on_hand_qty": [5], "safety_stock_qty": [2.0], "unit_cost": [3.5], "currency": ["EUR"]})
+    ingest_file(con, _write(df, tmp_path / "inventory.parquet"))
+    ingest_file(con, _write(df.with_columns(item_id=pl.lit("X2")), tmp_path / "inventory.xlsx"))
+    assert con.sql("SELECT snapshot_date, on_hand_qty FROM inventory ORDER BY item_id").fetchall() == [
+        (date(2026, 1, 31), 5.0), (date(2026, 1, 31), 5.0)]
+
+
+def _invoices(tmp_path: Path, amounts: dict[int, str], name: str = "invoices.csv") -> Path:
+    rows = [{**VALID["invoices"], "invoice_line": str(k), "amount": v} for k, v in amounts.items()]
+    return _write(pl.DataFrame(rows), tmp_path / name)
+
+
+def test_same_content_twice_is_a_no_op_that_says_so(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    f = _invoices(tmp_path, {1: "10", 2: "20"})
+    first = ingest_file(con, f)
+    again = ingest_file(con, f)
+    assert (again.outcome, again.message) == ("unchanged", f"same content as load #{first.load_id}; nothing changed")
+    assert con.sql("SELECT count(*) FROM load_log").fetchall() == [(1,)]
+    assert con.sql("SELECT count(*) FROM invoices").fetchall() == [(2,)]
+
+
+def test_corrected_re_export_replaces_its_rows(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    ingest_file(con, _invoices(tmp_path, {1: "10", 2: "20"}, "invoices_v1.csv"))
+    r = ingest_file(con, _invoices(tmp_path, {2: "25", 3: "30"}, "invoices_v2.csv"))
+    assert (r.rows_loaded, r.rows_replaced) == (2, 1)
+    assert con.sql("SELECT invoice_line, amount FROM invoices ORDER BY 1").fetchall() == [(1, 10.0), (2, 25.0), (3, 30.0)]
+    # Re-loading v1 after v2 is not a no-op: it restores v1's line 2.
+    assert ingest_file(con, tmp_path / "invoices_v1.csv").outcome == "loaded"
+    assert con.sql("SELECT amount FROM invoices WHERE invoice_line = 2").fetchall() == [(20.0,)]
+
+
+def test_load_log_records_every_load(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    ingest_file(con, _invoices(tmp_path, {1: "10", 2: "x"}), allow_partial=True)
+    log = con.sql("SELECT file_name, export_type, mapping, rows_read, rows_loaded, rows_quarantined, outcome, "
+                  "length(content_hash), finished_at >= started_at FROM load_log").fetchall()
+    assert log == [("invoices.csv", "invoices", "canonical", 2, 1, 1, "partial", 64, True)]
+
+
+def _snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
+    tables = [*EXPORTS, "load_log", "quarantine", "dq_findings"]
+    return {t: sorted(map(str, con.sql(f"SELECT * FROM {t}").fetchall())) for t in tables}
+
+
+def test_a_load_failing_part_way_changes_nothing(con: duckdb.DuckDBPyConnection, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    ingest_file(con, _invoices(tmp_path, {1: "10"}, "invoices_a.csv"))
+    before = _snapshot(con)
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    # The upsert has run inside the transaction when the quarantine write fails.
+    monkeypatch.setattr(load, "_quarantine", boom)
+    with pytest.raises(OSError):
+        ingest_file(con, _invoices(tmp_path, {1: "99", 2: "20"}, "invoices_b.csv"))
+    assert _snapshot(con) == before
+
+
+def test_a_killed_load_changes_nothing(db_path: Path, tmp_path: Path) -> None:
+    con = connect(db_path)
+    ingest_file(con, _invoices(tmp_path, {1: "10"}, "invoices_a.csv"))
+    before = _snapshot(con)
+    con.close()
+    big = pl.DataFrame([{**VALID["invoices"], "invoice_line": str(i), "amount": "5"} for i in range(1, 3)])
+    f = _write(big, tmp_path / "invoices_b.csv")
+    # A real process, SIGKILLed by itself inside the load's transaction, after its upsert ran.
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        import pipelines.load as load
+        from tandem.db import connect
+        real = load._quarantine
+        def die(*a, **k):
+            real(*a, **k)
+            os.kill(os.getpid(), signal.SIGKILL)
+        load._quarantine = die
+        load.ingest_file(connect({str(db_path)!r}), Path({str(f)!r}))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1], capture_output=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    con = connect(db_path)
+    assert _snapshot(con) == before
+    con.close()
+
+
+def test_cross_file_references_become_findings(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    po = {**VALID["purchase_orders"], "contract_id": "C404", "currency": "USD"}
+    _write(pl.DataFrame([po]), tmp_path / "purchase_orders.csv")
+    ingest_file(con, tmp_path / "purchase_orders.csv")
+    found = con.sql("SELECT export_type, rule, subject, rows FROM dq_findings ORDER BY rule").fetchall()
+    assert found == [
+        ("purchase_orders", "missing FX rate", "USD 2026-01", 1),
+        ("purchase_orders", "unknown contract", "C404", 1),
+        ("purchase_orders", "unknown supplier", "S1", 1),
+    ]
+    _write(pl.DataFrame([VALID["suppliers"]]), tmp_path / "suppliers.csv")
+    _write(pl.DataFrame([{**VALID["fx_rates"], "currency": "USD"}]), tmp_path / "fx_rates.csv")
+    ingest_file(con, tmp_path / "suppliers.csv")
+    ingest_file(con, tmp_path / "fx_rates.csv")
+    assert con.sql("SELECT rule FROM dq_findings").fetchall() == [("unknown contract",)]
+
+
+def test_export_type_from_name_or_option(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    f = _write(pl.DataFrame([VALID["budgets"]]), tmp_path / "q3-plan.csv")
+    with pytest.raises(load.TandemError, match="cannot tell the export type"):
+        ingest_file(con, f)
+    assert ingest_file(con, f, export_type="budgets").outcome == "loaded"
+    assert os.path.exists(f)

@@ -1,0 +1,145 @@
+"""Source mappings: each transformation on a small hand-written sample, the bundled SAP and GLA mappings,
+and the real GLA export when `../shared/data/real/` is present."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.errors import TandemError
+from pipelines.load import ingest_file
+from pipelines.mappings import load_mapping
+from tandem.db import connect
+from tests.conftest import table, write
+
+REAL_GLA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "gla_spending_2008_2013.csv"
+
+SAP_INVOICES = (
+    "BELNR;BUZEI;LIFNR;EBELN;EBELP;MATNR;MATKL;KOSTL;HKONT;BLDAT;NETDT;AUGDT;MENGE;WRBTR;WAERS\n"
+    "5100000001;1;  0000100234  ;4500000011;10;M-1;  Packaging ;CC-OPS;400100;03.02.2026;05.03.2026;01.03.2026;"
+    "1.000;1.234,56;EUR\n"
+    "5100000001;2;0000100234;;;;Services;CC-OPS;400200;03.02.2026;05.03.2026;;;-99,5;EUR\n"
+)
+
+
+def test_sap_mapping_decimal_comma_day_first_dates_padding(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    f = write(tmp_path / "invoices_sap.csv", SAP_INVOICES)
+    r = ingest_file(con, f, mapping=load_mapping("sap"))
+    assert (r.outcome, r.rows_loaded) == ("loaded", 2)
+    rows = table(con, "invoices").sort("invoice_line").to_dicts()
+    assert rows[0] == {
+        "invoice_id": "5100000001", "invoice_line": 1, "supplier_id": "0000100234", "po_id": "4500000011",
+        "po_line": 10, "item_id": "M-1", "category": "Packaging", "cost_center": "CC-OPS", "gl_account": "400100",
+        "invoice_date": date(2026, 2, 3), "due_date": date(2026, 3, 5), "paid_date": date(2026, 3, 1),
+        "quantity": 1000.0, "amount": 1234.56, "currency": "EUR",
+    }
+    assert (rows[1]["amount"], rows[1]["po_id"], rows[1]["po_line"], rows[1]["paid_date"]) == (-99.5, None, None, None)
+
+
+GLA_SAMPLE = (
+    "ID,VendorID,Vendor,AccountCode,AccountDescription,DocNo,Amount,Date,Source\n"
+    "0,,JILL BARTLETT & COMPANY LTD,,Catering Charges,,1390.11,2008-04-01,338-april_2008\n"
+    "1,V42,2CL COMMUNICATIONS LTD,5100,Postage,991,\"1,222.01\",2008-04-01,4-april_2008\n"
+    "2,,ACCOR SERVICES,,,,-8109.34,2008-04-02,5-april_2008\n"
+    "3,,ACCOR SERVICES,,,,-8109.34,2008-04-02,5-april_2008\n"
+)
+
+
+def test_gla_mapping_fallbacks_constants_and_generated_keys(tmp_path: Path) -> None:
+    f = write(tmp_path / "gla.csv", GLA_SAMPLE)
+    keys = []
+    for n in (1, 2):  # two separate databases: the generated keys must be the same
+        c = connect(tmp_path / f"db{n}.duckdb")
+        r = ingest_file(c, f, mapping=load_mapping("gla"))
+        assert (r.export_type, r.outcome, r.rows_loaded) == ("invoices", "loaded", 4)
+        df = c.sql("SELECT * FROM invoices ORDER BY invoice_date, amount DESC, invoice_id").pl()
+        keys.append(sorted(df["invoice_id"].to_list()))
+        c.close()
+    assert keys[0] == keys[1]
+    assert len(set(keys[0])) == 4 and all(k.startswith("GLA-") for k in keys[0])  # identical rows 2 and 3 differ
+    assert set(df["supplier_id"]) == {"JILL BARTLETT & COMPANY LTD", "V42", "ACCOR SERVICES"}
+    by_amount = {row["amount"]: row for row in df.to_dicts()}
+    assert by_amount[1222.01]["supplier_id"] == "V42" and by_amount[1222.01]["gl_account"] == "5100"
+    assert by_amount[1390.11]["supplier_id"] == "JILL BARTLETT & COMPANY LTD"
+    assert by_amount[1390.11]["gl_account"] == "UNKNOWN"
+    assert by_amount[-8109.34]["category"] == "Unclassified"
+    assert set(df["currency"]) == {"GBP"} and set(df["cost_center"]) == {"GLA"}
+    first = by_amount[1390.11]
+    assert first["invoice_date"] == first["due_date"] == first["paid_date"] == date(2008, 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text", "expected"),
+    [
+        ("%m/%d/%Y %H:%M", "03/04/2026 17:45", date(2026, 3, 4)),
+        ("%d-%b-%y", "04-Mar-26", date(2026, 3, 4)),
+        ("%d/%m/%Y", "04/03/2026", date(2026, 3, 4)),
+    ],
+)
+def test_date_formats(con: duckdb.DuckDBPyConnection, tmp_path: Path, fmt: str, text: str, expected: date) -> None:
+    m = write(tmp_path / "m.yaml", f"""
+name: custom
+exports:
+  fx_rates:
+    columns:
+      period: {{from: Month, date_format: "{fmt}"}}
+      currency: {{value: USD}}
+      rate_to_reporting: {{from: Rate, decimal_separator: ","}}
+""")
+    f = write(tmp_path / "rates.csv", f'Month,Rate\n"  {text} ","0,9"\n')
+    r = ingest_file(con, f, mapping=load_mapping(m))
+    assert (r.export_type, r.outcome) == ("fx_rates", "loaded")
+    # A period keeps the month of the date the format gave.
+    assert con.sql("SELECT period, currency, rate_to_reporting FROM fx_rates").fetchall() == [
+        (expected.replace(day=1), "USD", 0.9)
+    ]
+
+
+def test_default_fills_only_empty_cells(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    m = write(tmp_path / "m.yaml", """
+name: d
+exports:
+  suppliers:
+    columns:
+      supplier_id: {from: Id}
+      supplier_name: {from: Name}
+      preferred: {from: Pref, default: "no"}
+      payment_terms_days: {from: Terms, default: 30}
+""")
+    f = write(tmp_path / "s.csv", "Id,Name,Pref,Terms\nA,Alpha,yes,\nB,Beta,, 45 \n")
+    ingest_file(con, f, mapping=load_mapping(m))
+    assert con.sql("SELECT supplier_id, preferred, payment_terms_days FROM suppliers ORDER BY 1").fetchall() == [
+        ("A", True, 30), ("B", False, 45)]
+
+
+def test_mapping_errors_name_the_problem(tmp_path: Path) -> None:
+    bad = write(tmp_path / "bad.yaml", "name: x\nexports:\n  invoices:\n    columns:\n      amount: {from: A, value: 1}\n")
+    with pytest.raises(TandemError, match="exactly one of 'from', 'value' or 'generate_key'"):
+        load_mapping(bad)
+    with pytest.raises(TandemError, match="unknown export type"):
+        load_mapping(write(tmp_path / "t.yaml", "name: x\nexports:\n  bills: {}\n"))
+    with pytest.raises(TandemError, match="does not exist"):
+        load_mapping(tmp_path / "nope.yaml")
+
+
+def test_mapping_reading_a_missing_source_column(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    f = write(tmp_path / "invoices.csv", "BELNR;BUZEI\n1;1\n")
+    with pytest.raises(TandemError, match=r"reads column\(s\) .*LIFNR.* that the file does not have"):
+        ingest_file(con, f, mapping=load_mapping("sap"))
+
+
+@pytest.mark.skipif(not REAL_GLA.exists(), reason="the real GLA export is not beside this checkout")
+def test_real_gla_export_loads_completely(con: duckdb.DuckDBPyConnection) -> None:
+    r = ingest_file(con, REAL_GLA, mapping=load_mapping("gla"))
+    assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 28145, 28145, 0)
+    expected = pl.read_csv(REAL_GLA, infer_schema=False)["Amount"].cast(pl.Float64).sum()
+    assert con.sql("SELECT sum(amount) FROM invoices").fetchall()[0][0] == pytest.approx(expected, abs=0.005)
+    assert con.sql("SELECT count(*) FROM invoices WHERE amount < 0").fetchall()[0][0] > 0  # credits kept
+    # Missing GBP rates are findings, not silent drops.
+    assert con.sql("SELECT sum(rows) FROM dq_findings WHERE rule = 'missing FX rate'").fetchall()[0][0] == 28145
+    again = ingest_file(con, REAL_GLA, mapping=load_mapping("gla"))
+    assert again.outcome == "unchanged"
