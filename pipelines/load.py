@@ -15,7 +15,7 @@ import polars as pl
 from pipelines.errors import USAGE, TandemError
 from pipelines.mappings import IDENTITY, Mapping, canonical_text_sql, typed_sql
 from pipelines.read import RawTable, file_hash, read_raw
-from pipelines.schemas import EXPORTS, RAW_SUFFIX, ExportSpec, pandera_schema
+from pipelines.schemas import EXPORTS, RAW_SUFFIX, TEXT_TYPES, ExportSpec, pandera_schema, raw_name
 from pipelines.sqltext import ident, literal
 from tandem.db import frame, scalar
 
@@ -62,25 +62,19 @@ def export_type_of(path: Path, given: str | None, mapping: Mapping) -> str:
 
 
 def _typed_table(con: duckdb.DuckDBPyConnection, raw: RawTable, spec: ExportSpec, mapping: Mapping) -> None:
-    """`_typed`: per canonical column its raw text (`col__raw`) and parsed value, numbered `_rn`."""
+    """`_typed`: each canonical column parsed, plus the raw text of the non-text ones (`col__raw`)."""
     text = canonical_text_sql(mapping, spec, raw.header)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _text AS SELECT _line, "
-        + ", ".join(f"{sql} AS {ident(c + RAW_SUFFIX)}" for c, sql in text.items())
-        + f" FROM {raw.table}"
-    )
     typed = typed_sql(mapping, spec, text)
+    inner = ", ".join(f"{sql} AS {ident(c + RAW_SUFFIX)}" for c, sql in text.items())
+    outer = ", ".join(f"{typed[c.name]} AS {ident(c.name)}" for c in spec.columns)
+    raws = "".join(f", {ident(c.name + RAW_SUFFIX)}" for c in spec.columns if c.type not in TEXT_TYPES)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _typed AS SELECT row_number() OVER (ORDER BY _line) - 1 AS _rn, _line, "
-        + ", ".join(f"{sql} AS {ident(c)}" for c, sql in typed.items())
-        + ", "
-        + ", ".join(ident(c + RAW_SUFFIX) for c in text)
-        + " FROM _text ORDER BY _line"
+        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _line, {outer}{raws} "
+        f"FROM (SELECT _line, {inner} FROM {raw.table})"
     )
-    con.execute("DROP TABLE _text")
 
 
-def _chunk_failures(df: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFrame:
+def _chunk_failures(df: pl.DataFrame, spec: ExportSpec, schema: pa.DataFrameSchema) -> pl.DataFrame:
     """Every failed check in a chunk as (line, column, rule, raw value), collected lazily by pandera."""
     try:
         schema.validate(df, lazy=True)
@@ -93,7 +87,7 @@ def _chunk_failures(df: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFram
                 "line": df["_line"].gather(idx),
                 "column": grp["column"],
                 "rule": grp["check"],
-                "value": df[str(col) + RAW_SUFFIX].gather(idx),
+                "value": df[raw_name(spec.column(str(col)))].gather(idx),
             }))
         return pl.concat(parts) if parts else pl.DataFrame(schema=FAILURE_SCHEMA)
     return pl.DataFrame(schema=FAILURE_SCHEMA)
@@ -105,8 +99,8 @@ def _validate(con: duckdb.DuckDBPyConnection, spec: ExportSpec, n: int, progress
     con.execute("CREATE OR REPLACE TEMP TABLE _fail (line BIGINT, \"column\" VARCHAR, rule VARCHAR, value VARCHAR)")
     schema = pandera_schema(spec)
     for start in range(0, n, CHUNK_ROWS):
-        chunk = frame(con, f"SELECT * FROM _typed WHERE _rn >= {start} AND _rn < {start + CHUNK_ROWS}")
-        failures = _chunk_failures(chunk, schema)
+        chunk = frame(con, f"SELECT * FROM _typed WHERE rowid >= {start} AND rowid < {start + CHUNK_ROWS}")
+        failures = _chunk_failures(chunk, spec, schema)
         if failures.height:
             con.register("_chunk_fail", failures)
             con.execute("INSERT INTO _fail SELECT * FROM _chunk_fail")
@@ -138,13 +132,12 @@ def _quarantine(con: duckdb.DuckDBPyConnection, raw: RawTable, load_id: int, fil
         )
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, spec: ExportSpec, load_id: int) -> tuple[int, int]:
+def _upsert(con: duckdb.DuckDBPyConnection, spec: ExportSpec, load_id: int, any_invalid: bool) -> tuple[int, int]:
     cols = ", ".join(ident(c) for c in spec.column_names)
     on = " AND ".join(f"t.{ident(k)} = v.{ident(k)}" for k in spec.key)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _valid AS SELECT {cols} FROM _typed "
-                f"WHERE _line NOT IN (SELECT line FROM _fail)")
-    replaced = con.execute(f"DELETE FROM {spec.name} t USING _valid v WHERE {on}").fetchall()[0][0]
-    loaded = con.execute(f"INSERT INTO {spec.name} SELECT {cols}, {load_id} FROM _valid").fetchall()[0][0]
+    valid = "(SELECT * FROM _typed WHERE _line NOT IN (SELECT line FROM _fail))" if any_invalid else "_typed"
+    replaced = con.execute(f"DELETE FROM {spec.name} t USING {valid} v WHERE {on}").fetchall()[0][0]
+    loaded = con.execute(f"INSERT INTO {spec.name} SELECT {cols}, {load_id} FROM {valid}").fetchall()[0][0]
     return int(loaded), int(replaced)
 
 
@@ -159,6 +152,15 @@ def _unchanged_since(con: duckdb.DuckDBPyConnection, digest: str, export_type: s
     if last.height and last["content_hash"][0] == digest and last["mapping"][0] == mapping:
         return int(last["load_id"][0])
     return None
+
+
+def _drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the connection's temp tables and views of a load (`_raw`, `_raw_csv`, `_typed`, ...)."""
+    for name, kind in con.execute(
+        "SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary AND view_name LIKE '\\_%' ESCAPE '\\' "
+        "UNION ALL SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_%' ESCAPE '\\'"
+    ).fetchall():
+        con.execute(f"DROP {kind} IF EXISTS {ident(name)}")
 
 
 def ingest_file(
@@ -202,7 +204,7 @@ def ingest_file(
             load_id = int(scalar(con, "SELECT nextval('load_id_seq')"))  # type: ignore[arg-type]
             loaded = replaced = 0
             if not rejected:
-                loaded, replaced = _upsert(con, spec, load_id)
+                loaded, replaced = _upsert(con, spec, load_id, invalid > 0)
             _quarantine(con, raw, load_id, path.name, spec, held_back=rejected)
             quarantined = raw.rows - loaded
             outcome = "rejected" if rejected else ("partial" if invalid else "loaded")
@@ -219,8 +221,7 @@ def ingest_file(
             con.execute("ROLLBACK")
             raise
     finally:
-        for t in ("_raw", "_typed", "_fail", "_valid"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
+        _drop_scratch(con)
     return LoadResult(path.name, etype, outcome, raw.rows, loaded, replaced, quarantined, load_id, message,
                       failures)
 

@@ -224,9 +224,8 @@ def typed_sql(mapping: Mapping, spec: ExportSpec, text: dict[str, str]) -> dict[
                 num = f"replace({num}, {literal(thou)}, '')"
             if dec != ".":
                 num = f"replace({num}, {literal(dec)}, '.')"
-            # Only plain decimal notation: TRY_CAST alone would accept 'nan', 'inf' and '1e400'.
-            dbl = f"CASE WHEN regexp_full_match({num}, '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') " \
-                  f"THEN TRY_CAST({num} AS DOUBLE) END"
+            # isfinite rejects what TRY_CAST would let through: 'nan', 'inf' and overflow such as '1e400'.
+            dbl = f"TRY_CAST({num} AS DOUBLE)"
             if col.type == "dec":
                 expr = f"CASE WHEN isfinite({dbl}) THEN {dbl} END"
             else:

@@ -159,6 +159,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter:
     unterminated = bool(lm["q"].sum() % 2)
     cols = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header) + "}"
     rej = f"{table}_rejects"
+    con.execute(f"DROP VIEW IF EXISTS {table}")
     # DuckDB appends to a rejects table across scans: start each file with none.
     con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {rej}_scan")
     con.execute(
@@ -191,14 +192,20 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter:
             "check its quoting.",
             REJECTED,
         )
-    con.register(f"{table}_lines", valid.with_row_index("_rn"))
     sel = ", ".join(f"c.{ident(h)}" for h in header)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {sel}, l._line FROM "
-        f"(SELECT *, rowid AS _rn FROM {table}_csv) c JOIN {table}_lines l USING (_rn) ORDER BY l._line"
-    )
-    con.unregister(f"{table}_lines")
-    con.execute(f"DROP TABLE {table}_csv")
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    lines = valid["_line"]
+    if lines.len() == 0 or (lines[0] == 2 and lines[-1] == lines.len() + 1):
+        # The common case, one row per line from line 2: the line is the row number, no join needed.
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT {sel}, c.rowid + 2 AS _line FROM {table}_csv c")
+    else:
+        con.register(f"{table}_lines", valid.with_row_index("_rn"))
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {sel}, l._line FROM "
+            f"(SELECT *, rowid AS _rn FROM {table}_csv) c JOIN {table}_lines l USING (_rn) ORDER BY l._line"
+        )
+        con.unregister(f"{table}_lines")
+        con.execute(f"DROP TABLE {table}_csv")
     structural = rejects.select(
         pl.col("phys").cast(pl.Int64).alias("line"), "column", "rule", "value"
     )

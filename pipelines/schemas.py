@@ -178,13 +178,19 @@ EXPORTS: dict[str, ExportSpec] = {
 }
 
 RAW_SUFFIX = "__raw"
+TEXT_TYPES = ("str", "ccy")
+
+
+def raw_name(col: Col) -> str:
+    """The column holding a cell's text: text columns are their own raw text, so no copy is carried."""
+    return col.name if col.type in TEXT_TYPES else col.name + RAW_SUFFIX
 PARSE_RULE_PREFIX = "type: "
 NOT_NULL_RULE = "required"
 
 
 def _parse_check(col: Col) -> pa.Check:
     """Fails where the cell had text that did not parse as the column's type."""
-    raw = col.name + RAW_SUFFIX
+    raw = raw_name(col)
 
     def parsed(data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col(data.key).is_not_null() | pl.col(raw).is_null())
@@ -194,7 +200,7 @@ def _parse_check(col: Col) -> pa.Check:
 
 def _required_check(col: Col) -> pa.Check:
     """An empty cell in a required column (distinct from one that failed to parse)."""
-    raw = col.name + RAW_SUFFIX
+    raw = raw_name(col)
 
     def present(data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col(raw).is_not_null())
@@ -217,12 +223,13 @@ def pandera_schema(spec: ExportSpec) -> pa.DataFrameSchema:
     """
     columns: dict[str, pa.Column] = {}
     for col in spec.columns:
-        checks = [_parse_check(col)]
+        checks = [] if col.type in TEXT_TYPES else [_parse_check(col)]
         if not col.nullable:
             checks.append(_required_check(col))
         if col.type == "ccy":
             checks.append(pa.Check.str_matches(r"^[A-Z]{3}$", name="three upper-case letters (ISO 4217)"))
         checks += [_rule_check(r) for r in spec.rules if r.column == col.name]
         columns[col.name] = pa.Column(POLARS_TYPES[col.type], checks, nullable=True)
-        columns[col.name + RAW_SUFFIX] = pa.Column(pl.String, nullable=True)
+        if col.type not in TEXT_TYPES:
+            columns[col.name + RAW_SUFFIX] = pa.Column(pl.String, nullable=True)
     return pa.DataFrameSchema(columns, strict=False)
