@@ -1,0 +1,34 @@
+"""Screenshots of the running app's pages with Debian's chromium (for the README and for looking at it).
+
+    uv run python scripts/screenshot.py http://localhost:8501 data [other pages...]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def main(base: str, pages: list[str], out: Path = Path("docs")) -> None:
+    out.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(base)  # the entry script must run first: it is what installs st.navigation
+        page.wait_for_selector("h1", timeout=30_000)
+        for name in pages:
+            page.goto(f"{base}/{'' if name == 'home' else name}")
+            page.wait_for_selector("h1", timeout=30_000)
+            page.wait_for_timeout(2500)  # let tables and charts finish drawing
+            page.screenshot(path=str(out / f"{name}-page.png"), full_page=False)
+            print(out / f"{name}-page.png")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])
