@@ -191,10 +191,10 @@ def _invoices(rng: np.random.Generator, po: pl.DataFrame, sup: pl.DataFrame, con
         invoice_date=pl.col("order_date") + pl.duration(days=pl.Series(rng.integers(3, 36, n))),
         amount=(pl.col("quantity") * pl.col("unit_price") * pl.Series(1 + price_diff)).round(2),
     ).filter(pl.col("invoice_date") <= LAST_DAY)
-    return _payments(rng, inv, po_based=True)
+    return _payments(rng, inv)
 
 
-def _payments(rng: np.random.Generator, inv: pl.DataFrame, po_based: bool) -> pl.DataFrame:
+def _payments(rng: np.random.Generator, inv: pl.DataFrame) -> pl.DataFrame:
     n = inv.height
     late = rng.random(n) < 0.15
     delta = np.where(late, rng.integers(10, 35, n), rng.integers(-6, 4, n))
@@ -219,7 +219,7 @@ def _non_po_invoices(rng: np.random.Generator, sup: pl.DataFrame, n: int) -> pl.
         quantity=pl.lit(None, pl.Float64),
         amount=pl.Series(np.round(rng.lognormal(7.2, 0.9, n), 2)),
     )
-    return _payments(rng, inv, po_based=False)
+    return _payments(rng, inv)
 
 
 def _finish_invoices(rng: np.random.Generator, po_inv: pl.DataFrame, non_po: pl.DataFrame) -> pl.DataFrame:
