@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kpi_definitions.periods import Grain
 from pipelines.errors import FAILURE, REJECTED, USAGE, TandemError
 from pipelines.load import LoadResult, failure_sentence, ingest_file
 from pipelines.mappings import IDENTITY, load_mapping
@@ -131,6 +136,91 @@ def ingest(
             _summary(results)
         if worst:
             raise typer.Exit(worst)
+
+
+Format = Literal["table", "json", "csv"]
+
+
+@app.command()
+def kpis(
+    db: DbOption = None,
+    period: Annotated[str | None, typer.Option("--period", help="YYYY-MM (or a quarter/year label)")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="first month YYYY-MM of a range")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="last month YYYY-MM of a range")] = None,
+    grain: Annotated[Grain, typer.Option("--grain", help="month, quarter or year (fiscal)")] = "month",
+    kpi: Annotated[list[str] | None, typer.Option("--kpi", help="a KPI name; repeat for several")] = None,
+    by: Annotated[list[str] | None, typer.Option("--by", help="a dimension to split by; repeat")] = None,
+    where: Annotated[list[str] | None, typer.Option("--where", help="a filter DIM=VALUE; repeat")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table, json or csv")] = "table",
+) -> None:
+    """Every KPI under both definitions, one row per KPI, view, period and combination of --by values."""
+    from kpi_definitions.compute import Selection, compute, data_months, resolve_range
+    from kpi_definitions.periods import FiscalCalendar
+    from kpi_definitions.registry import DIMENSIONS, FILTERABLE, registry
+    from tandem.store import reading
+
+    cfg = settings()
+    with _errors():
+        reg = registry()
+        companions = {c.name: k.name for k in reg for c in k.companions}
+        wanted = list(dict.fromkeys(companions.get(k, k) for k in kpi or []))
+        for name in wanted:
+            if name not in reg.names:
+                raise TandemError(f"Unknown KPI {name!r}; known: {', '.join(reg.names + list(companions))}.", USAGE)
+        dims = tuple(dict.fromkeys(by or []))
+        for dim in dims:
+            if dim not in DIMENSIONS:
+                raise TandemError(f"Unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}.", USAGE)
+        filters: dict[str, list[str]] = {}
+        for item in where or []:
+            dim, sep, value = item.partition("=")
+            if not sep or dim.strip() not in FILTERABLE:
+                raise TandemError(f"--where {item!r}: use DIM=VALUE with DIM one of {', '.join(FILTERABLE)}.", USAGE)
+            filters.setdefault(dim.strip(), []).append(value.strip())
+        cal = FiscalCalendar(cfg.fiscal_year_start_month)
+        with reading(db or cfg.db) as con:
+            span = data_months(con, reg)
+            try:
+                first, last = resolve_range(cal, grain, span[1] if span else None, period, from_, to)
+            except ValueError as exc:
+                raise TandemError(f"{exc}.", USAGE if span else FAILURE) from None
+            result = compute(con, reg, Selection(first, last, grain, dims, filters), currency=cfg.reporting_currency,
+                             cal=cal, kpis=wanted or None)
+        only = set(kpi or [])
+        values = result.values
+        if only:  # --kpi budget_variance_pct asks for the companion alone
+            values = values.filter(pl.col("kpi").is_in(list(only | {k for k in only if k in reg.names}
+                                                              | {c for c, k in companions.items() if k in only})))
+        for note in result.notes:
+            err.print(f"note: {note}", highlight=False, markup=False)
+        _print_kpis(values, dims, fmt, cfg.reporting_currency)
+
+
+def _print_kpis(values: pl.DataFrame, dims: tuple[str, ...], fmt: str, currency: str) -> None:
+    from tandem import formats
+
+    rows = values.to_dicts()
+    if fmt == "json":
+        doc = [{"kpi": r["kpi"], "view": r["view"], "period": r["period"], "dimensions": {d: r[d] for d in dims},
+                "value": None if r["value"] is None else round(r["value"], 6), "unit": r["unit"]} for r in rows]
+        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["kpi", "view", "period", *dims, "value", "unit"])
+        for r in rows:
+            writer.writerow([r["kpi"], r["view"], r["period"], *(r[d] for d in dims),
+                             "" if r["value"] is None else repr(round(r["value"], 6)), r["unit"]])
+        sys.stdout.write(buf.getvalue())
+    else:
+        table = Table(title="KPIs", title_justify="left")
+        for col in ("kpi", "view", "period", *dims):
+            table.add_column(col)
+        table.add_column("value", justify="right")
+        for r in rows:
+            table.add_row(r["kpi"], r["view"], r["period"], *(str(r[d]) for d in dims),
+                          formats.value(r["value"], r["unit"], currency))
+        out.print(table)
 
 
 @app.command()

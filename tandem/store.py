@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -14,28 +16,35 @@ from tandem.db import connect, frame
 RETRIES = 20
 
 
-def read(db: Path, sql: str, params: list | dict | None = None) -> pl.DataFrame:
-    """Run one read query and close the file at once.
+@contextmanager
+def reading(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection that is closed as soon as the caller is done.
 
     DuckDB lets one process write; a reader that keeps the file open blocks a load, and opening
-    read-only fails while a load holds the file. So each read opens, reads and closes, and retries
-    briefly while a load is committing.
+    read-only fails while a load holds the file. So readers open, read and close, and retry briefly
+    while a load is committing.
     """
     for attempt in range(RETRIES):
         try:
             con = connect(db, read_only=True)
+            break
         except TandemError:
             if attempt == RETRIES - 1 or not Path(db).exists():
                 raise
             time.sleep(0.25)
-            continue
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def read(db: Path, sql: str, params: list | dict | None = None) -> pl.DataFrame:
+    """Run one read query on a short-lived read-only connection (an empty frame before any load)."""
+    with reading(db) as con:
         try:
             return frame(con, sql, params)
         except duckdb.CatalogException:
             return pl.DataFrame()
-        finally:
-            con.close()
-    raise AssertionError("unreachable")
 
 
 SQL_DIR = Path(__file__).parent / "sql"

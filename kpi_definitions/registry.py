@@ -1,0 +1,219 @@
+"""The KPI registry: the YAML declarations in this folder, parsed into typed models and checked."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+HERE = Path(__file__).parent
+SQL_DIR = HERE / "sql"
+# One pattern for every name a declaration introduces (KPIs, views, steps, bound columns): they end up
+# as SQL identifiers and JSON keys, so nothing else may get through.
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# The slicing dimensions of the contract (section 3) plus the procurement savings split.
+DIMENSIONS: tuple[str, ...] = ("supplier_id", "category", "cost_center", "item_id", "location", "savings_type")
+FILTERABLE: tuple[str, ...] = ("supplier_id", "category", "cost_center", "item_id", "location")
+REQUIRED_VIEWS: tuple[str, ...] = ("finance", "procurement")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+Unit = Literal["currency", "days", "ratio"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class View(_Model):
+    """One team's definition of a KPI: what it means in words, and the SQL that computes it."""
+
+    definition: str = Field(min_length=20)
+    sql: str
+    bind: dict[str, str] = {}
+    owner: str = Field(min_length=2)
+    version: str = Field(pattern=r"^\d+(\.\d+)*$")
+    effective_date: date
+    dimensions: tuple[str, ...] | None = None
+    excluded: str = "rows with no FX rate for their month"
+
+
+class Companion(_Model):
+    """A second number every view of a KPI reports (budget_variance_pct), read from its own column."""
+
+    name: str
+    column: str
+    unit: Unit
+    label: str
+
+
+class Step(_Model):
+    name: str
+    label: str
+    description: str
+
+
+class Bridge(_Model):
+    sql: str
+    from_view: str = Field(alias="from")
+    to_view: str = Field(alias="to")
+    convention: str | None = None
+    steps: tuple[Step, ...] = Field(min_length=1)
+
+
+class Kpi(_Model):
+    name: str
+    position: int = 100
+    label: str
+    description: str
+    unit: Unit
+    better: Literal["higher", "lower"]
+    dimensions: tuple[str, ...]
+    views: dict[str, View]
+    companions: tuple[Companion, ...] = ()
+    bridge: Bridge | None = None
+
+    def view_dimensions(self, view: str) -> tuple[str, ...]:
+        return self.views[view].dimensions or self.dimensions
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One thing wrong with a declaration: where, what, why."""
+
+    file: str
+    kpi: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.kpi}: {self.field}: {self.message}"
+
+
+class RegistryError(Exception):
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        super().__init__("invalid KPI declarations:\n" + "\n".join(f"  {i}" for i in issues))
+
+
+@dataclass(frozen=True)
+class Registry:
+    kpis: dict[str, Kpi]
+
+    def __getitem__(self, name: str) -> Kpi:
+        return self.kpis[name]
+
+    def __iter__(self):  # registry order: by declared position
+        return iter(self.kpis.values())
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.kpis)
+
+    def sql(self, name: str) -> str:
+        return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def parse(folder: Path = HERE, sql_dir: Path = SQL_DIR) -> tuple[Registry, list[Issue]]:
+    """Every declaration in `folder`, and every issue found in them (nothing stops at the first)."""
+    kpis: dict[str, Kpi] = {}
+    issues: list[Issue] = []
+    for path in sorted(folder.glob("*.yaml")):
+        file = path.name
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            issues.append(Issue(file, "?", "(file)", f"not valid YAML: {str(exc).splitlines()[0]}"))
+            continue
+        if not isinstance(raw, dict):
+            issues.append(Issue(file, "?", "(file)", "a declaration must be a mapping of fields"))
+            continue
+        name = str(raw.get("name", "?"))
+        try:
+            kpi = Kpi.model_validate(raw)
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err["loc"]) or "(file)"
+                issues.append(Issue(file, name, where, err["msg"]))
+            continue
+        found = check(kpi, sql_dir)
+        if kpi.name in kpis:
+            found.append(Issue(file, kpi.name, "name", "declared twice"))
+        issues += [Issue(file, i.kpi, i.field, i.message) for i in found]
+        if not found:
+            kpis[kpi.name] = kpi
+    companions = {c.name for k in kpis.values() for c in k.companions}
+    for clash in sorted(companions & set(kpis)):
+        issues.append(Issue("?", clash, "companions", "a companion has the name of a KPI"))
+    ordered = dict(sorted(kpis.items(), key=lambda kv: (kv[1].position, kv[0])))
+    return Registry(ordered), issues
+
+
+def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
+    """What is wrong with one parsed declaration, beyond its field types."""
+    issues: list[Issue] = []
+
+    def bad(field: str, message: str) -> None:
+        issues.append(Issue("", kpi.name, field, message))
+
+    def named(field: str, value: str) -> None:
+        if not NAME.match(value):
+            bad(field, f"{value!r} is not a name (lower-case letters, digits and _, starting with a letter)")
+
+    def sql_file(field: str, name: str, bound: set[str]) -> None:
+        named(field, name)
+        path = sql_dir / f"{name}.sql"
+        if not path.is_file():
+            bad(field, f"no SQL file {path.relative_to(sql_dir.parent)}")
+            return
+        wanted = set(PLACEHOLDER.findall(path.read_text())) - {"dims"}
+        for missing in sorted(wanted - bound):
+            bad(field, f"{name}.sql uses {{{missing}}} but the declaration does not bind it")
+        for extra in sorted(bound - wanted):
+            bad(field, f"binds {extra!r}, which {name}.sql does not use")
+
+    named("name", kpi.name)
+    for dim in kpi.dimensions:
+        if dim not in DIMENSIONS:
+            bad("dimensions", f"unknown dimension {dim!r} (known: {', '.join(DIMENSIONS)})")
+    for missing in REQUIRED_VIEWS:
+        if missing not in kpi.views:
+            bad("views", f"no {missing} view: every KPI is declared under both definitions")
+    for view_name, view in kpi.views.items():
+        named(f"views.{view_name}", view_name)
+        for key, column in view.bind.items():
+            named(f"views.{view_name}.bind.{key}", column)
+        sql_file(f"views.{view_name}.sql", view.sql, set(view.bind))
+        for dim in view.dimensions or ():
+            if dim not in DIMENSIONS:
+                bad(f"views.{view_name}.dimensions", f"unknown dimension {dim!r}")
+    for comp in kpi.companions:
+        named("companions.name", comp.name)
+        named("companions.column", comp.column)
+    if kpi.bridge:
+        b = kpi.bridge
+        sql_file("bridge.sql", b.sql, set())
+        for end, view_name in (("from", b.from_view), ("to", b.to_view)):
+            if view_name not in kpi.views:
+                bad(f"bridge.{end}", f"names no view of {kpi.name}: {view_name!r}")
+        seen: set[str] = set()
+        for step in b.steps:
+            named("bridge.steps.name", step.name)
+            if step.name in seen:
+                bad("bridge.steps.name", f"step {step.name!r} declared twice")
+            seen.add(step.name)
+    return issues
+
+
+@cache
+def registry() -> Registry:
+    """The bundled registry; raises with every issue when any declaration is invalid."""
+    reg, issues = parse()
+    if issues:
+        raise RegistryError(issues)
+    return reg

@@ -1,0 +1,104 @@
+-- The relations every KPI query starts from, as one list of CTEs (the registry puts `WITH` in front).
+-- A month is the integer year * 12 + month - 1, so "a year earlier" is m - 12.
+-- Parameters: $months/$labels (each month of the range and the label of its period), $ccy (the
+-- reporting currency) and one list per slicing dimension ($supplier_id, ...; NULL = no filter).
+-- Amounts convert with the fx_rates row of the month of the row's own date; a row with no rate keeps a
+-- NULL reporting amount, so it drops out of sums and each view counts it in `excluded`.
+buckets AS (
+    SELECT unnest($months::INTEGER[]) AS m, unnest($labels::VARCHAR[]) AS period
+),
+period_days AS (
+    SELECT period, sum(day(last_day(make_date(m // 12, m % 12 + 1, 1)))) AS days FROM buckets GROUP BY period
+),
+fx AS (
+    SELECT currency, year(period) * 12 + month(period) - 1 AS m, rate_to_reporting AS rate FROM fx_rates
+),
+invoice_lines AS (
+    SELECT i.*, year(i.invoice_date) * 12 + month(i.invoice_date) - 1 AS m,
+           i.po_id IS NOT NULL AS has_po,
+           i.amount * CASE WHEN i.currency = $ccy THEN 1 ELSE r.rate END AS amount_rep
+    FROM invoices i
+    LEFT JOIN fx r ON r.currency = i.currency AND r.m = year(i.invoice_date) * 12 + month(i.invoice_date) - 1
+    WHERE ($supplier_id::VARCHAR[] IS NULL OR list_contains($supplier_id::VARCHAR[], i.supplier_id))
+      AND ($category::VARCHAR[] IS NULL OR list_contains($category::VARCHAR[], i.category))
+      AND ($cost_center::VARCHAR[] IS NULL OR list_contains($cost_center::VARCHAR[], i.cost_center))
+),
+-- PO lines that count (never cancelled ones), with the contract they name when it is a contract of the
+-- same supplier valid on the order date; contract prices convert at the order month's rate.
+po_lines AS (
+    SELECT p.*, year(p.order_date) * 12 + month(p.order_date) - 1 AS m,
+           p.quantity * p.unit_price * CASE WHEN p.currency = $ccy THEN 1 ELSE rp.rate END AS value_rep,
+           c.contract_id IS NOT NULL AS on_contract,
+           c.savings_type,
+           CASE WHEN c.contract_id IS NOT NULL THEN
+               (c.baseline_unit_price * CASE WHEN c.currency = $ccy THEN 1 ELSE rc.rate END
+                - p.unit_price * CASE WHEN p.currency = $ccy THEN 1 ELSE rp.rate END) * p.quantity
+           END AS savings_rep
+    FROM purchase_orders p
+    LEFT JOIN contracts c
+        ON c.contract_id = p.contract_id AND c.supplier_id = p.supplier_id
+       AND p.order_date BETWEEN c.start_date AND c.end_date
+    LEFT JOIN fx rp ON rp.currency = p.currency AND rp.m = year(p.order_date) * 12 + month(p.order_date) - 1
+    LEFT JOIN fx rc ON rc.currency = c.currency AND rc.m = year(p.order_date) * 12 + month(p.order_date) - 1
+    WHERE p.status <> 'cancelled'
+      AND ($supplier_id::VARCHAR[] IS NULL OR list_contains($supplier_id::VARCHAR[], p.supplier_id))
+      AND ($category::VARCHAR[] IS NULL OR list_contains($category::VARCHAR[], p.category))
+      AND ($cost_center::VARCHAR[] IS NULL OR list_contains($cost_center::VARCHAR[], p.cost_center))
+),
+-- Invoice lines with the (not cancelled) PO line they name, that line's contract, and the agreed terms:
+-- the contract's when the PO line names an existing contract, else the supplier's.
+invoice_po AS (
+    SELECT i.*, p.po_id IS NOT NULL AS po_found, p.contract_id AS po_contract_id,
+           year(p.order_date) * 12 + month(p.order_date) - 1 AS po_m,
+           coalesce(c.contract_id IS NOT NULL AND c.supplier_id = p.supplier_id
+                    AND p.order_date BETWEEN c.start_date AND c.end_date, false) AS on_contract,
+           coalesce(c.payment_terms_days, s.payment_terms_days) AS agreed_terms
+    FROM invoice_lines i
+    LEFT JOIN purchase_orders p ON p.po_id = i.po_id AND p.po_line = i.po_line AND p.status <> 'cancelled'
+    LEFT JOIN contracts c ON c.contract_id = p.contract_id
+    LEFT JOIN suppliers s ON s.supplier_id = i.supplier_id
+),
+-- Payment days count lines with a positive amount by the month they were paid in.
+paid_lines AS (
+    SELECT * EXCLUDE (m), year(paid_date) * 12 + month(paid_date) - 1 AS m,
+           paid_date - invoice_date AS days_taken
+    FROM invoice_po
+    WHERE amount > 0 AND paid_date IS NOT NULL
+),
+actual_spend AS (
+    SELECT m, supplier_id, category, cost_center, amount_rep AS amount FROM invoice_lines
+),
+-- Committed = PO values by order month + invoices that carry no PO.
+committed_spend AS (
+    SELECT m, supplier_id, category, cost_center, value_rep AS amount FROM po_lines
+    UNION ALL
+    SELECT m, supplier_id, category, cost_center, amount_rep FROM invoice_lines WHERE NOT has_po
+),
+budget_lines AS (
+    SELECT b.*, year(b.fiscal_period) * 12 + month(b.fiscal_period) - 1 AS m,
+           b.budget_amount * CASE WHEN b.currency = $ccy THEN 1 ELSE r.rate END AS budget_rep
+    FROM budgets b
+    LEFT JOIN fx r ON r.currency = b.currency AND r.m = year(b.fiscal_period) * 12 + month(b.fiscal_period) - 1
+    WHERE ($category::VARCHAR[] IS NULL OR list_contains($category::VARCHAR[], b.category))
+      AND ($cost_center::VARCHAR[] IS NULL OR list_contains($cost_center::VARCHAR[], b.cost_center))
+),
+inventory_lines AS (
+    SELECT v.*, year(v.snapshot_date) * 12 + month(v.snapshot_date) - 1 AS m,
+           v.on_hand_qty * v.unit_cost * CASE WHEN v.currency = $ccy THEN 1 ELSE r.rate END AS stock_rep,
+           greatest(v.on_hand_qty - v.safety_stock_qty, 0) * v.unit_cost
+               * CASE WHEN v.currency = $ccy THEN 1 ELSE r.rate END AS excess_rep,
+           least(v.on_hand_qty, v.safety_stock_qty) * v.unit_cost
+               * CASE WHEN v.currency = $ccy THEN 1 ELSE r.rate END AS safety_rep
+    FROM inventory v
+    LEFT JOIN fx r ON r.currency = v.currency AND r.m = year(v.snapshot_date) * 12 + month(v.snapshot_date) - 1
+    WHERE ($item_id::VARCHAR[] IS NULL OR list_contains($item_id::VARCHAR[], v.item_id))
+      AND ($location::VARCHAR[] IS NULL OR list_contains($location::VARCHAR[], v.location))
+),
+consumption_lines AS (
+    SELECT c.* EXCLUDE (period), year(c.period) * 12 + month(c.period) - 1 AS m,
+           c.value * CASE WHEN c.currency = $ccy THEN 1 ELSE r.rate END AS value_rep
+    FROM consumption c
+    LEFT JOIN fx r ON r.currency = c.currency AND r.m = year(c.period) * 12 + month(c.period) - 1
+    WHERE ($item_id::VARCHAR[] IS NULL OR list_contains($item_id::VARCHAR[], c.item_id))
+      AND ($location::VARCHAR[] IS NULL OR list_contains($location::VARCHAR[], c.location))
+)

@@ -1,0 +1,19 @@
+-- Spend ({spend}) − budget, and that ÷ budget. Null when the slice has no budget row for the period;
+-- the percentage is null when the budget is 0.
+WITH spend AS (
+    SELECT b.period{dims}, sum(x.amount) AS spend, count(x.m) FILTER (WHERE x.amount IS NULL) AS excluded
+    FROM buckets b LEFT JOIN {spend} x ON x.m = b.m
+    GROUP BY ALL
+),
+budget AS (
+    SELECT b.period{dims}, sum(x.budget_rep) AS budget, count(x.m) AS budget_rows,
+           count(x.m) FILTER (WHERE x.budget_rep IS NULL) AS excluded
+    FROM buckets b LEFT JOIN budget_lines x ON x.m = b.m
+    GROUP BY ALL
+)
+SELECT period{dims},
+       CASE WHEN g.budget_rows > 0 THEN coalesce(s.spend, 0) - coalesce(g.budget, 0) END AS value,
+       CASE WHEN g.budget_rows > 0 AND coalesce(g.budget, 0) <> 0
+            THEN (coalesce(s.spend, 0) - g.budget) / g.budget END AS value_pct,
+       coalesce(s.excluded, 0) + coalesce(g.excluded, 0) AS excluded
+FROM spend s FULL JOIN budget g USING (period{dims})
