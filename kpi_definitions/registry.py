@@ -104,6 +104,7 @@ class RegistryError(Exception):
 @dataclass(frozen=True)
 class Registry:
     kpis: dict[str, Kpi]
+    sql_dir: Path = SQL_DIR
 
     def __getitem__(self, name: str) -> Kpi:
         return self.kpis[name]
@@ -115,8 +116,14 @@ class Registry:
     def names(self) -> list[str]:
         return list(self.kpis)
 
+    def kpi_of(self, name: str) -> str | None:
+        """The KPI a name belongs to: itself, or the KPI that reports it as a companion."""
+        if name in self.kpis:
+            return name
+        return next((k.name for k in self.kpis.values() for c in k.companions if c.name == name), None)
+
     def sql(self, name: str) -> str:
-        return (SQL_DIR / f"{name}.sql").read_text()
+        return (self.sql_dir / f"{name}.sql").read_text()
 
 
 def parse(folder: Path = HERE, sql_dir: Path = SQL_DIR) -> tuple[Registry, list[Issue]]:
@@ -151,7 +158,7 @@ def parse(folder: Path = HERE, sql_dir: Path = SQL_DIR) -> tuple[Registry, list[
     for clash in sorted(companions & set(kpis)):
         issues.append(Issue("?", clash, "companions", "a companion has the name of a KPI"))
     ordered = dict(sorted(kpis.items(), key=lambda kv: (kv[1].position, kv[0])))
-    return Registry(ordered), issues
+    return Registry(ordered, sql_dir), issues
 
 
 def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
@@ -213,7 +220,7 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
 @cache
 def registry() -> Registry:
     """The bundled registry; raises with every issue when any declaration is invalid."""
-    reg, issues = parse()
+    reg, issues = parse(HERE, SQL_DIR)
     if issues:
         raise RegistryError(issues)
     return reg

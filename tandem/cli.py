@@ -162,11 +162,11 @@ def kpis(
     cfg = settings()
     with _errors():
         reg = registry()
-        companions = {c.name: k.name for k in reg for c in k.companions}
-        wanted = list(dict.fromkeys(companions.get(k, k) for k in kpi or []))
+        wanted = list(dict.fromkeys(reg.kpi_of(k) or k for k in kpi or []))
         for name in wanted:
             if name not in reg.names:
-                raise TandemError(f"Unknown KPI {name!r}; known: {', '.join(reg.names + list(companions))}.", USAGE)
+                known = reg.names + [c.name for k in reg for c in k.companions]
+                raise TandemError(f"Unknown KPI {name!r}; known: {', '.join(known)}.", USAGE)
         dims = tuple(dict.fromkeys(by or []))
         for dim in dims:
             if dim not in DIMENSIONS:
@@ -186,11 +186,10 @@ def kpis(
                 raise TandemError(f"{exc}.", USAGE if span else FAILURE) from None
             result = compute(con, reg, Selection(first, last, grain, dims, filters), currency=cfg.reporting_currency,
                              cal=cal, kpis=wanted or None)
-        only = set(kpi or [])
         values = result.values
-        if only:  # --kpi budget_variance_pct asks for the companion alone
-            values = values.filter(pl.col("kpi").is_in(list(only | {k for k in only if k in reg.names}
-                                                              | {c for c, k in companions.items() if k in only})))
+        if kpi:  # `--kpi budget_variance_pct` asks for the companion alone, `--kpi budget_variance` for both
+            asked = set(kpi) | {c.name for k in reg for c in k.companions if k.name in kpi}
+            values = values.filter(pl.col("kpi").is_in(sorted(asked)))
         for note in result.notes:
             err.print(f"note: {note}", highlight=False, markup=False)
         _print_kpis(values, dims, fmt, cfg.reporting_currency)

@@ -32,3 +32,22 @@ def write(path: Path, text: str) -> Path:
 
 def table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
     return con.sql(f"SELECT * EXCLUDE (_load_id) FROM {name}").pl()
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture(scope="session")
+def golden_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-built exports of tests/golden, loaded through the real ingestion into a DuckDB file."""
+    from pipelines.load import ingest_file
+
+    path = tmp_path_factory.mktemp("golden") / "golden.duckdb"
+    c = connect(path)
+    try:
+        for f in sorted((GOLDEN / "exports").iterdir()):
+            result = ingest_file(c, f)
+            assert result.ok and result.rows_quarantined == 0, f"{f.name}: {result.outcome}"
+    finally:
+        c.close()
+    return path

@@ -111,3 +111,55 @@ def test_console_script_is_installed(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "tandem"
     proc = subprocess.run([str(exe), "ingest", str(tmp_path / "nope.csv")], capture_output=True, text=True)
     assert proc.returncode == 2 and "no such file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_kpis_json_csv_and_table(golden_db: Path) -> None:
+    import csv
+    import io
+    import json
+
+    code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--period", "2026-01", "--format", "json")
+    assert code == 0, stderr
+    doc = json.loads(stdout)
+    by_key = {(d["kpi"], d["view"]): d for d in doc}
+    assert by_key[("savings", "finance")] == {"kpi": "savings", "view": "finance", "period": "2026-01",
+                                              "dimensions": {}, "value": -200.0, "unit": "EUR"}
+    assert by_key[("budget_variance_pct", "procurement")]["value"] == round(-100 / 550, 6)
+    assert by_key[("budget_variance_pct", "procurement")]["unit"] == "ratio"
+    assert by_key[("inventory_days", "finance")] == {"kpi": "inventory_days", "view": "finance", "period": "2026-01",
+                                                     "dimensions": {}, "value": 41.0, "unit": "days"}
+    assert len(doc) == 12  # 5 KPIs + the companion, two views each
+
+    code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--from", "2026-01", "--to", "2026-02", "--kpi", "savings",
+              "--by", "cost_center", "--format", "csv")
+    assert code == 0, stderr
+    rows = list(csv.DictReader(io.StringIO(stdout)))
+    assert rows[0].keys() == {"kpi", "view", "period", "cost_center", "value", "unit"}
+    got = {(x["view"], x["period"], x["cost_center"]): x["value"] for x in rows}
+    assert got[("finance", "2026-02", "CC2")] == "-47.0" and got[("procurement", "2026-01", "CC2")] == "40.0"
+    assert got[("finance", "2026-01", "CC3")] == ""  # null: no invoices a year earlier
+
+    code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--period", "2026-Q1", "--grain", "quarter",
+                                "--kpi", "payment_days")
+    assert code == 0 and "2026-Q1" in stdout and "days" in stdout
+
+
+def test_kpis_defaults_to_the_latest_month_and_reports_usage_errors(golden_db: Path) -> None:
+    import json
+
+    code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--format", "json", "--kpi", "budget_variance_pct")
+    assert code == 0
+    assert {d["period"] for d in json.loads(stdout)} == {"2026-03"}
+    assert {d["kpi"] for d in json.loads(stdout)} == {"budget_variance_pct"}
+    for args, text in [
+        (["--kpi", "nope"], "Unknown KPI 'nope'"),
+        (["--by", "colour"], "Unknown dimension 'colour'"),
+        (["--period", "2026-13"], "'2026-13' is not a period"),
+        (["--period", "2026-01", "--from", "2026-01", "--to", "2026-02"], "either a period or a range"),
+        (["--where", "supplier"], "use DIM=VALUE"),
+    ]:
+        code, stdout, stderr = _run("kpis", "--db", str(golden_db), *args)
+        assert code == 2 and text in stderr, (args, stderr)
+    code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--format", "json", "--by", "category", "--kpi", "inventory_days")
+    assert code == 0 and json.loads(stdout) == []
+    assert "inventory_days (finance) cannot be split by category" in stderr
