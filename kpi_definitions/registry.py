@@ -35,6 +35,7 @@ class View(_Model):
 
     definition: str = Field(min_length=20)
     sql: str
+    lines: str | None = None  # the SQL listing the rows behind the value, for drill-down
     bind: dict[str, str] = {}
     owner: str = Field(min_length=2)
     version: str = Field(pattern=r"^\d+(\.\d+)*$")
@@ -172,7 +173,7 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
         if not NAME.match(value):
             bad(field, f"{value!r} is not a name (lower-case letters, digits and _, starting with a letter)")
 
-    def sql_file(field: str, name: str, bound: set[str]) -> None:
+    def sql_file(field: str, name: str, bound: set[str], all_used: bool = True) -> None:
         named(field, name)
         path = sql_dir / f"{name}.sql"
         if not path.is_file():
@@ -181,7 +182,7 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
         wanted = set(PLACEHOLDER.findall(path.read_text())) - {"dims"}
         for missing in sorted(wanted - bound):
             bad(field, f"{name}.sql uses {{{missing}}} but the declaration does not bind it")
-        for extra in sorted(bound - wanted):
+        for extra in sorted(bound - wanted) if all_used else ():
             bad(field, f"binds {extra!r}, which {name}.sql does not use")
 
     named("name", kpi.name)
@@ -196,6 +197,8 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
         for key, column in view.bind.items():
             named(f"views.{view_name}.bind.{key}", column)
         sql_file(f"views.{view_name}.sql", view.sql, set(view.bind))
+        if view.lines:
+            sql_file(f"views.{view_name}.lines", view.lines, set(view.bind), all_used=False)
         for dim in view.dimensions or ():
             if dim not in DIMENSIONS:
                 bad(f"views.{view_name}.dimensions", f"unknown dimension {dim!r}")

@@ -23,6 +23,14 @@ CREATE TABLE IF NOT EXISTS quarantine (
     rule VARCHAR, value VARCHAR, record VARCHAR);
 CREATE TABLE IF NOT EXISTS dq_findings (
     export_type VARCHAR, rule VARCHAR, subject VARCHAR, rows BIGINT, detail VARCHAR, found_at TIMESTAMP);
+CREATE SEQUENCE IF NOT EXISTS review_seq START 1;
+CREATE TABLE IF NOT EXISTS reviews (review_id BIGINT PRIMARY KEY, held_on DATE, started_at TIMESTAMP, period VARCHAR);
+CREATE TABLE IF NOT EXISTS review_kpis (review_id BIGINT, kpi VARCHAR, view VARCHAR, period VARCHAR, value DOUBLE);
+CREATE TABLE IF NOT EXISTS review_findings (review_id BIGINT, export_type VARCHAR, rule VARCHAR, subject VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS review_item_seq START 1;
+CREATE TABLE IF NOT EXISTS review_items (
+    item_id BIGINT PRIMARY KEY, review_id BIGINT, kpi VARCHAR, kind VARCHAR, text VARCHAR, owner VARCHAR,
+    due_date DATE, status VARCHAR, created_at TIMESTAMP, closed_at TIMESTAMP);
 """
 
 
@@ -58,6 +66,8 @@ def connect(path: Path | str, read_only: bool = False, memory_limit: str | None 
                           FAILURE) from None
     except duckdb.Error as exc:
         raise TandemError(f"Database {path} could not be opened: {str(exc).splitlines()[0]}", FAILURE) from None
+    # DuckDB draws a progress bar on stdout for long queries, which would corrupt `tandem kpis --format json`.
+    con.execute("SET enable_progress_bar = false")
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     if not read_only:

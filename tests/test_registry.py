@@ -68,6 +68,8 @@ def test_every_invalid_declaration_is_reported_with_file_kpi_and_field(tmp_path:
         Issue("inventory_days.yaml", "inventory_days", "views.finance.sql", "no SQL file sql/no_such_query.sql"),
         Issue("inventory_days.yaml", "inventory_days", "views.procurement.sql",
               "inventory_days.sql uses {stock} but the declaration does not bind it"),
+        Issue("inventory_days.yaml", "inventory_days", "views.procurement.lines",
+              "lines_inventory.sql uses {stock} but the declaration does not bind it"),
         Issue("payment_days.yaml", "Payment Days", "views.finance.owner", "Field required"),
         Issue("broken.yaml", "?", "(file)", "not valid YAML: while parsing a flow sequence"),
     }

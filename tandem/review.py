@@ -1,0 +1,77 @@
+"""The weekly review's memory: reviews with the KPI values they saw, and notes, decisions and actions."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import polars as pl
+
+from tandem.store import named
+
+Kind = Literal["note", "decision", "action"]
+KINDS: tuple[Kind, ...] = ("note", "decision", "action")
+
+
+def start(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl.DataFrame) -> int:
+    """Open a review: remember the KPI values and the data-quality findings it starts from."""
+    con.execute("BEGIN")
+    review_id = con.execute("SELECT nextval('review_seq')").fetchall()[0][0]
+    con.execute("INSERT INTO reviews VALUES (?, ?, now(), ?)", [review_id, held_on, period]).fetchall()
+    rows = values.select("kpi", "view", "period", "value")
+    if rows.height:
+        con.register("_values", rows)
+        con.execute("INSERT INTO review_kpis SELECT ?, kpi, view, period, value FROM _values", [review_id]).fetchall()
+        con.unregister("_values")
+    con.execute("INSERT INTO review_findings SELECT ?, export_type, rule, subject FROM dq_findings",
+                [review_id]).fetchall()
+    con.execute("COMMIT")
+    return int(review_id)
+
+
+def add_item(con: duckdb.DuckDBPyConnection, review_id: int, kpi: str, kind: Kind, text: str,
+             owner: str | None = None, due: date | None = None) -> int:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+    if not text.strip():
+        raise ValueError("an empty note says nothing")
+    if kind == "action" and not (owner and owner.strip() and due):
+        raise ValueError("an action needs an owner and a due date")
+    item_id = con.execute("SELECT nextval('review_item_seq')").fetchall()[0][0]
+    con.execute("INSERT INTO review_items VALUES (?, ?, ?, ?, ?, ?, ?, 'open', now(), NULL)",
+                [item_id, review_id, kpi, kind, text.strip(), (owner or "").strip() or None, due]).fetchall()
+    return int(item_id)
+
+
+def close_item(con: duckdb.DuckDBPyConnection, item_id: int) -> None:
+    con.execute("UPDATE review_items SET status = 'closed', closed_at = now() WHERE item_id = ?", [item_id]).fetchall()
+
+
+def latest(db: Path) -> dict | None:
+    frame = named(db, "reviews")
+    return frame.row(0, named=True) if frame.height else None
+
+
+def open_items(db: Path) -> pl.DataFrame:
+    """Everything not closed, from every review: open actions carry over until someone closes them."""
+    return named(db, "review_items_open")
+
+
+def changes(db: Path, review_id: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Loads since the review started, and findings the review did not see."""
+    return named(db, "review_new_loads", [review_id]), named(db, "review_new_findings", [review_id])
+
+
+def moved(db: Path, review_id: int, now: pl.DataFrame) -> pl.DataFrame:
+    """Each KPI view's headline value now vs the one the review saw, largest relative move first."""
+    then = named(db, "review_kpis", [review_id])
+    if not then.height or not now.height:
+        return pl.DataFrame()
+    joined = now.select("kpi", "view", pl.col("period").alias("period_now"), pl.col("value").alias("now")).join(
+        then.select("kpi", "view", pl.col("period").alias("period_then"), pl.col("value").alias("then")),
+        on=["kpi", "view"], how="inner")
+    return joined.with_columns(change=pl.col("now") - pl.col("then")).with_columns(
+        relative=(pl.col("change").abs() / pl.max_horizontal(pl.col("then").abs(), pl.lit(1e-9)))
+    ).sort("relative", descending=True, nulls_last=True)

@@ -1,0 +1,165 @@
+"""What the pages ask of the data: KPI values, bridges, lines, options and reviews, cached per data version."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, data_months, render
+from kpi_definitions.periods import FiscalCalendar, Grain
+from kpi_definitions.registry import Registry, registry
+from pipelines.errors import FAILURE, TandemError
+from tandem.config import Settings, settings
+from tandem.db import connect
+from tandem.store import named, reading
+
+T = TypeVar("T")
+Filters = tuple[tuple[str, tuple[str, ...]], ...]  # hashable for the cache: ((dim, values), ...)
+LINE_LIMIT = 5_000
+
+
+def cfg() -> Settings:
+    return settings()
+
+
+def calendar() -> FiscalCalendar:
+    return FiscalCalendar(cfg().fiscal_year_start_month)
+
+
+def version(db: Path) -> str:
+    """Changes whenever a load commits: the cache key that makes the app show new data after a CLI load."""
+    try:
+        stat = os.stat(db)
+    except FileNotFoundError:
+        return "missing"
+    wal = Path(f"{db}.wal")
+    return f"{stat.st_mtime_ns}:{stat.st_size}:{wal.stat().st_mtime_ns if wal.exists() else 0}"
+
+
+def as_filters(filters: Mapping[str, Sequence[str]]) -> Filters:
+    return tuple(sorted((k, tuple(sorted(v))) for k, v in filters.items() if v))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple[str, ...], filters: Filters,
+               kpis: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, list[str]]:
+    """KPI values (small: cached); `ver` only keys the cache."""
+    with reading(Path(db)) as con:
+        r = compute(con, registry(), Selection(first, last, grain, by, dict(filters)), currency=cfg().reporting_currency,
+                    cal=calendar(), kpis=list(kpis) if kpis else None)
+    return r.values, r.notes
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def bridge_of(db: str, ver: str, kpi: str, first: int, last: int, filters: Filters) -> BridgeResult:
+    with reading(Path(db)) as con:
+        return bridge(con, registry(), kpi, first, last, dict(filters), currency=cfg().reporting_currency)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def months(db: str, ver: str) -> tuple[int, int] | None:
+    with reading(Path(db)) as con:
+        return data_months(con, registry())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def options(db: str, ver: str) -> dict[str, list[tuple[str, str]]]:
+    """The values each filter offers, with a readable label (supplier names from the supplier master)."""
+    frame = named(Path(db), "filter_options")
+    out: dict[str, list[tuple[str, str]]] = {}
+    for row in frame.iter_rows(named=True):
+        out.setdefault(row["dim"], []).append((row["value"], row["label"]))
+    return out
+
+
+def lines(db: Path, kpi: str, view: str, first: int, last: int, filters: Mapping[str, Sequence[str]],
+          limit: int | None = LINE_LIMIT) -> pl.DataFrame:
+    """The rows behind a KPI view for a span and slice (PO, invoice or stock lines), as the view counts them."""
+    reg = registry()
+    k = reg[kpi]
+    v = k.views[view]
+    if v.lines is None:
+        return pl.DataFrame()
+    sql = render(reg, v.lines, v.bind, ())
+    if limit:
+        sql += f"\nLIMIT {int(limit)}"
+    sel = Selection(first, last, "month", (), filters)
+    from kpi_definitions.compute import params
+
+    span = [(m, "span") for m in range(first, last + 1)]
+    with reading(db) as con:
+        return con.sql(sql, params=params(sel, calendar(), k.dimensions, cfg().reporting_currency, months=span)).pl()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def data_as_of(db: str, ver: str) -> datetime | None:
+    frame = named(Path(db), "data_as_of")
+    return frame["as_of"][0] if frame.height else None
+
+
+def reg() -> Registry:
+    return registry()
+
+
+@contextmanager
+def writing(db: Path, wait_s: float = 15.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short write connection for the app's own writes (uploads, review notes).
+
+    A load from the command line may hold the file: wait for it a little, then say so in one sentence.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            con = connect(db, memory_limit=cfg().memory_limit)
+            break
+        except TandemError:
+            if time.monotonic() > deadline:
+                raise TandemError("The database is busy with another load; try again in a moment.", FAILURE) from None
+            time.sleep(0.3)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def run_write(db: Path, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    with writing(db) as con:
+        result = fn(con)
+    st.cache_data.clear()  # the data changed: every cached KPI is stale
+    return result
+
+
+@dataclass(frozen=True)
+class Span:
+    """The months a page shows: the period of the grain holding the selected month, up to that month."""
+
+    first: int
+    last: int
+    grain: Grain
+    label: str
+
+    @property
+    def previous(self) -> Span:
+        """The same stretch one period earlier (a month, a quarter, a year), for 'change since'."""
+        shift = {"month": 1, "quarter": 3, "year": 12}[self.grain]
+        cal = calendar()
+        return Span(self.first - shift, self.last - shift, self.grain, cal.label(self.last - shift, self.grain))
+
+
+def span_of(month: int, grain: Grain) -> Span:
+    cal = calendar()
+    return Span(cal.span(month, grain)[0], month, grain, cal.label(month, grain))
+
+
+def today() -> date:
+    return date.today()
