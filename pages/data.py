@@ -1,20 +1,58 @@
-"""Data: what has been loaded, what was quarantined and why, and the data-quality findings."""
+"""Data: upload exports, and see what was loaded, what was quarantined and why, findings and freshness."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from tandem.config import settings
+from pipelines.errors import TandemError
+from pipelines.schemas import EXPORTS
+from tandem import service, uploads
 from tandem.store import named
 
 st.title("Data")
-db = settings().db
+cfg = service.cfg()
+db = cfg.db
+
+st.subheader("Load exports", anchor=False)
+files = st.file_uploader("Export files (CSV, XLSX or Parquet)", type=list(uploads.SUFFIXES), accept_multiple_files=True,
+                         max_upload_size=cfg.max_upload_mb,
+                         help=f"Up to {cfg.max_upload_mb} MB a file. The export type comes from the file name "
+                              "(invoices…, purchase_orders…) unless you choose one.")
+c1, c2, c3 = st.columns(3)
+etype = c1.selectbox("Export type", [uploads.AUTO, *EXPORTS])
+mapping = c2.selectbox("Source mapping", ["(canonical columns)", *uploads.mapping_names()])
+encoding = c3.text_input("Encoding", "utf-8")
+allow_partial = st.checkbox("Load the valid rows of a file with invalid rows (--allow-partial)")
+if files and st.button("Validate and load", type="primary", icon=":material/upload:"):
+    with st.status(f"Loading {len(files)} file(s)…", expanded=True) as status:
+        bar = st.progress(0.0, text="reading")
+        try:
+            outcome = uploads.load(
+                db, [(f.name, f.getvalue()) for f in files], None if etype == uploads.AUTO else etype,
+                None if mapping.startswith("(") else mapping, allow_partial, encoding,
+                progress=lambda name, done, total: bar.progress(min(done / total, 1.0) if total else 0.0,
+                                                                text=f"validating {name}"))
+        except TandemError as exc:
+            status.update(label="Nothing loaded", state="error")
+            st.text(exc.message)
+            st.stop()
+        rejected = outcome.errors or any(r.outcome == "rejected" for r in outcome.results)
+        status.update(label="Some files were not loaded" if rejected else "Loaded",
+                      state="error" if rejected else "complete")
+        for message in outcome.errors + outcome.failures:
+            st.text(message)  # file names and values are data: plain text, never markdown
+        st.dataframe(outcome.table(), hide_index=True)
+
 if not db.exists():
-    st.info("No database yet: run `tandem demo` or load your exports with `tandem ingest`.")
+    st.info("No database yet: run `tandem demo`, upload exports above, or use `tandem ingest`.")
     st.stop()
-st.subheader("Load log")
+st.subheader("Freshness", anchor=False)
+st.dataframe(named(db, "freshness"), hide_index=True)
+st.subheader("Load log", anchor=False)
 st.dataframe(named(db, "load_log"), hide_index=True)
-st.subheader("Quarantine")
+st.subheader("Quarantine", anchor=False)
+st.caption("Rows that broke a rule, with the file, line, column, rule and the bad value.")
 st.dataframe(named(db, "quarantine"), hide_index=True)
-st.subheader("Data-quality findings")
+st.subheader("Data-quality findings", anchor=False)
+st.caption("Cross-file problems: rows are loaded but a reference is unknown or an FX rate is missing.")
 st.dataframe(named(db, "findings"), hide_index=True)

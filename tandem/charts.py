@@ -44,7 +44,7 @@ def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int 
         v = rows.filter(pl.col("view") == view)
         fig.add_trace(go.Scatter(x=v["period"].to_list(), y=v["value"].to_list(), name=view.capitalize(),
                                  mode="lines+markers", line=dict(color=colour(view), width=3)))
-    return _layout(fig, title or f"{kpi.label}: finance and procurement over time", kpi, height)
+    return _layout(fig, f"{kpi.label}: finance and procurement over time" if title is None else title, kpi, height)
 
 
 def sparkline(kpi: Kpi, values: pl.DataFrame) -> go.Figure:

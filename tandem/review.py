@@ -75,3 +75,9 @@ def moved(db: Path, review_id: int, now: pl.DataFrame) -> pl.DataFrame:
     return joined.with_columns(change=pl.col("now") - pl.col("then")).with_columns(
         relative=(pl.col("change").abs() / pl.max_horizontal(pl.col("then").abs(), pl.lit(1e-9)))
     ).sort("relative", descending=True, nulls_last=True)
+
+
+def current(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl.DataFrame) -> int:
+    """The review notes are added to: the latest one, or a new one if none was held yet."""
+    rows = con.execute("SELECT max(review_id) FROM reviews").fetchall()
+    return int(rows[0][0]) if rows[0][0] is not None else start(con, held_on, period, values)

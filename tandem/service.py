@@ -15,9 +15,9 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, data_months, render
+from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, data_months, params, render
 from kpi_definitions.periods import FiscalCalendar, Grain
-from kpi_definitions.registry import Registry, registry
+from kpi_definitions.registry import FILTERABLE, Registry, registry
 from pipelines.errors import FAILURE, TandemError
 from tandem.config import Settings, settings
 from tandem.db import connect
@@ -83,22 +83,35 @@ def options(db: str, ver: str) -> dict[str, list[tuple[str, str]]]:
 
 
 def lines(db: Path, kpi: str, view: str, first: int, last: int, filters: Mapping[str, Sequence[str]],
-          limit: int | None = LINE_LIMIT) -> pl.DataFrame:
-    """The rows behind a KPI view for a span and slice (PO, invoice or stock lines), as the view counts them."""
+          narrow: tuple[str, str] | None = None, limit: int | None = LINE_LIMIT) -> pl.DataFrame:
+    """The rows behind a KPI view for a span and slice (PO, invoice or stock lines), as the view counts them.
+
+    `narrow` is one value of one of the view's dimensions (the row picked in a drill-down).
+    """
     reg = registry()
     k = reg[kpi]
     v = k.views[view]
     if v.lines is None:
         return pl.DataFrame()
+    filters = dict(filters)
     sql = render(reg, v.lines, v.bind, ())
+    bind: dict[str, object] = {}
+    if narrow is not None:
+        dim, value = narrow
+        if dim not in k.view_dimensions(view):
+            raise ValueError(f"{kpi} ({view}) is not split by {dim}")
+        if dim in FILTERABLE:
+            filters[dim] = [value]
+        else:  # not a filter of the shared relations (savings_type): filter the listed rows by name
+            sql = f"SELECT * FROM ({sql}) WHERE CAST({dim} AS VARCHAR) = $narrow"
+            bind["narrow"] = value
     if limit:
         sql += f"\nLIMIT {int(limit)}"
     sel = Selection(first, last, "month", (), filters)
-    from kpi_definitions.compute import params
-
     span = [(m, "span") for m in range(first, last + 1)]
+    bind |= params(sel, calendar(), k.dimensions, cfg().reporting_currency, months=span)
     with reading(db) as con:
-        return con.sql(sql, params=params(sel, calendar(), k.dimensions, cfg().reporting_currency, months=span)).pl()
+        return con.sql(sql, params=bind).pl()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

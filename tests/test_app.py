@@ -1,17 +1,27 @@
-"""The Streamlit app on a real demo database, run with streamlit's AppTest."""
+"""The Streamlit app, every page, run with streamlit's AppTest on real DuckDB files (demo and hand-built)."""
 
 from __future__ import annotations
 
+import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kpi_definitions.compute import Selection, compute
+from kpi_definitions.periods import FiscalCalendar
+from kpi_definitions.registry import registry
 from pipelines.demo import write_demo
 from pipelines.load import ingest_file
+from tandem import formats
 from tandem.db import connect
+from tandem.store import reading
 
 ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["overview", "review", "savings", "inventory_days", "budget_variance", "payment_days",
+         "spend_under_management", "drilldown", "definitions", "data"]
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +35,194 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-def test_data_page_shows_load_log_and_findings(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TANDEM_DB", str(demo_db))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+def app(db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None, **widgets: object) -> AppTest:
+    """Run the app (as a browser does: the entry script first), go to the page, then set widgets by key.
+
+    Opening a view from a link (query parameters) needs a browser session: that is tests/test_e2e.py.
+    """
+    monkeypatch.setenv("TANDEM_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    for key, value in widgets.items():
+        at = at.get(_kind(at, key))[_index(at, key)].set_value(value).run()
+        assert not at.exception, [e.message for e in at.exception]
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _kind(at: AppTest, key: str) -> str:
+    for kind in ("selectbox", "multiselect"):
+        if any(w.key == key for w in at.get(kind)):
+            return kind
+    raise KeyError(key)
+
+
+def _index(at: AppTest, key: str) -> int:
+    return [w.key for w in at.get(_kind(at, key))].index(key)
+
+
+def metrics(at: AppTest) -> list[tuple[str, str]]:
+    """(label, value) of every metric, with the colour mark taken off the label."""
+    return [(m.label.split("] ")[-1], m.value) for m in at.metric]
+
+
+def expected(db: Path, first: int, last: int, grain: str = "month", filters: dict | None = None) -> pl.DataFrame:
+    with reading(db) as con:
+        return compute(con, registry(), Selection(first, last, grain, (), filters or {}), currency="EUR").values
+
+
+def value(values: pl.DataFrame, kpi: str, view: str) -> float | None:
+    rows = values.filter((pl.col("kpi") == kpi) & (pl.col("view") == view))
+    return rows["value"][0] if rows.height else None
+
+
+M = FiscalCalendar().parse  # month index of a label: M("2026-01", "month")[0]
+
+
+# --- hand-computed values on the golden exports (tests/golden/cases.yaml has the arithmetic) ------------
+
+
+def test_overview_shows_hand_computed_values_and_filters_change_them(golden_db: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(golden_db, monkeypatch, period="2026-01")
+    assert [t.value for t in at.title] == ["Overview"]
+    shown = metrics(at)
+    # savings: finance 300 − 500 = −200, procurement 20 + 40 = 60; inventory days 41.0 / 20.0
+    assert shown[:4] == [("Finance", "EUR (200)"), ("Procurement", "EUR 60"),
+                         ("Finance", "41.0 days"), ("Procurement", "20.0 days")]
+    assert "Gap (finance − procurement): −EUR 260" in [t.value for t in at.text]
+    at.multiselect(key="category").set_value(["IT"]).run()
     assert not at.exception
-    assert [t.value for t in at.title] == ["Data"]
-    log, quarantine, findings = (d.value for d in at.dataframe)
+    # category IT: finance I01 100 − (80 + 50 − 20) = −10; procurement P1 = 20
+    assert metrics(at)[:2] == [("Finance", "EUR (10)"), ("Procurement", "EUR 20")]
+
+
+def test_a_fiscal_quarter_is_the_sum_of_its_months(golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(golden_db, monkeypatch, "savings", grain="quarter", period="2026-Q1")
+    assert at.selectbox(key="grain").value == "quarter" and at.selectbox(key="period").value == "2026-Q1"
+    # 2026-Q1: finance (300 + 90) − (500 + 160 + 0) = −270, procurement 60 + 15 + 0 = 75
+    assert metrics(at)[:2] == [("Finance · 2026-Q1", "EUR (270)"), ("Procurement · 2026-Q1", "EUR 75")]
+
+
+# --- every page on the demo database --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_the_demo_data(demo_db: Path, monkeypatch: pytest.MonkeyPatch, page: str) -> None:
+    at = app(demo_db, monkeypatch, page)
+    assert at.title and at.title[0].value
+    assert not [e for e in at.error]
+
+
+def test_overview_cards_are_the_kpi_layer_values(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(demo_db, monkeypatch)
+    period = at.selectbox(key="period").value
+    first, last = M(period, "month")
+    values = expected(demo_db, first, last)
+    want = []
+    for kpi in registry():
+        for view in kpi.views:
+            want.append((view.capitalize(), formats.value(value(values, kpi.name, view), kpi.unit, "EUR")))
+    assert metrics(at) == want
+    # change since the previous month, as the KPI layer computes both months
+    before = expected(demo_db, first - 1, last - 1)
+    delta = value(values, "savings", "finance") - value(before, "savings", "finance")
+    assert at.metric[0].delta == formats.signed(delta, "currency", "EUR")
+
+
+def test_filters_change_the_numbers_and_go_into_the_url(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(demo_db, monkeypatch, "budget_variance")
+    before = metrics(at)[:2]
+    at.multiselect(key="cost_center").set_value(["IT"]).run()
+    assert not at.exception
+    first, last = M(at.selectbox(key="period").value, "month")
+    values = expected(demo_db, first, last, filters={"cost_center": ["IT"]})
+    now = [m[1] for m in metrics(at)[:2]]
+    assert now == [formats.value(value(values, "budget_variance", v), "currency", "EUR") for v in ("finance", "procurement")]
+    assert now != [m[1] for m in before]
+
+
+def test_kpi_page_shows_definitions_bridge_and_breakdown(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(demo_db, monkeypatch, "payment_days")
+    texts = [t.value for t in at.text]
+    for view in registry()["payment_days"].views.values():
+        assert view.definition in texts  # each view's definition next to its number
+    steps, breakdown = at.dataframe[0].value, at.dataframe[1].value
+    assert list(steps["Step"]) == ["Paid before terms", "Paid after terms", "Lines without agreed terms"]
+    assert "supplier_id" in breakdown.columns and len(breakdown) > 10
+    at.selectbox(key="payment_days_by").set_value("category").run()
+    assert "category" in at.dataframe[1].value.columns
+
+
+def test_drilldown_narrows_to_the_lines_behind_one_value(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(demo_db, monkeypatch, "drilldown", kpi="spend_under_management", view="procurement", by="category")
+    aggregate = at.dataframe[0].value
+    assert list(aggregate.columns) == ["category", "Spend under management"]
+    everything = at.dataframe[1].value
+    category = aggregate["category"].iloc[0]
+    at.selectbox(key="lines_for").set_value(category).run()
+    lines = at.dataframe[1].value
+    assert 0 < len(lines) < len(everything) and set(lines["category"]) == {category}
+
+
+def test_review_persists_notes_and_carries_open_actions(demo_db: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "review.duckdb"
+    shutil.copy(demo_db, db)
+    at = app(db, monkeypatch, "review")
+    at.button[0].click().run()  # start this week's review
+    assert not at.exception and "Since the last review" in at.subheader[0].value
+    form = at.get("form")[0]
+    form.text_area[0].input("Chase <b>S0007</b> credit notes =1+1")
+    form.text_input[0].input("Ana (AP)")
+    form.date_input[0].set_value(date.today() + timedelta(days=7))
+    form.button[0].click().run()  # the form's submit button
+    assert not at.exception and [s.value for s in at.success] == ["Saved."]
+    # a new session (next week's meeting) still sees the open action, text exactly as typed
+    at = app(db, monkeypatch, "review")
+    items = at.dataframe[-1].value
+    assert list(items["text"]) == ["Chase <b>S0007</b> credit notes =1+1"] and list(items["owner"]) == ["Ana (AP)"]
+    close = [b for b in at.button if b.label == "Close it"][0]
+    close.click().run()
+    assert len(at.dataframe[-1].value) == 0
+
+
+def test_an_action_without_owner_is_refused_with_a_message(demo_db: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "review.duckdb"
+    shutil.copy(demo_db, db)
+    at = app(db, monkeypatch, "review")
+    form = at.get("form")[0]
+    form.text_area[0].input("Someone should look at this")
+    form.button[0].click().run()
+    assert [e.value for e in at.error] == ["an action needs an owner and a due date"]
+
+
+def test_definitions_page_lists_every_view_with_owner_version_and_date(demo_db: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(demo_db, monkeypatch, "definitions")
+    table = at.dataframe[0].value
+    assert len(table) == sum(len(k.views) for k in registry())
+    row = table[(table["KPI"] == "Payment days") & (table["View"] == "finance")].iloc[0]
+    view = registry()["payment_days"].views["finance"]
+    assert (row["Owner"], row["Version"], str(row["Effective"])[:10]) == (view.owner, view.version,
+                                                                          str(view.effective_date))
+
+
+def test_data_page_shows_freshness_load_log_and_findings(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(demo_db, monkeypatch, "data")
+    freshness, log, quarantine, findings = (d.value for d in at.dataframe)
     assert sorted(log["export_type"]) == sorted(["fx_rates", "suppliers", "contracts", "purchase_orders", "invoices",
                                                   "budgets", "inventory", "consumption"])
     assert set(log["outcome"]) == {"loaded"} and len(quarantine) == 0
     assert findings.to_dict("records")[0]["subject"] == "S9999"
+    assert set(freshness["export_type"]) == set(log["export_type"])
+
+
+def test_no_database_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(tmp_path / "none.duckdb", monkeypatch)
+    assert "No database yet" in at.info[0].value
 
 
 def test_demo_is_deterministic(tmp_path: Path) -> None:

@@ -1,0 +1,5 @@
+"""Budget variance: budget minus invoiced actuals (finance) against budget minus committed orders (procurement)."""
+
+from tandem import kpi_page
+
+kpi_page.show("budget_variance")

@@ -1,0 +1,28 @@
+"""Definitions: every KPI and view from the registry, with owner, version, effective date and SQL."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from tandem import service
+
+st.title("Definitions")
+st.text("Every number in Tandem comes from these declarations (kpi_definitions/*.yaml). "
+        "Both teams read the same text; changing a definition is a new version with a new effective date.")
+reg = service.reg()
+st.dataframe(pl.DataFrame([{"KPI": k.label, "View": name, "Owner": v.owner, "Version": v.version,
+                            "Effective": v.effective_date, "Definition": v.definition}
+                           for k in reg for name, v in k.views.items()]), hide_index=True)
+for kpi in reg:
+    st.subheader(kpi.label, anchor=False)
+    st.text(kpi.description)
+    st.caption(f"Name `{kpi.name}` · unit {kpi.unit} · split by {', '.join(kpi.dimensions)}")
+    if kpi.bridge is not None:
+        st.dataframe(pl.DataFrame([{"Bridge step": s.label, "What it is": s.description} for s in kpi.bridge.steps]),
+                     hide_index=True)
+        st.caption(f"Bridge from {kpi.bridge.from_view} to {kpi.bridge.to_view}. {kpi.bridge.convention or ''}")
+    with st.expander("SQL"):
+        for name, view in kpi.views.items():
+            st.text(f"{name} ({view.sql}.sql, bound: {view.bind or 'nothing'})")
+            st.code(reg.sql(view.sql), language="sql")

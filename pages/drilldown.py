@@ -1,0 +1,38 @@
+"""Drill-down: a KPI view split by a dimension, then the PO, invoice or stock lines behind one value."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from tandem import formats, kpi_page, service, widgets
+
+ALL = "(all)"
+
+st.title("Drill-down")
+sel = widgets.filter_bar()
+reg = service.reg()
+c1, c2, c3 = st.columns(3)
+kpi = reg[c1.selectbox("KPI", reg.names, key="kpi", bind="query-params", format_func=lambda n: reg[n].label)]
+view = c2.selectbox("View", list(kpi.views), key="view", bind="query-params", format_func=str.capitalize)
+by = c3.selectbox("Split by", kpi.view_dimensions(view), key="by", bind="query-params",
+                  format_func=lambda d: kpi_page.DIM_LABELS.get(d, d))
+st.text(kpi.views[view].definition)
+
+values = sel.values(by=(by,), kpis=(kpi.name,)).filter((pl.col("kpi") == kpi.name) & (pl.col("view") == view))
+aggregate = values.select(pl.col(by), pl.col("value")).sort("value", descending=True, nulls_last=True)
+st.subheader(f"{kpi.label} ({view}) by {kpi_page.DIM_LABELS.get(by, by).lower()} · {sel.span.label}", anchor=False)
+shown = aggregate.with_columns(pl.col("value").map_elements(lambda v: formats.value(v, kpi.unit, sel.currency),
+                                                            return_dtype=pl.String).alias(kpi.label)).drop("value")
+st.dataframe(shown, hide_index=True)
+widgets.table_downloads(shown, f"{kpi.name}-{view}-by-{by}-{sel.span.label}", "aggregate")
+
+st.subheader("Lines behind the number", anchor=False)
+value = st.selectbox(f"Lines for {kpi_page.DIM_LABELS.get(by, by).lower()}", [ALL, *aggregate[by].to_list()],
+                     key="lines_for", bind="query-params")
+lines = service.lines(sel.db, kpi.name, view, sel.span.first, sel.span.last, sel.filters,
+                      narrow=None if value == ALL else (by, value))
+st.caption(f"{lines.height:,} lines" + (f" (the first {service.LINE_LIMIT:,})" if lines.height == service.LINE_LIMIT
+                                         else "") + f" · {sel.filter_text()}")
+st.dataframe(lines, hide_index=True)
+widgets.table_downloads(lines, f"{kpi.name}-{view}-lines-{sel.span.label}", "lines")

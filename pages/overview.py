@@ -1,0 +1,26 @@
+"""Overview: every KPI with its finance and procurement value side by side, and where they disagree most."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tandem import charts, pack, service, widgets
+
+st.title("Overview")
+sel = widgets.filter_bar()
+st.caption(f"{sel.span.label} · {sel.filter_text()} · {sel.as_of_text()}")
+reg = service.reg()
+now, before, trend = sel.values(), sel.values(sel.span.previous), sel.trend()
+rows = [{"label": k.label, "relative_gap": widgets.relative_gap(widgets.value_of(now, k.name, "finance"),
+                                                               widgets.value_of(now, k.name, "procurement"))}
+        for k in reg]
+widgets.chart(charts.gaps(rows), "overview-gaps", sel, None, "Where finance and procurement disagree most")
+kpis = list(reg)
+for pair in (kpis[i:i + 2] for i in range(0, len(kpis), 2)):  # row by row, so the cards of a row line up
+    for col, kpi in zip(st.columns(2), pair, strict=False):
+        with col:
+            widgets.kpi_card(kpi, sel, now, before, trend, link=f"pages/{kpi.name}.py")
+widgets.notes(sel.notes())
+st.download_button("Review pack (HTML)", data=lambda: pack.build(sel).encode("utf-8"),
+                   file_name=f"tandem-review-pack-{sel.span.label}.html", mime="text/html", on_click="ignore",
+                   icon=":material/description:", help="The overview, every KPI page and the open actions, in one file")

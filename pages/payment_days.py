@@ -1,0 +1,5 @@
+"""Payment days: days actually taken to pay (finance) against the terms agreed with suppliers (procurement)."""
+
+from tandem import kpi_page
+
+kpi_page.show("payment_days")

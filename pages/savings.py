@@ -1,0 +1,5 @@
+"""Savings: negotiated price cuts (procurement) against the drop in actual spend year over year (finance)."""
+
+from tandem import kpi_page
+
+kpi_page.show("savings")

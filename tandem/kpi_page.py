@@ -1,0 +1,83 @@
+"""The body every KPI page shares: both views with their definitions, the trend, the bridge and the breakdown."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from kpi_definitions.registry import Kpi
+from tandem import charts, formats, service, widgets
+from tandem.widgets import Selected
+
+DIM_LABELS = {"supplier_id": "Supplier", "category": "Category", "cost_center": "Cost center", "item_id": "Item",
+              "location": "Location", "savings_type": "Savings type"}
+TOP = 15  # bars a breakdown chart shows; the table below it has every value
+
+
+def show(name: str) -> None:
+    kpi = service.reg()[name]
+    st.title(kpi.label)
+    st.text(kpi.description)
+    sel = widgets.filter_bar()
+    now, before = sel.values(), sel.values(sel.span.previous)
+    _definitions(kpi, sel, now, before)
+    for companion in kpi.companions:
+        f, p = (widgets.value_of(now, companion.name, v) for v in ("finance", "procurement"))
+        st.text(f"{companion.label}: finance {formats.value(f, companion.unit)}, "
+                f"procurement {formats.value(p, companion.unit)}")
+    widgets.notes(sel.notes())
+    st.subheader("Over time", anchor=False)
+    widgets.chart(charts.trend(kpi, sel.trend()), f"{kpi.name}-trend", sel, kpi, f"{kpi.label}: trend")
+    _bridge(kpi, sel)
+    _breakdown(kpi, sel)
+
+
+def _definitions(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFrame) -> None:
+    """Each view's number with the definition it is computed by, right next to it."""
+    cols = st.columns(len(kpi.views))
+    for col, (view_name, view) in zip(cols, kpi.views.items(), strict=True):
+        with col.container(border=True):
+            widgets.metric(kpi, sel, view_name, now, before, f"{view_name.capitalize()} · {sel.span.label}")
+            st.text(view.definition)
+            st.caption(f"Owner: {view.owner} · version {view.version} · effective {view.effective_date}")
+    f, p = (widgets.value_of(now, kpi.name, v) for v in ("finance", "procurement"))
+    st.text(f"Gap (finance − procurement): {formats.signed(widgets.gap(f, p), kpi.unit, sel.currency)}")
+
+
+def _bridge(kpi: Kpi, sel: Selected) -> None:
+    if kpi.bridge is None:
+        return
+    st.subheader("Why the two numbers differ", anchor=False)
+    b = service.bridge_of(str(sel.db), sel.ver, kpi.name, sel.span.first, sel.span.last, sel.key)
+    if b.reason:
+        st.info(f"No bridge for {sel.span.label}: {b.reason}.")
+        return
+    widgets.chart(charts.waterfall(kpi, b), f"{kpi.name}-bridge", sel, kpi, f"{kpi.label}: bridge")
+    steps = pl.DataFrame({
+        "Step": [s.label for s in b.steps],
+        "Amount": [formats.signed(s.value, kpi.unit, sel.currency) for s in b.steps],
+        "What it is": [s.description for s in b.steps]})
+    st.dataframe(steps, hide_index=True)
+    if kpi.bridge.convention:
+        st.caption(f"Convention: {kpi.bridge.convention}")
+
+
+def _breakdown(kpi: Kpi, sel: Selected) -> None:
+    st.subheader("Breakdown", anchor=False)
+    dims = [d for d in kpi.dimensions]
+    dim = st.selectbox("Split by", dims, key=f"{kpi.name}_by", bind="query-params",
+                       format_func=lambda d: DIM_LABELS.get(d, d))
+    values = sel.values(by=(dim,), kpis=(kpi.name,))
+    rows = values.filter(pl.col("kpi") == kpi.name)
+    if not rows.height:
+        st.info("Nothing to split for this selection.")
+        return
+    # The bars: the values with the largest finance-or-procurement magnitude, so the chart stays readable.
+    top = (rows.group_by(dim).agg(pl.col("value").abs().max().alias("size"))
+           .sort("size", descending=True, nulls_last=True).head(TOP)[dim])
+    title = f"{kpi.label} by {DIM_LABELS.get(dim, dim).lower()}" + (f" (largest {TOP})" if top.len() == TOP else "")
+    widgets.chart(charts.breakdown(kpi, rows.filter(pl.col(dim).is_in(top.to_list())), dim, title),
+                  f"{kpi.name}-by-{dim}", sel, kpi, title)
+    table = widgets.side_by_side(rows, kpi, (dim,), sel.currency).drop("period")
+    st.dataframe(table, hide_index=True)
+    widgets.table_downloads(table, f"{kpi.name}-by-{dim}-{sel.span.label}", f"{kpi.name}-by")
