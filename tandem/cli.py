@@ -99,7 +99,7 @@ def ingest(
     with _errors():
         m = load_mapping(mapping) if mapping else IDENTITY
         files = _files(paths)
-        con = connect(db or cfg.db, memory_limit=cfg.memory_limit)
+        con = connect(db or cfg.db, memory_limit=cfg.memory_limit, wait_s=cfg.lock_wait_s)
         results: list[LoadResult] = []
         worst = 0
         try:
@@ -237,7 +237,7 @@ def demo(
         target = out_dir or (cfg.db.parent / "demo")
         files = write_demo(target, seed=seed, n_suppliers=suppliers)
         out.print(f"wrote {len(files)} demo exports to {target}")
-        con = connect(db or cfg.db, memory_limit=cfg.memory_limit)
+        con = connect(db or cfg.db, memory_limit=cfg.memory_limit, wait_s=cfg.lock_wait_s)
         try:
             results = [ingest_file(con, f, reporting_currency=cfg.reporting_currency) for f in files]
         finally:

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     max_upload_mb: int = Field(default=200, ge=1, description="largest file the Data page accepts")
     memory_limit: str = Field(default="2GB", description="DuckDB memory limit for a load")
+    lock_wait_s: float = Field(default=5.0, ge=0, description="how long a load waits for readers to let go")
 
 
 def settings() -> Settings:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 import polars as pl
@@ -42,30 +44,32 @@ def export_ddl() -> str:
     return "\n".join(stmts)
 
 
-def connect(path: Path | str, read_only: bool = False, memory_limit: str | None = None
+def connect(path: Path | str, read_only: bool = False, memory_limit: str | None = None, wait_s: float = 0.0
             ) -> duckdb.DuckDBPyConnection:
-    """Open the database, turning DuckDB's lock and format errors into one clear sentence."""
+    """Open the database, turning DuckDB's lock and format errors into one clear sentence.
+
+    DuckDB locks the file for one writing process, and a reader's open blocks a writer for as long as it
+    lasts. The app's readers only hold it for a query, so both sides wait up to `wait_s` for the lock
+    before saying who holds it.
+    """
     path = Path(path)
     if read_only and not path.exists():
         raise TandemError(f"Database {path} does not exist yet; run `tandem demo` or `tandem ingest` first.",
                           FAILURE)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            pid = re.search(r"PID (\d+)", text)
-            who = f" (process {pid.group(1)})" if pid else ""
-            raise TandemError(
-                f"Database {path} is in use by another process{who}; wait for its load to finish and try again.",
-                FAILURE,
-            ) from None
-        raise TandemError(f"Database {path} is not a DuckDB database file ({text.splitlines()[0]}).",
-                          FAILURE) from None
-    except duckdb.Error as exc:
-        raise TandemError(f"Database {path} could not be opened: {str(exc).splitlines()[0]}", FAILURE) from None
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower() and time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            _raise_open_error(path, exc)
+        except duckdb.Error as exc:
+            raise TandemError(f"Database {path} could not be opened: {str(exc).splitlines()[0]}", FAILURE) from None
     # DuckDB draws a progress bar on stdout for long queries, which would corrupt `tandem kpis --format json`.
     con.execute("SET enable_progress_bar = false")
     if memory_limit:
@@ -73,6 +77,18 @@ def connect(path: Path | str, read_only: bool = False, memory_limit: str | None 
     if not read_only:
         con.execute(META_DDL + export_ddl())
     return con
+
+
+def _raise_open_error(path: Path, exc: duckdb.IOException) -> NoReturn:
+    text = str(exc)
+    if "lock" in text.lower():
+        pid = re.search(r"PID (\d+)", text)
+        who = f" (process {pid.group(1)})" if pid else ""
+        raise TandemError(
+            f"Database {path} is in use by another process{who}; wait for its load to finish and try again.",
+            FAILURE,
+        ) from None
+    raise TandemError(f"Database {path} is not a DuckDB database file ({text.splitlines()[0]}).", FAILURE) from None
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:

@@ -49,7 +49,8 @@ def image(fig: go.Figure, fmt: str, width: int = 1100) -> bytes:
             kaleido.start_sync_server(silence_warnings=True)
             _kaleido_started = True
         height = int(fig.layout.height or 450)
-        return pio.to_image(fig, format=fmt, width=width, height=height, scale=2 if fmt == "png" else 1)
+        return kaleido.calc_fig_sync(fig.to_dict(), opts=dict(format=fmt, width=width, height=height,
+                                                              scale=2 if fmt == "png" else 1))
 
 
 def review_pack(title: str, as_of: datetime | None, sections: list[tuple[str, list[go.Figure], pl.DataFrame | None]],

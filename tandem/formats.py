@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 MINUS = "−"  # a real minus sign: a hyphen is easy to miss in a table
+
+
+def _half_up(value: float, decimals: int) -> Decimal:
+    """Rounded as an accountant rounds (half away from zero), not Python's half-to-even."""
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 def money(value: float | None, currency: str = "EUR", decimals: int = 0) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    text = f"{abs(value):,.{decimals}f}"
-    return f"{currency} ({text})" if round(value, decimals) < 0 else f"{currency} {text}"
+    rounded = _half_up(value, decimals)
+    text = f"{abs(rounded):,.{decimals}f}"
+    return f"{currency} ({text})" if rounded < 0 else f"{currency} {text}"
 
 
 def days(value: float | None) -> str:
@@ -44,4 +51,4 @@ def signed(v: float | None, unit: str, currency: str = "EUR") -> str:
         return f"{sign}{abs(v):,.1f} days"
     if unit == "ratio":
         return f"{sign}{abs(v) * 100:.1f} pts"
-    return f"{sign}{currency if unit == 'currency' else unit} {abs(v):,.0f}"
+    return f"{sign}{currency if unit == 'currency' else unit} {abs(_half_up(v, 0)):,.0f}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -130,15 +129,10 @@ def writing(db: Path, wait_s: float = 15.0) -> Iterator[duckdb.DuckDBPyConnectio
 
     A load from the command line may hold the file: wait for it a little, then say so in one sentence.
     """
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            con = connect(db, memory_limit=cfg().memory_limit)
-            break
-        except TandemError:
-            if time.monotonic() > deadline:
-                raise TandemError("The database is busy with another load; try again in a moment.", FAILURE) from None
-            time.sleep(0.3)
+    try:
+        con = connect(db, memory_limit=cfg().memory_limit, wait_s=wait_s)
+    except TandemError:
+        raise TandemError("The database is busy with another load; try again in a moment.", FAILURE) from None
     try:
         yield con
     finally:

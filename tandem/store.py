@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,10 +9,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.errors import TandemError
 from tandem.db import connect, frame
 
-RETRIES = 20
+WAIT_S = 5.0  # a load commits in well under this; longer means a load is still running
 
 
 @contextmanager
@@ -21,17 +19,10 @@ def reading(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection that is closed as soon as the caller is done.
 
     DuckDB lets one process write; a reader that keeps the file open blocks a load, and opening
-    read-only fails while a load holds the file. So readers open, read and close, and retry briefly
+    read-only fails while a load holds the file. So readers open, read and close, and wait briefly
     while a load is committing.
     """
-    for attempt in range(RETRIES):
-        try:
-            con = connect(db, read_only=True)
-            break
-        except TandemError:
-            if attempt == RETRIES - 1 or not Path(db).exists():
-                raise
-            time.sleep(0.25)
+    con = connect(db, read_only=True, wait_s=WAIT_S)
     try:
         yield con
     finally:

@@ -229,3 +229,29 @@ def test_demo_is_deterministic(tmp_path: Path) -> None:
     a = [p.read_bytes() for p in write_demo(tmp_path / "a") if p.suffix == ".csv"]
     b = [p.read_bytes() for p in write_demo(tmp_path / "b") if p.suffix == ".csv"]
     assert a == b and len(a) == 6
+
+
+def test_upload_loads_a_good_file_and_names_the_line_column_and_rule_of_a_bad_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.rows import VALID
+
+    db = tmp_path / "upload.duckdb"
+    good = pl.DataFrame([VALID["suppliers"]]).write_csv().encode()
+    bad = pl.DataFrame([VALID["purchase_orders"], VALID["purchase_orders"] | {"po_line": "2", "status": "draft"}]
+                       ).write_csv().encode()
+    at = app(db, monkeypatch, "data")
+    assert at.get("file_uploader")[0].proto.max_upload_size_mb == 200  # TANDEM_MAX_UPLOAD_MB
+    at.get("file_uploader")[0].set_value([("suppliers.csv", good, "text/csv"),
+                                          ("purchase_orders_march.csv", bad, "text/csv")]).run()
+    [b for b in at.button if b.label == "Validate and load"][0].click().run()
+    assert not at.exception
+    texts = [t.value for t in at.text]
+    assert "purchase_orders_march.csv, line 3, column status: status one of open, closed, cancelled (value \"draft\")" \
+        in texts
+    result = at.dataframe[0].value
+    assert result[["file", "outcome", "read", "loaded", "quarantined"]].values.tolist() == [
+        ["suppliers.csv", "loaded", 1, 1, 0], ["purchase_orders_march.csv", "rejected", 2, 0, 2]]
+    with reading(db) as con:  # strict: the file with a bad row loaded nothing, and its row is in the quarantine
+        assert con.sql("SELECT count(*) FROM purchase_orders").fetchall() == [(0,)]
+        assert con.sql("SELECT line, column_name, rule FROM quarantine ORDER BY line").fetchall() == [
+            (2, None, "held back: file rejected"), (3, "status", "status one of open, closed, cancelled")]

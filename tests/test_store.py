@@ -1,0 +1,68 @@
+"""Readers and a load in two real processes: readers never block a load, a load never breaks a reader."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.load import ingest_file
+from tandem.db import connect
+from tandem.service import version
+from tandem.store import read
+from tests.rows import VALID
+
+READER = """
+import json, sys, time
+from pathlib import Path
+from tandem.store import read
+db, stop = Path(sys.argv[1]), Path(sys.argv[2])
+counts, errors = [], []
+print("ready", flush=True)
+while not stop.exists() or len(counts) < 2:  # one more read after the last load
+    try:
+        counts.append(int(read(db, "SELECT count(*) AS n FROM invoices")["n"][0]))
+    except Exception as exc:  # the test asserts there are none
+        errors.append(repr(exc))
+print(json.dumps({"counts": counts, "errors": errors}))
+"""
+
+
+def invoices(tmp_path: Path, name: str, n: int, start: int) -> Path:
+    rows = [VALID["invoices"] | {"invoice_id": f"I{start + i}", "amount": "10"} for i in range(n)]
+    path = tmp_path / name
+    pl.DataFrame(rows).write_csv(path)
+    return path
+
+
+def test_cli_loads_while_another_process_keeps_reading(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    con = connect(db)
+    ingest_file(con, invoices(tmp_path, "invoices_0.csv", 5, 0))
+    con.close()
+    before = version(db)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(db), str(stop)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+        time.sleep(0.5)  # the reader is now opening and closing the file in a tight loop
+        for i in (1, 2, 3):
+            load = subprocess.run([sys.executable, "-m", "tandem.cli", "ingest", "--db", str(db),
+                                   str(invoices(tmp_path, f"invoices_{i}.csv", 1000, i * 1000))],
+                                  capture_output=True, text=True, timeout=120)
+            assert load.returncode == 0, load.stderr
+        time.sleep(0.3)
+        stop.touch()
+        out, _ = reader.communicate(timeout=60)
+    finally:
+        reader.kill()
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen["errors"] == []
+    assert seen["counts"][0] == 5 and seen["counts"][-1] == 3005  # it saw each load land, never a half
+    assert set(seen["counts"]) <= {5, 1005, 2005, 3005}
+    assert version(db) != before  # what tells the app's cache that the data changed
+    assert int(read(db, "SELECT count(*) AS n FROM invoices")["n"][0]) == 3005
