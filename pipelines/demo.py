@@ -107,7 +107,7 @@ def _items(rng: np.random.Generator, sup: pl.DataFrame) -> pl.DataFrame:
     for c in goods:  # a handful of categories, not rows
         k = 15
         rows.append(pl.DataFrame({
-            "item_id": [f"{c[:3].upper()}-{i + 1:03d}" for i in range(k)],
+            "item_id": [f"{c[:3].strip().upper()}-{i + 1:03d}" for i in range(k)],
             "category": [c] * k,
             "unit_cost": rng.lognormal(0, 0.3, k) * CATEGORIES[c][2],
             "monthly_qty": rng.lognormal(np.log(800 / max(CATEGORIES[c][2], 1) ** 0.5), 0.4, k),

@@ -12,6 +12,7 @@ import streamlit as st
 
 from kpi_definitions.periods import Grain
 from kpi_definitions.registry import Kpi
+from pipelines.errors import TandemError
 from tandem import charts, exports, formats, service
 from tandem.service import Filters, Span
 
@@ -20,6 +21,7 @@ GRAINS: tuple[Grain, ...] = ("month", "quarter", "year")
 FILTER_PARAMS = {"supplier": "supplier_id", "category": "category", "cost_center": "cost_center"}
 FILTER_LABELS = {"supplier": "Supplier", "category": "Category", "cost_center": "Cost center"}
 TREND_PERIODS = {"month": 12, "quarter": 8, "year": 5}
+WATCH_EVERY_S = 3
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 VIEW_MARKS = {"finance": ":blue[■]", "procurement": ":orange[■]"}  # the same colours as in every chart
 
@@ -79,7 +81,13 @@ def database_or_stop() -> tuple[Path, str]:
 def filter_bar() -> Selected:
     """The one filter bar, in the sidebar, bound to the URL so a view can be shared as a link."""
     db, ver = database_or_stop()
-    rng = service.months(str(db), ver)
+    with st.sidebar:
+        _watch(db, ver)
+    try:
+        rng = service.months(str(db), ver)
+    except TandemError as exc:  # a long load holds the file: say so, the watcher reruns when it is done
+        st.info(f"{exc.message} The page refreshes by itself when the load has finished.")
+        st.stop()
     if rng is None:
         st.info("The database holds no orders, invoices or stock yet: load exports on the Data page.")
         st.stop()
@@ -88,9 +96,8 @@ def filter_bar() -> Selected:
     opts = service.options(str(db), ver)
     with st.sidebar:
         st.header("Filters")
-        grain: Grain = st.selectbox("Grain", GRAINS, index=0, key="grain", bind="query-params",
-                                    format_func=lambda g: {"month": "Month", "quarter": "Fiscal quarter",
-                                                           "year": "Fiscal year"}[g])
+        # A bound widget writes what it shows into the URL, so links read like the screen: ?grain=quarter
+        grain: Grain = st.selectbox("Grain (fiscal calendar)", GRAINS, index=0, key="grain", bind="query-params")
         labels = list(dict.fromkeys(lbl for _, lbl in cal.buckets(data_first, data_last, grain)))[::-1]
         period = st.selectbox("Period", labels, index=0, key="period", bind="query-params",
                               help="A period still running is shown up to the latest month with data.")
@@ -111,6 +118,13 @@ def filter_bar() -> Selected:
     step = {"month": 1, "quarter": 3, "year": 12}[grain]
     trend_first = max(data_first, cal.span(span.last - step * (n - 1), grain)[0])
     return Selected(db, ver, span, trend_first, filters, as_of, service.cfg().reporting_currency)
+
+
+@st.fragment(run_every=WATCH_EVERY_S)
+def _watch(db: Path, ver: str) -> None:
+    """Rerun the page when a load (from the command line, or another user) has changed the database."""
+    if service.version(db) != ver:
+        st.rerun()
 
 
 def value_of(values: pl.DataFrame, kpi: str, view: str, period: str | None = None) -> float | None:

@@ -51,3 +51,20 @@ def golden_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     finally:
         c.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo exports (`tandem demo`), loaded into a DuckDB file; copy it before writing to it."""
+    from pipelines.demo import write_demo
+    from pipelines.load import ingest_file
+
+    folder = tmp_path_factory.mktemp("demo")
+    db = folder / "tandem.duckdb"
+    c = connect(db)
+    try:
+        for f in write_demo(folder / "exports"):
+            ingest_file(c, f)
+    finally:
+        c.close()
+    return db

@@ -14,25 +14,12 @@ from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.registry import registry
 from pipelines.demo import write_demo
-from pipelines.load import ingest_file
 from tandem import formats
-from tandem.db import connect
 from tandem.store import reading
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["overview", "review", "savings", "inventory_days", "budget_variance", "payment_days",
          "spend_under_management", "drilldown", "definitions", "data"]
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo")
-    db = folder / "tandem.duckdb"
-    con = connect(db)
-    for f in write_demo(folder / "exports"):
-        ingest_file(con, f)
-    con.close()
-    return db
 
 
 def app(db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None, **widgets: object) -> AppTest:
