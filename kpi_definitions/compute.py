@@ -72,7 +72,9 @@ def render(reg: Registry, sql_name: str, bind: Mapping[str, str], dims: Sequence
 def params(sel: Selection, cal: FiscalCalendar, dims_of_kpi: Sequence[str], currency: str,
            months: Sequence[tuple[int, str]] | None = None) -> dict[str, object]:
     buckets = months if months is not None else cal.buckets(sel.first, sel.last, sel.grain)
-    out: dict[str, object] = {"months": [m for m, _ in buckets], "labels": [lbl for _, lbl in buckets], "ccy": currency}
+    months_ = [m for m, _ in buckets]
+    out: dict[str, object] = {"months": months_, "labels": [lbl for _, lbl in buckets], "ccy": currency,
+                              "m_lo": min(months_) - 12, "m_hi": max(months_)}
     for dim in FILTERABLE:
         values = sel.filters.get(dim)
         out[dim] = list(values) if values and dim in dims_of_kpi else None

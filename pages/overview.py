@@ -10,7 +10,7 @@ st.title("Overview")
 sel = widgets.filter_bar()
 st.caption(f"{sel.span.label} · {sel.filter_text()} · {sel.as_of_text()}")
 reg = service.reg()
-now, before, trend = sel.values(), sel.values(sel.span.previous), sel.trend()
+now, before, trend = sel.now_before_trend()
 rows = [{"label": k.label, "relative_gap": widgets.relative_gap(widgets.value_of(now, k.name, "finance"),
                                                                widgets.value_of(now, k.name, "procurement"))}
         for k in reg]

@@ -12,6 +12,7 @@ import duckdb
 import pandera.polars as pa
 import polars as pl
 
+from kpi_definitions import facts
 from pipelines.errors import USAGE, TandemError
 from pipelines.mappings import IDENTITY, Mapping, canonical_text_sql, typed_sql
 from pipelines.read import RawTable, file_hash, read_raw
@@ -216,6 +217,8 @@ def ingest_file(
                  replaced, quarantined, started, outcome, message],
             )
             con.execute(FINDINGS_SQL, [reporting_currency])
+            if loaded and etype in facts.SOURCES:  # same transaction: the KPIs never see half a load
+                facts.refresh(con)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -10,6 +10,7 @@ from typing import NoReturn
 import duckdb
 import polars as pl
 
+from kpi_definitions import facts
 from pipelines.errors import FAILURE, TandemError
 from pipelines.schemas import DUCKDB_TYPES, EXPORTS
 from pipelines.sqltext import ident
@@ -76,6 +77,8 @@ def connect(path: Path | str, read_only: bool = False, memory_limit: str | None 
         con.execute(f"SET memory_limit = '{memory_limit}'")
     if not read_only:
         con.execute(META_DDL + export_ddl())
+        if facts.missing(con):  # a new database, or one made before the facts existed
+            facts.refresh(con)
     return con
 
 

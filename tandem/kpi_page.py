@@ -19,7 +19,7 @@ def show(name: str) -> None:
     st.title(kpi.label)
     st.text(kpi.description)
     sel = widgets.filter_bar()
-    now, before = sel.values(), sel.values(sel.span.previous)
+    now, before, trend = sel.now_before_trend()
     _definitions(kpi, sel, now, before)
     for companion in kpi.companions:
         f, p = (widgets.value_of(now, companion.name, v) for v in ("finance", "procurement"))
@@ -27,7 +27,7 @@ def show(name: str) -> None:
                 f"procurement {formats.value(p, companion.unit)}")
     widgets.notes(sel.notes())
     st.subheader("Over time", anchor=False)
-    widgets.chart(charts.trend(kpi, sel.trend()), f"{kpi.name}-trend", sel, kpi, f"{kpi.label}: trend")
+    widgets.chart(charts.trend(kpi, trend), f"{kpi.name}-trend", sel, kpi, f"{kpi.label}: trend")
     _bridge(kpi, sel)
     _breakdown(kpi, sel)
 

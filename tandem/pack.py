@@ -23,7 +23,7 @@ def overview_table(sel: Selected, now: pl.DataFrame, before: pl.DataFrame) -> pl
 
 
 def build(sel: Selected) -> str:
-    now, before, trend = sel.values(), sel.values(sel.span.previous), sel.trend()
+    now, before, trend = sel.now_before_trend()
     reg = service.reg()
     gaps = [{"label": k.label, "relative_gap": widgets.relative_gap(widgets.value_of(now, k.name, "finance"),
                                                                     widgets.value_of(now, k.name, "procurement"))}

@@ -1,6 +1,7 @@
 -- The relations every KPI query starts from, as one list of CTEs (the registry puts `WITH` in front).
 -- A month is the integer year * 12 + month - 1, so "a year earlier" is m - 12.
--- Parameters: $months/$labels (each month of the range and the label of its period), $ccy (the
+-- Parameters: $months/$labels (each month of the range and the label of its period), $m_lo/$m_hi (the
+-- first month less a year, and the last month: every row a view or bridge may need), $ccy (the
 -- reporting currency) and one list per slicing dimension ($supplier_id, ...; NULL = no filter).
 -- Amounts convert with the fx_rates row of the month of the row's own date; a row with no rate keeps a
 -- NULL reporting amount, so it drops out of sums and each view counts it in `excluded`.
@@ -13,55 +14,39 @@ period_days AS (
 fx AS (
     SELECT currency, year(period) * 12 + month(period) - 1 AS m, rate_to_reporting AS rate FROM fx_rates
 ),
+-- Invoice lines (sql/facts.sql joined them to their PO line, contract, supplier and FX rate at load).
 invoice_lines AS (
-    SELECT i.*, year(i.invoice_date) * 12 + month(i.invoice_date) - 1 AS m,
-           i.po_id IS NOT NULL AS has_po,
-           i.amount * CASE WHEN i.currency = $ccy THEN 1 ELSE r.rate END AS amount_rep
-    FROM invoices i
-    LEFT JOIN fx r ON r.currency = i.currency AND r.m = year(i.invoice_date) * 12 + month(i.invoice_date) - 1
-    WHERE ($supplier_id::VARCHAR[] IS NULL OR list_contains($supplier_id::VARCHAR[], i.supplier_id))
+    SELECT i.* EXCLUDE (rate), i.amount * CASE WHEN i.currency = $ccy THEN 1 ELSE i.rate END AS amount_rep
+    FROM fact_invoices i
+    -- only the months asked for and the year before them (year-over-year): the facts are sorted by month
+    WHERE (i.m BETWEEN $m_lo AND $m_hi OR i.paid_m BETWEEN $m_lo AND $m_hi)
+      AND ($supplier_id::VARCHAR[] IS NULL OR list_contains($supplier_id::VARCHAR[], i.supplier_id))
       AND ($category::VARCHAR[] IS NULL OR list_contains($category::VARCHAR[], i.category))
       AND ($cost_center::VARCHAR[] IS NULL OR list_contains($cost_center::VARCHAR[], i.cost_center))
 ),
 -- PO lines that count (never cancelled ones), with the contract they name when it is a contract of the
 -- same supplier valid on the order date; contract prices convert at the order month's rate.
 po_lines AS (
-    SELECT p.*, year(p.order_date) * 12 + month(p.order_date) - 1 AS m,
-           p.quantity * p.unit_price * CASE WHEN p.currency = $ccy THEN 1 ELSE rp.rate END AS value_rep,
-           c.contract_id IS NOT NULL AS on_contract,
-           c.savings_type,
-           CASE WHEN c.contract_id IS NOT NULL THEN
-               (c.baseline_unit_price * CASE WHEN c.currency = $ccy THEN 1 ELSE rc.rate END
-                - p.unit_price * CASE WHEN p.currency = $ccy THEN 1 ELSE rp.rate END) * p.quantity
+    SELECT p.* EXCLUDE (rate, baseline_unit_price, contract_currency, contract_rate),
+           p.quantity * p.unit_price * CASE WHEN p.currency = $ccy THEN 1 ELSE p.rate END AS value_rep,
+           CASE WHEN p.on_contract THEN
+               (p.baseline_unit_price * CASE WHEN p.contract_currency = $ccy THEN 1 ELSE p.contract_rate END
+                - p.unit_price * CASE WHEN p.currency = $ccy THEN 1 ELSE p.rate END) * p.quantity
            END AS savings_rep
-    FROM purchase_orders p
-    LEFT JOIN contracts c
-        ON c.contract_id = p.contract_id AND c.supplier_id = p.supplier_id
-       AND p.order_date BETWEEN c.start_date AND c.end_date
-    LEFT JOIN fx rp ON rp.currency = p.currency AND rp.m = year(p.order_date) * 12 + month(p.order_date) - 1
-    LEFT JOIN fx rc ON rc.currency = c.currency AND rc.m = year(p.order_date) * 12 + month(p.order_date) - 1
-    WHERE p.status <> 'cancelled'
+    FROM fact_po p
+    WHERE p.m BETWEEN $m_lo AND $m_hi
       AND ($supplier_id::VARCHAR[] IS NULL OR list_contains($supplier_id::VARCHAR[], p.supplier_id))
       AND ($category::VARCHAR[] IS NULL OR list_contains($category::VARCHAR[], p.category))
       AND ($cost_center::VARCHAR[] IS NULL OR list_contains($cost_center::VARCHAR[], p.cost_center))
 ),
--- Invoice lines with the (not cancelled) PO line they name, that line's contract, and the agreed terms:
--- the contract's when the PO line names an existing contract, else the supplier's.
+-- Invoice lines with the (not cancelled) PO line they name (po_found, po_contract_id, po_m), whether
+-- that line is on a valid contract, and the agreed terms: all carried by the facts.
 invoice_po AS (
-    SELECT i.*, p.po_id IS NOT NULL AS po_found, p.contract_id AS po_contract_id,
-           year(p.order_date) * 12 + month(p.order_date) - 1 AS po_m,
-           coalesce(c.contract_id IS NOT NULL AND c.supplier_id = p.supplier_id
-                    AND p.order_date BETWEEN c.start_date AND c.end_date, false) AS on_contract,
-           coalesce(c.payment_terms_days, s.payment_terms_days) AS agreed_terms
-    FROM invoice_lines i
-    LEFT JOIN purchase_orders p ON p.po_id = i.po_id AND p.po_line = i.po_line AND p.status <> 'cancelled'
-    LEFT JOIN contracts c ON c.contract_id = p.contract_id
-    LEFT JOIN suppliers s ON s.supplier_id = i.supplier_id
+    SELECT * FROM invoice_lines
 ),
 -- Payment days count lines with a positive amount by the month they were paid in.
 paid_lines AS (
-    SELECT * EXCLUDE (m), year(paid_date) * 12 + month(paid_date) - 1 AS m,
-           paid_date - invoice_date AS days_taken
+    SELECT * EXCLUDE (m, paid_m), paid_m AS m
     FROM invoice_po
     WHERE amount > 0 AND paid_date IS NOT NULL
 ),

@@ -1,9 +1,13 @@
 -- Year-over-year drop in actual spend: spend twelve months earlier − spend now. Null when the slice has
--- no invoice line at all in the earlier span.
-WITH lines AS (
-    SELECT b.period, false AS earlier, x.* FROM buckets b LEFT JOIN invoice_lines x ON x.m = b.m
+-- no invoice line at all in the earlier span. Each period looks up its own months and the same months a
+-- year earlier, in one pass over the invoice lines.
+WITH months AS (
+    SELECT m, period, false AS earlier FROM buckets
     UNION ALL
-    SELECT b.period, true, x.* FROM buckets b JOIN invoice_lines x ON x.m = b.m - 12
+    SELECT m - 12, period, true FROM buckets
+),
+lines AS (
+    SELECT b.period, b.earlier, x.m, x.amount_rep{dims} FROM months b LEFT JOIN invoice_lines x ON x.m = b.m
 )
 SELECT period{dims},
        CASE WHEN count(m) FILTER (WHERE earlier) > 0 THEN
