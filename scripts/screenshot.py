@@ -19,7 +19,7 @@ def main(base: str, pages: list[str], out: Path = Path("docs"), full: bool = Fal
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 3600 if full else 1000})
-        page.goto(base)  # the entry script must run first: it is what installs st.navigation
+        page.goto(base)
         page.wait_for_selector("h1", timeout=30_000)
         for name in pages:
             page.goto(f"{base}/{'' if name == 'overview' else name}")  # the default page lives at /

@@ -4,4 +4,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 if [ ! -f "${TANDEM_DB:-data/tandem.duckdb}" ]; then
   uv run tandem demo
 fi
-exec uv run streamlit run app.py --server.headless true "$@"
+exec uv run tandem serve --server.headless true "$@"

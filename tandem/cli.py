@@ -138,6 +138,14 @@ def ingest(
             raise typer.Exit(worst)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def serve(ctx: typer.Context) -> None:
+    """Start the dashboard (extra options go to `streamlit run`, e.g. --server.port 8502)."""
+    from tandem.serve import main
+
+    main(list(ctx.args))
+
+
 Format = Literal["table", "json", "csv"]
 
 
