@@ -33,6 +33,6 @@ value = st.selectbox(f"Lines for {kpi_page.DIM_LABELS.get(by, by).lower()}", [AL
 lines = service.lines(sel.db, kpi.name, view, sel.span.first, sel.span.last, sel.filters,
                       narrow=None if value == ALL else (by, value))
 st.caption(f"{lines.height:,} lines" + (f" (the first {service.LINE_LIMIT:,})" if lines.height == service.LINE_LIMIT
-                                         else "") + f" · {sel.filter_text()}")
+                                         else "") + f" · {widgets.plain(sel.filter_text())}")
 st.dataframe(lines, hide_index=True)
 widgets.table_downloads(lines, f"{kpi.name}-{view}-lines-{sel.span.label}", "lines")

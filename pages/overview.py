@@ -8,7 +8,7 @@ from tandem import charts, pack, service, widgets
 
 st.title("Overview")
 sel = widgets.filter_bar()
-st.caption(f"{sel.span.label} · {sel.filter_text()} · {sel.as_of_text()}")
+st.caption(widgets.plain(f"{sel.span.label} · {sel.filter_text()} · {sel.as_of_text()}"))
 reg = service.reg()
 now, before, trend = sel.now_before_trend()
 rows = [{"label": k.label, "relative_gap": widgets.relative_gap(widgets.value_of(now, k.name, "finance"),

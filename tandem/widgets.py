@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -238,6 +239,12 @@ def side_by_side(values: pl.DataFrame, kpi: Kpi, dims: tuple[str, ...], currency
                  for c in [*views, "gap"] if c in wide.columns]
     return wide.select("period", *dims, *formatted).rename({v: v.capitalize() for v in views} | (
         {"gap": "Gap (F − P)"} if "gap" in wide.columns else {}))
+
+
+def plain(text: str) -> str:
+    """Text from the data, made safe for a Markdown element (captions): every ASCII punctuation mark is
+    backslash-escaped, so a supplier called `**x** [y](z)` or `:red[x]` shows exactly as written."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 
 def notes(messages: list[str]) -> None:

@@ -22,3 +22,4 @@ def test_values(v: float | None, unit: str, text: str) -> None:
 ])
 def test_gaps_always_carry_their_sign(v: float | None, unit: str, text: str) -> None:
     assert formats.signed(v, unit) == text
+

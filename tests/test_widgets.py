@@ -1,0 +1,30 @@
+"""The dashboard's shared widget helpers: gaps, the side-by-side table, Markdown-safe data text."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kpi_definitions.registry import registry
+from tandem.widgets import gap, plain, relative_gap, side_by_side
+
+
+def test_data_text_is_escaped_for_markdown() -> None:
+    assert plain("**S1** [x](javascript:alert(1)) :red[y] <b>") == (
+        r"\*\*S1\*\* \[x\]\(javascript\:alert\(1\)\) \:red\[y\] \<b\>")
+    assert plain("Acme GmbH · 2026-10") == r"Acme GmbH · 2026\-10"
+
+
+def test_gaps_are_finance_minus_procurement() -> None:
+    assert gap(883_213.0, 152_437.0) == 730_776.0 and gap(None, 1.0) is None
+    assert relative_gap(-200.0, 60.0) == 260 / 200  # the gap over the larger magnitude
+    assert relative_gap(0.0, 0.0) == 0.0 and relative_gap(1.0, None) is None
+
+
+def test_side_by_side_is_one_row_per_slice_largest_first() -> None:
+    values = pl.DataFrame({
+        "kpi": ["savings"] * 4, "view": ["finance", "procurement", "finance", "procurement"],
+        "period": ["2026-01"] * 4, "category": ["IT", "IT", "LOG", "LOG"], "value": [-10.0, 20.0, -160.0, None]})
+    table = side_by_side(values, registry()["savings"], ("category",), "EUR")
+    assert table.rows() == [("2026-01", "LOG", "EUR (160)", "—", "—"),
+                            ("2026-01", "IT", "EUR (10)", "EUR 20", "−EUR 30")]
+    assert table.columns == ["period", "category", "Finance", "Procurement", "Gap (F − P)"]
