@@ -88,7 +88,7 @@ def build(path: Path, invoices: int) -> None:
         "$stock", str(max(2000, invoices // 500)))
     con.execute(sql)
     t = time.perf_counter()
-    facts.refresh(con)  # what every load of invoices, POs, contracts, suppliers or rates does
+    facts.refresh(con, "EUR")  # what every load of invoices, POs, contracts, suppliers or rates does
     print(f"KPI facts built in {time.perf_counter() - t:.1f} s (the cost each such load adds)")
     con.execute("CHECKPOINT")
     con.close()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from kpi_definitions import facts
 from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.registry import FILTERABLE, Kpi, Registry
 
@@ -90,6 +91,7 @@ def compute(con: duckdb.DuckDBPyConnection, reg: Registry, sel: Selection, *, cu
             views: Sequence[str] | None = None) -> KpiValues:
     """Every requested KPI under every view, one row per period of the grain and combination of `by`."""
     cal = cal or FiscalCalendar()
+    facts.check(con, currency)
     order = {label: i for i, (_, label) in enumerate(cal.buckets(sel.first, sel.last, sel.grain))}
     frames: list[pl.DataFrame] = []
     notes: list[str] = []
@@ -143,6 +145,7 @@ def bridge(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, first: 
            filters: Mapping[str, Sequence[str]] | None = None, *, currency: str = "EUR") -> BridgeResult:
     """The steps from one view's value to the other's over months first..last (one span, one slice)."""
     kpi = reg[kpi_name]
+    facts.check(con, currency)
     if kpi.bridge is None:
         raise ValueError(f"{kpi_name} declares no bridge")
     b = kpi.bridge

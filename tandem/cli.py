@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kpi_definitions import facts
 from kpi_definitions.periods import Grain
 from pipelines.errors import FAILURE, REJECTED, USAGE, TandemError
 from pipelines.load import LoadResult, failure_sentence, ingest_file
@@ -136,6 +137,19 @@ def ingest(
             _summary(results)
         if worst:
             raise typer.Exit(worst)
+
+
+@app.command()
+def refresh(db: DbOption = None) -> None:
+    """Rebuild the KPI facts (every load does it; needed by hand only after changing the reporting currency)."""
+    cfg = settings()
+    with _errors():
+        con = connect(db or cfg.db, memory_limit=cfg.memory_limit, wait_s=cfg.lock_wait_s)
+        try:
+            facts.refresh(con, cfg.reporting_currency)
+        finally:
+            con.close()
+        out.print(f"KPI facts rebuilt in {cfg.reporting_currency}")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

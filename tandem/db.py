@@ -14,6 +14,7 @@ from kpi_definitions import facts
 from pipelines.errors import FAILURE, TandemError
 from pipelines.schemas import DUCKDB_TYPES, EXPORTS
 from pipelines.sqltext import ident
+from tandem.config import settings
 
 META_DDL = """
 CREATE SEQUENCE IF NOT EXISTS load_id_seq START 1;
@@ -77,8 +78,10 @@ def connect(path: Path | str, read_only: bool = False, memory_limit: str | None 
         con.execute(f"SET memory_limit = '{memory_limit}'")
     if not read_only:
         con.execute(META_DDL + export_ddl())
-        if facts.missing(con):  # a new database, or one made before the facts existed
-            facts.refresh(con)
+        ccy = settings().reporting_currency
+        # a new database, one made before the facts existed, or a changed reporting currency
+        if facts.missing(con) or facts.currency(con) != ccy:
+            facts.refresh(con, ccy)
     return con
 
 

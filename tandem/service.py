@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from kpi_definitions import facts
 from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, data_months, params, render
 from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.registry import FILTERABLE, Registry, registry
@@ -110,6 +111,7 @@ def lines(db: Path, kpi: str, view: str, first: int, last: int, filters: Mapping
     span = [(m, "span") for m in range(first, last + 1)]
     bind |= params(sel, calendar(), k.dimensions, cfg().reporting_currency, months=span)
     with reading(db) as con:
+        facts.check(con, cfg().reporting_currency)
         return con.sql(sql, params=bind).pl()
 
 

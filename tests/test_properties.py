@@ -103,7 +103,7 @@ def _load(con: duckdb.DuckDBPyConnection, data: dict[str, pl.DataFrame]) -> None
             con.register("_df", df)
             con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _df")
             con.unregister("_df")
-    facts.refresh(con)  # what a load does after its upsert
+    facts.refresh(con, "EUR")  # what a load does after its upsert
 
 
 SPANS = st.tuples(st.integers(12, 14), st.integers(0, 2)).map(lambda t: (MONTHS[t[0]], MONTHS[min(23, t[0] + t[1])]))

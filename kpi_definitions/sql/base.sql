@@ -3,8 +3,9 @@
 -- Parameters: $months/$labels (each month of the range and the label of its period), $m_lo/$m_hi (the
 -- first month less a year, and the last month: every row a view or bridge may need), $ccy (the
 -- reporting currency) and one list per slicing dimension ($supplier_id, ...; NULL = no filter).
--- Amounts convert with the fx_rates row of the month of the row's own date; a row with no rate keeps a
--- NULL reporting amount, so it drops out of sums and each view counts it in `excluded`.
+-- Amounts convert with the fx_rates row of the month of the row's own date (for invoice and PO lines,
+-- sql/facts.sql did it at load); a row with no rate keeps a NULL reporting amount, so it drops out of
+-- sums and each view counts it in `excluded`.
 buckets AS (
     SELECT unnest($months::INTEGER[]) AS m, unnest($labels::VARCHAR[]) AS period
 ),
@@ -16,7 +17,7 @@ fx AS (
 ),
 -- Invoice lines (sql/facts.sql joined them to their PO line, contract, supplier and FX rate at load).
 invoice_lines AS (
-    SELECT i.* EXCLUDE (rate), i.amount * CASE WHEN i.currency = $ccy THEN 1 ELSE i.rate END AS amount_rep
+    SELECT i.*
     FROM fact_invoices i
     -- only the months asked for and the year before them (year-over-year): the facts are sorted by month
     WHERE (i.m BETWEEN $m_lo AND $m_hi OR i.paid_m BETWEEN $m_lo AND $m_hi)
@@ -27,12 +28,7 @@ invoice_lines AS (
 -- PO lines that count (never cancelled ones), with the contract they name when it is a contract of the
 -- same supplier valid on the order date; contract prices convert at the order month's rate.
 po_lines AS (
-    SELECT p.* EXCLUDE (rate, baseline_unit_price, contract_currency, contract_rate),
-           p.quantity * p.unit_price * CASE WHEN p.currency = $ccy THEN 1 ELSE p.rate END AS value_rep,
-           CASE WHEN p.on_contract THEN
-               (p.baseline_unit_price * CASE WHEN p.contract_currency = $ccy THEN 1 ELSE p.contract_rate END
-                - p.unit_price * CASE WHEN p.currency = $ccy THEN 1 ELSE p.rate END) * p.quantity
-           END AS savings_rep
+    SELECT p.*
     FROM fact_po p
     WHERE p.m BETWEEN $m_lo AND $m_hi
       AND ($supplier_id::VARCHAR[] IS NULL OR list_contains($supplier_id::VARCHAR[], p.supplier_id))

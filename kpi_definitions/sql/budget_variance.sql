@@ -1,8 +1,13 @@
 -- Spend ({spend}) − budget, and that ÷ budget. Null when the slice has no budget row for the period;
 -- the percentage is null when the budget is 0.
-WITH spend AS (
-    SELECT b.period{dims}, sum(x.amount) AS spend, count(x.m) FILTER (WHERE x.amount IS NULL) AS excluded
-    FROM buckets b LEFT JOIN {spend} x ON x.m = b.m
+WITH spend_by_month AS (  -- summed per month first (one pass over the lines), then per period
+    SELECT x.m{dims}, sum(x.amount) AS spend, count(*) FILTER (WHERE x.amount IS NULL) AS excluded
+    FROM {spend} x
+    GROUP BY ALL
+),
+spend AS (
+    SELECT b.period{dims}, sum(x.spend) AS spend, coalesce(sum(x.excluded), 0) AS excluded
+    FROM buckets b LEFT JOIN spend_by_month x ON x.m = b.m
     GROUP BY ALL
 ),
 budget AS (

@@ -1,14 +1,17 @@
 -- The facts every KPI reads, rebuilt in the transaction of each load that changes their sources:
 -- invoice and PO lines joined once to the PO line, contract, supplier and FX rate they refer to, so a
 -- KPI query is a scan and an aggregate, never a join over millions of lines. Sorted by month, so a
--- query for a few months skips the rest. Amounts stay in their own currency with the month's rate
--- alongside: the reporting currency is applied at query time.
+-- query for a few months skips the rest. Amounts are converted to the reporting currency ($ccy) here,
+-- once, with the rate of the month of the row's own date (NULL without a rate); facts_meta records
+-- which currency that was.
+CREATE OR REPLACE TABLE facts_meta AS SELECT $ccy::VARCHAR AS reporting_currency, now() AS built_at;
+
 CREATE OR REPLACE TABLE fact_invoices AS
 WITH fx AS (SELECT currency, year(period) * 12 + month(period) - 1 AS m, rate_to_reporting AS rate FROM fx_rates)
 SELECT i.*, year(i.invoice_date) * 12 + month(i.invoice_date) - 1 AS m,
        year(i.paid_date) * 12 + month(i.paid_date) - 1 AS paid_m,
        i.po_id IS NOT NULL AS has_po,
-       r.rate,
+       i.amount * CASE WHEN i.currency = $ccy THEN 1 ELSE r.rate END AS amount_rep,
        p.po_id IS NOT NULL AS po_found, p.contract_id AS po_contract_id,
        year(p.order_date) * 12 + month(p.order_date) - 1 AS po_m,
        -- on contract: the PO line names a contract of the same supplier, valid on its order date
@@ -25,16 +28,18 @@ LEFT JOIN suppliers s ON s.supplier_id = i.supplier_id
 ORDER BY m;
 
 -- PO lines that count (never cancelled ones), with the contract they name when it is a contract of the
--- same supplier valid on the order date; both prices carry the order month's rate of their currency.
+-- same supplier valid on the order date.
 CREATE OR REPLACE TABLE fact_po AS
 WITH fx AS (SELECT currency, year(period) * 12 + month(period) - 1 AS m, rate_to_reporting AS rate FROM fx_rates)
 SELECT p.*, year(p.order_date) * 12 + month(p.order_date) - 1 AS m,
-       rp.rate,
+       p.quantity * p.unit_price * CASE WHEN p.currency = $ccy THEN 1 ELSE rp.rate END AS value_rep,
        c.contract_id IS NOT NULL AS on_contract,
        c.savings_type,
-       c.baseline_unit_price,
-       c.currency AS contract_currency,
-       rc.rate AS contract_rate
+       -- (baseline − paid unit price) × quantity, both prices at the order month's rate of their currency
+       CASE WHEN c.contract_id IS NOT NULL THEN
+           (c.baseline_unit_price * CASE WHEN c.currency = $ccy THEN 1 ELSE rc.rate END
+            - p.unit_price * CASE WHEN p.currency = $ccy THEN 1 ELSE rp.rate END) * p.quantity
+       END AS savings_rep
 FROM purchase_orders p
 LEFT JOIN contracts c
     ON c.contract_id = p.contract_id AND c.supplier_id = p.supplier_id

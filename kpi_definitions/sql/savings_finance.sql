@@ -1,18 +1,24 @@
 -- Year-over-year drop in actual spend: spend twelve months earlier − spend now. Null when the slice has
--- no invoice line at all in the earlier span. Each period looks up its own months and the same months a
--- year earlier, in one pass over the invoice lines.
-WITH months AS (
+-- no invoice line at all in the earlier span. Spend is summed per month first (one pass over the
+-- lines); each period then takes its own months and the same months a year earlier.
+WITH spend AS (
+    SELECT x.m{dims}, sum(x.amount_rep) AS spend, count(*) AS lines,
+           count(*) FILTER (WHERE x.amount_rep IS NULL) AS excluded
+    FROM invoice_lines x
+    GROUP BY ALL
+),
+months AS (
     SELECT m, period, false AS earlier FROM buckets
     UNION ALL
     SELECT m - 12, period, true FROM buckets
 ),
 lines AS (
-    SELECT b.period, b.earlier, x.m, x.amount_rep{dims} FROM months b LEFT JOIN invoice_lines x ON x.m = b.m
+    SELECT b.period, b.earlier, x.spend, x.lines, x.excluded{dims} FROM months b LEFT JOIN spend x ON x.m = b.m
 )
 SELECT period{dims},
-       CASE WHEN count(m) FILTER (WHERE earlier) > 0 THEN
-           coalesce(sum(amount_rep) FILTER (WHERE earlier), 0) - coalesce(sum(amount_rep) FILTER (WHERE NOT earlier), 0)
+       CASE WHEN sum(lines) FILTER (WHERE earlier) > 0 THEN
+           coalesce(sum(spend) FILTER (WHERE earlier), 0) - coalesce(sum(spend) FILTER (WHERE NOT earlier), 0)
        END AS value,
-       count(m) FILTER (WHERE amount_rep IS NULL) AS excluded
+       coalesce(sum(excluded), 0) AS excluded
 FROM lines
 GROUP BY ALL
