@@ -6,14 +6,19 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.errors import FAILURE, TandemError
+
 SQL = Path(__file__).parent / "sql" / "facts.sql"
 # The exports the facts are built from: a load of any other type leaves them as they are.
 SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates"})
 TABLES = ("fact_invoices", "fact_po", "facts_meta")
 
 
-class CurrencyMismatch(ValueError):
+class CurrencyMismatch(TandemError):
     """The facts were converted to another reporting currency than the one asked for."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, FAILURE)
 
 
 def refresh(con: duckdb.DuckDBPyConnection, currency: str) -> None:

@@ -73,6 +73,17 @@ def months(db: str, ver: str) -> tuple[int, int] | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def facts_problem(db: str, ver: str) -> str | None:
+    """Why KPIs cannot be computed from this database as configured (None when they can)."""
+    with reading(Path(db)) as con:
+        try:
+            facts.check(con, cfg().reporting_currency)
+        except facts.CurrencyMismatch as exc:
+            return exc.message
+    return None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def options(db: str, ver: str) -> dict[str, list[tuple[str, str]]]:
     """The values each filter offers, with a readable label (supplier names from the supplier master)."""
     frame = named(Path(db), "filter_options")

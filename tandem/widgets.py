@@ -97,8 +97,12 @@ def filter_bar() -> Selected:
         _watch(db, ver)
     try:
         rng = service.months(str(db), ver)
+        problem = service.facts_problem(str(db), ver)
     except TandemError as exc:  # a long load holds the file: say so, the watcher reruns when it is done
         st.info(f"{exc.message} The page refreshes by itself when the load has finished.")
+        st.stop()
+    if problem:
+        st.error(problem)
         st.stop()
     if rng is None:
         st.info("The database holds no orders, invoices or stock yet: load exports on the Data page.")

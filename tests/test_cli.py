@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import subprocess
 import sys
 import time
@@ -163,3 +165,20 @@ def test_kpis_defaults_to_the_latest_month_and_reports_usage_errors(golden_db: P
     code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--format", "json", "--by", "category", "--kpi", "inventory_days")
     assert code == 0 and json.loads(stdout) == []
     assert "inventory_days (finance) cannot be split by category" in stderr
+
+
+def test_changing_the_reporting_currency_asks_for_a_refresh(golden_db: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    monkeypatch.setenv("TANDEM_REPORTING_CURRENCY", "USD")
+    code, _, err = _run("kpis", "--db", str(db), "--period", "2026-01")
+    assert code == 1
+    assert "The KPI facts are in EUR, not USD: run `tandem refresh`" in " ".join(err.split())
+    code, out, _ = _run("refresh", "--db", str(db))
+    assert code == 0 and "KPI facts rebuilt in USD" in out
+    code, out, _ = _run("kpis", "--db", str(db), "--period", "2026-01", "--kpi", "savings", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and {r["unit"] for r in rows} == {"USD"}
