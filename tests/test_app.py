@@ -242,3 +242,39 @@ def test_upload_loads_a_good_file_and_names_the_line_column_and_rule_of_a_bad_on
         assert con.sql("SELECT count(*) FROM purchase_orders").fetchall() == [(0,)]
         assert con.sql("SELECT line, column_name, rule FROM quarantine ORDER BY line").fetchall() == [
             (2, None, "held back: file rejected"), (3, "status", "status one of open, closed, cancelled")]
+
+
+# --- a shared link (URL query parameters) reopens the view -------------------------------------------------
+
+
+def test_a_link_reopens_the_overview_with_its_period_and_filters(golden_db: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TANDEM_DB", str(golden_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"period": "2026-01", "category": ["IT"]})
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="period").value == "2026-01" and at.multiselect(key="category").value == ["IT"]
+    # category IT in 2026-01: finance I01 100 − (80 + 50 − 20) = −10; procurement P1 = 20
+    assert metrics(at)[:2] == [("Finance", "EUR (10)"), ("Procurement", "EUR 20")]
+
+
+def test_a_link_reopens_a_kpi_page_at_a_fiscal_quarter(golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TANDEM_DB", str(golden_db))
+    at = AppTest.from_file(str(ROOT / "pages" / "savings.py"), default_timeout=120)  # the page the link names
+    at.query_params.update({"grain": "quarter", "period": "2026-Q1", "savings_by": "Cost center"})
+    at.run()
+    assert not at.exception
+    assert metrics(at)[:2] == [("Finance · 2026-Q1", "EUR (270)"), ("Procurement · 2026-Q1", "EUR 75")]
+    assert "cost_center" in at.dataframe[1].value.columns
+
+
+def test_a_link_reopens_a_drilldown(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TANDEM_DB", str(demo_db))
+    at = AppTest.from_file(str(ROOT / "pages" / "drilldown.py"), default_timeout=120)
+    at.query_params.update({"kpi": "Payment days", "view": "Procurement", "by": "Category", "lines_for": "MRO"})
+    at.run()
+    assert not at.exception
+    assert [at.selectbox(key=k).value for k in ("kpi", "view", "by", "lines_for")] == [
+        "payment_days", "procurement", "category", "MRO"]
+    assert set(at.dataframe[1].value["category"]) == {"MRO"}
