@@ -12,12 +12,18 @@ st.text("Every number in Tandem comes from these declarations (kpi_definitions/*
         "Both teams read the same text; changing a definition is a new version with a new effective date.")
 reg = service.reg()
 st.dataframe(pl.DataFrame([{"KPI": k.label, "View": name, "Owner": v.owner, "Version": v.version,
-                            "Effective": v.effective_date, "Definition": v.definition}
-                           for k in reg for name, v in k.views.items()]), hide_index=True)
+                            "Effective": str(v.effective_date), "Definition": v.definition}
+                           for k in reg for name, v in k.views.items()]), hide_index=True,
+             column_config={"Definition": st.column_config.TextColumn(width="large")})
 for kpi in reg:
     st.subheader(kpi.label, anchor=False)
     st.text(kpi.description)
     st.caption(f"Name `{kpi.name}` · unit {kpi.unit} · split by {', '.join(kpi.dimensions)}")
+    for name, view in kpi.views.items():
+        with st.container(border=True):
+            st.markdown(f"**{name.capitalize()}** · {view.owner} · version {view.version}, effective "
+                        f"{view.effective_date}")
+            st.text(view.definition)
     if kpi.bridge is not None:
         st.dataframe(pl.DataFrame([{"Bridge step": s.label, "What it is": s.description} for s in kpi.bridge.steps]),
                      hide_index=True)

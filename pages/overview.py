@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tandem import charts, pack, service, widgets
+from tandem import charts, service, widgets
 
 st.title("Overview")
 sel = widgets.filter_bar()
 st.caption(widgets.plain(f"{sel.span.label} · {sel.filter_text()} · {sel.as_of_text()}"))
 reg = service.reg()
+widgets.review_pack_button(sel)
 now, before, trend = sel.now_before_trend()
 rows = [{"label": k.label, "relative_gap": widgets.relative_gap(widgets.value_of(now, k.name, "finance"),
                                                                widgets.value_of(now, k.name, "procurement"))}
@@ -21,6 +22,3 @@ for pair in (kpis[i:i + 2] for i in range(0, len(kpis), 2)):  # row by row, so t
         with col:
             widgets.kpi_card(kpi, sel, now, before, trend, link=f"pages/{kpi.name}.py")
 widgets.notes(sel.notes())
-st.download_button("Review pack (HTML)", data=lambda: pack.build(sel).encode("utf-8"),
-                   file_name=f"tandem-review-pack-{sel.span.label}.html", mime="text/html", on_click="ignore",
-                   icon=":material/description:", help="The overview, every KPI page and the open actions, in one file")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pipelines.errors import TandemError
-from tandem import pack, review, service, widgets
+from tandem import review, service, widgets
 
 st.title("Review meeting")
 sel = widgets.filter_bar()
@@ -64,6 +64,4 @@ if items.height:
     if c2.button("Close it", icon=":material/check:"):
         service.run_write(sel.db, lambda con: review.close_item(con, item))
         st.rerun()
-st.download_button("Review pack (HTML)", data=lambda: pack.build(sel).encode("utf-8"),
-                   file_name=f"tandem-review-pack-{sel.span.label}.html", mime="text/html", on_click="ignore",
-                   icon=":material/description:")
+widgets.review_pack_button(sel)

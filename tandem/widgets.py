@@ -217,6 +217,16 @@ def chart(fig: go.Figure, key: str, sel: Selected, kpi: Kpi | None, what: str) -
                        mime="image/svg+xml", on_click="ignore", key=f"svg-{key}", icon=":material/image:")
 
 
+def review_pack_button(sel: Selected) -> None:
+    """The review pack for the meeting: overview, every KPI page and the open actions, one HTML file."""
+    from tandem import pack  # pack builds on these widgets' helpers
+
+    st.download_button("Review pack (HTML)", data=lambda: pack.build(sel).encode("utf-8"),
+                       file_name=f"tandem-review-pack-{sel.span.label}.html", mime="text/html", on_click="ignore",
+                       icon=":material/description:",
+                       help="The overview, every KPI page and the open actions, in one self-contained file")
+
+
 def table_downloads(df: pl.DataFrame, name: str, key: str) -> None:
     """CSV and XLSX of exactly what the table shows, safe to open in a spreadsheet."""
     row = st.container(horizontal=True)
