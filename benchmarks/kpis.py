@@ -94,8 +94,9 @@ def build(path: Path, invoices: int) -> None:
     con.close()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def database(doc: str | None) -> Path:
+    """The benchmark database named by --db (built with --rows invoice lines when it does not exist yet)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000, help="invoice lines (POs: half as many)")
     ap.add_argument("--db", type=Path, help="reuse or keep the generated database here")
     args = ap.parse_args()
@@ -104,6 +105,11 @@ def main() -> None:
         t = time.perf_counter()
         build(db, args.rows)
         print(f"built {db} ({args.rows:,} invoice lines, {args.rows // 2:,} PO lines) in {time.perf_counter() - t:.1f} s")
+    return db
+
+
+def main() -> None:
+    db = database(__doc__)
     # Cold: a new process, so the file is opened and every query planned for the first time.
     result = db.with_suffix(".json")
     subprocess.run([sys.executable, "-c", RUN, str(db), str(result)], check=True,

@@ -10,10 +10,8 @@ for Python imports (a running server has paid them before anyone opens a page).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,15 +20,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rows", type=int, default=1_000_000, help="invoice lines, when --db does not exist yet")
-    ap.add_argument("--db", type=Path, help="a database built by benchmarks/kpis.py (built here if missing)")
-    args = ap.parse_args()
-    db = args.db or Path(tempfile.mkdtemp()) / "bench.duckdb"
-    if not db.exists():
-        from benchmarks.kpis import build
+    from benchmarks.kpis import database
 
-        build(db, args.rows)
+    db = database(__doc__)
     os.environ["TANDEM_DB"] = str(db)
     import streamlit as st
     from streamlit.testing.v1 import AppTest
