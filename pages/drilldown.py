@@ -1,4 +1,4 @@
-"""Drill-down: a KPI view split by a dimension, then the PO, invoice or stock lines behind one value."""
+"""Drill-down: a KPI view split by one or more dimensions, then the PO, invoice or stock lines behind a row."""
 
 from __future__ import annotations
 
@@ -15,23 +15,26 @@ reg = service.reg()
 c1, c2, c3 = st.columns(3)
 kpi = reg[c1.selectbox("KPI", reg.names, key="kpi", bind="query-params", format_func=lambda n: reg[n].label)]
 view = c2.selectbox("View", list(kpi.views), key="view", bind="query-params", format_func=str.capitalize)
-by = c3.selectbox("Split by", kpi.view_dimensions(view), key="by", bind="query-params",
-                  format_func=lambda d: kpi_page.DIM_LABELS.get(d, d))
+dims = kpi.view_dimensions(view)
+by = tuple(c3.multiselect("Split by", dims, default=dims[:1], key="by", bind="query-params", max_selections=3,
+                          format_func=lambda d: kpi_page.DIM_LABELS.get(d, d), placeholder="No split"))
 st.text(kpi.views[view].definition)
 
-values = sel.values(by=(by,), kpis=(kpi.name,)).filter((pl.col("kpi") == kpi.name) & (pl.col("view") == view))
-aggregate = values.select(pl.col(by), pl.col("value")).sort("value", descending=True, nulls_last=True)
-st.subheader(f"{kpi.label} ({view}) by {kpi_page.DIM_LABELS.get(by, by).lower()} · {sel.span.label}", anchor=False)
+values = sel.values(by=by, kpis=(kpi.name,)).filter((pl.col("kpi") == kpi.name) & (pl.col("view") == view))
+aggregate = values.select(*by, "value").sort("value", descending=True, nulls_last=True)
+split = " and ".join(kpi_page.DIM_LABELS.get(d, d).lower() for d in by) or "nothing"
+st.subheader(f"{kpi.label} ({view}) by {split} · {sel.span.label}", anchor=False)
 shown = aggregate.with_columns(pl.col("value").map_elements(lambda v: formats.value(v, kpi.unit, sel.currency),
                                                             return_dtype=pl.String).alias(kpi.label)).drop("value")
 st.dataframe(shown, hide_index=True)
-widgets.table_downloads(shown, f"{kpi.name}-{view}-by-{by}-{sel.span.label}", "aggregate")
+widgets.table_downloads(shown, f"{kpi.name}-{view}-by-{'-'.join(by) or 'all'}-{sel.span.label}", "aggregate")
 
 st.subheader("Lines behind the number", anchor=False)
-value = st.selectbox(f"Lines for {kpi_page.DIM_LABELS.get(by, by).lower()}", [ALL, *aggregate[by].to_list()],
-                     key="lines_for", bind="query-params")
+rows = {" · ".join(str(r[d]) for d in by): {d: str(r[d]) for d in by} for r in aggregate.iter_rows(named=True)}
+picked = st.selectbox(f"Lines for {split}", [ALL, *rows], key="lines_for", bind="query-params",
+                      disabled=not by)
 lines = service.lines(sel.db, kpi.name, view, sel.span.first, sel.span.last, sel.filters,
-                      narrow=None if value == ALL else (by, value))
+                      narrow=rows.get(picked))
 st.caption(f"{lines.height:,} lines" + (f" (the first {service.LINE_LIMIT:,})" if lines.height == service.LINE_LIMIT
                                          else "") + f" · {widgets.plain(sel.filter_text())}")
 st.dataframe(lines, hide_index=True)

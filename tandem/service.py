@@ -94,10 +94,10 @@ def options(db: str, ver: str) -> dict[str, list[tuple[str, str]]]:
 
 
 def lines(db: Path, kpi: str, view: str, first: int, last: int, filters: Mapping[str, Sequence[str]],
-          narrow: tuple[str, str] | None = None, limit: int | None = LINE_LIMIT) -> pl.DataFrame:
+          narrow: Mapping[str, str] | None = None, limit: int | None = LINE_LIMIT) -> pl.DataFrame:
     """The rows behind a KPI view for a span and slice (PO, invoice or stock lines), as the view counts them.
 
-    `narrow` is one value of one of the view's dimensions (the row picked in a drill-down).
+    `narrow` holds one value for each of some of the view's dimensions (the row picked in a drill-down).
     """
     reg = registry()
     k = reg[kpi]
@@ -107,15 +107,17 @@ def lines(db: Path, kpi: str, view: str, first: int, last: int, filters: Mapping
     filters = dict(filters)
     sql = render(reg, v.lines, v.bind, ())
     bind: dict[str, object] = {}
-    if narrow is not None:
-        dim, value = narrow
+    kept: list[str] = []
+    for i, (dim, value) in enumerate((narrow or {}).items()):
         if dim not in k.view_dimensions(view):
             raise ValueError(f"{kpi} ({view}) is not split by {dim}")
         if dim in FILTERABLE:
             filters[dim] = [value]
         else:  # not a filter of the shared relations (savings_type): filter the listed rows by name
-            sql = f"SELECT * FROM ({sql}) WHERE CAST({dim} AS VARCHAR) = $narrow"
-            bind["narrow"] = value
+            kept.append(f"CAST({dim} AS VARCHAR) = $narrow{i}")
+            bind[f"narrow{i}"] = value
+    if kept:
+        sql = f"SELECT * FROM ({sql}) WHERE {' AND '.join(kept)}"
     if limit:
         sql += f"\nLIMIT {int(limit)}"
     sel = Selection(first, last, "month", (), filters)

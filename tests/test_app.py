@@ -143,7 +143,7 @@ def test_kpi_page_shows_definitions_bridge_and_breakdown(demo_db: Path, monkeypa
 
 
 def test_drilldown_narrows_to_the_lines_behind_one_value(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = app(demo_db, monkeypatch, "drilldown", kpi="spend_under_management", view="procurement", by="category")
+    at = app(demo_db, monkeypatch, "drilldown", kpi="spend_under_management", view="procurement", by=["category"])
     aggregate = at.dataframe[0].value
     assert list(aggregate.columns) == ["category", "Spend under management"]
     everything = at.dataframe[1].value
@@ -151,6 +151,18 @@ def test_drilldown_narrows_to_the_lines_behind_one_value(demo_db: Path, monkeypa
     at.selectbox(key="lines_for").set_value(category).run()
     lines = at.dataframe[1].value
     assert 0 < len(lines) < len(everything) and set(lines["category"]) == {category}
+
+
+def test_drilldown_by_two_dimensions_down_to_the_hand_built_po_line(golden_db: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(golden_db, monkeypatch, "drilldown", period="2026-01", kpi="savings", view="procurement",
+             by=["savings_type", "category"])
+    # 2026-01: P1 (IT, price reduction) (10 − 8) × 10 = 20; P2 (LOG, cost avoidance) (100 − 90) × 0.8 × 5 = 40
+    assert at.dataframe[0].value.values.tolist() == [["cost_avoidance", "LOG", "EUR 40"],
+                                                     ["price_reduction", "IT", "EUR 20"]]
+    at.selectbox(key="lines_for").set_value("cost_avoidance · LOG").run()
+    lines = at.dataframe[1].value
+    assert lines[["po_id", "savings_type", "category"]].values.tolist() == [["P2", "cost_avoidance", "LOG"]]
 
 
 def test_review_persists_notes_and_carries_open_actions(demo_db: Path, tmp_path: Path,
@@ -275,6 +287,6 @@ def test_a_link_reopens_a_drilldown(demo_db: Path, monkeypatch: pytest.MonkeyPat
     at.query_params.update({"kpi": "Payment days", "view": "Procurement", "by": "Category", "lines_for": "MRO"})
     at.run()
     assert not at.exception
-    assert [at.selectbox(key=k).value for k in ("kpi", "view", "by", "lines_for")] == [
-        "payment_days", "procurement", "category", "MRO"]
+    assert [at.selectbox(key=k).value for k in ("kpi", "view", "lines_for")] == ["payment_days", "procurement", "MRO"]
+    assert at.multiselect(key="by").value == ["category"]
     assert set(at.dataframe[1].value["category"]) == {"MRO"}

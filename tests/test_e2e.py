@@ -151,7 +151,7 @@ def test_the_app_end_to_end(server: tuple[str, Path], page, tmp_path: Path) -> N
     everything = lines(db, "spend_under_management", "procurement", first, last, {}).height
     page.get_by_text(f"{everything:,} lines").first.wait_for(timeout=60_000)
     choose(page, "Lines for category", "Software")
-    software = lines(db, "spend_under_management", "procurement", first, last, {}, ("category", "Software")).height
+    software = lines(db, "spend_under_management", "procurement", first, last, {}, {"category": "Software"}).height
     assert 0 < software < everything
     page.get_by_text(f"{software:,} lines").first.wait_for(timeout=60_000)
 
