@@ -12,6 +12,14 @@ def main(args: list[str] | None = None) -> None:
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 
+    from kpi_definitions.registry import RegistryError, registry
+
+    try:  # the start-up check: every invalid KPI declaration, with file, KPI, field and why
+        registry()
+    except RegistryError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(1) from None
+
     # Streamlit treats a `pages/` folder next to the entry script as the legacy router until a session
     # has run st.navigation: a shared link opened first on a fresh server (say /savings?grain=quarter)
     # would run that page bare, without app.py's navigation. Our pages/ is st.navigation's, so say so.
