@@ -34,7 +34,7 @@ def test_items_are_validated_saved_and_carried_until_closed(db_path: Path) -> No
     items = review.open_items(db_path)
     # both items of last week are still open at this week's review, the action (with a due date) first
     assert items.select("kpi", "kind", "text", "owner", "due_date").rows() == [
-        ("savings", "action", "Chase credit notes", "Ana", date(2026, 1, 20)),
+        ("savings", "action", "Chase credit notes", "Ana", "2026-01-20"),
         ("payment_days", "decision", "Report both views to the board", None, None)]
     con = connect(db_path)
     review.close_item(con, action)
