@@ -12,14 +12,14 @@ def main(args: list[str] | None = None) -> None:
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 
-    from kpi_definitions.registry import RegistryError, registry
+    from kpi_definitions import registry
 
-    try:  # the start-up check: every invalid KPI declaration, with file, KPI, field and why
-        registry()
-    except RegistryError as exc:
-        print(exc, file=sys.stderr)
-        raise SystemExit(1) from None
-
+    # The start-up check (read afresh, not the cached registry): every invalid KPI declaration, with file,
+    # KPI, field and why, before anyone opens a page.
+    _, issues = registry.parse(registry.HERE, registry.SQL_DIR)
+    if issues:
+        print(registry.RegistryError(issues), file=sys.stderr)
+        raise SystemExit(1)
     # Streamlit treats a `pages/` folder next to the entry script as the legacy router until a session
     # has run st.navigation: a shared link opened first on a fresh server (say /savings?grain=quarter)
     # would run that page bare, without app.py's navigation. Our pages/ is st.navigation's, so say so.
