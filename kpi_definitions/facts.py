@@ -9,6 +9,13 @@ import duckdb
 from pipelines.errors import FAILURE, TandemError
 
 SQL = Path(__file__).parent / "sql" / "facts.sql"
+INVOICES = Path(__file__).parent / "sql" / "fact_invoices.sql"
+# A load of invoices only changes its own lines' facts; these replace just them.
+INVOICES_OF_LOAD = """
+DELETE FROM fact_invoices f USING invoices i
+WHERE i._load_id = $load_id AND f.invoice_id = i.invoice_id AND f.invoice_line = i.invoice_line;
+INSERT INTO fact_invoices SELECT * FROM ({fact_invoices}) WHERE _load_id = $load_id
+"""
 # The exports the facts are built from: a load of any other type leaves them as they are.
 SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates"})
 TABLES = ("fact_invoices", "fact_po", "facts_meta")
@@ -21,23 +28,37 @@ class CurrencyMismatch(TandemError):
         super().__init__(message, FAILURE)
 
 
-def refresh(con: duckdb.DuckDBPyConnection, currency: str) -> None:
-    """Rebuild the facts in `currency`; inside the caller's transaction, so a failed load leaves the old ones."""
-    for statement in SQL.read_text().split(";\n"):  # DuckDB binds parameters one statement at a time
-        if "$ccy" in statement:
-            con.execute(statement, {"ccy": currency})
-        elif statement.strip():
-            con.execute(statement)
+def refresh(con: duckdb.DuckDBPyConnection, currency: str, export_type: str | None = None,
+            load_id: int | None = None) -> None:
+    """Rebuild the facts in `currency`, inside the caller's transaction (a failed load leaves the old ones).
+
+    After a load of invoices (`load_id`), only that load's lines are replaced: the other sources did not
+    change, so neither did any other line's facts. Anything else rebuilds both tables.
+    """
+    incremental = export_type == "invoices" and load_id is not None
+    if incremental and not missing(con) and currency_of(con) == currency:
+        _run(con, INVOICES_OF_LOAD, {"ccy": currency, "load_id": load_id})
+    else:
+        _run(con, SQL.read_text(), {"ccy": currency})
 
 
-def currency(con: duckdb.DuckDBPyConnection) -> str | None:
+def _run(con: duckdb.DuckDBPyConnection, script: str, params: dict[str, object]) -> None:
+    script = script.replace("{fact_invoices}", INVOICES.read_text())
+    for statement in script.split(";\n"):  # DuckDB binds parameters one statement at a time
+        if not statement.strip():
+            continue
+        used = {k: v for k, v in params.items() if f"${k}" in statement}
+        con.execute(statement, used) if used else con.execute(statement)
+
+
+def currency_of(con: duckdb.DuckDBPyConnection) -> str | None:
     rows = con.execute("SELECT reporting_currency FROM facts_meta").fetchall()
     return rows[0][0] if rows else None
 
 
 def check(con: duckdb.DuckDBPyConnection, wanted: str) -> None:
     """KPIs in `wanted` need facts converted to it (they are, unless the reporting currency setting changed)."""
-    have = currency(con)
+    have = currency_of(con)
     if have != wanted:
         raise CurrencyMismatch(f"The KPI facts are in {have}, not {wanted}: run `tandem refresh` after changing "
                                "the reporting currency (TANDEM_REPORTING_CURRENCY).")

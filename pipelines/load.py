@@ -218,7 +218,7 @@ def ingest_file(
             )
             con.execute(FINDINGS_SQL, [reporting_currency])
             if loaded and etype in facts.SOURCES:  # same transaction: the KPIs never see half a load
-                facts.refresh(con, reporting_currency)
+                facts.refresh(con, reporting_currency, etype, load_id)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -80,7 +80,7 @@ def connect(path: Path | str, read_only: bool = False, memory_limit: str | None 
         con.execute(META_DDL + export_ddl())
         ccy = settings().reporting_currency
         # a new database, one made before the facts existed, or a changed reporting currency
-        if facts.missing(con) or facts.currency(con) != ccy:
+        if facts.missing(con) or facts.currency_of(con) != ccy:
             facts.refresh(con, ccy)
     return con
 

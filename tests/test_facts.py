@@ -1,0 +1,66 @@
+"""The KPI facts: rebuilt with every load of their sources, and a load of invoices replaces only its lines."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from kpi_definitions import facts
+from pipelines.load import ingest_file
+from tandem.db import connect
+from tests.conftest import GOLDEN
+
+KEY = ["invoice_id", "invoice_line"]
+
+
+def fact_rows(con) -> pl.DataFrame:  # noqa: ANN001 - a DuckDB connection
+    return con.sql("SELECT * EXCLUDE (_load_id) FROM fact_invoices").pl().sort(KEY)
+
+
+def test_an_invoice_load_replaces_just_its_lines_and_equals_a_full_rebuild(golden_db: Path, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    invoices = pl.read_csv(GOLDEN / "exports" / "invoices.csv", infer_schema=False)
+    corrected = pl.concat([
+        invoices.filter(pl.col("invoice_id") == "I21").with_columns(amount=pl.lit("99")),  # a corrected amount
+        invoices.filter(pl.col("invoice_id") == "I21").with_columns(invoice_id=pl.lit("I99")),  # a new line
+    ])
+    corrected.write_csv(tmp_path / "invoices_correction.csv")
+    con = connect(db)
+    try:
+        before = fact_rows(con)
+        with monkeypatch.context() as m:
+            m.setattr(facts, "SQL", tmp_path / "no-full-rebuild-here.sql")  # the incremental path must not need it
+            result = ingest_file(con, tmp_path / "invoices_correction.csv")
+        assert (result.outcome, result.rows_loaded, result.rows_replaced) == ("loaded", 2, 1)
+        incremental = fact_rows(con)
+        facts.refresh(con, "EUR")  # the full rebuild, for comparison
+        assert incremental.equals(fact_rows(con))
+    finally:
+        con.close()
+    assert incremental.height == before.height + 1
+    i21 = incremental.filter(pl.col("invoice_id") == "I21").row(0, named=True)
+    assert (i21["amount"], i21["amount_rep"]) == (99.0, 99.0)
+    # I99 is I21 again: same PO line, so the same contract and terms were looked up for it
+    i99 = incremental.filter(pl.col("invoice_id") == "I99").row(0, named=True)
+    assert {k: i99[k] for k in ("po_found", "on_contract", "agreed_terms", "m")} == {
+        k: i21[k] for k in ("po_found", "on_contract", "agreed_terms", "m")}
+
+
+def test_other_loads_rebuild_the_facts(golden_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    suppliers = pl.read_csv(GOLDEN / "exports" / "suppliers.csv", infer_schema=False)
+    suppliers.with_columns(payment_terms_days=pl.lit("15")).write_csv(tmp_path / "suppliers_new_terms.csv")
+    con = connect(db)
+    try:
+        before = con.sql("SELECT count(*) FILTER (WHERE agreed_terms = 15) FROM fact_invoices").fetchall()[0][0]
+        ingest_file(con, tmp_path / "suppliers_new_terms.csv")
+        after = con.sql("SELECT count(*) FILTER (WHERE agreed_terms = 15) FROM fact_invoices").fetchall()[0][0]
+    finally:
+        con.close()
+    assert before == 0 and after > 0  # lines without a contract's terms now carry the suppliers' new terms
