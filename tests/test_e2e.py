@@ -26,8 +26,6 @@ from tests.rows import VALID
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                                reason="needs Debian's chromium (scripts/test.sh installs it; CI always has it)")
 
 
 def free_port() -> int:
@@ -65,6 +63,7 @@ def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 def page(server: tuple[str, Path]) -> Iterator:
     from playwright.sync_api import sync_playwright
 
+    assert CHROMIUM, "the browser test drives Debian's chromium, which scripts/test.sh installs"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
@@ -73,15 +72,11 @@ def page(server: tuple[str, Path]) -> Iterator:
 
 
 def expected(db: Path, month: str, kpi: str, view: str, filters: dict | None = None) -> str:
-    first, last = registry_calendar(month)
+    first, last = FiscalCalendar().parse(month, "month")
     with reading(db) as con:
         values = compute(con, registry(), Selection(first, last, "month", (), filters or {}), currency="EUR").values
     v = values.filter((pl.col("kpi") == kpi) & (pl.col("view") == view))["value"][0]
     return formats.value(v, registry()[kpi].unit, "EUR")
-
-
-def registry_calendar(month: str) -> tuple[int, int]:
-    return FiscalCalendar().parse(month, "month")
 
 
 def first_metric(page) -> str:  # noqa: ANN001 - a Playwright page
@@ -147,7 +142,7 @@ def test_the_app_end_to_end(server: tuple[str, Path], page, tmp_path: Path) -> N
     # a link names what the screen shows: ?kpi=Spend+under+management&view=Procurement&by=Category
     page.goto(f"{base}/drilldown?kpi=Spend+under+management&view=Procurement&by=Category")
     page.get_by_role("heading", name="Drill-down").wait_for(timeout=60_000)
-    first, last = registry_calendar(month)
+    first, last = FiscalCalendar().parse(month, "month")
     everything = lines(db, "spend_under_management", "procurement", first, last, {}).height
     page.get_by_text(f"{everything:,} lines").first.wait_for(timeout=60_000)
     choose(page, "Lines for category", "Software")

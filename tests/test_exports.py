@@ -7,7 +7,6 @@ import shutil
 
 import plotly.graph_objects as go
 import polars as pl
-import pytest
 
 from tandem import charts, exports
 
@@ -41,8 +40,8 @@ def test_stamp_escapes_data_and_adds_the_lines() -> None:
     assert stamped.layout.height > (fig.layout.height or 400)
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="kaleido needs Debian's chromium (scripts/test.sh installs it)")
 def test_snapshots_are_real_png_and_svg_with_the_stamp() -> None:
+    assert shutil.which("chromium"), "kaleido drives Debian's chromium, which scripts/test.sh installs"
     fig = charts.stamp(go.Figure(go.Bar(x=["Finance", "Procurement"], y=[883213, 152437])),
                        ["Savings · 2026-10 (month)", "Filters: Category = IT"])
     png = exports.image(fig, "png")
