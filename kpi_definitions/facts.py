@@ -10,12 +10,7 @@ from pipelines.errors import FAILURE, TandemError
 
 SQL = Path(__file__).parent / "sql" / "facts.sql"
 INVOICES = Path(__file__).parent / "sql" / "fact_invoices.sql"
-# A load of invoices only changes its own lines' facts; these replace just them.
-INVOICES_OF_LOAD = """
-DELETE FROM fact_invoices f USING invoices i
-WHERE i._load_id = $load_id AND f.invoice_id = i.invoice_id AND f.invoice_line = i.invoice_line;
-INSERT INTO fact_invoices SELECT * FROM ({fact_invoices}) WHERE _load_id = $load_id
-"""
+INVOICES_OF_LOAD = Path(__file__).parent / "sql" / "facts_of_load.sql"
 # The exports the facts are built from: a load of any other type leaves them as they are.
 SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates"})
 TABLES = ("fact_invoices", "fact_po", "facts_meta")
@@ -37,7 +32,7 @@ def refresh(con: duckdb.DuckDBPyConnection, currency: str, export_type: str | No
     """
     incremental = export_type == "invoices" and load_id is not None
     if incremental and not missing(con) and currency_of(con) == currency:
-        _run(con, INVOICES_OF_LOAD, {"ccy": currency, "load_id": load_id})
+        _run(con, INVOICES_OF_LOAD.read_text(), {"ccy": currency, "load_id": load_id})
     else:
         _run(con, SQL.read_text(), {"ccy": currency})
 

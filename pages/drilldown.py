@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from tandem import formats, kpi_page, service, widgets
+from tandem import kpi_page, service, widgets
 
 ALL = "(all)"
 
@@ -24,8 +24,7 @@ values = sel.values(by=by, kpis=(kpi.name,)).filter((pl.col("kpi") == kpi.name) 
 aggregate = values.select(*by, "value").sort("value", descending=True, nulls_last=True)
 split = " and ".join(kpi_page.DIM_LABELS.get(d, d).lower() for d in by) or "nothing"
 st.subheader(f"{kpi.label} ({view}) by {split} · {sel.span.label}", anchor=False)
-shown = aggregate.with_columns(pl.col("value").map_elements(lambda v: formats.value(v, kpi.unit, sel.currency),
-                                                            return_dtype=pl.String).alias(kpi.label)).drop("value")
+shown = aggregate.with_columns(widgets.formatted("value", kpi.unit, sel.currency).alias(kpi.label)).drop("value")
 st.dataframe(shown, hide_index=True)
 widgets.table_downloads(shown, f"{kpi.name}-{view}-by-{'-'.join(by) or 'all'}-{sel.span.label}", "aggregate")
 

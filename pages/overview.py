@@ -12,10 +12,7 @@ st.caption(widgets.plain(f"{sel.span.label} · {sel.filter_text()} · {sel.as_of
 reg = service.reg()
 widgets.review_pack_button(sel)
 now, before, trend = sel.now_before_trend()
-rows = [{"label": k.label, "relative_gap": widgets.relative_gap(widgets.value_of(now, k.name, "finance"),
-                                                               widgets.value_of(now, k.name, "procurement"))}
-        for k in reg]
-widgets.chart(charts.gaps(rows), "overview-gaps", sel, None, "Where finance and procurement disagree most")
+widgets.chart(charts.gaps(widgets.gap_rows(now)), "overview-gaps", sel, None, "Where finance and procurement disagree most")
 kpis = list(reg)
 for pair in (kpis[i:i + 2] for i in range(0, len(kpis), 2)):  # row by row, so the cards of a row line up
     for col, kpi in zip(st.columns(2), pair, strict=False):

@@ -40,8 +40,7 @@ def _definitions(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFram
             widgets.metric(kpi, sel, view_name, now, before, f"{view_name.capitalize()} · {sel.span.label}")
             st.text(view.definition)
             st.caption(f"Owner: {view.owner} · version {view.version} · effective {view.effective_date}")
-    f, p = (widgets.value_of(now, kpi.name, v) for v in ("finance", "procurement"))
-    st.text(f"Gap (finance − procurement): {formats.signed(widgets.gap(f, p), kpi.unit, sel.currency)}")
+    widgets.gap_line(kpi, now, sel.currency)
 
 
 def _bridge(kpi: Kpi, sel: Selected) -> None:

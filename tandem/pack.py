@@ -25,10 +25,7 @@ def overview_table(sel: Selected, now: pl.DataFrame, before: pl.DataFrame) -> pl
 def build(sel: Selected) -> str:
     now, before, trend = sel.now_before_trend()
     reg = service.reg()
-    gaps = [{"label": k.label, "relative_gap": widgets.relative_gap(widgets.value_of(now, k.name, "finance"),
-                                                                    widgets.value_of(now, k.name, "procurement"))}
-            for k in reg]
-    sections: list = [(f"Overview · {sel.span.label} · {sel.filter_text()}", [charts.gaps(gaps)],
+    sections: list = [(f"Overview · {sel.span.label} · {sel.filter_text()}", [charts.gaps(widgets.gap_rows(now))],
                        overview_table(sel, now, before))]
     for k in reg:
         figs = [charts.trend(k, trend)]

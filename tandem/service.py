@@ -18,7 +18,6 @@ from kpi_definitions import facts
 from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, data_months, params, render
 from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.registry import FILTERABLE, Registry, registry
-from pipelines.errors import FAILURE, TandemError
 from tandem.config import Settings, settings
 from tandem.db import connect
 from tandem.store import named, reading
@@ -140,14 +139,9 @@ def reg() -> Registry:
 
 @contextmanager
 def writing(db: Path, wait_s: float = 15.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short write connection for the app's own writes (uploads, review notes).
-
-    A load from the command line may hold the file: wait for it a little, then say so in one sentence.
-    """
-    try:
-        con = connect(db, memory_limit=cfg().memory_limit, wait_s=wait_s)
-    except TandemError:
-        raise TandemError("The database is busy with another load; try again in a moment.", FAILURE) from None
+    """A short write connection for the app's own writes (uploads, review notes): it waits a little for a
+    load from the command line to finish, then says who holds the file."""
+    con = connect(db, memory_limit=cfg().memory_limit, wait_s=wait_s)
     try:
         yield con
     finally:

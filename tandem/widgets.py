@@ -162,6 +162,24 @@ def relative_gap(finance: float | None, procurement: float | None) -> float | No
     return abs(finance - procurement) / scale if scale else 0.0
 
 
+def gap_rows(now: pl.DataFrame) -> list[dict]:
+    """Each KPI's gap as a share of the larger value, for the "where they disagree most" chart."""
+    return [{"label": k.label, "relative_gap": relative_gap(value_of(now, k.name, "finance"),
+                                                            value_of(now, k.name, "procurement"))}
+            for k in service.reg()]
+
+
+def gap_line(kpi: Kpi, now: pl.DataFrame, currency: str) -> None:
+    f, p = value_of(now, kpi.name, "finance"), value_of(now, kpi.name, "procurement")
+    st.text(f"Gap (finance − procurement): {formats.signed(gap(f, p), kpi.unit, currency)}")
+
+
+def formatted(column: str, unit: str, currency: str, signed: bool = False) -> pl.Expr:
+    """A value column as finance people read it (small, aggregated frames only: one call per row)."""
+    fn = formats.signed if signed else formats.value
+    return pl.col(column).map_elements(lambda v: fn(v, unit, currency), return_dtype=pl.String).fill_null("—")
+
+
 def fmt(v: float | None, kpi: Kpi, currency: str) -> str:
     return formats.value(v, kpi.unit, currency)
 
@@ -175,8 +193,7 @@ def kpi_card(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFrame, t
         for col, view in zip(cols, kpi.views, strict=True):
             with col:
                 metric(kpi, sel, view, now, before, view.capitalize(), help=kpi.views[view].definition)
-        f, p = value_of(now, kpi.name, "finance"), value_of(now, kpi.name, "procurement")
-        st.text(f"Gap (finance − procurement): {formats.signed(gap(f, p), kpi.unit, sel.currency)}")
+        gap_line(kpi, now, sel.currency)
         st.plotly_chart(charts.sparkline(kpi, trend), key=f"spark-{kpi.name}", config={"staticPlot": True})
         if link:
             st.page_link(link, label=f"{kpi.label}: bridge and breakdown", icon=":material/arrow_forward:")
@@ -248,10 +265,8 @@ def side_by_side(values: pl.DataFrame, kpi: Kpi, dims: tuple[str, ...], currency
         wide = wide.with_columns(gap=pl.col("finance") - pl.col("procurement"))
     # Largest first (by either view), so the table reads in the chart's order.
     wide = wide.sort(pl.max_horizontal(pl.col(v).abs() for v in views), descending=True, nulls_last=True)
-    formatted = [pl.col(c).map_elements(lambda x, u=kpi.unit, f=formats.value if c in views else formats.signed:
-                                        f(x, u, currency), return_dtype=pl.String).fill_null("—")
-                 for c in [*views, "gap"] if c in wide.columns]
-    return wide.select("period", *dims, *formatted).rename({v: v.capitalize() for v in views} | (
+    shown = [formatted(c, kpi.unit, currency, signed=c == "gap") for c in [*views, "gap"] if c in wide.columns]
+    return wide.select("period", *dims, *shown).rename({v: v.capitalize() for v in views} | (
         {"gap": "Gap (F − P)"} if "gap" in wide.columns else {}))
 
 
@@ -266,26 +281,17 @@ def notes(messages: list[str]) -> None:
         st.caption(f"ℹ️ In the months charted: {m}")
 
 
-def unit_of(name: str) -> str:
-    """The unit of a KPI or of a companion value (budget_variance_pct is a ratio of a currency KPI)."""
+def _measure(name: str) -> tuple[str, str]:
+    """(label, unit) of a KPI or of a companion value (budget_variance_pct is a ratio of a currency KPI)."""
     reg = service.reg()
-    for kpi in reg:
-        if kpi.name == name:
-            return kpi.unit
-        for c in kpi.companions:
-            if c.name == name:
-                return c.unit
-    return "currency"
-
-
-def label_of(name: str) -> str:
-    for kpi in service.reg():
-        if kpi.name == name:
-            return kpi.label
-        for c in kpi.companions:
-            if c.name == name:
-                return c.label
-    return name
+    owner = reg.kpi_of(name)
+    if owner is None:
+        return name, "currency"
+    kpi = reg[owner]
+    if name == kpi.name:
+        return kpi.label, kpi.unit
+    companion = next(c for c in kpi.companions if c.name == name)
+    return companion.label, companion.unit
 
 
 def moved_table(moved: pl.DataFrame, currency: str) -> pl.DataFrame:
@@ -294,8 +300,8 @@ def moved_table(moved: pl.DataFrame, currency: str) -> pl.DataFrame:
         return pl.DataFrame({"KPI": [], "View": []}, schema={"KPI": pl.String, "View": pl.String})
     rows = []
     for r in moved.iter_rows(named=True):
-        unit = unit_of(r["kpi"])
-        rows.append({"KPI": label_of(r["kpi"]), "View": r["view"].capitalize(),
+        label, unit = _measure(r["kpi"])
+        rows.append({"KPI": label, "View": r["view"].capitalize(),
                      "Then": f"{formats.value(r['then'], unit, currency)} ({r['period_then']})",
                      "Now": f"{formats.value(r['now'], unit, currency)} ({r['period_now']})",
                      "Change": formats.signed(r["change"], unit, currency),
