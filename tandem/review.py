@@ -18,16 +18,21 @@ KINDS: tuple[Kind, ...] = ("note", "decision", "action")
 def start(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl.DataFrame) -> int:
     """Open a review: remember the KPI values and the data-quality findings it starts from."""
     con.execute("BEGIN")
-    review_id = con.execute("SELECT nextval('review_seq')").fetchall()[0][0]
-    con.execute("INSERT INTO reviews VALUES (?, ?, now(), ?)", [review_id, held_on, period]).fetchall()
-    rows = values.select("kpi", "view", "period", "value")
-    if rows.height:
-        con.register("_values", rows)
-        con.execute("INSERT INTO review_kpis SELECT ?, kpi, view, period, value FROM _values", [review_id]).fetchall()
-        con.unregister("_values")
-    con.execute("INSERT INTO review_findings SELECT ?, export_type, rule, subject FROM dq_findings",
-                [review_id]).fetchall()
-    con.execute("COMMIT")
+    try:
+        review_id = con.execute("SELECT nextval('review_seq')").fetchall()[0][0]
+        con.execute("INSERT INTO reviews VALUES (?, ?, now(), ?)", [review_id, held_on, period]).fetchall()
+        rows = values.select("kpi", "view", "period", "value")
+        if rows.height:
+            con.register("_values", rows)
+            con.execute("INSERT INTO review_kpis SELECT ?, kpi, view, period, value FROM _values",
+                        [review_id]).fetchall()
+            con.unregister("_values")
+        con.execute("INSERT INTO review_findings SELECT ?, export_type, rule, subject FROM dq_findings",
+                    [review_id]).fetchall()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")  # a review is remembered whole or not at all
+        raise
     return int(review_id)
 
 

@@ -57,3 +57,13 @@ def test_changes_since_the_last_review(db_path: Path, tmp_path: Path) -> None:
     assert moved.select("kpi", "then", "now", "change").rows() == [("savings", 100.0, 50.0, -50.0),
                                                                     ("payment_days", 40.0, 41.0, 1.0)]
     assert moved["relative"].to_list() == pytest.approx([0.5, 0.025])
+
+
+def test_a_review_that_fails_to_start_leaves_nothing_behind(db_path: Path) -> None:
+    con = connect(db_path)
+    broken = pl.DataFrame({"kpi": ["savings"], "view": ["finance"], "period": ["2026-01"]})  # no value column
+    with pytest.raises(pl.exceptions.ColumnNotFoundError):
+        review.start(con, date(2026, 1, 5), "2026-01", broken)
+    review.start(con, date(2026, 1, 5), "2026-01", values(1.0, 2.0))  # the connection is usable again
+    assert con.execute("SELECT count(*) FROM reviews").fetchall() == [(1,)]
+    con.close()
