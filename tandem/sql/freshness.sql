@@ -12,7 +12,7 @@ WITH loads AS (
     UNION ALL SELECT 'contracts', max(end_date), count(*) FROM contracts
     UNION ALL SELECT 'suppliers', NULL, count(*) FROM suppliers
 )
-SELECT r.export_type, r.rows AS rows_in_database, r.data_until::DATE AS data_until, l.last_load,
+SELECT r.export_type, r.rows AS rows_in_database, strftime(r.data_until::DATE, '%Y-%m-%d') AS data_until, l.last_load,
        date_diff('day', l.last_load, now()::TIMESTAMP) AS days_since_load
 FROM reach r LEFT JOIN loads l USING (export_type)
 ORDER BY r.export_type
