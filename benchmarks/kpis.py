@@ -88,8 +88,9 @@ def build(path: Path, invoices: int) -> None:
         "$stock", str(max(2000, invoices // 500)))
     con.execute(sql)
     t = time.perf_counter()
-    facts.refresh(con, "EUR")  # what every load of invoices, POs, contracts, suppliers or rates does
-    print(f"KPI facts built in {time.perf_counter() - t:.1f} s (the cost each such load adds)")
+    facts.refresh(con, "EUR")  # a full rebuild: what a load of POs, contracts, suppliers or rates does
+    print(f"KPI facts built in {time.perf_counter() - t:.1f} s (a full rebuild, as after a load of POs, contracts, "
+          "suppliers or FX rates)")
     con.execute("CHECKPOINT")
     con.close()
 
