@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import polars as pl
 from kpi_definitions import facts
 from pipelines.errors import USAGE, TandemError
 from pipelines.mappings import IDENTITY, Mapping, canonical_text_sql, typed_sql
-from pipelines.read import RawTable, file_hash, read_raw
+from pipelines.read import RawTable, check_format, csv_source, file_format, fingerprint, read_raw
 from pipelines.schemas import EXPORTS, RAW_SUFFIX, TEXT_TYPES, ExportSpec, pandera_schema, raw_name
 from pipelines.sqltext import ident, literal
 from tandem.db import frame, scalar
@@ -62,17 +63,72 @@ def export_type_of(path: Path, given: str | None, mapping: Mapping) -> str:
     )
 
 
-def _typed_table(con: duckdb.DuckDBPyConnection, raw: RawTable, spec: ExportSpec, mapping: Mapping) -> None:
-    """`_typed`: each canonical column parsed, plus the raw text of the non-text ones (`col__raw`)."""
-    text = canonical_text_sql(mapping, spec, raw.header)
+def _typed_columns(spec: ExportSpec, mapping: Mapping, header: list[str]) -> tuple[str, str]:
+    """SELECT lists: (inner) each canonical column's text from the source columns as `col__raw`, then
+    (outer) each canonical column parsed, plus the raw text of the non-text ones for the parse check."""
+    text = canonical_text_sql(mapping, spec, header)
     typed = typed_sql(mapping, spec, text)
     inner = ", ".join(f"{sql} AS {ident(c + RAW_SUFFIX)}" for c, sql in text.items())
     outer = ", ".join(f"{typed[c.name]} AS {ident(c.name)}" for c in spec.columns)
     raws = "".join(f", {ident(c.name + RAW_SUFFIX)}" for c in spec.columns if c.type not in TEXT_TYPES)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _line, {outer}{raws} "
-        f"FROM (SELECT _line, {inner} FROM {raw.table})"
-    )
+    return inner, outer + raws
+
+
+def _typed_table(con: duckdb.DuckDBPyConnection, raw: RawTable, spec: ExportSpec, mapping: Mapping) -> None:
+    """`_typed` from the staged text table `_raw` (the general path: any file, any mapping)."""
+    inner, outer = _typed_columns(spec, mapping, raw.header)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _line, {outer} FROM (SELECT _line, {inner} FROM {raw.table})")
+
+
+def _stage_in_one_pass(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping,
+                       lines: int) -> RawTable | None:
+    """Read, map and type a CSV file in one statement, when every record is one line: None if not.
+
+    The common case of a big export. The source cells are kept beside the typed columns (quarantine
+    records are built from them) and a row's line is its position + 2, which holds only if DuckDB
+    rejected nothing and read one row per line after the header; anything else (multi-line fields,
+    blank lines, ragged rows, bad encoding) returns None and the general path reads the file again.
+    """
+    if file_format(path) != "csv" or any(c.generate_key for c in mapping.columns(spec.name).values()):
+        return None  # generated keys number identical rows in line order: they need `_line` first
+    check_format(path, "csv")
+    try:
+        src = csv_source(con, path, "_raw", mapping.delimiter)
+        inner, outer = _typed_columns(spec, mapping, src.header)
+    except (UnicodeDecodeError, TandemError):
+        return None  # the general path reports the file's problems in their order (encoding first)
+    keep = ", ".join(f"{ident(h)} AS _s{i}" for i, h in enumerate(src.header))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {keep}, {outer} FROM (SELECT *, {inner} FROM {src.sql()})")
+    n = int(scalar(con, "SELECT count(*) FROM _staged"))  # type: ignore[arg-type]
+    rejected = int(scalar(con, f"SELECT count(*) FROM {src.rejects}"))  # type: ignore[arg-type]
+    if n == 0 or rejected or n + 1 != lines:
+        con.execute("DROP TABLE _staged")
+        return None
+    typed = ", ".join(ident(c.name) for c in spec.columns) + "".join(
+        f", {ident(c.name + RAW_SUFFIX)}" for c in spec.columns if c.type not in TEXT_TYPES)
+    source = ", ".join(f"_s{i} AS {ident(h)}" for i, h in enumerate(src.header))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _typed AS SELECT rowid + 2 AS _line, {typed} FROM _staged")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT rowid + 2 AS _line, {source} FROM _staged")
+    return RawTable("_raw", src.header, n, "csv")
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False  # the general path says which encodings to try
+
+
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str,
+           lines: int) -> RawTable:
+    """Temp tables `_raw` (source cells + `_line`) and `_typed` (canonical columns, typed, + `_line`)."""
+    if _is_utf8(encoding):
+        raw = _stage_in_one_pass(con, path, spec, mapping, lines)
+        if raw is not None:
+            return raw
+    raw = read_raw(con, path, "_raw", encoding=encoding, delimiter=mapping.delimiter)
+    _typed_table(con, raw, spec, mapping)
+    return raw
 
 
 def _chunk_failures(df: pl.DataFrame, spec: ExportSpec, schema: pa.DataFrameSchema) -> pl.DataFrame:
@@ -99,15 +155,21 @@ def _validate(con: duckdb.DuckDBPyConnection, spec: ExportSpec, n: int, progress
     """Fill temp table `_fail` with every failure: pandera checks chunk by chunk, then duplicate keys."""
     con.execute("CREATE OR REPLACE TEMP TABLE _fail (line BIGINT, \"column\" VARCHAR, rule VARCHAR, value VARCHAR)")
     schema = pandera_schema(spec)
-    for start in range(0, n, CHUNK_ROWS):
-        chunk = frame(con, f"SELECT * FROM _typed WHERE rowid >= {start} AND rowid < {start + CHUNK_ROWS}")
-        failures = _chunk_failures(chunk, spec, schema)
-        if failures.height:
-            con.register("_chunk_fail", failures)
-            con.execute("INSERT INTO _fail SELECT * FROM _chunk_fail")
-            con.unregister("_chunk_fail")
+    # One streaming scan in Arrow batches: pandera sees a DataFrame (so its data checks run) of a
+    # bounded size, and nothing is written on this connection until the scan is done.
+    parts, done = [], 0
+    for batch in con.sql("SELECT * FROM _typed").to_arrow_reader(CHUNK_ROWS):
+        chunk = pl.from_arrow(batch)
+        assert isinstance(chunk, pl.DataFrame)
+        parts.append(_chunk_failures(chunk, spec, schema))
+        done += chunk.height
         if progress:
-            progress(min(start + CHUNK_ROWS, n), n)
+            progress(done, n)
+    failures = pl.concat(parts) if parts else pl.DataFrame(schema=FAILURE_SCHEMA)
+    if failures.height:
+        con.register("_chunk_fail", failures)
+        con.execute("INSERT INTO _fail SELECT * FROM _chunk_fail")
+        con.unregister("_chunk_fail")
     key = ", ".join(ident(k) for k in spec.key)
     key_text = " || '/' || ".join(f"CAST({ident(k)} AS VARCHAR)" for k in spec.key)
     con.execute(
@@ -180,7 +242,8 @@ def ingest_file(
     spec = EXPORTS[etype]
     if not path.exists():
         raise TandemError(f"{path}: no such file.", USAGE)
-    digest = file_hash(path)
+    seen = fingerprint(path)
+    digest = seen.digest
     previous = _unchanged_since(con, digest, etype, mapping.name)
     if previous is not None:
         return LoadResult(path.name, etype, "unchanged",
@@ -189,8 +252,7 @@ def ingest_file(
     try:
         # Reading, typing and validating only touch connection-local temp tables; the transaction
         # covers every write, so a failure or a kill at any point leaves the database as it was.
-        raw = read_raw(con, path, "_raw", encoding=encoding, delimiter=mapping.delimiter)
-        _typed_table(con, raw, spec, mapping)
+        raw = _stage(con, path, spec, mapping, encoding, seen.lines)
         n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
         _validate(con, spec, n, progress)
         if raw.rejects.height:

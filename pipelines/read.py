@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import tempfile
 from dataclasses import dataclass, field
@@ -114,8 +115,8 @@ def _utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
 
 
 def _header(path: Path, delimiter: str | None) -> tuple[list[str], str]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        first = fh.readline()
+    with path.open("rb") as fh:  # only the first line is decoded: the file is checked elsewhere
+        first = fh.readline().decode("utf-8-sig")
     if not first.strip():
         raise TandemError(f"{path.name}: the first line is empty; expected a header row.")
     if delimiter is None:
@@ -150,24 +151,45 @@ def _line_map(path: Path) -> pl.DataFrame:
     ).with_columns(duck=pl.col("start").cast(pl.Int64).cum_sum())
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter: str | None) -> RawTable:
+@dataclass(frozen=True)
+class CsvSource:
+    """A CSV file as DuckDB reads it: the header's columns all as text, structural problems to `rejects`."""
+
+    path: Path
+    header: list[str]
+    delimiter: str
+    rejects: str
+
+    def sql(self) -> str:
+        """The `read_csv(...)` table function: declared header and types, no guessing, strict rows."""
+        cols = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in self.header) + "}"
+        return (
+            f"read_csv({literal(str(self.path))}, header=true, columns={cols}, auto_detect=false, "
+            f"delim={literal(self.delimiter)}, quote='\"', escape='\"', strict_mode=true, store_rejects=true, "
+            f"rejects_table={literal(self.rejects)}, rejects_scan={literal(self.rejects + '_scan')}, "
+            "max_line_size=10000000)"
+        )
+
+
+def csv_source(con: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter: str | None) -> CsvSource:
+    """The file's header (names normalised, delimiter detected) and a fresh rejects table named after `table`."""
     header, delim = _header(path, delimiter)
+    rej = f"{table}_rejects"
+    # DuckDB appends to a rejects table across scans: start each file with none.
+    con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {rej}_scan")
+    return CsvSource(path, header, delim, rej)
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter: str | None) -> RawTable:
+    src = csv_source(con, path, table, delimiter)
+    header, rej = src.header, src.rejects
     lm = _line_map(path)
     data = lm.filter(pl.col("start") & ~pl.col("blank") & (pl.col("phys") > 1))
     if data.height == 0:
         raise TandemError(f"{path.name}: the file has a header but no data rows.")
     unterminated = bool(lm["q"].sum() % 2)
-    cols = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header) + "}"
-    rej = f"{table}_rejects"
     con.execute(f"DROP VIEW IF EXISTS {table}")
-    # DuckDB appends to a rejects table across scans: start each file with none.
-    con.execute(f"DROP TABLE IF EXISTS {rej}; DROP TABLE IF EXISTS {rej}_scan")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table}_csv AS SELECT * FROM read_csv({literal(str(path))}, "
-        f"header=true, columns={cols}, auto_detect=false, delim={literal(delim)}, quote='\"', escape='\"', "
-        f"strict_mode=true, store_rejects=true, rejects_table={literal(rej)}, "
-        f"rejects_scan={literal(rej + '_scan')}, max_line_size=10000000)"
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_csv AS SELECT * FROM {src.sql()}")
     rejects = con.sql(
         f"SELECT CAST(line AS BIGINT) AS duck, arg_min(column_name, column_idx) AS column, "
         f"lower(CAST(arg_min(error_type, column_idx) AS VARCHAR)) AS rule, "
@@ -292,14 +314,20 @@ def read_raw(
         return _read_csv(con, utf8, table, delimiter)
 
 
-def file_hash(path: Path) -> str:
-    import hashlib
+@dataclass(frozen=True)
+class Fingerprint:
+    """What one pass over a file's bytes tells: its content hash and its number of physical lines."""
 
+    digest: str
+    lines: int
+
+
+def fingerprint(path: Path) -> Fingerprint:
     h = hashlib.sha256()
+    newlines, last = 0, b""
     with path.open("rb") as fh:
         while block := fh.read(BLOCK):
-            h.update(block)
-    return h.hexdigest()
-
-
-
+            h.update(block)  # hashlib releases the GIL on large blocks; counting is a memchr loop
+            newlines += block.count(b"\n")
+            last = block[-1:]
+    return Fingerprint(h.hexdigest(), newlines + (1 if last not in (b"", b"\n") else 0))

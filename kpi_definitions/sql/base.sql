@@ -19,7 +19,7 @@ fx AS (
 invoice_lines AS (
     SELECT i.*
     FROM fact_invoices i
-    -- only the months asked for and the year before them (year-over-year): the facts are sorted by month
+    -- only the months asked for and the year before them (year-over-year)
     WHERE (i.m BETWEEN $m_lo AND $m_hi OR i.paid_m BETWEEN $m_lo AND $m_hi)
       AND ($supplier_id::VARCHAR[] IS NULL OR list_contains($supplier_id::VARCHAR[], i.supplier_id))
       AND ($category::VARCHAR[] IS NULL OR list_contains($category::VARCHAR[], i.category))
