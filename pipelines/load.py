@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ import polars as pl
 from kpi_definitions import facts
 from pipelines.errors import USAGE, TandemError
 from pipelines.mappings import IDENTITY, Mapping, canonical_text_sql, typed_sql
-from pipelines.read import RawTable, check_format, csv_source, file_format, fingerprint, read_raw
+from pipelines.read import RawTable, check_format, csv_source, file_format, fingerprint, is_utf8, read_raw
 from pipelines.schemas import EXPORTS, RAW_SUFFIX, TEXT_TYPES, ExportSpec, pandera_schema, raw_name
 from pipelines.sqltext import ident, literal
 from tandem.db import frame, scalar
@@ -69,9 +68,13 @@ def _typed_columns(spec: ExportSpec, mapping: Mapping, header: list[str]) -> tup
     text = canonical_text_sql(mapping, spec, header)
     typed = typed_sql(mapping, spec, text)
     inner = ", ".join(f"{sql} AS {ident(c + RAW_SUFFIX)}" for c, sql in text.items())
-    outer = ", ".join(f"{typed[c.name]} AS {ident(c.name)}" for c in spec.columns)
-    raws = "".join(f", {ident(c.name + RAW_SUFFIX)}" for c in spec.columns if c.type not in TEXT_TYPES)
-    return inner, outer + raws
+    outer = ", ".join(f"{typed[name]} AS {ident(name)}" if name in typed else ident(name) for name in _typed_names(spec))
+    return inner, outer
+
+
+def _typed_names(spec: ExportSpec) -> list[str]:
+    """The columns of `_typed` besides `_line`: the canonical ones, then the raw text of the non-text ones."""
+    return [*spec.column_names, *(c.name + RAW_SUFFIX for c in spec.columns if c.type not in TEXT_TYPES)]
 
 
 def _typed_table(con: duckdb.DuckDBPyConnection, raw: RawTable, spec: ExportSpec, mapping: Mapping) -> None:
@@ -104,25 +107,17 @@ def _stage_in_one_pass(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportS
     if n == 0 or rejected or n + 1 != lines:
         con.execute("DROP TABLE _staged")
         return None
-    typed = ", ".join(ident(c.name) for c in spec.columns) + "".join(
-        f", {ident(c.name + RAW_SUFFIX)}" for c in spec.columns if c.type not in TEXT_TYPES)
+    typed = ", ".join(ident(name) for name in _typed_names(spec))
     source = ", ".join(f"_s{i} AS {ident(h)}" for i, h in enumerate(src.header))
     con.execute(f"CREATE OR REPLACE TEMP VIEW _typed AS SELECT rowid + 2 AS _line, {typed} FROM _staged")
     con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT rowid + 2 AS _line, {source} FROM _staged")
     return RawTable("_raw", src.header, n, "csv")
 
 
-def _is_utf8(encoding: str) -> bool:
-    try:
-        return codecs.lookup(encoding).name == "utf-8"
-    except LookupError:
-        return False  # the general path says which encodings to try
-
-
 def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str,
            lines: int) -> RawTable:
     """Temp tables `_raw` (source cells + `_line`) and `_typed` (canonical columns, typed, + `_line`)."""
-    if _is_utf8(encoding):
+    if is_utf8(encoding):
         raw = _stage_in_one_pass(con, path, spec, mapping, lines)
         if raw is not None:
             return raw

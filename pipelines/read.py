@@ -78,13 +78,21 @@ def check_format(path: Path, fmt: str) -> None:
         raise TandemError(f"{path.name}: named as {fmt.upper()} but the content is {names[seen]}.")
 
 
+def is_utf8(encoding: str) -> bool:
+    """Whether DuckDB can read a file in `encoding` as it is (UTF-8, with or without a BOM)."""
+    try:
+        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    except LookupError:
+        return False  # _utf8_copy says which encodings to try
+
+
 def _utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
     """The file as UTF-8: checked in blocks when it is UTF-8 already, otherwise transcoded to a copy."""
     try:
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     except LookupError:
         raise TandemError(f"Unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1.", USAGE) from None
-    same = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    same = is_utf8(encoding)
     out_path = path if same else workdir / (path.stem + ".utf8.csv")
     out = None if same else out_path.open("w", encoding="utf-8", newline="")
     offset, seen = 0, b""
