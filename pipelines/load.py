@@ -15,8 +15,16 @@ import polars as pl
 from kpi_definitions import facts
 from pipelines.errors import USAGE, TandemError
 from pipelines.mappings import IDENTITY, Mapping, canonical_text_sql, typed_sql
-from pipelines.read import RawTable, check_format, csv_source, file_format, fingerprint, is_utf8, read_raw
-from pipelines.schemas import EXPORTS, RAW_SUFFIX, TEXT_TYPES, ExportSpec, pandera_schema, raw_name
+from pipelines.read import CsvSource, RawTable, check_format, csv_source, file_format, fingerprint, is_utf8, read_raw
+from pipelines.schemas import (
+    EXPORTS,
+    NOT_NULL_RULE,
+    RAW_SUFFIX,
+    TEXT_TYPES,
+    ExportSpec,
+    pandera_schema,
+    raw_name,
+)
 from pipelines.sqltext import ident, literal
 from tandem.db import frame, scalar
 
@@ -62,68 +70,89 @@ def export_type_of(path: Path, given: str | None, mapping: Mapping) -> str:
     )
 
 
-def _typed_columns(spec: ExportSpec, mapping: Mapping, header: list[str]) -> tuple[str, str]:
-    """SELECT lists: (inner) each canonical column's text from the source columns as `col__raw`, then
-    (outer) each canonical column parsed, plus the raw text of the non-text ones for the parse check."""
+def _typed_select(spec: ExportSpec, mapping: Mapping, header: list[str], source: str, lead: str = "") -> str:
+    """The SELECT of `_typed`'s columns from a relation of source cells (plus `lead`, e.g. `_line`).
+
+    Each canonical column is typed; each non-text one also gets `col__raw`, its text where it did not
+    parse and NULL otherwise. Carrying text only for the cells that failed keeps the staged table small
+    (at 10M lines, half the staging time); quarantine takes other values from the source cells.
+    """
     text = canonical_text_sql(mapping, spec, header)
     typed = typed_sql(mapping, spec, text)
-    inner = ", ".join(f"{sql} AS {ident(c + RAW_SUFFIX)}" for c, sql in text.items())
-    outer = ", ".join(f"{typed[name]} AS {ident(name)}" if name in typed else ident(name) for name in _typed_names(spec))
-    return inner, outer
-
-
-def _typed_names(spec: ExportSpec) -> list[str]:
-    """The columns of `_typed` besides `_line`: the canonical ones, then the raw text of the non-text ones."""
-    return [*spec.column_names, *(c.name + RAW_SUFFIX for c in spec.columns if c.type not in TEXT_TYPES)]
-
-
-def _typed_table(con: duckdb.DuckDBPyConnection, raw: RawTable, spec: ExportSpec, mapping: Mapping) -> None:
-    """`_typed` from the staged text table `_raw` (the general path: any file, any mapping)."""
-    inner, outer = _typed_columns(spec, mapping, raw.header)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT _line, {outer} FROM (SELECT _line, {inner} FROM {raw.table})")
+    pre = f"{lead}, " if lead else ""
+    raws = [c.name + RAW_SUFFIX for c in spec.columns if c.type not in TEXT_TYPES]
+    texts = ", ".join(f"{sql} AS {ident(c + RAW_SUFFIX)}" for c, sql in text.items())
+    parsed = ", ".join([*(f"{typed[c]} AS {ident(c)}" for c in spec.column_names), *map(ident, raws)])
+    kept = ", ".join([*map(ident, spec.column_names),
+                      *(f"CASE WHEN {ident(r.removesuffix(RAW_SUFFIX))} IS NULL THEN {ident(r)} END AS {ident(r)}"
+                        for r in raws)])
+    return f"SELECT {pre}{kept} FROM (SELECT {pre}{parsed} FROM (SELECT {pre}{texts} FROM {source}))"
 
 
 def _stage_in_one_pass(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping,
-                       lines: int) -> RawTable | None:
-    """Read, map and type a CSV file in one statement, when every record is one line: None if not.
+                       lines: int) -> CsvSource | None:
+    """Read, map and type a CSV file in one statement into `_typed`, when every record is one line.
 
-    The common case of a big export. The source cells are kept beside the typed columns (quarantine
-    records are built from them) and a row's line is its position + 2, which holds only if DuckDB
+    The common case of a big export. A row's line is its position + 2, which holds only if DuckDB
     rejected nothing and read one row per line after the header; anything else (multi-line fields,
     blank lines, ragged rows, bad encoding) returns None and the general path reads the file again.
+    The source cells are not kept: `_source_cells` reads them again if a row has to be quarantined.
     """
     if file_format(path) != "csv" or any(c.generate_key for c in mapping.columns(spec.name).values()):
         return None  # generated keys number identical rows in line order: they need `_line` first
     check_format(path, "csv")
     try:
         src = csv_source(con, path, "_raw", mapping.delimiter)
-        inner, outer = _typed_columns(spec, mapping, src.header)
+        select = _typed_select(spec, mapping, src.header, src.sql())
     except (UnicodeDecodeError, TandemError):
         return None  # the general path reports the file's problems in their order (encoding first)
-    keep = ", ".join(f"{ident(h)} AS _s{i}" for i, h in enumerate(src.header))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS SELECT {keep}, {outer} FROM (SELECT *, {inner} FROM {src.sql()})")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {select}")
     n = int(scalar(con, "SELECT count(*) FROM _staged"))  # type: ignore[arg-type]
     rejected = int(scalar(con, f"SELECT count(*) FROM {src.rejects}"))  # type: ignore[arg-type]
     if n == 0 or rejected or n + 1 != lines:
         con.execute("DROP TABLE _staged")
         return None
-    typed = ", ".join(ident(name) for name in _typed_names(spec))
-    source = ", ".join(f"_s{i} AS {ident(h)}" for i, h in enumerate(src.header))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _typed AS SELECT rowid + 2 AS _line, {typed} FROM _staged")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT rowid + 2 AS _line, {source} FROM _staged")
-    return RawTable("_raw", src.header, n, "csv")
+    con.execute("CREATE OR REPLACE TEMP VIEW _typed AS SELECT rowid + 2 AS _line, * FROM _staged")
+    return src
+
+
+def _source_cells(con: duckdb.DuckDBPyConnection, src: CsvSource, rows: int) -> None:
+    """`_raw` (source cells + `_line`) after a one-pass staging, read again for the quarantine records."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_csv AS SELECT * FROM {src.sql()}")
+    if int(scalar(con, "SELECT count(*) FROM _raw_csv")) != rows:  # type: ignore[arg-type]
+        raise TandemError(f"{src.path.name}: the file changed while it was being loaded; load it again.")
+    cols = ", ".join(ident(h) for h in src.header)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT {cols}, rowid + 2 AS _line FROM _raw_csv")
 
 
 def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str,
-           lines: int) -> RawTable:
-    """Temp tables `_raw` (source cells + `_line`) and `_typed` (canonical columns, typed, + `_line`)."""
+           lines: int) -> tuple[RawTable, CsvSource | None]:
+    """Temp table or view `_typed` (canonical columns, typed, + `_line`) and the source cells `_raw`.
+
+    On the one-pass path `_raw` does not exist yet: the CsvSource returned reads it when needed.
+    """
     if is_utf8(encoding):
-        raw = _stage_in_one_pass(con, path, spec, mapping, lines)
-        if raw is not None:
-            return raw
+        src = _stage_in_one_pass(con, path, spec, mapping, lines)
+        if src is not None:
+            return RawTable("_raw", src.header, lines - 1, "csv"), src
     raw = read_raw(con, path, "_raw", encoding=encoding, delimiter=mapping.delimiter)
-    _typed_table(con, raw, spec, mapping)
-    return raw
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS "
+                f"{_typed_select(spec, mapping, raw.header, raw.table, lead='_line')}")
+    return raw, None
+
+
+def _fill_values(con: duckdb.DuckDBPyConnection, spec: ExportSpec, mapping: Mapping, raw: RawTable) -> None:
+    """Give failures of a row rule on a typed column their cell's text, from the source cells: the
+    validated frame carries the text of typed columns only where it did not parse."""
+    text = canonical_text_sql(mapping, spec, raw.header)
+    cols = [c.name for c in spec.columns if c.type not in TEXT_TYPES]
+    cells = ", ".join(f"{text[c]} AS {ident(c)}" for c in cols)
+    pick = " ".join(f"WHEN {literal(c)} THEN t.{ident(c)}" for c in cols)
+    con.execute(
+        f"UPDATE _fail f SET value = CASE f.\"column\" {pick} END "
+        f"FROM (SELECT _line, {cells} FROM {raw.table} WHERE _line IN (SELECT line FROM _fail)) t "
+        f"WHERE f.line = t._line AND f.value IS NULL AND f.rule <> {literal(NOT_NULL_RULE)}"
+    )
 
 
 def _chunk_failures(df: pl.DataFrame, spec: ExportSpec, schema: pa.DataFrameSchema) -> pl.DataFrame:
@@ -176,6 +205,8 @@ def _validate(con: duckdb.DuckDBPyConnection, spec: ExportSpec, n: int, progress
 
 def _quarantine(con: duckdb.DuckDBPyConnection, raw: RawTable, load_id: int, file_name: str,
                 spec: ExportSpec, held_back: bool) -> None:
+    if not scalar(con, "SELECT count(*) FROM _fail"):
+        return  # nothing to quarantine (and on the one-pass path no `_raw` to read)
     record = "to_json(struct_pack(" + ", ".join(f"{ident(h)} := r.{ident(h)}" for h in raw.header) + "))"
     head = f"{load_id}, {literal(file_name)}, {literal(spec.name)}"
     con.execute(
@@ -247,7 +278,7 @@ def ingest_file(
     try:
         # Reading, typing and validating only touch connection-local temp tables; the transaction
         # covers every write, so a failure or a kill at any point leaves the database as it was.
-        raw = _stage(con, path, spec, mapping, encoding, seen.lines)
+        raw, one_pass = _stage(con, path, spec, mapping, encoding, seen.lines)
         n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
         _validate(con, spec, n, progress)
         if raw.rejects.height:
@@ -255,6 +286,10 @@ def ingest_file(
             con.execute("INSERT INTO _fail SELECT line, \"column\", rule, value FROM _structural")
             con.unregister("_structural")
         invalid = int(scalar(con, "SELECT count(DISTINCT line) FROM _fail"))  # type: ignore[arg-type]
+        if invalid:  # quarantine records need the source cells
+            if one_pass is not None:
+                _source_cells(con, one_pass, raw.rows)
+            _fill_values(con, spec, mapping, raw)
         failures = frame(con, "SELECT * FROM _fail ORDER BY line, \"column\" LIMIT 20")
         rejected = invalid > 0 and not allow_partial
         con.execute("BEGIN TRANSACTION")

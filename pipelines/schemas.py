@@ -182,8 +182,11 @@ TEXT_TYPES = ("str", "ccy")
 
 
 def raw_name(col: Col) -> str:
-    """The column holding a cell's text: text columns are their own raw text, so no copy is carried."""
+    """The column holding a cell's text where it matters: text columns are their own text; a typed
+    column's `__raw` holds its text only where it did not parse (NULL where it parsed or was empty)."""
     return col.name if col.type in TEXT_TYPES else col.name + RAW_SUFFIX
+
+
 PARSE_RULE_PREFIX = "type: "
 NOT_NULL_RULE = "required"
 
@@ -203,7 +206,7 @@ def _required_check(col: Col) -> pa.Check:
     raw = raw_name(col)
 
     def present(data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col(raw).is_not_null())
+        return data.lazyframe.select(pl.col(data.key).is_not_null() | pl.col(raw).is_not_null())
 
     return pa.Check(present, name=NOT_NULL_RULE)
 
@@ -216,7 +219,7 @@ def _rule_check(rule: RowRule) -> pa.Check:
 
 
 def pandera_schema(spec: ExportSpec) -> pa.DataFrameSchema:
-    """The pandera schema of a typed export frame that still carries each column's raw text.
+    """The pandera schema of a typed export frame that carries the text of the cells that did not parse.
 
     Nullability is checked by an explicit rule on the raw text so that a cell that is empty and one
     whose text did not parse are reported differently; every check is a vectorised polars expression.

@@ -159,28 +159,31 @@ def test_one_pass_and_general_path_quarantine_the_same_lines(
     con: duckdb.DuckDBPyConnection, tmp_path: Path, layout: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A plain file is read, mapped and typed in one pass; a file where a record spans lines (or has a
-    blank line) falls back to the general path. Either way the same rows fail on the file's own lines."""
+    blank line) falls back to the general path. Either way the same rows fail on the file's own lines,
+    with the same values: a rule failure on a typed column shows the cell's text from the source."""
     header = ",".join(VALID["invoices"])
     row = dict(VALID["invoices"])
 
-    def line(n: int, amount: str, note: str = "") -> str:
-        return ",".join({**row, "invoice_line": str(n), "amount": amount, "item_id": note}.values())
+    def line(n: int, amount: str, note: str = "", due: str = "2026-02-09") -> str:
+        return ",".join({**row, "invoice_line": str(n), "amount": amount, "item_id": note, "due_date": due}.values())
 
+    early = line(5, "7", due=" 2025-12-31 ")  # due before the invoice date; padded, shown trimmed
     if layout == "one line per record":
-        text, bad_lines = [header, line(1, "10"), line(2, "x"), line(3, "-1e400"), line(4, "5")], [3, 4]
+        text, bad_lines = [header, line(1, "10"), line(2, "x"), line(3, "-1e400"), line(4, "5"), early], [3, 4, 6]
     else:
-        text = [header, line(1, "10", '"two\nlines"'), "", line(2, "x"), line(3, "-1e400"), line(4, "5")]
-        bad_lines = [5, 6]
+        text = [header, line(1, "10", '"two\nlines"'), "", line(2, "x"), line(3, "-1e400"), line(4, "5"), early]
+        bad_lines = [5, 6, 8]
     f = tmp_path / "invoices.csv"
     f.write_text("\n".join(text) + "\n", encoding="utf-8")
     used = []
-    monkeypatch.setattr(load, "_typed_table", lambda *a, _f=load._typed_table: used.append("general") or _f(*a))
+    monkeypatch.setattr(load, "read_raw", lambda *a, _f=load.read_raw, **k: used.append("general") or _f(*a, **k))
     r = ingest_file(con, f, allow_partial=True)
     assert used == ([] if layout == "one line per record" else ["general"])
-    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (4, 2, 2)
+    assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (5, 2, 3)
     got = _quarantined(con)
     assert [(q[0], q[1], q[2], q[3]) for q in got] == [
         (bad_lines[0], "amount", "type: a decimal number", "x"),
         (bad_lines[1], "amount", "type: a decimal number", "-1e400"),
+        (bad_lines[2], "due_date", "due_date >= invoice_date", "2025-12-31"),
     ]
     assert '"amount":"x"' in got[0][4] and '"invoice_line":"2"' in got[0][4]

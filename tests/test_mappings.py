@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.errors import TandemError
 from pipelines.load import ingest_file
-from pipelines.mappings import load_mapping
+from pipelines.mappings import _text, load_mapping
 from tandem.db import connect
 from tests.conftest import table, write
 
@@ -70,6 +70,22 @@ def test_gla_mapping_fallbacks_constants_and_generated_keys(tmp_path: Path) -> N
     assert set(df["currency"]) == {"GBP"} and set(df["cost_center"]) == {"GLA"}
     first = by_amount[1390.11]
     assert first["invoice_date"] == first["due_date"] == first["paid_date"] == date(2008, 4, 1)
+
+
+def test_trimming_strips_exactly_what_trim_strips() -> None:
+    # The guarded trim must agree with DuckDB's trim() on every cell: all 17 space separators at either
+    # end, inside, alone, tabs and non-ASCII text (which trim keeps), empty and NULL.
+    spaces = [" ", "\u00a0", "\u1680", *map(chr, range(0x2000, 0x200B)), "\u202f", "\u205f", "\u3000"]
+    cells = [None, "", "a", "\ta\t", "Café", "ä b", "€", "a\u00e9\u00a0"]
+    cells += [s + "x" for s in spaces] + ["x" + s for s in spaces] + [s + "é y" + s for s in spaces] + spaces
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (c VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[c] for c in cells])
+    got = con.sql(f"SELECT c, {_text('c', True)} AS guarded, NULLIF(trim(c), '') AS plain FROM t").fetchall()
+    assert len(got) == len(cells) == 8 + 3 * 17 + 17
+    assert [g for _, g, _ in got] == [p for _, _, p in got]
+    assert {c: g for c, g, _ in got if c in ("x\u3000", "\u00a0x", "\ta\t")} == {
+        "x\u3000": "x", "\u00a0x": "x", "\ta\t": "\ta\t"}
 
 
 @pytest.mark.parametrize(
