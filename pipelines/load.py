@@ -221,12 +221,18 @@ def _quarantine(con: duckdb.DuckDBPyConnection, raw: RawTable, load_id: int, fil
         )
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, spec: ExportSpec, load_id: int, any_invalid: bool) -> tuple[int, int]:
+def _upsert(con: duckdb.DuckDBPyConnection, spec: ExportSpec, load_id: int, any_invalid: bool, currency: str
+            ) -> tuple[int, int]:
     cols = ", ".join(ident(c) for c in spec.column_names)
     on = " AND ".join(f"t.{ident(k)} = v.{ident(k)}" for k in spec.key)
     valid = "(SELECT * FROM _typed WHERE _line NOT IN (SELECT line FROM _fail))" if any_invalid else "_typed"
-    replaced = con.execute(f"DELETE FROM {spec.name} t USING {valid} v WHERE {on}").fetchall()[0][0]
-    loaded = con.execute(f"INSERT INTO {spec.name} SELECT {cols}, {load_id} FROM {valid}").fetchall()[0][0]
+    table = facts.table_of(spec.name)
+    replaced = con.execute(f"DELETE FROM {table} t USING {valid} v WHERE {on}").fetchall()[0][0]
+    rows = f"(SELECT {cols}, {load_id} AS _load_id FROM {valid})"
+    if table == "fact_invoices":
+        loaded = facts.add_invoices(con, rows, currency)
+    else:
+        loaded = con.execute(f"INSERT INTO {table} SELECT * FROM {rows}").fetchall()[0][0]
     return int(loaded), int(replaced)
 
 
@@ -297,7 +303,7 @@ def ingest_file(
             load_id = int(scalar(con, "SELECT nextval('load_id_seq')"))  # type: ignore[arg-type]
             loaded = replaced = 0
             if not rejected:
-                loaded, replaced = _upsert(con, spec, load_id, invalid > 0)
+                loaded, replaced = _upsert(con, spec, load_id, invalid > 0, reporting_currency)
             _quarantine(con, raw, load_id, path.name, spec, held_back=rejected)
             quarantined = raw.rows - loaded
             outcome = "rejected" if rejected else ("partial" if invalid else "loaded")
@@ -310,7 +316,7 @@ def ingest_file(
             )
             con.execute(FINDINGS_SQL, [reporting_currency])
             if loaded and etype in facts.SOURCES:  # same transaction: the KPIs never see half a load
-                facts.refresh(con, reporting_currency, etype, load_id)
+                facts.refresh(con, reporting_currency, etype)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

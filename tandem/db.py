@@ -39,8 +39,11 @@ CREATE TABLE IF NOT EXISTS review_items (
 
 
 def export_ddl() -> str:
+    """A table per export type, but invoices: their lines are stored with their KPI facts (facts.create_store)."""
     stmts = []
     for spec in EXPORTS.values():
+        if spec.name == "invoices":
+            continue
         cols = ", ".join(f"{ident(c.name)} {DUCKDB_TYPES[c.type]}" for c in spec.columns)
         stmts.append(f"CREATE TABLE IF NOT EXISTS {spec.name} ({cols}, _load_id BIGINT);")
     return "\n".join(stmts)
@@ -77,12 +80,18 @@ def connect(path: Path | str, read_only: bool = False, memory_limit: str | None 
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     if not read_only:
-        con.execute(META_DDL + export_ddl())
         ccy = settings().reporting_currency
+        create_tables(con, ccy)
         # a new database, one made before the facts existed, or a changed reporting currency
         if facts.missing(con) or facts.currency_of(con) != ccy:
             facts.refresh(con, ccy)
     return con
+
+
+def create_tables(con: duckdb.DuckDBPyConnection, currency: str) -> None:
+    """Every table Tandem keeps, where missing (and the invoice lines moved into their facts table)."""
+    con.execute(META_DDL + export_ddl())
+    facts.create_store(con, currency)
 
 
 def _raise_open_error(path: Path, exc: duckdb.IOException) -> NoReturn:

@@ -64,3 +64,38 @@ def test_other_loads_rebuild_the_facts(golden_db: Path, tmp_path: Path) -> None:
     finally:
         con.close()
     assert before == 0 and after > 0  # lines without a contract's terms now carry the suppliers' new terms
+
+
+def test_invoice_lines_are_stored_once_with_their_facts(golden_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    con = connect(db)
+    try:
+        kinds = dict(con.sql("SELECT table_name, table_type FROM information_schema.tables "
+                             "WHERE table_name IN ('invoices', 'fact_invoices')").fetchall())
+        assert kinds == {"invoices": "VIEW", "fact_invoices": "BASE TABLE"}
+        lines = con.sql("SELECT * FROM invoices").pl()
+        assert lines.columns == facts.INVOICE_COLUMNS
+        assert lines.height == fact_rows(con).height == 14  # the lines of golden/exports/invoices.csv
+    finally:
+        con.close()
+
+
+def test_a_database_from_before_moves_its_invoice_lines_in(golden_db: Path, tmp_path: Path) -> None:
+    # Databases made before the lines and their facts were one table kept `invoices` as a table.
+    db = tmp_path / "old.duckdb"
+    shutil.copy(golden_db, db)
+    con = connect(db)
+    expected = fact_rows(con)
+    con.execute("CREATE TABLE old_lines AS SELECT * FROM invoices")
+    con.execute("DROP VIEW invoices")
+    con.execute("ALTER TABLE old_lines RENAME TO invoices")
+    con.execute("DELETE FROM fact_invoices")
+    con.close()
+    con = connect(db)  # opening it moves the lines in
+    try:
+        assert con.sql("SELECT table_type FROM information_schema.tables WHERE table_name = 'invoices'"
+                       ).fetchall() == [("VIEW",)]
+        assert fact_rows(con).equals(expected)
+    finally:
+        con.close()

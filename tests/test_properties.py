@@ -15,7 +15,7 @@ from kpi_definitions import facts
 from kpi_definitions.compute import Selection, bridge, compute
 from kpi_definitions.periods import month_index
 from kpi_definitions.registry import registry
-from tandem.db import META_DDL, export_ddl
+from tandem.db import create_tables
 
 SUPPLIERS = ["S1", "S2", "S3"]
 CATEGORIES = ["A", "B", "C"]
@@ -90,13 +90,14 @@ def datasets(draw: st.DrawFn) -> dict[str, pl.DataFrame]:
 @pytest.fixture(scope="module")
 def mem() -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect()
-    con.execute(META_DDL + export_ddl())
+    create_tables(con, "EUR")
     yield con
     con.close()
 
 
 def _load(con: duckdb.DuckDBPyConnection, data: dict[str, pl.DataFrame]) -> None:
-    for table, df in data.items():
+    for name, df in data.items():
+        table = facts.table_of(name)  # invoice lines are stored in their facts table
         con.execute(f"DELETE FROM {table}")
         if df.height:
             cols = ", ".join(df.columns)
