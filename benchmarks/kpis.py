@@ -39,7 +39,7 @@ INSERT INTO purchase_orders SELECT 'PO' || (i // 2), i % 2 + 1, 'S' || pick(i, 1
     1 + pick(i, 17, 40), 5 + pick(i, 18, 200) / 4, ['EUR', 'EUR', 'USD', 'GBP'][1 + pick(i, 19, 4)],
     ['open', 'closed', 'closed', 'closed', 'cancelled'][1 + pick(i, 20, 5)], 0
 FROM range($po) t(i);
-INSERT INTO fact_invoices ($invoice_columns) SELECT 'INV' || (i // 3), i % 3 + 1, 'S' || pick(i, 21, 5000),
+INSERT INTO fact_invoices ($lines_columns) SELECT 'INV' || (i // 3), i % 3 + 1, 'S' || pick(i, 21, 5000),
     CASE WHEN pick(i, 22, 10) < 8 THEN 'PO' || pick(i, 23, $po // 2) END,
     CASE WHEN pick(i, 22, 10) < 8 THEN 1 + pick(i, 24, 2) END, 'IT-' || pick(i, 25, 2000),
     ['IT', 'Logistics', 'Facilities', 'MRO', 'Packaging'][1 + pick(i, 26, 5)],
@@ -86,7 +86,7 @@ def build(path: Path, invoices: int) -> None:
     con = connect(path)
     # invoice lines go to their facts table (the full rebuild below fills in the facts)
     sql = BUILD.replace("$po", str(invoices // 2)).replace("$inv", str(invoices)).replace(
-        "$stock", str(max(2000, invoices // 500))).replace("$invoice_columns", ", ".join(facts.INVOICE_COLUMNS))
+        "$stock", str(max(2000, invoices // 500))).replace("$lines_columns", ", ".join(facts.INVOICE_COLUMNS))
     con.execute(sql)
     t = time.perf_counter()
     facts.refresh(con, "EUR")  # a full rebuild: what a load of POs, contracts, suppliers or rates does

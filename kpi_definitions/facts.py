@@ -62,10 +62,16 @@ def create_store(con: duckdb.DuckDBPyConnection, currency: str) -> None:
         lines = f"(SELECT {typed}, CAST(NULL AS BIGINT) AS _load_id WHERE false)"
     else:  # an older database kept the lines in a table of their own: move them in
         lines = "invoices"
-    con.execute(f"CREATE OR REPLACE TABLE fact_invoices AS SELECT * FROM ({_fact_invoices(lines)})",
-                {"ccy": currency})
-    con.execute("DROP TABLE IF EXISTS invoices")
-    con.execute(f"CREATE VIEW invoices AS SELECT {', '.join(map(ident, INVOICE_COLUMNS))} FROM fact_invoices")
+    con.execute("BEGIN TRANSACTION")  # all or nothing: a move killed half-way must not lose the lines
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE fact_invoices AS SELECT * FROM ({_fact_invoices(lines)})",
+                    {"ccy": currency})
+        con.execute("DROP TABLE IF EXISTS invoices")
+        con.execute(f"CREATE VIEW invoices AS SELECT {', '.join(map(ident, INVOICE_COLUMNS))} FROM fact_invoices")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _fact_invoices(lines: str) -> str:
