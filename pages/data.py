@@ -6,7 +6,7 @@ import streamlit as st
 
 from pipelines.errors import TandemError
 from pipelines.schemas import EXPORTS
-from tandem import service, uploads
+from tandem import service, uploads, widgets
 from tandem.store import named
 
 st.title("Data")
@@ -41,18 +41,18 @@ if files and st.button("Validate and load", type="primary", icon=":material/uplo
                       state="error" if rejected else "complete")
         for message in outcome.errors + outcome.failures:
             st.text(message)  # file names and values are data: plain text, never markdown
-        st.dataframe(outcome.table(), hide_index=True)
+        widgets.table(outcome.table())
 
 if not db.exists():
     st.info("No database yet: run `tandem demo`, upload exports above, or use `tandem ingest`.")
     st.stop()
 st.subheader("Freshness", anchor=False)
-st.dataframe(named(db, "freshness"), hide_index=True)
+widgets.table(named(db, "freshness"))
 st.subheader("Load log", anchor=False)
-st.dataframe(named(db, "load_log"), hide_index=True)
+widgets.table(named(db, "load_log"))
 st.subheader("Quarantine", anchor=False)
 st.caption("Rows that broke a rule, with the file, line, column, rule and the bad value.")
-st.dataframe(named(db, "quarantine"), hide_index=True)
+widgets.table(named(db, "quarantine"))
 st.subheader("Data-quality findings", anchor=False)
 st.caption("Cross-file problems: rows are loaded but a reference is unknown or an FX rate is missing.")
-st.dataframe(named(db, "findings"), hide_index=True)
+widgets.table(named(db, "findings"))

@@ -25,7 +25,7 @@ aggregate = values.select(*by, "value").sort("value", descending=True, nulls_las
 split = " and ".join(kpi_page.DIM_LABELS.get(d, d).lower() for d in by) or "nothing"
 st.subheader(f"{kpi.label} ({view}) by {split} · {sel.span.label}", anchor=False)
 shown = aggregate.with_columns(widgets.formatted("value", kpi.unit, sel.currency).alias(kpi.label)).drop("value")
-st.dataframe(shown, hide_index=True)
+widgets.table(shown)
 widgets.table_downloads(shown, f"{kpi.name}-{view}-by-{'-'.join(by) or 'all'}-{sel.span.label}", "aggregate")
 
 st.subheader("Lines behind the number", anchor=False)
@@ -36,5 +36,5 @@ lines = service.lines(sel.db, kpi.name, view, sel.span.first, sel.span.last, sel
                       narrow=rows.get(picked))
 st.caption(f"{lines.height:,} lines" + (f" (the first {service.LINE_LIMIT:,})" if lines.height == service.LINE_LIMIT
                                          else "") + f" · {widgets.plain(sel.filter_text())}")
-st.dataframe(lines, hide_index=True)
+widgets.table(lines)
 widgets.table_downloads(lines, f"{kpi.name}-{view}-lines-{sel.span.label}", "lines")

@@ -27,11 +27,11 @@ else:
     st.subheader(f"Since the last review ({last['held_on']}, on {last['period']})", anchor=False)
     loads, findings = review.changes(sel.db, last["review_id"])
     st.markdown("**KPIs that moved most**")
-    st.dataframe(widgets.moved_table(review.moved(sel.db, last["review_id"], now), sel.currency), hide_index=True)
+    widgets.table(widgets.moved_table(review.moved(sel.db, last["review_id"], now), sel.currency))
     st.markdown(f"**New loads** ({loads.height})")
-    st.dataframe(loads, hide_index=True)
+    widgets.table(loads)
     st.markdown(f"**New data-quality findings** ({findings.height})")
-    st.dataframe(findings, hide_index=True)
+    widgets.table(findings)
 st.button("Start this week's review", on_click=start_review, type="primary", icon=":material/play_arrow:",
           help=f"Remember the values of {sel.span.label} with the current filters as this review's starting point")
 if error := st.session_state.pop("review_error", None):
@@ -56,7 +56,7 @@ with st.form("add_item", clear_on_submit=True, border=True):
 
 items = review.open_items(sel.db)
 st.markdown(f"**Open items, carried over until closed** ({items.height})")
-st.dataframe(items, hide_index=True)
+widgets.table(items)
 if items.height:
     c1, c2 = st.columns([3, 1])
     item = c1.selectbox("Close an item", items["item_id"].to_list(), key="close_item",

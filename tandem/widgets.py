@@ -244,6 +244,12 @@ def review_pack_button(sel: Selected) -> None:
                        help="The overview, every KPI page and the open actions, in one self-contained file")
 
 
+def table(df: pl.DataFrame) -> None:
+    """A table without its index; dates as dates (Streamlit would show a polars Date with 00:00:00)."""
+    dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in df.schema.items() if t == pl.Date}
+    st.dataframe(df, hide_index=True, column_config=dates or None)
+
+
 def table_downloads(df: pl.DataFrame, name: str, key: str) -> None:
     """CSV and XLSX of exactly what the table shows, safe to open in a spreadsheet."""
     row = st.container(horizontal=True)

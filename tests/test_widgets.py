@@ -28,3 +28,22 @@ def test_side_by_side_is_one_row_per_slice_largest_first() -> None:
     assert table.rows() == [("2026-01", "LOG", "EUR (160)", "—", "—"),
                             ("2026-01", "IT", "EUR (10)", "EUR 20", "−EUR 30")]
     assert table.columns == ["period", "category", "Finance", "Procurement", "Gap (F − P)"]
+
+
+def test_tables_show_dates_as_dates() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    def page() -> None:
+        from datetime import date
+
+        import polars as pl
+
+        from tandem import widgets
+
+        widgets.table(pl.DataFrame({"invoice_id": ["I1"], "invoice_date": [date(2026, 10, 1)]}))
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    shown = at.dataframe[0]
+    assert shown.value["invoice_date"].astype(str).tolist() == ["2026-10-01"]
+    assert '"format":"YYYY-MM-DD"' in shown.proto.columns.replace(" ", "")
