@@ -80,12 +80,12 @@ def _typed_select(spec: ExportSpec, mapping: Mapping, header: list[str], source:
     text = canonical_text_sql(mapping, spec, header)
     typed = typed_sql(mapping, spec, text)
     pre = f"{lead}, " if lead else ""
-    raws = [c.name + RAW_SUFFIX for c in spec.columns if c.type not in TEXT_TYPES]
+    typed_cols = [c.name for c in spec.columns if c.type not in TEXT_TYPES]
+    raws = [ident(c + RAW_SUFFIX) for c in typed_cols]
     texts = ", ".join(f"{sql} AS {ident(c + RAW_SUFFIX)}" for c, sql in text.items())
-    parsed = ", ".join([*(f"{typed[c]} AS {ident(c)}" for c in spec.column_names), *map(ident, raws)])
+    parsed = ", ".join([*(f"{typed[c]} AS {ident(c)}" for c in spec.column_names), *raws])
     kept = ", ".join([*map(ident, spec.column_names),
-                      *(f"CASE WHEN {ident(r.removesuffix(RAW_SUFFIX))} IS NULL THEN {ident(r)} END AS {ident(r)}"
-                        for r in raws)])
+                      *(f"CASE WHEN {ident(c)} IS NULL THEN {r} END AS {r}" for c, r in zip(typed_cols, raws, strict=True))])
     return f"SELECT {pre}{kept} FROM (SELECT {pre}{parsed} FROM (SELECT {pre}{texts} FROM {source}))"
 
 
@@ -205,8 +205,6 @@ def _validate(con: duckdb.DuckDBPyConnection, spec: ExportSpec, n: int, progress
 
 def _quarantine(con: duckdb.DuckDBPyConnection, raw: RawTable, load_id: int, file_name: str,
                 spec: ExportSpec, held_back: bool) -> None:
-    if not scalar(con, "SELECT count(*) FROM _fail"):
-        return  # nothing to quarantine (and on the one-pass path no `_raw` to read)
     record = "to_json(struct_pack(" + ", ".join(f"{ident(h)} := r.{ident(h)}" for h in raw.header) + "))"
     head = f"{load_id}, {literal(file_name)}, {literal(spec.name)}"
     con.execute(
@@ -304,7 +302,8 @@ def ingest_file(
             loaded = replaced = 0
             if not rejected:
                 loaded, replaced = _upsert(con, spec, load_id, invalid > 0, reporting_currency)
-            _quarantine(con, raw, load_id, path.name, spec, held_back=rejected)
+            if invalid:  # (on the one-pass path `_raw` exists only then)
+                _quarantine(con, raw, load_id, path.name, spec, held_back=rejected)
             quarantined = raw.rows - loaded
             outcome = "rejected" if rejected else ("partial" if invalid else "loaded")
             message = (f"{invalid} invalid row(s); nothing loaded (strict mode; --allow-partial loads the "

@@ -91,8 +91,8 @@ def test_a_load_failing_part_way_changes_nothing(con: duckdb.DuckDBPyConnection,
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    # The upsert has run inside the transaction when the quarantine write fails.
-    monkeypatch.setattr(load, "_quarantine", boom)
+    # The upsert, the load log and the findings have run inside the transaction when the facts step fails.
+    monkeypatch.setattr(load.facts, "refresh", boom)
     with pytest.raises(OSError):
         ingest_file(con, _invoices(tmp_path, {1: "99", 2: "20"}, "invoices_b.csv"))
     assert _snapshot(con) == before
@@ -111,11 +111,11 @@ def test_a_killed_load_changes_nothing(db_path: Path, tmp_path: Path) -> None:
         from pathlib import Path
         import pipelines.load as load
         from tandem.db import connect
-        real = load._quarantine
+        real = load.facts.refresh
         def die(*a, **k):
             real(*a, **k)
             os.kill(os.getpid(), signal.SIGKILL)
-        load._quarantine = die
+        load.facts.refresh = die
         load.ingest_file(connect({str(db_path)!r}), Path({str(f)!r}))
     """)
     proc = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1], capture_output=True)
