@@ -127,13 +127,26 @@ def test_a_killed_load_changes_nothing(db_path: Path, tmp_path: Path) -> None:
 
 def test_cross_file_references_become_findings(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     po = {**VALID["purchase_orders"], "contract_id": "C404", "currency": "USD"}
-    _write(pl.DataFrame([po]), tmp_path / "purchase_orders.csv")
+    _write(pl.DataFrame([po, {**po, "po_line": "2"}]), tmp_path / "purchase_orders.csv")
     ingest_file(con, tmp_path / "purchase_orders.csv")
-    found = con.sql("SELECT export_type, rule, subject, rows FROM dq_findings ORDER BY rule").fetchall()
+    found = con.sql("SELECT export_type, rule, subject, rows, detail FROM dq_findings ORDER BY rule").fetchall()
+    # exports arrive in any order: while nothing is loaded to check against, one finding says so
     assert found == [
-        ("purchase_orders", "missing FX rate", "USD 2026-01", 1),
-        ("purchase_orders", "unknown contract", "C404", 1),
-        ("purchase_orders", "unknown supplier", "S1", 1),
+        ("purchase_orders", "missing FX rate", "USD 2026-01", 2, "amounts in this currency and month have no fx_rates row"),
+        ("purchase_orders", "unknown contract", "(no contracts loaded)", 2,
+         "no contracts export is loaded yet: load it to check these references"),
+        ("purchase_orders", "unknown supplier", "(no suppliers loaded)", 2,
+         "no suppliers export is loaded yet: load it to check these references"),
+    ]
+    _write(pl.DataFrame([{**VALID["suppliers"], "supplier_id": "S2"}]), tmp_path / "suppliers.csv")
+    _write(pl.DataFrame([{**VALID["contracts"], "supplier_id": "S2"}]), tmp_path / "contracts.csv")
+    for name in ("suppliers", "contracts"):
+        ingest_file(con, tmp_path / f"{name}.csv")
+    found = con.sql("SELECT export_type, rule, subject, rows, detail FROM dq_findings "
+                    "WHERE rule <> 'missing FX rate' ORDER BY export_type, rule").fetchall()
+    assert found == [  # the one contract's supplier S2 is known; the PO lines name C404 and S1
+        ("purchase_orders", "unknown contract", "C404", 2, "PO lines name a contract_id missing from contracts"),
+        ("purchase_orders", "unknown supplier", "S1", 2, "PO lines name a supplier_id missing from suppliers"),
     ]
     _write(pl.DataFrame([VALID["suppliers"]]), tmp_path / "suppliers.csv")
     _write(pl.DataFrame([{**VALID["fx_rates"], "currency": "USD"}]), tmp_path / "fx_rates.csv")

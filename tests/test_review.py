@@ -45,12 +45,15 @@ def test_items_are_validated_saved_and_carried_until_closed(db_path: Path) -> No
 def test_changes_since_the_last_review(db_path: Path, tmp_path: Path) -> None:
     con = connect(db_path)
     rid = review.start(con, date(2026, 1, 5), "2026-01", values(100.0, 40.0))
+    pl.DataFrame([VALID["suppliers"]]).write_csv(tmp_path / "suppliers.csv")
+    ingest_file(con, tmp_path / "suppliers.csv")
     f = tmp_path / "invoices.csv"
     pl.DataFrame([VALID["invoices"] | {"supplier_id": "S404"}]).write_csv(f)
     ingest_file(con, f)  # a load after the review, naming a supplier nobody knows
     con.close()
     loads, findings = review.changes(db_path, rid)
-    assert loads.select("file_name", "outcome", "rows_loaded").rows() == [("invoices.csv", "loaded", 1)]
+    assert loads.select("file_name", "outcome", "rows_loaded").rows() == [("invoices.csv", "loaded", 1),
+                                                                           ("suppliers.csv", "loaded", 1)]
     assert "S404" in findings["subject"].to_list()
     moved = review.moved(db_path, rid, values(50.0, 41.0))
     # savings halved (−50 on 100 = 50 %), payment days +1 on 40 (2.5 %): savings moved most
