@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,17 @@ import polars as pl
 from kpi_definitions import facts
 from pipelines.errors import USAGE, TandemError
 from pipelines.mappings import IDENTITY, Mapping, canonical_text_sql, typed_sql
-from pipelines.read import CsvSource, RawTable, check_format, csv_source, file_format, fingerprint, is_utf8, read_raw
+from pipelines.read import (
+    CsvSource,
+    RawTable,
+    check_format,
+    content_hash,
+    count_lines,
+    csv_source,
+    file_format,
+    is_utf8,
+    read_raw,
+)
 from pipelines.schemas import (
     EXPORTS,
     NOT_NULL_RULE,
@@ -32,6 +43,7 @@ from tandem.db import frame, scalar
 # Arrow batches stop at one row group (122,880 rows), so they are gathered into chunks first.
 CHUNK_ROWS = 1_000_000
 FINDINGS_SQL = (Path(__file__).parent / "sql" / "findings.sql").read_text()
+UNPARSED = "tandem: a cell did not parse"  # the clean path's stop signal (see _typed_select)
 FAILURE_SCHEMA = {"line": pl.Int64, "column": pl.String, "rule": pl.String, "value": pl.String}
 Progress = Callable[[int, int], None]
 
@@ -72,12 +84,15 @@ def export_type_of(path: Path, given: str | None, mapping: Mapping) -> str:
     )
 
 
-def _typed_select(spec: ExportSpec, mapping: Mapping, header: list[str], source: str, lead: str = "") -> str:
+def _typed_select(spec: ExportSpec, mapping: Mapping, header: list[str], source: str, lead: str = "",
+                  keep_unparsed: bool = True) -> str:
     """The SELECT of `_typed`'s columns from a relation of source cells (plus `lead`, e.g. `_line`).
 
     Each canonical column is typed; each non-text one also gets `col__raw`, its text where it did not
     parse and NULL otherwise. Carrying text only for the cells that failed keeps the staged table small
     (at 10M lines, half the staging time); quarantine takes other values from the source cells.
+    Without `keep_unparsed` there are no `__raw` columns: a cell that does not parse stops the statement
+    with the error UNPARSED (the clean path, which has nothing to quarantine).
     """
     text = canonical_text_sql(mapping, spec, header)
     typed = typed_sql(mapping, spec, text)
@@ -86,36 +101,56 @@ def _typed_select(spec: ExportSpec, mapping: Mapping, header: list[str], source:
     raws = [ident(c + RAW_SUFFIX) for c in typed_cols]
     texts = ", ".join(f"{sql} AS {ident(c + RAW_SUFFIX)}" for c, sql in text.items())
     parsed = ", ".join([*(f"{typed[c]} AS {ident(c)}" for c in spec.column_names), *raws])
-    kept = ", ".join([*map(ident, spec.column_names),
-                      *(f"CASE WHEN {ident(c)} IS NULL THEN {r} END AS {r}" for c, r in zip(typed_cols, raws, strict=True))])
-    return f"SELECT {pre}{kept} FROM (SELECT {pre}{parsed} FROM (SELECT {pre}{texts} FROM {source}))"
+    if keep_unparsed:
+        kept = [*map(ident, spec.column_names),
+                *(f"CASE WHEN {ident(c)} IS NULL THEN {r} END AS {r}" for c, r in zip(typed_cols, raws, strict=True))]
+    else:
+        kept = [ident(c) if c not in typed_cols else
+                f"CASE WHEN {ident(c)} IS NULL AND {ident(c + RAW_SUFFIX)} IS NOT NULL "
+                f"THEN error({literal(UNPARSED)}) ELSE {ident(c)} END AS {ident(c)}" for c in spec.column_names]
+    return f"SELECT {pre}{', '.join(kept)} FROM (SELECT {pre}{parsed} FROM (SELECT {pre}{texts} FROM {source}))"
 
 
-def _stage_in_one_pass(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping,
-                       lines: int) -> CsvSource | None:
-    """Read, map and type a CSV file in one statement into `_typed`, when every record is one line.
-
-    The common case of a big export. A row's line is its position + 2, which holds only if DuckDB
-    rejected nothing and read one row per line after the header; anything else (multi-line fields,
-    blank lines, ragged rows, bad encoding) returns None and the general path reads the file again.
-    The source cells are not kept: `_source_cells` reads them again if a row has to be quarantined.
-    """
-    if file_format(path) != "csv" or any(c.generate_key for c in mapping.columns(spec.name).values()):
+def _one_line_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str
+                  ) -> CsvSource | None:
+    """The file as DuckDB reads it, if it is a plain CSV in UTF-8 whose header fits the mapping; None
+    sends the file to the general path, which reports what is wrong with it in order."""
+    if not is_utf8(encoding) or file_format(path) != "csv" or any(
+            c.generate_key for c in mapping.columns(spec.name).values()):
         return None  # generated keys number identical rows in line order: they need `_line` first
     check_format(path, "csv")
     try:
         src = csv_source(con, path, "_raw", mapping.delimiter)
-        select = _typed_select(spec, mapping, src.header, src.sql())
+        canonical_text_sql(mapping, spec, src.header)  # the mapping fits the header
     except (UnicodeDecodeError, TandemError):
         return None  # the general path reports the file's problems in their order (encoding first)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {select}")
+    return src
+
+
+def _stage_in_one_pass(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping,
+                       encoding: str) -> CsvSource | None:
+    """Read, map and type a CSV file in one statement into `_typed`, when every record is one line.
+
+    A row's line is then its position + 2, which holds only if DuckDB rejected nothing and read one row
+    per line after the header. Anything else (multi-line fields, blank lines, ragged rows, bad encoding)
+    returns None and the general path reads the file again. The source cells are not kept:
+    `_source_cells` reads them again if a row has to be quarantined.
+    """
+    src = _one_line_csv(con, path, spec, mapping, encoding)
+    if src is None:
+        return None
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {_typed_select(spec, mapping, src.header, src.sql())}")
     n = int(scalar(con, "SELECT count(*) FROM _staged"))  # type: ignore[arg-type]
-    rejected = int(scalar(con, f"SELECT count(*) FROM {src.rejects}"))  # type: ignore[arg-type]
-    if n == 0 or rejected or n + 1 != lines:
+    if n == 0 or _rejected(con, src) or n + 1 != count_lines(path):
         con.execute("DROP TABLE _staged")
         return None
     con.execute("CREATE OR REPLACE TEMP VIEW _typed AS SELECT rowid + 2 AS _line, * FROM _staged")
     return src
+
+
+def _rejected(con: duckdb.DuckDBPyConnection, src: CsvSource) -> bool:
+    """Whether DuckDB rejected a row of the file (ragged, an unterminated quote, ...)."""
+    return bool(scalar(con, f"SELECT count(*) FROM {src.rejects}"))
 
 
 def _source_cells(con: duckdb.DuckDBPyConnection, src: CsvSource, rows: int) -> None:
@@ -127,16 +162,16 @@ def _source_cells(con: duckdb.DuckDBPyConnection, src: CsvSource, rows: int) -> 
     con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT {cols}, rowid + 2 AS _line FROM _raw_csv")
 
 
-def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str,
-           lines: int) -> tuple[RawTable, CsvSource | None]:
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str
+           ) -> tuple[RawTable, CsvSource | None]:
     """Temp table or view `_typed` (canonical columns, typed, + `_line`) and the source cells `_raw`.
 
     On the one-pass path `_raw` does not exist yet: the CsvSource returned reads it when needed.
     """
-    if is_utf8(encoding):
-        src = _stage_in_one_pass(con, path, spec, mapping, lines)
-        if src is not None:
-            return RawTable("_raw", src.header, lines - 1, "csv"), src
+    src = _stage_in_one_pass(con, path, spec, mapping, encoding)
+    if src is not None:
+        rows = int(scalar(con, "SELECT count(*) FROM _staged"))  # type: ignore[arg-type]
+        return RawTable("_raw", src.header, rows, "csv"), src
     raw = read_raw(con, path, "_raw", encoding=encoding, delimiter=mapping.delimiter)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS "
                 f"{_typed_select(spec, mapping, raw.header, raw.table, lead='_line')}")
@@ -240,17 +275,26 @@ def _quarantine(con: duckdb.DuckDBPyConnection, raw: RawTable, load_id: int, fil
 
 def _upsert(con: duckdb.DuckDBPyConnection, spec: ExportSpec, load_id: int, any_invalid: bool, currency: str
             ) -> tuple[int, int]:
+    """Store the staged rows that passed, replacing stored rows with the same key: (loaded, replaced)."""
     cols = ", ".join(ident(c) for c in spec.column_names)
-    on = " AND ".join(f"t.{ident(k)} = v.{ident(k)}" for k in spec.key)
     valid = "(SELECT * FROM _typed WHERE _line NOT IN (SELECT line FROM _fail))" if any_invalid else "_typed"
+    replaced = _delete_same_keys(con, spec, valid)
+    return _insert(con, spec, f"(SELECT {cols}, {load_id} AS _load_id FROM {valid})", currency), replaced
+
+
+def _delete_same_keys(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, unless: str = "false") -> int:
+    """Delete the stored rows that have the key of one of `rows` (and do not match `unless`)."""
+    on = " AND ".join(f"t.{ident(k)} = v.{ident(k)}" for k in spec.key)
     table = facts.table_of(spec.name)
-    replaced = con.execute(f"DELETE FROM {table} t USING {valid} v WHERE {on}").fetchall()[0][0]
-    rows = f"(SELECT {cols}, {load_id} AS _load_id FROM {valid})"
+    return int(con.execute(f"DELETE FROM {table} t USING {rows} v WHERE {on} AND NOT ({unless})").fetchall()[0][0])
+
+
+def _insert(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, currency: str) -> int:
+    """Store `rows` (the export's columns and `_load_id`); invoice lines are stored with their KPI facts."""
+    table = facts.table_of(spec.name)
     if table == "fact_invoices":
-        loaded = facts.add_invoices(con, rows, currency)
-    else:
-        loaded = con.execute(f"INSERT INTO {table} SELECT * FROM {rows}").fetchall()[0][0]
-    return int(loaded), int(replaced)
+        return facts.add_invoices(con, rows, currency)
+    return int(con.execute(f"INSERT INTO {table} SELECT * FROM {rows}").fetchall()[0][0])
 
 
 def _unchanged_since(con: duckdb.DuckDBPyConnection, digest: str, export_type: str, mapping: str) -> int | None:
@@ -275,6 +319,146 @@ def _drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP {kind} IF EXISTS {ident(name)}")
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One file being loaded: what it holds, how to read it, and what its load log row records."""
+
+    path: Path
+    spec: ExportSpec
+    mapping: Mapping
+    encoding: str
+    digest: str
+    currency: str
+    progress: Progress | None
+    started: datetime
+
+
+class _NotClean(Exception):
+    """The clean path met a row to quarantine: roll back and load the file staged."""
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Every write of a load in one transaction: a failure or a kill at any point leaves the database as it was."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _record(con: duckdb.DuckDBPyConnection, job: _Job, r: LoadResult) -> None:
+    """The load log row, the findings and the KPI facts, inside the load's transaction (the KPIs never see
+    half a load)."""
+    con.execute(
+        "INSERT INTO load_log VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12, $13)",
+        [r.load_id, job.path.name, str(job.path.resolve()), job.digest, r.export_type, job.mapping.name,
+         r.rows_read, r.rows_loaded, r.rows_replaced, r.rows_quarantined, job.started, r.outcome, r.message],
+    )
+    con.execute(FINDINGS_SQL, [job.currency])
+    if r.rows_loaded and r.export_type in facts.SOURCES:
+        facts.refresh(con, job.currency, r.export_type)
+
+
+def _load_id(con: duckdb.DuckDBPyConnection) -> int:
+    return int(scalar(con, "SELECT nextval('load_id_seq')"))  # type: ignore[arg-type]
+
+
+def _clean_rows(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, n: int, progress: Progress | None
+                ) -> bool:
+    """Whether stored rows pass the pandera schema and have no duplicate key, in one scan.
+
+    Every cell of them parsed, so each `__raw` column is NULL (added here, not exported: 7 NULL text
+    columns cost 0.7 s of Arrow export at 10M rows). Distinct key hashes prove distinct keys (~0.3 s at
+    10M rows where DuckDB's GROUP BY takes ~1 s); equal ones send the keys themselves to DuckDB.
+    """
+    schema = pandera_schema(spec)
+    unparsed = [pl.lit(None, pl.String).alias(c.name + RAW_SUFFIX) for c in spec.columns if c.type not in TEXT_TYPES]
+    hashes, done = [], 0
+    for chunk in _chunks(con, f"SELECT {', '.join(map(ident, spec.column_names))} FROM {rows}", CHUNK_ROWS):
+        try:
+            schema.validate(chunk.with_columns(unparsed), lazy=True)
+        except pa.errors.SchemaErrors:
+            return False
+        hashes.append(chunk.select(pl.struct(spec.key).hash()).to_series())
+        done += chunk.height
+        if progress:
+            progress(done, n)
+    if pl.concat(hashes).n_unique() == n:
+        return True
+    key = ", ".join(ident(k) for k in spec.key)
+    return not con.execute(f"SELECT 1 FROM {rows} GROUP BY {key} HAVING count(*) > 1 LIMIT 1").fetchall()
+
+
+def _load_clean(con: duckdb.DuckDBPyConnection, job: _Job) -> LoadResult | None:
+    """Load a plain CSV file by inserting it straight into its table, then checking it there.
+
+    Most exports are clean: checking the rows where they are stored writes them once, where staging
+    them in a temp table first writes them twice (at 10M lines, ~2 s and ~1 GB of memory more). Any
+    row to quarantine (a cell that does not parse, a failed check, a duplicate key, a record DuckDB
+    does not read as one line) rolls it all back and returns None: the staged path loads the file.
+    """
+    src = _one_line_csv(con, job.path, job.spec, job.mapping, job.encoding)
+    if src is None:
+        return None
+    spec, table = job.spec, facts.table_of(job.spec.name)
+    try:
+        with _transaction(con):
+            load_id = _load_id(con)
+            select = _typed_select(spec, job.mapping, src.header, src.sql(), keep_unparsed=False)
+            n = _insert(con, spec, f"(SELECT *, {load_id} AS _load_id FROM ({select}))", job.currency)
+            new = f"(SELECT * FROM {table} WHERE _load_id = {load_id})"
+            if n == 0 or _rejected(con, src) or not _clean_rows(con, spec, new, n, job.progress):
+                raise _NotClean
+            replaced = _delete_same_keys(con, spec, new, unless=f"t._load_id = {load_id}")
+            result = LoadResult(job.path.name, spec.name, "loaded", n, n, replaced, 0, load_id,
+                                failures=pl.DataFrame(schema=FAILURE_SCHEMA))
+            _record(con, job, result)
+    except _NotClean:
+        return None
+    except duckdb.Error as err:
+        if UNPARSED not in str(err):
+            raise
+        return None
+    return result
+
+
+def _load_staged(con: duckdb.DuckDBPyConnection, job: _Job, allow_partial: bool) -> LoadResult:
+    """Load a file through temp tables: read and type it, validate every row, then store the valid rows
+    and quarantine the others. Reading and validating touch only connection-local temp tables."""
+    spec, path = job.spec, job.path
+    raw, one_pass = _stage(con, path, spec, job.mapping, job.encoding)
+    n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
+    _validate(con, spec, n, job.progress)
+    if raw.rejects.height:
+        con.register("_structural", raw.rejects)
+        con.execute("INSERT INTO _fail SELECT line, \"column\", rule, value FROM _structural")
+        con.unregister("_structural")
+    invalid = int(scalar(con, "SELECT count(DISTINCT line) FROM _fail"))  # type: ignore[arg-type]
+    if invalid:  # quarantine records need the source cells
+        if one_pass is not None:
+            _source_cells(con, one_pass, raw.rows)
+        _fill_values(con, spec, job.mapping, raw)
+    failures = frame(con, "SELECT * FROM _fail ORDER BY line, \"column\" LIMIT 20")
+    rejected = invalid > 0 and not allow_partial
+    with _transaction(con):
+        load_id = _load_id(con)
+        loaded = replaced = 0
+        if not rejected:
+            loaded, replaced = _upsert(con, spec, load_id, invalid > 0, job.currency)
+        if invalid:  # (on the one-pass path `_raw` exists only then)
+            _quarantine(con, raw, load_id, path.name, spec, held_back=rejected)
+        outcome = "rejected" if rejected else ("partial" if invalid else "loaded")
+        message = (f"{invalid} invalid row(s); nothing loaded (strict mode; --allow-partial loads the "
+                   "valid rows)" if rejected else "")
+        result = LoadResult(path.name, spec.name, outcome, raw.rows, loaded, replaced, raw.rows - loaded,
+                            load_id, message, failures)
+        _record(con, job, result)
+    return result
+
+
 def ingest_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -288,61 +472,18 @@ def ingest_file(
     """Load one file in one transaction; on any error the database is left exactly as it was."""
     mapping = mapping or IDENTITY
     etype = export_type_of(path, export_type, mapping)
-    spec = EXPORTS[etype]
     if not path.exists():
         raise TandemError(f"{path}: no such file.", USAGE)
-    seen = fingerprint(path)
-    digest = seen.digest
+    digest = content_hash(path)
     previous = _unchanged_since(con, digest, etype, mapping.name)
     if previous is not None:
         return LoadResult(path.name, etype, "unchanged",
                           message=f"same content as load #{previous}; nothing changed")
-    started = datetime.now()
+    job = _Job(path, EXPORTS[etype], mapping, encoding, digest, reporting_currency, progress, datetime.now())
     try:
-        # Reading, typing and validating only touch connection-local temp tables; the transaction
-        # covers every write, so a failure or a kill at any point leaves the database as it was.
-        raw, one_pass = _stage(con, path, spec, mapping, encoding, seen.lines)
-        n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
-        _validate(con, spec, n, progress)
-        if raw.rejects.height:
-            con.register("_structural", raw.rejects)
-            con.execute("INSERT INTO _fail SELECT line, \"column\", rule, value FROM _structural")
-            con.unregister("_structural")
-        invalid = int(scalar(con, "SELECT count(DISTINCT line) FROM _fail"))  # type: ignore[arg-type]
-        if invalid:  # quarantine records need the source cells
-            if one_pass is not None:
-                _source_cells(con, one_pass, raw.rows)
-            _fill_values(con, spec, mapping, raw)
-        failures = frame(con, "SELECT * FROM _fail ORDER BY line, \"column\" LIMIT 20")
-        rejected = invalid > 0 and not allow_partial
-        con.execute("BEGIN TRANSACTION")
-        try:
-            load_id = int(scalar(con, "SELECT nextval('load_id_seq')"))  # type: ignore[arg-type]
-            loaded = replaced = 0
-            if not rejected:
-                loaded, replaced = _upsert(con, spec, load_id, invalid > 0, reporting_currency)
-            if invalid:  # (on the one-pass path `_raw` exists only then)
-                _quarantine(con, raw, load_id, path.name, spec, held_back=rejected)
-            quarantined = raw.rows - loaded
-            outcome = "rejected" if rejected else ("partial" if invalid else "loaded")
-            message = (f"{invalid} invalid row(s); nothing loaded (strict mode; --allow-partial loads the "
-                       "valid rows)" if rejected else "")
-            con.execute(
-                "INSERT INTO load_log VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12, $13)",
-                [load_id, path.name, str(path.resolve()), digest, etype, mapping.name, raw.rows, loaded,
-                 replaced, quarantined, started, outcome, message],
-            )
-            con.execute(FINDINGS_SQL, [reporting_currency])
-            if loaded and etype in facts.SOURCES:  # same transaction: the KPIs never see half a load
-                facts.refresh(con, reporting_currency, etype)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        return _load_clean(con, job) or _load_staged(con, job, allow_partial)
     finally:
         _drop_scratch(con)
-    return LoadResult(path.name, etype, outcome, raw.rows, loaded, replaced, quarantined, load_id, message,
-                      failures)
 
 
 def failure_sentence(path: str, row: dict) -> str:

@@ -17,6 +17,7 @@ import pipelines.load as load
 from pipelines.load import ingest_file
 from pipelines.schemas import EXPORTS
 from tandem.db import connect
+from tests.conftest import write
 from tests.rows import VALID
 
 
@@ -209,3 +210,61 @@ def test_chunks_gather_duckdb_batches_into_frames_of_the_asked_size() -> None:
     frames = list(load._chunks(con, "SELECT n FROM t", 200_000))
     assert [f.height for f in frames] == [245_760, 54_240]
     assert pl.concat(frames)["n"].to_list() == list(range(300_000))
+
+
+def _spy_staged(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    used: list[str] = []
+    monkeypatch.setattr(load, "_stage", lambda *a, _f=load._stage, **k: used.append("staged") or _f(*a, **k))
+    return used
+
+
+def test_a_clean_csv_is_inserted_straight_into_its_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No temp staging for a file with nothing to quarantine; what is stored, facts included, is what the
+    staged path stores. A quoted field over two lines and a blank line are fine there too."""
+    header = ",".join(VALID["invoices"])
+    row = dict(VALID["invoices"])
+    lines = [header, ",".join({**row, "invoice_line": "1", "amount": "10.5"}.values()), "",
+             ",".join({**row, "invoice_line": "2", "amount": "7", "item_id": '"two\nlines"', "quantity": " 3 "}.values())]
+    f = write(tmp_path / "invoices.csv", "\n".join(lines) + "\n")
+    stored = {}
+    for path in ("clean", "staged"):
+        con = connect(tmp_path / f"{path}.duckdb")
+        if path == "staged":
+            monkeypatch.setattr(load, "_load_clean", lambda *a: None)
+        used = _spy_staged(monkeypatch)
+        r = ingest_file(con, f)
+        assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 2, 2, 0)
+        assert used == ([] if path == "clean" else ["staged"])
+        stored[path] = con.sql("SELECT * EXCLUDE (_load_id) FROM fact_invoices ORDER BY invoice_line").fetchall()
+        con.close()
+    assert stored["clean"] == stored["staged"]
+    assert [(r[1], r[5], r[12], r[13]) for r in stored["clean"]] == [(1, None, None, 10.5), (2, "two\nlines", 3.0, 7.0)]
+
+
+@pytest.mark.parametrize("bad, rules", [
+    ({"amount": "x"}, ["type: a decimal number"]),
+    ({"amount": "nan"}, ["type: a decimal number"]),
+    ({"invoice_line": "2.5"}, ["type: a whole number"]),
+    ({"due_date": "2025-12-31"}, ["due_date >= invoice_date"]),
+    ({"currency": "eur"}, ["currency: three upper-case letters (ISO 4217)"]),
+    ({"invoice_line": "1"}, ["key unique within the file"] * 2),  # both lines of the key
+])
+def test_a_row_to_quarantine_rolls_the_clean_insert_back(con: duckdb.DuckDBPyConnection, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch, bad: dict, rules: list) -> None:
+    """The clean path stops (a cell that does not parse) or finds the row (a check, a duplicate key), rolls
+    its insert back and the staged path quarantines the row: nothing of the attempt is left."""
+    ingest_file(con, _invoices(tmp_path, {1: "10", 2: "20"}, "invoices_v1.csv"))
+    used = _spy_staged(monkeypatch)
+    rows = [{**VALID["invoices"], "invoice_line": "1", "amount": "11"},
+            {**VALID["invoices"], "invoice_line": "2", "amount": "21", **bad}]
+    r = ingest_file(con, _write(pl.DataFrame(rows), tmp_path / "invoices_v2.csv"), allow_partial=True)
+    assert used == ["staged"]
+    assert con.sql("SELECT rule FROM quarantine ORDER BY line").fetchall() == [(x,) for x in rules]
+    assert con.sql("SELECT load_id, outcome FROM load_log ORDER BY 1").fetchall() == [(1, "loaded"), (r.load_id, "partial")]
+    stored = con.sql("SELECT invoice_line, amount FROM invoices ORDER BY 1").fetchall()
+    if len(rules) == 1:  # line 1 replaced line 1 of v1; line 2 of v1 stays
+        assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_replaced, r.rows_quarantined) == ("partial", 2, 1, 1, 1)
+        assert stored == [(1, 11.0), (2, 20.0)]
+    else:  # nothing passed
+        assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_replaced, r.rows_quarantined) == ("partial", 2, 0, 0, 2)
+        assert stored == [(1, 10.0), (2, 20.0)]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
+import pipelines.read as read
 from pipelines.errors import TandemError
-from pipelines.read import read_raw
+from pipelines.read import content_hash, count_lines, read_raw
 from tests.conftest import write
 
 
@@ -102,3 +104,13 @@ def test_xlsx_and_parquet_read_as_text_with_rows(tmp_path: Path) -> None:
     assert x.sort("_line")["_line"].to_list() == [2, 3]  # workbook row numbers
     assert p.sort("_line")["n"].to_list() == ["1.5", "2.0"]
     assert p.sort("_line")["_line"].to_list() == [1, 2]
+
+
+@pytest.mark.parametrize("text, lines", [("a,b\n1,2\n3,4\n", 3), ("a,b\n1,2\n3,4", 3), ("", 0)])
+def test_content_hash_and_line_count_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   text: str, lines: int) -> None:
+    """The hash (in its own thread, block by block) is the file's SHA-256; a last line without a newline counts."""
+    f = tmp_path / "x.csv"
+    f.write_bytes(text.encode())
+    monkeypatch.setattr(read, "BLOCK", 4)  # several blocks, a newline at some block edges
+    assert (content_hash(f), count_lines(f)) == (hashlib.sha256(text.encode()).hexdigest(), lines)

@@ -28,7 +28,7 @@ BROKEN = [
     ("contracts", "contract_unit_price", "-0.01", "contract_unit_price >= 0"),
     ("contracts", "savings_type", "rebate", "savings_type one of price_reduction, cost_avoidance"),
     ("contracts", "payment_terms_days", "-1", "payment_terms_days between 0 and 365"),
-    ("contracts", "currency", "eur", "str_matches('^[A-Z]{3}$')"),
+    ("contracts", "currency", "eur", "currency: three upper-case letters (ISO 4217)"),
     ("contracts", "start_date", "2026-02-30", "type: a date"),
     ("purchase_orders", "quantity", "0", "quantity > 0"),
     ("purchase_orders", "unit_price", "-3", "unit_price >= 0"),
@@ -38,7 +38,7 @@ BROKEN = [
     ("invoices", "due_date", "2026-01-09", "due_date >= invoice_date"),
     ("invoices", "po_line", "", "po_line given iff po_id given"),
     ("invoices", "amount", "nan", "type: a decimal number"),
-    ("invoices", "currency", "EURO", "str_matches('^[A-Z]{3}$')"),
+    ("invoices", "currency", "EURO", "currency: three upper-case letters (ISO 4217)"),
     ("budgets", "budget_amount", "-5", "budget_amount >= 0"),
     ("budgets", "fiscal_period", "2026-13", "type: a period YYYY-MM"),
     ("inventory", "on_hand_qty", "-1", "on_hand_qty >= 0"),
@@ -99,7 +99,7 @@ def test_every_failure_of_a_row_is_reported(con: duckdb.DuckDBPyConnection, tmp_
     ingest_file(con, _csv(tmp_path / "invoices.csv", [bad]))
     assert con.sql("SELECT column_name, rule FROM quarantine ORDER BY column_name").fetchall() == [
         ("amount", "type: a decimal number"),
-        ("currency", "str_matches('^[A-Z]{3}$')"),
+        ("currency", "currency: three upper-case letters (ISO 4217)"),
         ("due_date", "due_date >= invoice_date"),
     ]
 
