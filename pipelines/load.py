@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +15,14 @@ import polars as pl
 
 from kpi_definitions import facts
 from pipelines.errors import USAGE, TandemError
-from pipelines.mappings import IDENTITY, Mapping, canonical_text_sql, typed_sql
+from pipelines.mappings import (
+    IDENTITY,
+    READER_DATE_FORMAT,
+    Mapping,
+    canonical_text_sql,
+    reader_types,
+    typed_sql,
+)
 from pipelines.read import (
     CsvSource,
     RawTable,
@@ -85,17 +92,18 @@ def export_type_of(path: Path, given: str | None, mapping: Mapping) -> str:
 
 
 def _typed_select(spec: ExportSpec, mapping: Mapping, header: list[str], source: str, lead: str = "",
-                  keep_unparsed: bool = True) -> str:
+                  keep_unparsed: bool = True, typed_cells: Collection[str] = ()) -> str:
     """The SELECT of `_typed`'s columns from a relation of source cells (plus `lead`, e.g. `_line`).
 
     Each canonical column is typed; each non-text one also gets `col__raw`, its text where it did not
     parse and NULL otherwise. Carrying text only for the cells that failed keeps the staged table small
     (at 10M lines, half the staging time); quarantine takes other values from the source cells.
     Without `keep_unparsed` there are no `__raw` columns: a cell that does not parse stops the statement
-    with the error UNPARSED (the clean path, which has nothing to quarantine).
+    with the error UNPARSED (the clean path, which has nothing to quarantine). `typed_cells` are columns
+    whose source cell DuckDB's reader typed already (the clean path, see `reader_types`).
     """
-    text = canonical_text_sql(mapping, spec, header)
-    typed = typed_sql(mapping, spec, text)
+    text = canonical_text_sql(mapping, spec, header, typed_cells=typed_cells)
+    typed = typed_sql(mapping, spec, text, typed_cells)
     pre = f"{lead}, " if lead else ""
     typed_cols = [c.name for c in spec.columns if c.type not in TEXT_TYPES]
     raws = [ident(c + RAW_SUFFIX) for c in typed_cols]
@@ -392,6 +400,15 @@ def _clean_rows(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, n: 
     return not con.execute(f"SELECT 1 FROM {rows} GROUP BY {key} HAVING count(*) > 1 LIMIT 1").fetchall()
 
 
+def _clean_select(spec: ExportSpec, mapping: Mapping, src: CsvSource) -> str:
+    """The typed columns of a clean load: DuckDB's reader types the plain number and date cells (almost
+    free; a cell it cannot type is a rejected row, which sends the file to the staged path), SQL the rest."""
+    cells = reader_types(mapping, spec, src.header)
+    types = dict(cells.values())
+    reader = src.sql(types, READER_DATE_FORMAT if "DATE" in types.values() else None)
+    return _typed_select(spec, mapping, src.header, reader, keep_unparsed=False, typed_cells=cells)
+
+
 def _load_clean(con: duckdb.DuckDBPyConnection, job: _Job) -> LoadResult | None:
     """Load a plain CSV file by inserting it straight into its table, then checking it there.
 
@@ -407,7 +424,7 @@ def _load_clean(con: duckdb.DuckDBPyConnection, job: _Job) -> LoadResult | None:
     try:
         with _transaction(con):
             load_id = _load_id(con)
-            select = _typed_select(spec, job.mapping, src.header, src.sql(), keep_unparsed=False)
+            select = _clean_select(spec, job.mapping, src)
             n = _insert(con, spec, f"(SELECT *, {load_id} AS _load_id FROM ({select}))", job.currency)
             new = f"(SELECT * FROM {table} WHERE _load_id = {load_id})"
             if n == 0 or _rejected(con, src) or not _clean_rows(con, spec, new, n, job.progress):

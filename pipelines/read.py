@@ -169,11 +169,14 @@ class CsvSource:
     delimiter: str
     rejects: str
 
-    def sql(self) -> str:
-        """The `read_csv(...)` table function: declared header and types, no guessing, strict rows."""
-        cols = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in self.header) + "}"
+    def sql(self, types: dict[str, str] | None = None, dateformat: str | None = None) -> str:
+        """The `read_csv(...)` table function: declared header and types (text unless `types` names the
+        column), no guessing, strict rows. A cell that does not fit its type is a rejected row."""
+        types = types or {}
+        cols = "{" + ", ".join(f"{literal(h)}: {literal(types.get(h, 'VARCHAR'))}" for h in self.header) + "}"
+        fmt = f"dateformat={literal(dateformat)}, " if dateformat else ""
         return (
-            f"read_csv({literal(str(self.path))}, header=true, columns={cols}, auto_detect=false, "
+            f"read_csv({literal(str(self.path))}, header=true, columns={cols}, auto_detect=false, {fmt}"
             f"delim={literal(self.delimiter)}, quote='\"', escape='\"', strict_mode=true, store_rejects=true, "
             f"rejects_table={literal(self.rejects)}, rejects_scan={literal(self.rejects + '_scan')}, "
             "max_line_size=10000000)"

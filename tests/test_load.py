@@ -15,6 +15,7 @@ import pytest
 
 import pipelines.load as load
 from pipelines.load import ingest_file
+from pipelines.mappings import IDENTITY
 from pipelines.schemas import EXPORTS
 from tandem.db import connect
 from tests.conftest import write
@@ -268,3 +269,39 @@ def test_a_row_to_quarantine_rolls_the_clean_insert_back(con: duckdb.DuckDBPyCon
     else:  # nothing passed
         assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_replaced, r.rows_quarantined) == ("partial", 2, 0, 0, 2)
         assert stored == [(1, 10.0), (2, 20.0)]
+
+
+CELLS = {  # cells for the reader-typed columns: plain, padded, odd and broken
+    "quantity": ["12.5", " 12.5", "12.5 ", "\u00a012.5", "1e3", "+5", "-0", ".5", "5.", "nan", "inf", "-inf",
+                 "1e400", "1,5", "1_000", "0x10", "", "  ", "NaN", "Infinity", "12.5e", "1 000", "1.2.3", "٣"],
+    "po_line": ["3", " 3", "3.0", "2.5", "1e3", "9e15", "1e16", "+4", "-0", "0x10", "nan", "", "abc"],
+    "paid_date": ["2026-01-10", " 2026-01-10", "2026-01-10 ", "2026-1-5", "2026-01-10 00:00:00", "20260110",
+                  "2026-02-30", "2026-01-10T00:00", "10-01-2026", "", "  ", "+2026-01-10", "2026-13-01",
+                  "epoch", "infinity", "99999-01-01"],
+}
+
+
+@pytest.mark.parametrize("column", list(CELLS))
+def test_cells_typed_by_duckdbs_reader_agree_with_typing_their_text(tmp_path: Path, column: str) -> None:
+    """The clean path lets DuckDB's CSV reader type plain number and date columns. Whatever it accepts must
+    be what typing the cell's text gives; what it does not accept (a rejected row, or the UNPARSED stop)
+    sends the file to the staged path, so rejecting more is safe and accepting more is not."""
+    con = duckdb.connect()
+    spec, accepted = EXPORTS["invoices"], []
+    for i, cell in enumerate(CELLS[column]):
+        f = _write(pl.DataFrame([{**VALID["invoices"], column: cell}]), tmp_path / f"c{i}.csv")
+        src = load.csv_source(con, f, "_raw", None)
+        staged = con.sql(f"SELECT {column}, {column}__raw FROM ({load._typed_select(spec, IDENTITY, src.header, src.sql())})"
+                         ).fetchall()
+        try:
+            clean = con.sql(f"SELECT {column} FROM ({load._clean_select(spec, IDENTITY, src)})").fetchall()
+        except duckdb.Error as err:
+            assert load.UNPARSED in str(err)
+            continue
+        if not clean:  # the reader rejected the row
+            assert con.sql(f"SELECT count(*) FROM {src.rejects}").fetchall()[0][0] == 1
+            continue
+        assert staged == [(clean[0][0], None)], f"{column} = {cell!r}"
+        accepted.append(cell)
+    assert column in load.reader_types(IDENTITY, spec, src.header)  # the reader typed it
+    assert CELLS[column][:2] == accepted[:2]  # a plain cell and a padded one get through

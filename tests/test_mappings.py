@@ -12,9 +12,11 @@ import pytest
 
 from pipelines.errors import TandemError
 from pipelines.load import ingest_file
-from pipelines.mappings import _text, load_mapping
+from pipelines.mappings import IDENTITY, Mapping, _text, load_mapping, reader_types
+from pipelines.schemas import EXPORTS
 from tandem.db import connect
 from tests.conftest import table, write
+from tests.rows import VALID
 
 REAL_GLA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "gla_spending_2008_2013.csv"
 
@@ -160,3 +162,26 @@ def test_real_gla_export_loads_completely(con: duckdb.DuckDBPyConnection) -> Non
     assert con.sql("SELECT sum(rows) FROM dq_findings WHERE rule = 'missing FX rate'").fetchall()[0][0] == 28145
     again = ingest_file(con, REAL_GLA, mapping=load_mapping("gla"))
     assert again.outcome == "unchanged"
+
+
+def test_reader_types_only_plain_columns_read_as_they_are() -> None:
+    """The clean path's reader types a number or date column only where its cell is the value as it is:
+    not with a decimal comma, thousands separators, another date format, a default, or a source column
+    that feeds two canonical columns."""
+    spec = EXPORTS["invoices"]
+    header = list(VALID["invoices"])
+    assert reader_types(IDENTITY, spec, header) == {
+        "invoice_line": ("invoice_line", "DOUBLE"), "po_line": ("po_line", "DOUBLE"),
+        "invoice_date": ("invoice_date", "DATE"), "due_date": ("due_date", "DATE"),
+        "paid_date": ("paid_date", "DATE"), "quantity": ("quantity", "DOUBLE"), "amount": ("amount", "DOUBLE")}
+    mapping = Mapping.model_validate({"name": "m", "exports": {"invoices": {"columns": {
+        "amount": {"from": "Net Amount"},                                      # renamed: still plain
+        "quantity": {"from": "quantity", "decimal_separator": ","},           # decimal comma
+        "invoice_date": {"from": "Posted"}, "due_date": {"from": "Posted"},  # one source, two columns
+        "paid_date": {"from": "paid_date", "date_format": "%d/%m/%Y"},        # another format
+        "po_line": {"from": "po_line", "default": "1"},                       # a default for empty cells
+        "invoice_line": {"from": "invoice_line", "thousands_separator": ","},
+    }}}})
+    header = [*header, "net amount", "posted"]
+    assert reader_types(mapping, spec, header) == {"amount": ("net amount", "DOUBLE")}
+    assert reader_types(mapping.model_copy(update={"trim": False}), spec, header) == {}
