@@ -77,7 +77,7 @@ def test_load_log_records_every_load(con: duckdb.DuckDBPyConnection, tmp_path: P
     ingest_file(con, _invoices(tmp_path, {1: "10", 2: "x"}), allow_partial=True)
     log = con.sql("SELECT file_name, export_type, mapping, rows_read, rows_loaded, rows_quarantined, outcome, "
                   "length(content_hash), finished_at >= started_at FROM load_log").fetchall()
-    assert log == [("invoices.csv", "invoices", "canonical", 2, 1, 1, "partial", 64, True)]
+    assert log == [("invoices.csv", "invoices", "canonical", 2, 1, 1, "partial", 41, True)]
 
 
 def _snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list]:

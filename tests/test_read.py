@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+import xxhash
 
 import pipelines.read as read
 from pipelines.errors import TandemError
@@ -109,8 +109,8 @@ def test_xlsx_and_parquet_read_as_text_with_rows(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text, lines", [("a,b\n1,2\n3,4\n", 3), ("a,b\n1,2\n3,4", 3), ("", 0)])
 def test_content_hash_and_line_count_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                    text: str, lines: int) -> None:
-    """The hash (in its own thread, block by block) is the file's SHA-256; a last line without a newline counts."""
+    """The hash, block by block, is the whole file's xxh3-128; a last line without a newline counts."""
     f = tmp_path / "x.csv"
     f.write_bytes(text.encode())
     monkeypatch.setattr(read, "BLOCK", 4)  # several blocks, a newline at some block edges
-    assert (content_hash(f), count_lines(f)) == (hashlib.sha256(text.encode()).hexdigest(), lines)
+    assert (content_hash(f), count_lines(f)) == (f"xxh3-128:{xxhash.xxh3_128(text.encode()).hexdigest()}", lines)
