@@ -51,6 +51,9 @@ from tandem.db import frame, scalar
 CHUNK_ROWS = 1_000_000
 FINDINGS_SQL = (Path(__file__).parent / "sql" / "findings.sql").read_text()
 UNPARSED = "tandem: a cell did not parse"  # the clean path's stop signal (see _typed_select)
+# What a clean load's statement raises at its first row to quarantine: the strict reader (a row it cannot
+# read or type) and error(UNPARSED). Anything else (disk full, out of memory) is a real failure.
+STOPPED = (duckdb.DataError, duckdb.InvalidInputException)
 FAILURE_SCHEMA = {"line": pl.Int64, "column": pl.String, "rule": pl.String, "value": pl.String}
 Progress = Callable[[int, int], None]
 
@@ -402,10 +405,11 @@ def _clean_rows(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, n: 
 
 def _clean_select(spec: ExportSpec, mapping: Mapping, src: CsvSource) -> str:
     """The typed columns of a clean load: DuckDB's reader types the plain number and date cells (almost
-    free; a cell it cannot type is a rejected row, which sends the file to the staged path), SQL the rest."""
+    free), SQL the rest. The reader is strict: a row it cannot read or type stops the statement, which
+    sends the file to the staged path without reading the rest."""
     cells = reader_types(mapping, spec, src.header)
     types = dict(cells.values())
-    reader = src.sql(types, READER_DATE_FORMAT if "DATE" in types.values() else None)
+    reader = src.sql(types, READER_DATE_FORMAT if "DATE" in types.values() else None, strict=True)
     return _typed_select(spec, mapping, src.header, reader, keep_unparsed=False, typed_cells=cells)
 
 
@@ -414,8 +418,9 @@ def _load_clean(con: duckdb.DuckDBPyConnection, job: _Job) -> LoadResult | None:
 
     Most exports are clean: checking the rows where they are stored writes them once, where staging
     them in a temp table first writes them twice (at 10M lines, ~2 s and ~1 GB of memory more). Any
-    row to quarantine (a cell that does not parse, a failed check, a duplicate key, a record DuckDB
-    does not read as one line) rolls it all back and returns None: the staged path loads the file.
+    row to quarantine (a row DuckDB cannot read, a cell that does not parse, a failed check, a duplicate
+    key) rolls it all back and returns None: the staged path loads the file and quarantines the row.
+    Line numbers do not matter here, so records over several lines and blank lines are fine.
     """
     src = _one_line_csv(con, job.path, job.spec, job.mapping, job.encoding)
     if src is None:
@@ -427,17 +432,13 @@ def _load_clean(con: duckdb.DuckDBPyConnection, job: _Job) -> LoadResult | None:
             select = _clean_select(spec, job.mapping, src)
             n = _insert(con, spec, f"(SELECT *, {load_id} AS _load_id FROM ({select}))", job.currency)
             new = f"(SELECT * FROM {table} WHERE _load_id = {load_id})"
-            if n == 0 or _rejected(con, src) or not _clean_rows(con, spec, new, n, job.progress):
+            if n == 0 or not _clean_rows(con, spec, new, n, job.progress):
                 raise _NotClean
             replaced = _delete_same_keys(con, spec, new, unless=f"t._load_id = {load_id}")
             result = LoadResult(job.path.name, spec.name, "loaded", n, n, replaced, 0, load_id,
                                 failures=pl.DataFrame(schema=FAILURE_SCHEMA))
             _record(con, job, result)
-    except _NotClean:
-        return None
-    except duckdb.Error as err:
-        if UNPARSED not in str(err):
-            raise
+    except (_NotClean, *STOPPED):
         return None
     return result
 

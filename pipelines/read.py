@@ -168,16 +168,18 @@ class CsvSource:
     delimiter: str
     rejects: str
 
-    def sql(self, types: dict[str, str] | None = None, dateformat: str | None = None) -> str:
+    def sql(self, types: dict[str, str] | None = None, dateformat: str | None = None, strict: bool = False) -> str:
         """The `read_csv(...)` table function: declared header and types (text unless `types` names the
-        column), no guessing, strict rows. A cell that does not fit its type is a rejected row."""
+        column), no guessing, strict rows. A row that does not fit goes to `rejects`, or with `strict`
+        stops the statement (a ConversionException or InvalidInputException)."""
         types = types or {}
         cols = "{" + ", ".join(f"{literal(h)}: {literal(types.get(h, 'VARCHAR'))}" for h in self.header) + "}"
         fmt = f"dateformat={literal(dateformat)}, " if dateformat else ""
+        rejects = ("store_rejects=false" if strict else f"store_rejects=true, rejects_table={literal(self.rejects)}, "
+                   f"rejects_scan={literal(self.rejects + '_scan')}")
         return (
             f"read_csv({literal(str(self.path))}, header=true, columns={cols}, auto_detect=false, {fmt}"
-            f"delim={literal(self.delimiter)}, quote='\"', escape='\"', strict_mode=true, store_rejects=true, "
-            f"rejects_table={literal(self.rejects)}, rejects_scan={literal(self.rejects + '_scan')}, "
+            f"delim={literal(self.delimiter)}, quote='\"', escape='\"', strict_mode=true, {rejects}, "
             "max_line_size=10000000)"
         )
 

@@ -284,8 +284,8 @@ CELLS = {  # cells for the reader-typed columns: plain, padded, odd and broken
 @pytest.mark.parametrize("column", list(CELLS))
 def test_cells_typed_by_duckdbs_reader_agree_with_typing_their_text(tmp_path: Path, column: str) -> None:
     """The clean path lets DuckDB's CSV reader type plain number and date columns. Whatever it accepts must
-    be what typing the cell's text gives; what it does not accept (a rejected row, or the UNPARSED stop)
-    sends the file to the staged path, so rejecting more is safe and accepting more is not."""
+    be what typing the cell's text gives; what it does not accept stops the statement and sends the file
+    to the staged path, so rejecting more is safe and accepting more is not."""
     con = duckdb.connect()
     spec, accepted = EXPORTS["invoices"], []
     for i, cell in enumerate(CELLS[column]):
@@ -295,13 +295,22 @@ def test_cells_typed_by_duckdbs_reader_agree_with_typing_their_text(tmp_path: Pa
                          ).fetchall()
         try:
             clean = con.sql(f"SELECT {column} FROM ({load._clean_select(spec, IDENTITY, src)})").fetchall()
-        except duckdb.Error as err:
-            assert load.UNPARSED in str(err)
-            continue
-        if not clean:  # the reader rejected the row
-            assert con.sql(f"SELECT count(*) FROM {src.rejects}").fetchall()[0][0] == 1
+        except load.STOPPED:
             continue
         assert staged == [(clean[0][0], None)], f"{column} = {cell!r}"
         accepted.append(cell)
     assert column in load.reader_types(IDENTITY, spec, src.header)  # the reader typed it
     assert CELLS[column][:2] == accepted[:2]  # a plain cell and a padded one get through
+
+
+def test_a_ragged_row_stops_the_clean_insert(con: duckdb.DuckDBPyConnection, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB's strict reader stops at a row with too many columns; the staged path quarantines it."""
+    header = ",".join(VALID["invoices"])
+    good = ",".join({**VALID["invoices"], "invoice_line": "1"}.values())
+    f = write(tmp_path / "invoices.csv", f"{header}\n{good}\n{good.replace(',1,', ',2,', 1)},extra\n")
+    used = _spy_staged(monkeypatch)
+    r = ingest_file(con, f, allow_partial=True)
+    assert used == ["staged"]
+    assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("partial", 2, 1, 1)
+    assert con.sql("SELECT line, rule FROM quarantine").fetchall() == [(3, "too many columns")]
