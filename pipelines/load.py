@@ -123,7 +123,7 @@ def _typed_select(spec: ExportSpec, mapping: Mapping, header: list[str], source:
     return f"SELECT {pre}{', '.join(kept)} FROM (SELECT {pre}{parsed} FROM (SELECT {pre}{texts} FROM {source}))"
 
 
-def _one_line_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str
+def _plain_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str
                   ) -> CsvSource | None:
     """The file as DuckDB reads it, if it is a plain CSV in UTF-8 whose header fits the mapping; None
     sends the file to the general path, which reports what is wrong with it in order."""
@@ -140,15 +140,16 @@ def _one_line_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, 
 
 
 def _stage_in_one_pass(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping,
-                       encoding: str) -> CsvSource | None:
-    """Read, map and type a CSV file in one statement into `_typed`, when every record is one line.
+                       encoding: str) -> tuple[CsvSource, int] | None:
+    """Read, map and type a CSV file in one statement into `_typed`, when every record is one line:
+    the file and its number of rows.
 
     A row's line is then its position + 2, which holds only if DuckDB rejected nothing and read one row
     per line after the header. Anything else (multi-line fields, blank lines, ragged rows, bad encoding)
     returns None and the general path reads the file again. The source cells are not kept:
     `_source_cells` reads them again if a row has to be quarantined.
     """
-    src = _one_line_csv(con, path, spec, mapping, encoding)
+    src = _plain_csv(con, path, spec, mapping, encoding)
     if src is None:
         return None
     con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {_typed_select(spec, mapping, src.header, src.sql())}")
@@ -157,7 +158,7 @@ def _stage_in_one_pass(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportS
         con.execute("DROP TABLE _staged")
         return None
     con.execute("CREATE OR REPLACE TEMP VIEW _typed AS SELECT rowid + 2 AS _line, * FROM _staged")
-    return src
+    return src, n
 
 
 def _rejected(con: duckdb.DuckDBPyConnection, src: CsvSource) -> bool:
@@ -180,9 +181,9 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping
 
     On the one-pass path `_raw` does not exist yet: the CsvSource returned reads it when needed.
     """
-    src = _stage_in_one_pass(con, path, spec, mapping, encoding)
-    if src is not None:
-        rows = int(scalar(con, "SELECT count(*) FROM _staged"))  # type: ignore[arg-type]
+    staged = _stage_in_one_pass(con, path, spec, mapping, encoding)
+    if staged is not None:
+        src, rows = staged
         return RawTable("_raw", src.header, rows, "csv"), src
     raw = read_raw(con, path, "_raw", encoding=encoding, delimiter=mapping.delimiter)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS "
@@ -423,7 +424,7 @@ def _load_clean(con: duckdb.DuckDBPyConnection, job: _Job) -> LoadResult | None:
     key) rolls it all back and returns None: the staged path loads the file and quarantines the row.
     Line numbers do not matter here, so records over several lines and blank lines are fine.
     """
-    src = _one_line_csv(con, job.path, job.spec, job.mapping, job.encoding)
+    src = _plain_csv(con, job.path, job.spec, job.mapping, job.encoding)
     if src is None:
         return None
     spec, table = job.spec, facts.table_of(job.spec.name)
