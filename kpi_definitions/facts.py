@@ -10,16 +10,20 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.errors import FAILURE, TandemError
-from pipelines.schemas import DUCKDB_TYPES, EXPORTS
-from pipelines.sqltext import ident
+from store import tables
+from store.db import transaction
+from store.errors import FAILURE, TandemError
+from store.sql import Queries
+from store.sqltext import ident
+from store.tables import DUCKDB_TYPES
+from store.tables import TABLES as EXPORT_TABLES
 
-SQL = Path(__file__).parent / "sql" / "facts.sql"
-INVOICES = Path(__file__).parent / "sql" / "fact_invoices.sql"
-INVOICE_COLUMNS = [*EXPORTS["invoices"].column_names, "_load_id"]
+SQL = Queries(Path(__file__).parent / "sql")
+REBUILD = "facts"  # the named SQL of the full rebuild
+INVOICE_COLUMNS = [*EXPORT_TABLES["invoices"].column_names, "_load_id"]
 # The exports the facts are built from: a load of any other type leaves them as they are.
 SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates"})
-TABLES = ("fact_invoices", "fact_po", "facts_meta")
+FACT_TABLES = ("fact_invoices", "fact_po", "facts_meta")
 
 
 class CurrencyMismatch(TandemError):
@@ -37,7 +41,7 @@ def refresh(con: duckdb.DuckDBPyConnection, currency: str, export_type: str | No
     """
     if export_type == "invoices" and not missing(con) and currency_of(con) == currency:
         return
-    _run(con, SQL.read_text(), {"ccy": currency})
+    _run(con, REBUILD, {"ccy": currency})
 
 
 def table_of(export_type: str) -> str:
@@ -52,37 +56,30 @@ def add_invoices(con: duckdb.DuckDBPyConnection, lines: str, currency: str) -> i
 
 
 def create_store(con: duckdb.DuckDBPyConnection, currency: str) -> None:
-    """`fact_invoices` and the `invoices` view, in a new database or one from before they were one."""
-    kind = con.execute("SELECT any_value(table_type) FROM information_schema.tables "
-                       "WHERE table_schema = 'main' AND table_name = 'invoices'").fetchall()[0][0]
+    """`fact_invoices` and the `invoices` view, in a new database or one from before they were one (where the
+    store's plain `invoices` table holds the lines: they move in)."""
+    kind = tables.existing(con, "invoices")
     if kind == "VIEW":
         return
     if kind is None:  # a new database: no lines, typed as the contract says
-        typed = ", ".join(f"CAST(NULL AS {DUCKDB_TYPES[c.type]}) AS {ident(c.name)}" for c in EXPORTS["invoices"].columns)
+        typed = ", ".join(f"CAST(NULL AS {DUCKDB_TYPES[c.type]}) AS {ident(c.name)}" for c in EXPORT_TABLES["invoices"].columns)
         lines = f"(SELECT {typed}, CAST(NULL AS BIGINT) AS _load_id WHERE false)"
     else:  # an older database kept the lines in a table of their own: move them in
         lines = "invoices"
-    con.execute("BEGIN TRANSACTION")  # all or nothing: a move killed half-way must not lose the lines
-    try:
+    with transaction(con):  # all or nothing: a move killed half-way must not lose the lines
         con.execute(f"CREATE OR REPLACE TABLE fact_invoices AS SELECT * FROM ({_fact_invoices(lines)})",
                     {"ccy": currency})
         con.execute("DROP TABLE IF EXISTS invoices")
         con.execute(f"CREATE VIEW invoices AS SELECT {', '.join(map(ident, INVOICE_COLUMNS))} FROM fact_invoices")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _fact_invoices(lines: str) -> str:
-    return INVOICES.read_text().replace("{invoices}", lines)
+    return SQL["fact_invoices"].replace("{invoices}", lines)
 
 
-def _run(con: duckdb.DuckDBPyConnection, script: str, params: dict[str, object]) -> None:
-    script = script.replace("{fact_invoices}", _fact_invoices("invoices"))
-    for statement in script.split(";\n"):  # DuckDB binds parameters one statement at a time
-        if not statement.strip():
-            continue
+def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> None:
+    for statement in SQL.statements(name):  # DuckDB binds parameters one statement at a time
+        statement = statement.replace("{fact_invoices}", _fact_invoices("invoices"))
         used = {k: v for k, v in params.items() if f"${k}" in statement}
         con.execute(statement, used) if used else con.execute(statement)
 
@@ -102,5 +99,37 @@ def check(con: duckdb.DuckDBPyConnection, wanted: str) -> None:
 
 def missing(con: duckdb.DuckDBPyConnection) -> bool:
     found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE list_contains(?, table_name)",
-                        [list(TABLES)]).fetchall()[0][0]
-    return found < len(TABLES)
+                        [list(FACT_TABLES)]).fetchall()[0][0]
+    return found < len(FACT_TABLES)
+
+
+def prepare(con: duckdb.DuckDBPyConnection, currency: str) -> None:
+    """A writer's first step: the facts' tables where missing (a new database is built in `currency`).
+
+    Never a rebuild: facts in another currency stay as they are until `tandem refresh` or a load of one
+    of their sources rebuilds them, in that write's own transaction.
+    """
+    create_store(con, currency)
+    if missing(con):
+        with transaction(con):
+            refresh(con, currency)
+
+
+class FactsSink:
+    """The sink that keeps the KPI facts current inside every load's transaction: invoice lines are stored
+    with their facts, and a load of another source rebuilds them."""
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+
+    def table_of(self, export_type: str) -> str:
+        return table_of(export_type)
+
+    def insert(self, con: duckdb.DuckDBPyConnection, export_type: str, rows: str) -> int:
+        if export_type == "invoices":
+            return add_invoices(con, rows, self.currency)
+        return int(con.execute(f"INSERT INTO {ident(export_type)} SELECT * FROM {rows}").fetchall()[0][0])
+
+    def loaded(self, con: duckdb.DuckDBPyConnection, export_type: str) -> None:
+        if export_type in SOURCES:
+            refresh(con, self.currency, export_type)

@@ -12,6 +12,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from store.sql import Queries
+
 HERE = Path(__file__).parent
 SQL_DIR = HERE / "sql"
 # One pattern for every name a declaration introduces (KPIs, views, steps, bound columns): they end up
@@ -124,7 +126,7 @@ class Registry:
         return next((k.name for k in self.kpis.values() for c in k.companions if c.name == name), None)
 
     def sql(self, name: str) -> str:
-        return (self.sql_dir / f"{name}.sql").read_text()
+        return Queries(self.sql_dir)[name]
 
 
 def parse(folder: Path = HERE, sql_dir: Path = SQL_DIR) -> tuple[Registry, list[Issue]]:

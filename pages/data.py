@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipelines.errors import TandemError
 from pipelines.schemas import EXPORTS
+from store.errors import TandemError
 from tandem import service, uploads, widgets
-from tandem.store import named
+from tandem.db import named
 
 st.title("Data")
 cfg = service.cfg()

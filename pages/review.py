@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pipelines.errors import TandemError
+from store.errors import TandemError
 from tandem import review, service, widgets
 
 st.title("Review meeting")

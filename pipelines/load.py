@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,8 +12,6 @@ import duckdb
 import pandera.polars as pa
 import polars as pl
 
-from kpi_definitions import facts
-from pipelines.errors import USAGE, TandemError
 from pipelines.mappings import (
     IDENTITY,
     READER_DATE_FORMAT,
@@ -43,14 +40,17 @@ from pipelines.schemas import (
     pandera_schema,
     raw_name,
 )
-from pipelines.sqltext import ident, literal
-from tandem.db import frame, scalar
+from store.db import frame, scalar, transaction
+from store.errors import USAGE, TandemError
+from store.sink import PLAIN, Sink
+from store.sql import Queries
+from store.sqltext import ident, literal
 
 # Rows pandera checks at a time. Each call costs ~25 ms whatever its size, so a chunk is large; DuckDB's
 # Arrow batches stop at one row group (122,880 rows), so they are gathered into chunks first. 1M-row
 # chunks took a 10M-line load with a bad row to 3.0 GB of memory; 500k, 2.6 GB.
 CHUNK_ROWS = 500_000
-FINDINGS_SQL = (Path(__file__).parent / "sql" / "findings.sql").read_text()
+SQL = Queries(Path(__file__).parent / "sql")
 UNPARSED = "tandem: a cell did not parse"  # the clean path's stop signal (see _typed_select)
 # What a clean load's statement raises at its first row to quarantine: the strict reader (a row it cannot
 # read or type) and error(UNPARSED). Anything else (disk full, out of memory) is a real failure.
@@ -286,28 +286,21 @@ def _quarantine(con: duckdb.DuckDBPyConnection, raw: RawTable, load_id: int, fil
         )
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, spec: ExportSpec, load_id: int, any_invalid: bool, currency: str
+def _upsert(con: duckdb.DuckDBPyConnection, spec: ExportSpec, load_id: int, any_invalid: bool, sink: Sink
             ) -> tuple[int, int]:
     """Store the staged rows that passed, replacing stored rows with the same key: (loaded, replaced)."""
     cols = ", ".join(ident(c) for c in spec.column_names)
     valid = "(SELECT * FROM _typed WHERE _line NOT IN (SELECT line FROM _fail))" if any_invalid else "_typed"
-    replaced = _delete_same_keys(con, spec, valid)
-    return _insert(con, spec, f"(SELECT {cols}, {load_id} AS _load_id FROM {valid})", currency), replaced
+    replaced = _delete_same_keys(con, spec, valid, sink)
+    return sink.insert(con, spec.name, f"(SELECT {cols}, {load_id} AS _load_id FROM {valid})"), replaced
 
 
-def _delete_same_keys(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, unless: str = "false") -> int:
+def _delete_same_keys(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, sink: Sink,
+                      unless: str = "false") -> int:
     """Delete the stored rows that have the key of one of `rows` (and do not match `unless`)."""
     on = " AND ".join(f"t.{ident(k)} = v.{ident(k)}" for k in spec.key)
-    table = facts.table_of(spec.name)
+    table = sink.table_of(spec.name)
     return int(con.execute(f"DELETE FROM {table} t USING {rows} v WHERE {on} AND NOT ({unless})").fetchall()[0][0])
-
-
-def _insert(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, currency: str) -> int:
-    """Store `rows` (the export's columns and `_load_id`); invoice lines are stored with their KPI facts."""
-    table = facts.table_of(spec.name)
-    if table == "fact_invoices":
-        return facts.add_invoices(con, rows, currency)
-    return int(con.execute(f"INSERT INTO {table} SELECT * FROM {rows}").fetchall()[0][0])
 
 
 def _unchanged_since(con: duckdb.DuckDBPyConnection, digest: str, export_type: str, mapping: str) -> int | None:
@@ -344,35 +337,24 @@ class _Job:
     currency: str
     progress: Progress | None
     started: datetime
+    sink: Sink
 
 
 class _NotClean(Exception):
     """The clean path met a row to quarantine: roll back and load the file staged."""
 
 
-@contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Every write of a load in one transaction: a failure or a kill at any point leaves the database as it was."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
-
-
 def _record(con: duckdb.DuckDBPyConnection, job: _Job, r: LoadResult) -> None:
-    """The load log row, the findings and the KPI facts, inside the load's transaction (the KPIs never see
-    half a load)."""
+    """The load log row, the findings and the sink's derived data, inside the load's transaction (nothing
+    derived ever sees half a load)."""
     con.execute(
         "INSERT INTO load_log VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12, $13)",
         [r.load_id, job.path.name, str(job.path.resolve()), job.digest, r.export_type, job.mapping.name,
          r.rows_read, r.rows_loaded, r.rows_replaced, r.rows_quarantined, job.started, r.outcome, r.message],
     )
-    con.execute(FINDINGS_SQL, [job.currency])
-    if r.rows_loaded and r.export_type in facts.SOURCES:
-        facts.refresh(con, job.currency, r.export_type)
+    con.execute(SQL["findings"], [job.currency])
+    if r.rows_loaded:
+        job.sink.loaded(con, r.export_type)
 
 
 def _load_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -427,16 +409,16 @@ def _load_clean(con: duckdb.DuckDBPyConnection, job: _Job) -> LoadResult | None:
     src = _plain_csv(con, job.path, job.spec, job.mapping, job.encoding)
     if src is None:
         return None
-    spec, table = job.spec, facts.table_of(job.spec.name)
+    spec, table = job.spec, job.sink.table_of(job.spec.name)
     try:
-        with _transaction(con):
+        with transaction(con):
             load_id = _load_id(con)
             select = _clean_select(spec, job.mapping, src)
-            n = _insert(con, spec, f"(SELECT *, {load_id} AS _load_id FROM ({select}))", job.currency)
+            n = job.sink.insert(con, spec.name, f"(SELECT *, {load_id} AS _load_id FROM ({select}))")
             new = f"(SELECT * FROM {table} WHERE _load_id = {load_id})"
             if n == 0 or not _clean_rows(con, spec, new, n, job.progress):
                 raise _NotClean
-            replaced = _delete_same_keys(con, spec, new, unless=f"t._load_id = {load_id}")
+            replaced = _delete_same_keys(con, spec, new, job.sink, unless=f"t._load_id = {load_id}")
             result = LoadResult(job.path.name, spec.name, "loaded", n, n, replaced, 0, load_id,
                                 failures=pl.DataFrame(schema=FAILURE_SCHEMA))
             _record(con, job, result)
@@ -463,11 +445,11 @@ def _load_staged(con: duckdb.DuckDBPyConnection, job: _Job, allow_partial: bool)
         _fill_values(con, spec, job.mapping, raw)
     failures = frame(con, "SELECT * FROM _fail ORDER BY line, \"column\" LIMIT 20")
     rejected = invalid > 0 and not allow_partial
-    with _transaction(con):
+    with transaction(con):
         load_id = _load_id(con)
         loaded = replaced = 0
         if not rejected:
-            loaded, replaced = _upsert(con, spec, load_id, invalid > 0, job.currency)
+            loaded, replaced = _upsert(con, spec, load_id, invalid > 0, job.sink)
         if invalid:  # (on the one-pass path `_raw` exists only then)
             _quarantine(con, raw, load_id, path.name, spec, held_back=rejected)
         outcome = "rejected" if rejected else ("partial" if invalid else "loaded")
@@ -488,8 +470,12 @@ def ingest_file(
     encoding: str = "utf-8",
     reporting_currency: str = "EUR",
     progress: Progress | None = None,
+    sink: Sink = PLAIN,
 ) -> LoadResult:
-    """Load one file in one transaction; on any error the database is left exactly as it was."""
+    """Load one file in one transaction; on any error the database is left exactly as it was.
+
+    Rows go through `sink` (each export in its own table, unless the caller keeps derived data current).
+    """
     mapping = mapping or IDENTITY
     etype = export_type_of(path, export_type, mapping)
     if not path.exists():
@@ -499,7 +485,7 @@ def ingest_file(
     if previous is not None:
         return LoadResult(path.name, etype, "unchanged",
                           message=f"same content as load #{previous}; nothing changed")
-    job = _Job(path, EXPORTS[etype], mapping, encoding, digest, reporting_currency, progress, datetime.now())
+    job = _Job(path, EXPORTS[etype], mapping, encoding, digest, reporting_currency, progress, datetime.now(), sink)
     try:
         return _load_clean(con, job) or _load_staged(con, job, allow_partial)
     finally:

@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipelines.errors import USAGE, TandemError
 from pipelines.schemas import EXPORTS, ExportSpec
-from pipelines.sqltext import ident, literal
+from store.errors import USAGE, TandemError
+from store.sqltext import ident, literal
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
 

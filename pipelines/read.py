@@ -18,9 +18,9 @@ import duckdb
 import polars as pl
 import xxhash
 
-from pipelines.errors import REJECTED, USAGE, TandemError
 from pipelines.mappings import normalise
-from pipelines.sqltext import ident, literal
+from store.errors import REJECTED, USAGE, TandemError
+from store.sqltext import ident, literal
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
 BLOCK = 16 << 20

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pandera.polars as pa
 import polars as pl
 
-ColumnType = Literal["str", "date", "period", "dec", "int", "bool", "ccy"]
+from store.tables import TABLES, Col, ExportTable
 
-# How each contract type is stored in DuckDB. Periods are stored as the first day of the month so that
-# KPI SQL can compare them with dates directly; the contract's `YYYY-MM` is the text form.
-DUCKDB_TYPES: dict[str, str] = {
-    "str": "VARCHAR",
-    "date": "DATE",
-    "period": "DATE",
-    "dec": "DOUBLE",
-    "int": "BIGINT",
-    "bool": "BOOLEAN",
-    "ccy": "VARCHAR",
-}
 POLARS_TYPES: dict[str, type[pl.DataType]] = {
     "str": pl.String,
     "date": pl.Date,
@@ -42,13 +30,6 @@ TYPE_RULES: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class Col:
-    name: str
-    type: ColumnType
-    nullable: bool = False
-
-
-@dataclass(frozen=True)
 class RowRule:
     """A rule on one row, reported against `column` when it fails."""
 
@@ -58,24 +39,10 @@ class RowRule:
 
 
 @dataclass(frozen=True)
-class ExportSpec:
-    name: str
-    columns: tuple[Col, ...]
-    key: tuple[str, ...]
+class ExportSpec(ExportTable):
+    """An export type as stored (`store.tables`) with the rules a valid row keeps."""
+
     rules: tuple[RowRule, ...] = field(default=())
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Col:
-        return next(c for c in self.columns if c.name == name)
-
-
-def _c(spec: str) -> Col:
-    """`name type` or `name type?` as in the contract's table."""
-    name, typ = spec.split()
-    return Col(name, typ.rstrip("?"), typ.endswith("?"))  # type: ignore[arg-type]
 
 
 def _between(col: str, lo: float, hi: float) -> RowRule:
@@ -101,80 +68,27 @@ def _not_before(col: str, other: str) -> RowRule:
 SAVINGS_TYPES = ("price_reduction", "cost_avoidance")
 PO_STATUSES = ("open", "closed", "cancelled")
 
+RULES: dict[str, tuple[RowRule, ...]] = {
+    "suppliers": (_between("payment_terms_days", 0, 365),),
+    "contracts": (
+        _not_before("end_date", "start_date"),
+        _ge("baseline_unit_price", 0),
+        _ge("contract_unit_price", 0),
+        _one_of("savings_type", SAVINGS_TYPES),
+        _between("payment_terms_days", 0, 365),
+    ),
+    "purchase_orders": (_gt("quantity", 0), _ge("unit_price", 0), _one_of("status", PO_STATUSES)),
+    "invoices": (
+        _not_before("due_date", "invoice_date"),
+        RowRule("po_line given iff po_id given", "po_line", pl.col("po_id").is_null() == pl.col("po_line").is_null()),
+    ),
+    "budgets": (_ge("budget_amount", 0),),
+    "inventory": (_ge("on_hand_qty", 0), _ge("safety_stock_qty", 0), _ge("unit_cost", 0)),
+    "consumption": (_ge("quantity", 0), _ge("value", 0)),
+    "fx_rates": (_gt("rate_to_reporting", 0),),
+}
 EXPORTS: dict[str, ExportSpec] = {
-    s.name: s
-    for s in [
-        ExportSpec(
-            "suppliers",
-            tuple(map(_c, ["supplier_id str", "supplier_name str", "country str?", "preferred bool",
-                           "payment_terms_days int"])),
-            ("supplier_id",),
-            (_between("payment_terms_days", 0, 365),),
-        ),
-        ExportSpec(
-            "contracts",
-            tuple(map(_c, ["contract_id str", "supplier_id str", "category str", "item_id str?",
-                           "start_date date", "end_date date", "baseline_unit_price dec",
-                           "contract_unit_price dec", "currency ccy", "savings_type str",
-                           "payment_terms_days int"])),
-            ("contract_id",),
-            (
-                _not_before("end_date", "start_date"),
-                _ge("baseline_unit_price", 0),
-                _ge("contract_unit_price", 0),
-                _one_of("savings_type", SAVINGS_TYPES),
-                _between("payment_terms_days", 0, 365),
-            ),
-        ),
-        ExportSpec(
-            "purchase_orders",
-            tuple(map(_c, ["po_id str", "po_line int", "supplier_id str", "contract_id str?", "item_id str?",
-                           "category str", "cost_center str", "order_date date", "quantity dec",
-                           "unit_price dec", "currency ccy", "status str"])),
-            ("po_id", "po_line"),
-            (_gt("quantity", 0), _ge("unit_price", 0), _one_of("status", PO_STATUSES)),
-        ),
-        ExportSpec(
-            "invoices",
-            tuple(map(_c, ["invoice_id str", "invoice_line int", "supplier_id str", "po_id str?",
-                           "po_line int?", "item_id str?", "category str", "cost_center str",
-                           "gl_account str", "invoice_date date", "due_date date", "paid_date date?",
-                           "quantity dec?", "amount dec", "currency ccy"])),
-            ("invoice_id", "invoice_line"),
-            (
-                _not_before("due_date", "invoice_date"),
-                RowRule("po_line given iff po_id given", "po_line",
-                        pl.col("po_id").is_null() == pl.col("po_line").is_null()),
-            ),
-        ),
-        ExportSpec(
-            "budgets",
-            tuple(map(_c, ["fiscal_period period", "cost_center str", "category str", "budget_amount dec",
-                           "currency ccy"])),
-            ("fiscal_period", "cost_center", "category"),
-            (_ge("budget_amount", 0),),
-        ),
-        ExportSpec(
-            "inventory",
-            tuple(map(_c, ["snapshot_date date", "item_id str", "location str", "on_hand_qty dec",
-                           "safety_stock_qty dec", "unit_cost dec", "currency ccy"])),
-            ("snapshot_date", "item_id", "location"),
-            (_ge("on_hand_qty", 0), _ge("safety_stock_qty", 0), _ge("unit_cost", 0)),
-        ),
-        ExportSpec(
-            "consumption",
-            tuple(map(_c, ["period period", "item_id str", "location str", "quantity dec", "value dec",
-                           "currency ccy"])),
-            ("period", "item_id", "location"),
-            (_ge("quantity", 0), _ge("value", 0)),
-        ),
-        ExportSpec(
-            "fx_rates",
-            tuple(map(_c, ["period period", "currency ccy", "rate_to_reporting dec"])),
-            ("period", "currency"),
-            (_gt("rate_to_reporting", 0),),
-        ),
-    ]
+    name: ExportSpec(t.name, t.columns, t.key, RULES[name]) for name, t in TABLES.items()
 }
 
 RAW_SUFFIX = "__raw"

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import polars as pl
 import typer
@@ -17,14 +17,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kpi_definitions import facts
 from kpi_definitions.periods import Grain
-from pipelines.errors import FAILURE, REJECTED, USAGE, TandemError
-from pipelines.load import LoadResult, failure_sentence, ingest_file
-from pipelines.mappings import IDENTITY, load_mapping
-from pipelines.read import FORMATS
+from store.db import transaction
+from store.errors import FAILURE, REJECTED, USAGE, TandemError
 from tandem.config import settings
-from tandem.db import connect
+from tandem.db import connect, ingest_file
+
+if TYPE_CHECKING:
+    from pipelines.load import LoadResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 out = Console()
@@ -61,6 +61,8 @@ def _errors() -> Iterator[None]:
 
 
 def _files(paths: list[Path]) -> list[Path]:
+    from pipelines.read import FORMATS
+
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -96,6 +98,9 @@ def ingest(
     mapping: Annotated[str | None, typer.Option("--mapping", help="source mapping YAML (path or bundled name)")] = None,
 ) -> None:
     """Validate and load exports; a file with an invalid row loads nothing unless --allow-partial."""
+    from pipelines.load import failure_sentence
+    from pipelines.mappings import IDENTITY, load_mapping
+
     cfg = settings()
     with _errors():
         m = load_mapping(mapping) if mapping else IDENTITY
@@ -144,9 +149,12 @@ def refresh(db: DbOption = None) -> None:
     """Rebuild the KPI facts (every load does it; needed by hand only after changing the reporting currency)."""
     cfg = settings()
     with _errors():
+        from kpi_definitions import facts
+
         con = connect(db or cfg.db, memory_limit=cfg.memory_limit, wait_s=cfg.lock_wait_s)
         try:
-            facts.refresh(con, cfg.reporting_currency)
+            with transaction(con):  # one rebuild, all or nothing: a kill leaves the facts and their currency as they were
+                facts.refresh(con, cfg.reporting_currency)
         finally:
             con.close()
         out.print(f"KPI facts rebuilt in {cfg.reporting_currency}")
@@ -179,7 +187,7 @@ def kpis(
     from kpi_definitions.compute import Selection, compute, data_months, resolve_range
     from kpi_definitions.periods import FiscalCalendar
     from kpi_definitions.registry import DIMENSIONS, FILTERABLE, registry
-    from tandem.store import reading
+    from store.db import reading
 
     cfg = settings()
     with _errors():
@@ -252,7 +260,7 @@ def demo(
     suppliers: Annotated[int, typer.Option(help="number of suppliers")] = 300,
 ) -> None:
     """Write the bundled demo exports (two years, all eight types) and load them."""
-    from pipelines.demo import write_demo
+    from tandem.demo import write_demo
 
     cfg = settings()
     with _errors():

@@ -9,7 +9,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from tandem.store import named
+from tandem.db import named
 
 Kind = Literal["note", "decision", "action"]
 KINDS: tuple[Kind, ...] = ("note", "decision", "action")

@@ -18,9 +18,9 @@ from kpi_definitions import facts
 from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, data_months, params, render
 from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.registry import FILTERABLE, Registry, registry
+from store.db import reading
 from tandem.config import Settings, settings
-from tandem.db import connect
-from tandem.store import named, reading
+from tandem.db import connect, named
 
 T = TypeVar("T")
 Filters = tuple[tuple[str, tuple[str, ...]], ...]  # hashable for the cache: ((dim, values), ...)

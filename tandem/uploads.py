@@ -9,10 +9,11 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.errors import TandemError
-from pipelines.load import LoadResult, failure_sentence, ingest_file
+from pipelines.load import LoadResult, failure_sentence
 from pipelines.mappings import IDENTITY, MAPPINGS_DIR, load_mapping
+from store.errors import TandemError
 from tandem import service
+from tandem.db import ingest_file
 
 SUFFIXES = ("csv", "xlsx", "parquet")
 AUTO = "(from the file name)"

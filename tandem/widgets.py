@@ -13,7 +13,7 @@ import streamlit as st
 
 from kpi_definitions.periods import Grain
 from kpi_definitions.registry import Kpi
-from pipelines.errors import TandemError
+from store.errors import TandemError
 from tandem import charts, exports, formats, service
 from tandem.service import Filters, Span
 

@@ -13,9 +13,9 @@ from streamlit.testing.v1 import AppTest
 from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.registry import registry
-from pipelines.demo import write_demo
+from store.db import reading
 from tandem import formats
-from tandem.store import reading
+from tandem.demo import write_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["overview", "review", "savings", "inventory_days", "budget_variance", "payment_days",

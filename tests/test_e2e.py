@@ -19,9 +19,9 @@ import pytest
 from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.registry import registry
+from store.db import reading
 from tandem import formats
 from tandem.service import lines
-from tandem.store import reading
 from tests.rows import VALID
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,8 +9,7 @@ import polars as pl
 import pytest
 
 from kpi_definitions import facts
-from pipelines.load import ingest_file
-from tandem.db import connect
+from tandem.db import connect, ingest_file
 from tests.conftest import GOLDEN
 
 KEY = ["invoice_id", "invoice_line"]
@@ -34,7 +33,7 @@ def test_an_invoice_load_replaces_just_its_lines_and_equals_a_full_rebuild(golde
     try:
         before = fact_rows(con)
         with monkeypatch.context() as m:
-            m.setattr(facts, "SQL", tmp_path / "no-full-rebuild-here.sql")  # the incremental path must not need it
+            m.setattr(facts, "REBUILD", "no_full_rebuild_here")  # the incremental path must not need it
             result = ingest_file(con, tmp_path / "invoices_correction.csv")
         assert (result.outcome, result.rows_loaded, result.rows_replaced) == ("loaded", 2, 1)
         incremental = fact_rows(con)

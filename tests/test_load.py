@@ -14,10 +14,10 @@ import polars as pl
 import pytest
 
 import pipelines.load as load
-from pipelines.load import ingest_file
+from kpi_definitions import facts
 from pipelines.mappings import IDENTITY
 from pipelines.schemas import EXPORTS
-from tandem.db import connect
+from tandem.db import connect, ingest_file
 from tests.conftest import write
 from tests.rows import VALID
 
@@ -94,7 +94,7 @@ def test_a_load_failing_part_way_changes_nothing(con: duckdb.DuckDBPyConnection,
         raise OSError("disk full")
 
     # The upsert, the load log and the findings have run inside the transaction when the facts step fails.
-    monkeypatch.setattr(load.facts, "refresh", boom)
+    monkeypatch.setattr(facts, "refresh", boom)
     with pytest.raises(OSError):
         ingest_file(con, _invoices(tmp_path, {1: "99", 2: "20"}, "invoices_b.csv"))
     assert _snapshot(con) == before
@@ -111,14 +111,14 @@ def test_a_killed_load_changes_nothing(db_path: Path, tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import os, signal
         from pathlib import Path
-        import pipelines.load as load
-        from tandem.db import connect
-        real = load.facts.refresh
+        from kpi_definitions import facts
+        from tandem.db import connect, ingest_file
+        real = facts.refresh
         def die(*a, **k):
             real(*a, **k)
             os.kill(os.getpid(), signal.SIGKILL)
-        load.facts.refresh = die
-        load.ingest_file(connect({str(db_path)!r}), Path({str(f)!r}))
+        facts.refresh = die
+        ingest_file(connect({str(db_path)!r}), Path({str(f)!r}))
     """)
     proc = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1], capture_output=True)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()

@@ -10,11 +10,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.errors import TandemError
-from pipelines.load import ingest_file
 from pipelines.mappings import IDENTITY, Mapping, _text, load_mapping, reader_types
 from pipelines.schemas import EXPORTS
-from tandem.db import connect
+from store.errors import TandemError
+from tandem.db import connect, ingest_file
 from tests.conftest import table, write
 from tests.rows import VALID
 

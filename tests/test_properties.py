@@ -15,7 +15,7 @@ from kpi_definitions import facts
 from kpi_definitions.compute import Selection, bridge, compute
 from kpi_definitions.periods import month_index
 from kpi_definitions.registry import registry
-from tandem.db import create_tables
+from tandem.db import prepare
 
 SUPPLIERS = ["S1", "S2", "S3"]
 CATEGORIES = ["A", "B", "C"]
@@ -90,7 +90,7 @@ def datasets(draw: st.DrawFn) -> dict[str, pl.DataFrame]:
 @pytest.fixture(scope="module")
 def mem() -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect()
-    create_tables(con, "EUR")
+    prepare(con)
     yield con
     con.close()
 

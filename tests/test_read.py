@@ -10,8 +10,8 @@ import pytest
 import xxhash
 
 import pipelines.read as read
-from pipelines.errors import TandemError
 from pipelines.read import content_hash, count_lines, read_raw
+from store.errors import TandemError
 from tests.conftest import write
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.load import ingest_file
 from tandem import review
-from tandem.db import connect
+from tandem.db import connect, ingest_file
 from tests.rows import VALID
 
 

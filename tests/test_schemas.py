@@ -8,8 +8,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.load import ingest_file
 from pipelines.schemas import EXPORTS, pandera_schema
+from tandem.db import ingest_file
 from tests.rows import VALID
 
 # A second valid row needs a key of its own: the column to change and its value.

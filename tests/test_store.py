@@ -10,16 +10,15 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.load import ingest_file
-from tandem.db import connect
+from store.db import read
+from tandem.db import connect, ingest_file
 from tandem.service import version
-from tandem.store import read
 from tests.rows import VALID
 
 READER = """
 import json, sys, time
 from pathlib import Path
-from tandem.store import read
+from store.db import read
 db, stop = Path(sys.argv[1]), Path(sys.argv[2])
 counts, errors = [], []
 print("ready", flush=True)

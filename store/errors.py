@@ -1,4 +1,4 @@
-"""The one exception ingestion raises for input it refuses, carrying the contract's exit status."""
+"""The one exception every layer raises for a problem a user can act on, carrying the contract's exit status."""
 
 from __future__ import annotations
 

@@ -1,0 +1,112 @@
+"""Opening the DuckDB file with clear errors, short-lived readers, transactions and query helpers.
+
+Opening never changes the file: tables are created by a writer's explicit `tables.ensure`, and nothing
+here knows what the tables mean.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import duckdb
+import polars as pl
+
+from store.errors import FAILURE, TandemError
+
+READ_WAIT_S = 5.0  # a load commits in well under this; longer means a load is still running
+
+
+def connect(path: Path | str, read_only: bool = False, memory_limit: str | None = None, wait_s: float = 0.0
+            ) -> duckdb.DuckDBPyConnection:
+    """Open the database, turning DuckDB's lock and format errors into one clear sentence.
+
+    DuckDB locks the file for one writing process, and a reader's open blocks a writer for as long as it
+    lasts. The app's readers only hold it for a query, so both sides wait up to `wait_s` for the lock
+    before saying who holds it.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise TandemError(f"Database {path} does not exist yet; run `tandem demo` or `tandem ingest` first.",
+                          FAILURE)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower() and time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            _raise_open_error(path, exc)
+        except duckdb.Error as exc:
+            raise TandemError(f"Database {path} could not be opened: {str(exc).splitlines()[0]}", FAILURE) from None
+    # DuckDB draws a progress bar on stdout for long queries, which would corrupt `tandem kpis --format json`.
+    con.execute("SET enable_progress_bar = false")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    return con
+
+
+def _raise_open_error(path: Path, exc: duckdb.IOException) -> NoReturn:
+    text = str(exc)
+    if "lock" in text.lower():
+        pid = re.search(r"PID (\d+)", text)
+        who = f" (process {pid.group(1)})" if pid else ""
+        raise TandemError(
+            f"Database {path} is in use by another process{who}; wait for its load to finish and try again.",
+            FAILURE,
+        ) from None
+    raise TandemError(f"Database {path} is not a DuckDB database file ({text.splitlines()[0]}).", FAILURE) from None
+
+
+@contextmanager
+def reading(db: Path | str, wait_s: float = READ_WAIT_S) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection that is closed as soon as the caller is done.
+
+    DuckDB lets one process write; a reader that keeps the file open blocks a load, and opening
+    read-only fails while a load holds the file. So readers open, read and close, and wait briefly
+    while a load is committing.
+    """
+    con = connect(db, read_only=True, wait_s=wait_s)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Every write inside in one transaction: a failure or a kill at any point leaves the database as it was."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:
+    """A query's result as a polars frame; values only ever travel as parameters."""
+    return con.sql(sql, params=params).pl() if params else con.sql(sql).pl()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> object:
+    rows = con.execute(sql, params).fetchall() if params else con.execute(sql).fetchall()
+    return rows[0][0] if rows else None
+
+
+def read(db: Path | str, sql: str, params: list | dict | None = None) -> pl.DataFrame:
+    """Run one read query on a short-lived read-only connection (an empty frame before any load)."""
+    with reading(db) as con:
+        try:
+            return frame(con, sql, params)
+        except duckdb.CatalogException:
+            return pl.DataFrame()
