@@ -24,12 +24,16 @@ from pipelines.read import (
     CsvSource,
     RawTable,
     check_format,
-    content_hash,
     count_lines,
+    cr_only,
     csv_source,
     file_format,
+    fingerprint,
     is_utf8,
+    is_utf16,
+    line_at,
     read_raw,
+    text_codec,
 )
 from pipelines.schemas import (
     EXPORTS,
@@ -41,7 +45,7 @@ from pipelines.schemas import (
     raw_name,
 )
 from store.db import frame, scalar, transaction
-from store.errors import USAGE, TandemError
+from store.errors import REJECTED, USAGE, TandemError
 from store.sink import PLAIN, Sink
 from store.sql import Queries
 from store.sqltext import ident, literal
@@ -127,7 +131,7 @@ def _plain_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, map
                   ) -> CsvSource | None:
     """The file as DuckDB reads it, if it is a plain CSV in UTF-8 whose header fits the mapping; None
     sends the file to the general path, which reports what is wrong with it in order."""
-    if not is_utf8(encoding) or file_format(path) != "csv" or any(
+    if not is_utf8(encoding) or file_format(path) != "csv" or cr_only(path) or any(
             c.generate_key for c in mapping.columns(spec.name).values()):
         return None  # generated keys number identical rows in line order: they need `_line` first
     check_format(path, "csv")
@@ -152,7 +156,10 @@ def _stage_in_one_pass(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportS
     src = _plain_csv(con, path, spec, mapping, encoding)
     if src is None:
         return None
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {_typed_select(spec, mapping, src.header, src.sql())}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {_typed_select(spec, mapping, src.header, src.sql())}")
+    except duckdb.InvalidInputException:  # DuckDB's reader gave up on the file: the general path says where
+        return None
     n = int(scalar(con, "SELECT count(*) FROM _staged"))  # type: ignore[arg-type]
     if n == 0 or _rejected(con, src) or n + 1 != count_lines(path):
         con.execute("DROP TABLE _staged")
@@ -347,14 +354,18 @@ class _NotClean(Exception):
 def _record(con: duckdb.DuckDBPyConnection, job: _Job, r: LoadResult) -> None:
     """The load log row, the findings and the sink's derived data, inside the load's transaction (nothing
     derived ever sees half a load)."""
+    _record_log(con, job, r)
+    con.execute(SQL["findings"], [job.currency])
+    if r.rows_loaded:
+        job.sink.loaded(con, r.export_type)
+
+
+def _record_log(con: duckdb.DuckDBPyConnection, job: _Job, r: LoadResult) -> None:
     con.execute(
         "INSERT INTO load_log VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12, $13)",
         [r.load_id, job.path.name, str(job.path.resolve()), job.digest, r.export_type, job.mapping.name,
          r.rows_read, r.rows_loaded, r.rows_replaced, r.rows_quarantined, job.started, r.outcome, r.message],
     )
-    con.execute(SQL["findings"], [job.currency])
-    if r.rows_loaded:
-        job.sink.loaded(con, r.export_type)
 
 
 def _load_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -480,16 +491,35 @@ def ingest_file(
     etype = export_type_of(path, export_type, mapping)
     if not path.exists():
         raise TandemError(f"{path}: no such file.", USAGE)
-    digest = content_hash(path)
+    codec = text_codec(encoding)
+    digest, nul = fingerprint(path)
     previous = _unchanged_since(con, digest, etype, mapping.name)
     if previous is not None:
         return LoadResult(path.name, etype, "unchanged",
                           message=f"same content as load #{previous}; nothing changed")
     job = _Job(path, EXPORTS[etype], mapping, encoding, digest, reporting_currency, progress, datetime.now(), sink)
     try:
+        wide = "16" in codec.name or "32" in codec.name
+        if not wide and file_format(path) == "csv" and is_utf16(path):
+            raise TandemError(f"{path.name}: the file is UTF-16 text (it starts with a UTF-16 byte-order mark); "
+                              "load it with --encoding utf-16.")
+        if nul is not None and not wide and file_format(path) == "csv":
+            raise TandemError(f"{path.name}, line {line_at(path, nul)}: a NUL byte (binary data) in the text; "
+                              "re-export the file as plain CSV text and load it again.")
         return _load_clean(con, job) or _load_staged(con, job, allow_partial)
+    except TandemError as exc:
+        if exc.exit_code == REJECTED:  # the file as a whole was refused: the load log says so too
+            _log_refused(con, job, exc.message)
+        raise
     finally:
         _drop_scratch(con)
+
+
+def _log_refused(con: duckdb.DuckDBPyConnection, job: _Job, message: str) -> None:
+    """A load log row for a file refused before any row was read (encoding, structure, binary data)."""
+    with transaction(con):
+        _record_log(con, job, LoadResult(job.path.name, job.spec.name, "rejected", load_id=_load_id(con),
+                                         message=message))
 
 
 def failure_sentence(path: str, row: dict) -> str:

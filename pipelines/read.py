@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,18 @@ def check_format(path: Path, fmt: str) -> None:
         raise TandemError(f"{path.name}: named as {fmt.upper()} but the content is {names[seen]}.")
 
 
+def text_codec(encoding: str) -> codecs.CodecInfo:
+    """The codec of a TEXT encoding; a clear sentence for an unknown one or a bytes codec (base64, zlib)."""
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise TandemError(f"Unknown encoding {encoding!r}; try utf-8, cp1252, latin-1 or utf-16.", USAGE) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise TandemError(f"--encoding {encoding} is not a text encoding (it turns bytes into bytes); "
+                          "try utf-8, cp1252, latin-1 or utf-16.", USAGE)
+    return info
+
+
 def is_utf8(encoding: str) -> bool:
     """Whether DuckDB can read a file in `encoding` as it is (UTF-8, with or without a BOM)."""
     try:
@@ -86,32 +99,48 @@ def is_utf8(encoding: str) -> bool:
         return False  # _utf8_copy says which encodings to try
 
 
+def is_utf16(path: Path) -> bool:
+    """The file starts with a UTF-16 byte-order mark."""
+    return _sniff(path).startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
+def cr_only(path: Path) -> bool:
+    """Old-Mac line ends: the file's first block has carriage returns and no line feed."""
+    head = _sniff(path)
+    return b"\r" in head and b"\n" not in head
+
+
 def _utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
-    """The file as UTF-8: checked in blocks when it is UTF-8 already, otherwise transcoded to a copy."""
-    try:
-        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    except LookupError:
-        raise TandemError(f"Unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1.", USAGE) from None
-    same = is_utf8(encoding)
-    out_path = path if same else workdir / (path.stem + ".utf8.csv")
+    """The file as UTF-8 with LF line ends: checked in blocks when it is that already, otherwise a
+    transcoded copy (another encoding, or old-Mac CR-only line ends turned into LF)."""
+    decoder = text_codec(encoding).incrementaldecoder(errors="strict")  # type: ignore[misc]
+    mac = cr_only(path)
+    same = is_utf8(encoding) and not mac
+    out_path = path if same else workdir / path.name  # same name: messages name the file the user gave
     out = None if same else out_path.open("w", encoding="utf-8", newline="")
-    offset, seen = 0, b""
+    nl = "\r" if mac else "\n"
+    offset, lines_before = 0, 0  # for messages: the line a block starts on
     try:
         with path.open("rb") as fh:
             while block := fh.read(BLOCK):
                 try:
                     text = decoder.decode(block)
                 except UnicodeDecodeError as exc:
-                    line = seen.count(b"\n") + block[: exc.start].count(b"\n") + 1 if offset == 0 else None
-                    where = f"line {line}" if line else f"byte {offset + exc.start}"
+                    line = lines_before + block[: exc.start].count(nl.encode()) + 1
                     bad = block[exc.start : exc.start + 1].hex().upper()
-                    hint = "cp1252 or latin-1" if same else "utf-8"
+                    hint = "cp1252 or latin-1" if is_utf8(encoding) else "utf-8"
+                    if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and offset == 0:
+                        hint = "utf-16 (the file starts with a UTF-16 byte-order mark)"
                     raise TandemError(
-                        f"{path.name}: {where} is not valid {encoding} (byte 0x{bad}); "
-                        f"try --encoding {hint}."
+                        f"{path.name}: line {line} is not valid {encoding} (byte 0x{bad}); try --encoding {hint}."
                     ) from None
+                if "\x00" in text:
+                    line = lines_before + text[: text.index("\x00")].count(nl) + 1
+                    raise TandemError(f"{path.name}, line {line}: a NUL byte (binary data) in the text; "
+                                      "re-export the file as plain CSV text and load it again.")
                 if out is not None:
-                    out.write(text)
+                    out.write(text.replace("\r", "\n") if mac else text)
+                lines_before += text.count(nl)
                 offset += len(block)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
@@ -129,7 +158,11 @@ def _header(path: Path, delimiter: str | None) -> tuple[list[str], str]:
         raise TandemError(f"{path.name}: the first line is empty; expected a header row.")
     if delimiter is None:
         delimiter = max([",", ";", "\t", "|"], key=first.count)
-    names = next(csv.reader(io.StringIO(first), delimiter=delimiter))
+    try:
+        names = next(csv.reader(io.StringIO(first), delimiter=delimiter))
+    except csv.Error:  # a carriage return inside an unquoted header cell
+        raise TandemError(f"{path.name}, line 1: the header holds a carriage return (CR) outside quotes; "
+                          "remove it or quote that column name, then load the file again.") from None
     header = [normalise(n) for n in names]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
@@ -202,7 +235,15 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, delimiter:
         raise TandemError(f"{path.name}: the file has a header but no data rows.")
     unterminated = bool(lm["q"].sum() % 2)
     con.execute(f"DROP VIEW IF EXISTS {table}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_csv AS SELECT * FROM {src.sql()}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_csv AS SELECT * FROM {src.sql()}")
+    except duckdb.InvalidInputException as exc:
+        line = bare_cr_line(path)
+        if line is not None:
+            raise TandemError(f"{path.name}, line {line}: a carriage return (CR) inside an unquoted field; quote that "
+                              "field or remove the CR, then load the file again.") from None
+        raise TandemError(f"{path.name}: not readable as CSV ({str(exc).splitlines()[0]}); check its quoting and "
+                          "line ends.") from None
     rejects = con.sql(
         f"SELECT CAST(line AS BIGINT) AS duck, arg_min(column_name, column_idx) AS column, "
         f"lower(CAST(arg_min(error_type, column_idx) AS VARCHAR)) AS rule, "
@@ -283,6 +324,10 @@ def _load_frame(con: duckdb.DuckDBPyConnection, df: pl.DataFrame, table: str, fm
         raise TandemError(f"{name}: the header names column(s) {', '.join(dupes)} more than once.")
     if df.height == 0:
         raise TandemError(f"{name}: the file has a header but no data rows.")
+    nested = next((n for n, t in df.schema.items() if t.is_nested()), None)
+    if nested is not None:
+        raise TandemError(f"{name}: column {nested} holds nested values ({df.schema[nested]}); Tandem reads flat "
+                          "columns only: flatten it in the export (one value per cell) and load the file again.")
     df = _as_text(df).rename(dict(zip(df.columns, header, strict=True))).with_row_index("_line", offset=first_line)
     df = df.with_columns(pl.col("_line").cast(pl.Int64))
     con.register(f"{table}_frame", df)
@@ -328,17 +373,53 @@ def read_raw(
 
 
 def content_hash(path: Path) -> str:
-    """The file's content hash, named by its algorithm: `xxh3-128:<32 hex digits>`.
+    """The file's content hash, named by its algorithm: `xxh3-128:<32 hex digits>`."""
+    return fingerprint(path)[0]
 
-    It only tells whether a file was loaded before (a re-load of the same content is a no-op); xxh3 does
-    that at ~25 GB/s where SHA-256 took 0.6 s per GB, so hashing a 1 GB export is now mostly reading it.
+
+def fingerprint(path: Path) -> tuple[str, int | None]:
+    """The content hash and the offset of the file's first NUL byte (None: there is none), in one read.
+
+    The hash only tells whether a file was loaded before (a re-load of the same content is a no-op); xxh3
+    does that at ~25 GB/s where SHA-256 took 0.6 s per GB, so hashing a 1 GB export is mostly reading it.
+    A NUL byte in an 8-bit text file is binary data that DuckDB's reader would otherwise load into a cell.
     (A load logged with an older SHA-256 digest is not recognised: that file loads once more, same rows.)
     """
     h = xxhash.xxh3_128()
+    nul, offset = None, 0
     with path.open("rb") as fh:
         while block := fh.read(BLOCK):
             h.update(block)
-    return f"xxh3-128:{h.hexdigest()}"
+            if nul is None and (at := block.find(b"\x00")) >= 0:
+                nul = offset + at
+            offset += len(block)
+    return f"xxh3-128:{h.hexdigest()}", nul
+
+
+def bare_cr_line(path: Path) -> int | None:
+    """The first line holding a carriage return that does not end the line (None: there is none)."""
+    line, carry = 1, b""
+    with path.open("rb") as fh:
+        while block := fh.read(BLOCK):
+            block = carry + block
+            carry = block[-1:] if block.endswith(b"\r") else b""  # CR LF may straddle two blocks
+            body = block[: len(block) - len(carry)]
+            found = re.search(rb"\r(?!\n)", body)
+            if found:
+                return line + body[: found.start()].count(b"\n")
+            line += body.count(b"\n")
+    return line if carry else None
+
+
+def line_at(path: Path, offset: int) -> int:
+    """The line (1-based, LF or old-Mac CR line ends) holding byte `offset`: for messages only."""
+    nl = b"\r" if cr_only(path) else b"\n"
+    line, done = 1, 0
+    with path.open("rb") as fh:
+        while done < offset and (block := fh.read(min(BLOCK, offset - done))):
+            line += block.count(nl)
+            done += len(block)
+    return line
 
 
 def count_lines(path: Path) -> int:

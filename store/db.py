@@ -44,9 +44,9 @@ def connect(path: Path | str, read_only: bool = False, memory_limit: str | None 
             if "lock" in str(exc).lower() and time.monotonic() < deadline:
                 time.sleep(0.1)
                 continue
-            _raise_open_error(path, exc)
+            _raise_open_error(path, exc, read_only)
         except duckdb.Error as exc:
-            raise TandemError(f"Database {path} could not be opened: {str(exc).splitlines()[0]}", FAILURE) from None
+            _raise_open_error(path, exc, read_only)
     # DuckDB draws a progress bar on stdout for long queries, which would corrupt `tandem kpis --format json`.
     con.execute("SET enable_progress_bar = false")
     if memory_limit:
@@ -54,16 +54,41 @@ def connect(path: Path | str, read_only: bool = False, memory_limit: str | None 
     return con
 
 
-def _raise_open_error(path: Path, exc: duckdb.IOException) -> NoReturn:
+def _raise_open_error(path: Path, exc: duckdb.Error, read_only: bool = False) -> NoReturn:
+    raise problem(exc, path, read_only) or TandemError(
+        f"Database {path} could not be opened: {str(exc).splitlines()[0]}", FAILURE) from None
+
+
+def problem(exc: BaseException, path: Path | str | None = None, read_only: bool = False) -> TandemError | None:
+    """What a DuckDB error about the file itself means for the user, in one sentence (None: not about the file).
+
+    The words matter: a read-only folder must not read as "not a database file", which invites replacing a
+    healthy file.
+    """
     text = str(exc)
-    if "lock" in text.lower():
+    low = text.lower()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    name = f"Database {path}" if path is not None else "The database"
+    if "lock" in low and ("conflicting" in low or "could not set lock" in low):
         pid = re.search(r"PID (\d+)", text)
         who = f" (process {pid.group(1)})" if pid else ""
-        raise TandemError(
-            f"Database {path} is in use by another process{who}; wait for its load to finish and try again.",
-            FAILURE,
-        ) from None
-    raise TandemError(f"Database {path} is not a DuckDB database file ({text.splitlines()[0]}).", FAILURE) from None
+        return TandemError(f"{name} is in use by another process{who}; wait for its load to finish and try again.",
+                           FAILURE)
+    if "permission denied" in low or "read-only file system" in low:
+        what = "read" if read_only else "written"
+        return TandemError(f"{name} cannot be {what} by this user (permission denied or a read-only folder); the "
+                           "file itself is not damaged: fix the permissions of the file and its folder, or set "
+                           "TANDEM_DB (or --db) to a writable place.", FAILURE)
+    if "no space left" in low or "disk full" in low or "not enough space" in low:
+        return TandemError(f"The disk holding {'the database' if path is None else path} is full; nothing was "
+                           "changed: free some space and try again.", FAILURE)
+    if "not a valid duckdb" in low:
+        return TandemError(f"{name} is not a DuckDB database file ({first}); check TANDEM_DB (or --db), or move "
+                           "the file aside and load the exports again.", FAILURE)
+    if any(w in low for w in ("corrupt", "checksum", "could not read enough bytes", "serialization error")):
+        return TandemError(f"{name} is damaged or truncated ({first}); restore it from a backup (README: Serving "
+                           "Tandem to a team, Backups), or move it aside and load the exports again.", FAILURE)
+    return None
 
 
 @contextmanager
@@ -77,6 +102,8 @@ def reading(db: Path | str, wait_s: float = READ_WAIT_S) -> Iterator[duckdb.Duck
     con = connect(db, read_only=True, wait_s=wait_s)
     try:
         yield con
+    except duckdb.Error as exc:  # a damaged block shows only when a query reads it
+        raise problem(exc, db, read_only=True) or exc from None
     finally:
         con.close()
 

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kpi_definitions.periods import Grain
-from store.db import transaction
+from store.db import problem, transaction
 from store.errors import FAILURE, REJECTED, USAGE, TandemError
 from tandem.config import settings
 from tandem.db import connect, ingest_file
@@ -55,6 +56,10 @@ def _errors() -> Iterator[None]:
     except Exception as exc:
         if _debug:
             raise
+        known = problem(exc)  # the disk, the file's permissions or a damaged file: say what to do
+        if known is not None:
+            err.print(f"[red]error:[/red] {escape(known.message)}", highlight=False)
+            raise typer.Exit(known.exit_code) from None
         err.print(f"[red]error:[/red] {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
                   highlight=False)
         raise typer.Exit(FAILURE) from None
