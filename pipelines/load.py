@@ -21,7 +21,9 @@ from pipelines.mappings import (
     typed_sql,
 )
 from pipelines.read import (
+    DEFAULT_LIMITS,
     CsvSource,
+    Limits,
     RawTable,
     check_format,
     count_lines,
@@ -182,8 +184,8 @@ def _source_cells(con: duckdb.DuckDBPyConnection, src: CsvSource, rows: int) -> 
     con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT {cols}, rowid + 2 AS _line FROM _raw_csv")
 
 
-def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str
-           ) -> tuple[RawTable, CsvSource | None]:
+def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str,
+           limits: Limits) -> tuple[RawTable, CsvSource | None]:
     """Temp table or view `_typed` (canonical columns, typed, + `_line`) and the source cells `_raw`.
 
     On the one-pass path `_raw` does not exist yet: the CsvSource returned reads it when needed.
@@ -192,7 +194,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping
     if staged is not None:
         src, rows = staged
         return RawTable("_raw", src.header, rows, "csv"), src
-    raw = read_raw(con, path, "_raw", encoding=encoding, delimiter=mapping.delimiter)
+    raw = read_raw(con, path, "_raw", encoding=encoding, delimiter=mapping.delimiter, limits=limits)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS "
                 f"{_typed_select(spec, mapping, raw.header, raw.table, lead='_line')}")
     return raw, None
@@ -345,6 +347,7 @@ class _Job:
     progress: Progress | None
     started: datetime
     sink: Sink
+    limits: Limits
 
 
 class _NotClean(Exception):
@@ -442,7 +445,7 @@ def _load_staged(con: duckdb.DuckDBPyConnection, job: _Job, allow_partial: bool)
     """Load a file through temp tables: read and type it, validate every row, then store the valid rows
     and quarantine the others. Reading and validating touch only connection-local temp tables."""
     spec, path = job.spec, job.path
-    raw, one_pass = _stage(con, path, spec, job.mapping, job.encoding)
+    raw, one_pass = _stage(con, path, spec, job.mapping, job.encoding, job.limits)
     n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
     _validate(con, spec, n, job.progress)
     if raw.rejects.height:
@@ -482,6 +485,7 @@ def ingest_file(
     reporting_currency: str = "EUR",
     progress: Progress | None = None,
     sink: Sink = PLAIN,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> LoadResult:
     """Load one file in one transaction; on any error the database is left exactly as it was.
 
@@ -497,7 +501,7 @@ def ingest_file(
     if previous is not None:
         return LoadResult(path.name, etype, "unchanged",
                           message=f"same content as load #{previous}; nothing changed")
-    job = _Job(path, EXPORTS[etype], mapping, encoding, digest, reporting_currency, progress, datetime.now(), sink)
+    job = _Job(path, EXPORTS[etype], mapping, encoding, digest, reporting_currency, progress, datetime.now(), sink, limits)
     try:
         wide = "16" in codec.name or "32" in codec.name
         if not wide and file_format(path) == "csv" and is_utf16(path):

@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -336,7 +337,47 @@ def _load_frame(con: duckdb.DuckDBPyConnection, df: pl.DataFrame, table: str, fm
     return RawTable(table, header, df.height, fmt)
 
 
-def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> RawTable:
+@dataclass(frozen=True)
+class Limits:
+    """What one file may cost before it is read: a workbook is unpacked into memory whole, so its size
+    after decompression and its rows are checked from the zip's directory first (a zip bomb of 14 MB can
+    unpack to gigabytes of sheet XML)."""
+
+    xlsx_unpacked_mb: int = 512
+    xlsx_rows: int = 1_048_576  # Excel's own limit per sheet
+
+
+DEFAULT_LIMITS = Limits()
+DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
+
+
+def check_xlsx(path: Path, limits: Limits) -> None:
+    """Refuse a workbook whose sheets unpack to more than the limit or declare more rows, before reading it."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = [i for i in z.infolist() if i.filename.startswith("xl/")]
+            unpacked = sum(i.file_size for i in parts)
+            if unpacked > limits.xlsx_unpacked_mb << 20:
+                raise TandemError(
+                    f"{path.name}: the workbook unpacks to {unpacked / (1 << 20):,.0f} MB, over the limit of "
+                    f"{limits.xlsx_unpacked_mb:,} MB (TANDEM_MAX_XLSX_UNPACKED_MB); export it as CSV instead, "
+                    "or raise the limit if the machine has the memory.")
+            for info in parts:
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    with z.open(info) as fh:
+                        found = DIMENSION.search(fh.read(4096))
+                    rows = int(found.group(1)) - 1 if found else 0
+                    if rows > limits.xlsx_rows:
+                        raise TandemError(
+                            f"{path.name}: the sheet {info.filename.rsplit('/', 1)[-1]} declares {rows:,} rows, over "
+                            f"the limit of {limits.xlsx_rows:,} (TANDEM_MAX_XLSX_ROWS); export it as CSV instead.")
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise TandemError(f"{path.name}: not a readable XLSX workbook ({exc}).") from None
+
+
+def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, table: str, limits: Limits = DEFAULT_LIMITS
+               ) -> RawTable:
+    check_xlsx(path, limits)
     try:
         df = pl.read_excel(path, infer_schema_length=None)
     except Exception as exc:  # calamine's errors carry no stable type
@@ -359,12 +400,13 @@ def read_raw(
     table: str = "_raw",
     encoding: str = "utf-8",
     delimiter: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RawTable:
     """Read `path` into temp table `table` (text cells + `_line`); structural problems become rejects."""
     fmt = file_format(path)
     check_format(path, fmt)
     if fmt == "xlsx":
-        return _read_xlsx(con, path, table)
+        return _read_xlsx(con, path, table, limits)
     if fmt == "parquet":
         return _read_parquet(con, path, table)
     with tempfile.TemporaryDirectory(prefix="tandem-") as tmp:

@@ -82,6 +82,10 @@ def problem(exc: BaseException, path: Path | str | None = None, read_only: bool 
     if "no space left" in low or "disk full" in low or "not enough space" in low:
         return TandemError(f"The disk holding {'the database' if path is None else path} is full; nothing was "
                            "changed: free some space and try again.", FAILURE)
+    if "out of memory" in low or "failed to pin block" in low:
+        return TandemError("The load needs more memory than DuckDB may use here (TANDEM_MEMORY_LIMIT); nothing was "
+                           "changed: raise the limit (e.g. TANDEM_MEMORY_LIMIT=4GB) if the machine has the memory, "
+                           "or load the export in smaller files.", FAILURE)
     if "not a valid duckdb" in low:
         return TandemError(f"{name} is not a DuckDB database file ({first}); check TANDEM_DB (or --db), or move "
                            "the file aside and load the exports again.", FAILURE)

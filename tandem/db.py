@@ -46,9 +46,13 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, export_type: str | N
                 reporting_currency: str | None = None, progress: Progress | None = None) -> LoadResult:
     """Load one file (pipelines.load.ingest_file) with the KPI facts kept current in its transaction."""
     from pipelines.load import ingest_file as load
+    from pipelines.read import Limits
 
-    ccy = reporting_currency or settings().reporting_currency
-    return load(con, path, export_type, mapping, allow_partial, encoding, ccy, progress, sink=facts.FactsSink(ccy))
+    cfg = settings()
+    ccy = reporting_currency or cfg.reporting_currency
+    limits = Limits(xlsx_unpacked_mb=cfg.max_xlsx_unpacked_mb, xlsx_rows=cfg.max_xlsx_rows)
+    return load(con, path, export_type, mapping, allow_partial, encoding, ccy, progress, sink=facts.FactsSink(ccy),
+                limits=limits)
 
 
 def named(db: Path, name: str, params: list | dict | None = None) -> pl.DataFrame:

@@ -186,3 +186,17 @@ def test_a_full_disk_during_a_load_changes_nothing_and_says_so(tiny_disk: Path, 
         "error: The disk holding the database is full; nothing was changed: free some space and try again." in err)
     (tiny_disk / "t.duckdb.wal").unlink(missing_ok=True)
     assert _budget_total(db) == pytest.approx(GOLDEN_BUDGET_TOTAL)
+
+
+def test_a_load_over_the_memory_limit_says_which_limit_to_raise(tmp_path: Path) -> None:
+    n = 300_000
+    noise = pl.int_range(n).hash(7).cast(pl.String)
+    f = tmp_path / "budgets.csv"
+    pl.select(fiscal_period=pl.lit("2026-01"), cost_center=noise, category=noise + noise + noise,
+              budget_amount=pl.lit(1.5), currency=pl.lit("EUR")).write_csv(f)
+    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "tandem"), "ingest", str(f), "--db", str(tmp_path / "t.duckdb")],
+                          capture_output=True, text=True, env={**os.environ, "TANDEM_MEMORY_LIMIT": "20MB"}, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    assert " ".join(proc.stderr.split()) == (
+        "error: The load needs more memory than DuckDB may use here (TANDEM_MEMORY_LIMIT); nothing was changed: raise "
+        "the limit (e.g. TANDEM_MEMORY_LIMIT=4GB) if the machine has the memory, or load the export in smaller files.")

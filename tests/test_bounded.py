@@ -1,0 +1,81 @@
+"""Bounded loads: a workbook is checked from its zip directory (unpacked size, declared rows) before it is read."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.rows import VALID
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _workbook(path: Path, rows: int) -> Path:
+    pl.DataFrame([{**VALID["budgets"], "cost_center": f"C{i:06d}"} for i in range(rows)]).write_excel(path)
+    return path
+
+
+def _bomb(good: Path, path: Path, sheet_mb: int, dimension_rows: int | None = None) -> Path:
+    """`good` with its first sheet replaced by `sheet_mb` MB of rows that compress ~1000:1 (a zip bomb)."""
+    row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+        for info in src.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                out.writestr(info, src.read(info))
+                continue
+            with out.open(info.filename, "w", force_zip64=True) as fh:
+                dim = f'<dimension ref="A1:E{dimension_rows}"/>' if dimension_rows else ""
+                fh.write(f'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                         f'spreadsheetml/2006/main">{dim}<sheetData>'.encode())
+                block = row * (1 << 14)
+                for _ in range((sheet_mb << 20) // len(block)):
+                    fh.write(block)
+                fh.write(b"</sheetData></worksheet>")
+    return path
+
+
+def _ingest(f: Path, db: Path, **env: str) -> tuple[int, str, float]:
+    """`tandem ingest` in its own process: exit status, stderr (words) and the child's peak memory in GB."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run([sys.executable, "-m", "tandem.cli", "ingest", str(f), "--db", str(db)],
+                          capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env}, timeout=300)
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / (1 << 20)
+    return proc.returncode, " ".join(proc.stderr.split()), peak
+
+
+def test_a_zip_bomb_is_refused_from_its_directory_without_unpacking(tmp_path: Path) -> None:
+    bomb = _bomb(_workbook(tmp_path / "good.xlsx", 3), tmp_path / "budgets.xlsx", sheet_mb=600)
+    assert bomb.stat().st_size < 3 << 20  # a few MB on disk, 599 MB of sheet XML unpacked (the rows fill 600 MB less a block)
+    code, err, peak_gb = _ingest(bomb, tmp_path / "t.duckdb")
+    assert code == 3
+    assert err.startswith("error: budgets.xlsx: the workbook unpacks to 599 MB, over the limit of 512 MB "
+                          "(TANDEM_MAX_XLSX_UNPACKED_MB); export it as CSV instead")
+    assert peak_gb < 1.0  # nothing was unpacked (unpacking this one takes several GB)
+
+
+def test_the_unpacked_limit_is_configuration(tmp_path: Path) -> None:
+    f = _workbook(tmp_path / "budgets.xlsx", 20_000)
+    code, err, _ = _ingest(f, tmp_path / "t.duckdb", TANDEM_MAX_XLSX_UNPACKED_MB="1")
+    assert code == 3 and "over the limit of 1 MB (TANDEM_MAX_XLSX_UNPACKED_MB)" in err
+    code, err, _ = _ingest(f, tmp_path / "t.duckdb")
+    assert (code, err) == (0, "")
+
+
+def test_a_sheet_declaring_too_many_rows_is_refused(tmp_path: Path) -> None:
+    bomb = _bomb(_workbook(tmp_path / "good.xlsx", 3), tmp_path / "budgets.xlsx", sheet_mb=1, dimension_rows=2_000_001)
+    code, err, _ = _ingest(bomb, tmp_path / "t.duckdb")
+    assert code == 3
+    assert ("error: budgets.xlsx: the sheet sheet1.xml declares 2,000,000 rows, over the limit of 1,048,576 "
+            "(TANDEM_MAX_XLSX_ROWS); export it as CSV instead.") in err
+
+
+@pytest.mark.parametrize("rows", [10])
+def test_a_plain_workbook_still_loads(tmp_path: Path, rows: int) -> None:
+    code, err, _ = _ingest(_workbook(tmp_path / "budgets.xlsx", rows), tmp_path / "t.duckdb")
+    assert (code, err) == (0, "")
