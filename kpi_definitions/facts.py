@@ -59,10 +59,11 @@ def add_invoices(con: duckdb.DuckDBPyConnection, lines: str, currency: str) -> i
     """
     sql = f"INSERT INTO fact_invoices SELECT * FROM ({_fact_invoices(lines)})"
     con.execute("SET disabled_optimizers = 'build_side_probe_side'")
-    try:
-        return int(con.execute(sql, {"ccy": currency}).fetchall()[0][0])
-    finally:
-        con.execute("RESET disabled_optimizers")
+    # No `finally`: after a failed statement the transaction is aborted and takes no statement, RESET included;
+    # the load's next insert (the staged path) sets and resets the option again.
+    stored = int(con.execute(sql, {"ccy": currency}).fetchall()[0][0])
+    con.execute("RESET disabled_optimizers")
+    return stored
 
 
 def create_store(con: duckdb.DuckDBPyConnection, currency: str) -> None:
