@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,13 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=200, ge=1, description="largest file the Data page accepts")
     memory_limit: str = Field(default="2GB", description="DuckDB memory limit for a load")
     lock_wait_s: float = Field(default=5.0, ge=0, description="how long a load waits for readers to let go")
+    # Login (see README, "Serving Tandem to a team")
+    auth_secrets: Path | None = Field(default=None, description="a secrets TOML file with the [auth] section for login; "
+                                      "default: .streamlit/secrets.toml in the project folder or ~/.streamlit/")
+    roles_file: Path = Field(default=PROJECT_ROOT / ".streamlit" / "roles.toml",
+                             description="who is on which team with which role (TOML or YAML)")
+    roles: dict[str, Any] | None = Field(default=None, description="the same as JSON; replaces the roles file when set")
+    group_claim: str = Field(default="groups", description="the ID-token claim holding the user's groups")
 
 
 def settings() -> Settings:
