@@ -112,7 +112,9 @@ def plan(args: Sequence[str], cfg: Settings | None = None, env: Mapping[str, str
             raise ServeRefused(f"The [auth] section of the secrets lacks {', '.join(missing)}: see the README, "
                                "\"Serving Tandem to a team\".")
     login = auth is not None
-    requested = _option(args, "--server.address") or env.get("STREAMLIT_SERVER_ADDRESS")
+    requested = _option(args, "--server.address")
+    if requested is None:
+        requested = env.get("STREAMLIT_SERVER_ADDRESS")
     address = requested if requested is not None else LOOPBACK
     messages: list[str] = []
     if login:
