@@ -263,3 +263,14 @@ def test_sign_in_roles_and_who_in_a_real_browser(login_server: tuple[str, Path, 
     with reading(db) as con:
         rows = con.execute("SELECT text, created_by, created_by_team FROM review_items").fetchall()
     assert rows == [("Credit notes from Northwind are late", "finance@example.com", "finance")]
+
+
+def test_a_page_error_gets_a_reference_and_the_detail_goes_to_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    try:
+        raise RuntimeError("/srv/tandem/secret/path exploded")
+    except RuntimeError as exc:
+        with caplog.at_level("ERROR", logger="tandem"):
+            assert auth.on_script_error(exc) is True  # True: Streamlit shows no traceback of its own
+    record = caplog.records[-1]
+    assert record.getMessage().startswith("error on a page, reference ") and len(record.args[0]) == 8
+    assert record.exc_info and "exploded" in str(record.exc_info[1])
