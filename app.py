@@ -1,12 +1,14 @@
-"""Tandem's Streamlit entry point: it only builds the navigation of the pages in `pages/`."""
+"""Tandem's Streamlit entry point: the login gate (tandem/auth.py), then the navigation of the pages in `pages/`."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from tandem import auth
+
 
 def run() -> None:
-    st.set_page_config(page_title="Tandem", page_icon=":material/balance:", layout="wide")
+    auth.gate()  # sign-in, or "not on the list", or the local user without login; sets the page config
     nav = st.navigation({
         "Weekly review": [
             st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
@@ -24,7 +26,8 @@ def run() -> None:
         "Explore": [
             st.Page("pages/drilldown.py", title="Drill-down", icon=":material/search:", url_path="drilldown"),
             st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:", url_path="definitions"),
-            st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
+            st.Page("pages/data.py" if auth.can("upload") else auth.read_only_data_page, title="Data",
+                    icon=":material/database:", url_path="data"),
         ],
     })
     nav.run()

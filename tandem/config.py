@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,13 @@ class Settings(BaseSettings):
     lock_wait_s: float = Field(default=5.0, ge=0, description="how long a load waits for readers to let go")
     max_xlsx_unpacked_mb: int = Field(default=512, ge=1, description="largest size a workbook may unpack to")
     max_xlsx_rows: int = Field(default=1_048_576, ge=1, description="most rows a workbook sheet may declare")
+    # Login (see README, "Serving Tandem to a team")
+    auth_secrets: Path | None = Field(default=None, description="a secrets TOML file with the [auth] section for login; "
+                                      "default: .streamlit/secrets.toml in the project folder or ~/.streamlit/")
+    roles_file: Path = Field(default=PROJECT_ROOT / ".streamlit" / "roles.toml",
+                             description="who is on which team with which role (TOML or YAML)")
+    roles: dict[str, Any] | None = Field(default=None, description="the same as JSON; replaces the roles file when set")
+    group_claim: str = Field(default="groups", description="the ID-token claim holding the user's groups")
 
 
 def settings() -> Settings:

@@ -9,14 +9,25 @@ from typing import Literal
 import duckdb
 import polars as pl
 
+from tandem import auth
+from tandem.auth import Identity
 from tandem.db import named
 
 Kind = Literal["note", "decision", "action"]
 KINDS: tuple[Kind, ...] = ("note", "decision", "action")
+# Who wrote what (added to db.py's review_items, idempotently, before the first write that needs them).
+WHO_COLUMNS = ("created_by", "created_by_team", "closed_by", "closed_by_team")
 
 
-def start(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl.DataFrame) -> int:
+def _who_columns(con: duckdb.DuckDBPyConnection) -> None:
+    for column in WHO_COLUMNS:
+        con.execute(f"ALTER TABLE review_items ADD COLUMN IF NOT EXISTS {column} VARCHAR").fetchall()
+
+
+def start(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl.DataFrame,
+          by: Identity | None = None) -> int:
     """Open a review: remember the KPI values and the data-quality findings it starts from."""
+    auth.require("review", by)
     con.execute("BEGIN")
     try:
         review_id = con.execute("SELECT nextval('review_seq')").fetchall()[0][0]
@@ -37,21 +48,29 @@ def start(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl
 
 
 def add_item(con: duckdb.DuckDBPyConnection, review_id: int, kpi: str, kind: Kind, text: str,
-             owner: str | None = None, due: date | None = None) -> int:
+             owner: str | None = None, due: date | None = None, by: Identity | None = None) -> int:
+    """Add a note, decision or action; `by` (default: the signed-in user, or the local user) is recorded."""
+    user = auth.require("review", by)
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     if not text.strip():
         raise ValueError("an empty note says nothing")
     if kind == "action" and not (owner and owner.strip() and due):
         raise ValueError("an action needs an owner and a due date")
+    _who_columns(con)
     item_id = con.execute("SELECT nextval('review_item_seq')").fetchall()[0][0]
-    con.execute("INSERT INTO review_items VALUES (?, ?, ?, ?, ?, ?, ?, 'open', now(), NULL)",
-                [item_id, review_id, kpi, kind, text.strip(), (owner or "").strip() or None, due]).fetchall()
+    con.execute("INSERT INTO review_items (item_id, review_id, kpi, kind, text, owner, due_date, status, created_at, "
+                "closed_at, created_by, created_by_team) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', now(), NULL, ?, ?)",
+                [item_id, review_id, kpi, kind, text.strip(), (owner or "").strip() or None, due, user.who,
+                 user.team]).fetchall()
     return int(item_id)
 
 
-def close_item(con: duckdb.DuckDBPyConnection, item_id: int) -> None:
-    con.execute("UPDATE review_items SET status = 'closed', closed_at = now() WHERE item_id = ?", [item_id]).fetchall()
+def close_item(con: duckdb.DuckDBPyConnection, item_id: int, by: Identity | None = None) -> None:
+    user = auth.require("review", by)
+    _who_columns(con)
+    con.execute("UPDATE review_items SET status = 'closed', closed_at = now(), closed_by = ?, closed_by_team = ? "
+                "WHERE item_id = ?", [user.who, user.team, item_id]).fetchall()
 
 
 def latest(db: Path) -> dict | None:
@@ -82,7 +101,8 @@ def moved(db: Path, review_id: int, now: pl.DataFrame) -> pl.DataFrame:
     ).sort("relative", descending=True, nulls_last=True)
 
 
-def current(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl.DataFrame) -> int:
+def current(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl.DataFrame,
+            by: Identity | None = None) -> int:
     """The review notes are added to: the latest one, or a new one if none was held yet."""
     rows = con.execute("SELECT max(review_id) FROM reviews").fetchall()
-    return int(rows[0][0]) if rows[0][0] is not None else start(con, held_on, period, values)
+    return int(rows[0][0]) if rows[0][0] is not None else start(con, held_on, period, values, by)
