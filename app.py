@@ -1,8 +1,11 @@
-"""Tandem's Streamlit entry point: it only builds the navigation of the pages in `pages/`."""
+"""Tandem's Streamlit entry point: it only builds the navigation. The KPI pages come from the registry (one per
+declaration, at /<kpi name>); the other pages are the scripts in `pages/`."""
 
 from __future__ import annotations
 
 import streamlit as st
+
+from tandem import kpi_page
 
 
 def run() -> None:
@@ -12,15 +15,7 @@ def run() -> None:
             st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
             st.Page("pages/review.py", title="Review meeting", icon=":material/event_note:", url_path="review"),
         ],
-        "KPIs": [
-            st.Page("pages/savings.py", title="Savings", icon=":material/savings:", url_path="savings"),
-            st.Page("pages/inventory_days.py", title="Inventory days", icon=":material/inventory_2:", url_path="inventory_days"),
-            st.Page("pages/budget_variance.py", title="Budget variance", icon=":material/account_balance_wallet:",
-                    url_path="budget_variance"),
-            st.Page("pages/payment_days.py", title="Payment days", icon=":material/schedule:", url_path="payment_days"),
-            st.Page("pages/spend_under_management.py", title="Spend under management", icon=":material/handshake:",
-                    url_path="spend_under_management"),
-        ],
+        "KPIs": kpi_page.pages(),
         "Explore": [
             st.Page("pages/drilldown.py", title="Drill-down", icon=":material/search:", url_path="drilldown"),
             st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:", url_path="definitions"),
