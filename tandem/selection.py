@@ -87,8 +87,7 @@ def database_or_stop() -> tuple[Path, str]:
 
 
 def legend() -> str:
-    """What the colours and the gaps mean, from the registry: "■ blue is always **finance**, ■ orange always
-    **procurement**; gaps are finance − procurement." """
+    """What the colours and the gaps mean, from the registry: each view's colour, then every gap in words."""
     reg = service.reg()
     colours = [f"■ {s.colour} {'is ' if i == 0 else ''}always **{s.word}**" for i, s in enumerate(views.styles(reg))]
     return f"{', '.join(colours)}; gaps are {', '.join(g.words for g in views.all_gaps(reg))}."

@@ -22,14 +22,14 @@ value_of = views.value_of
 
 
 def gap_lines(kpi: Kpi, now: pl.DataFrame, currency: str) -> None:
-    """Each gap of the KPI in words: "Gap (finance − procurement): −EUR 260"."""
+    """Each gap of the KPI in words, one line each: "Gap (<view> − <base>): <signed value>"."""
     compared = views.compare(kpi, now)
     for g in views.gaps(kpi):
         st.text(f"Gap ({g.words}): {formats.signed(compared.gaps[g.column], kpi.unit, currency)}")
 
 
 def formatted(column: str, unit: str, currency: str, signed: bool = False) -> pl.Expr:
-    """A value column as finance people read it (small, aggregated frames only: one call per row)."""
+    """A value column as accountants read it (small, aggregated frames only: one call per row)."""
     fn = formats.signed if signed else formats.value
     return pl.col(column).map_elements(lambda v: fn(v, unit, currency), return_dtype=pl.String).fill_null("—")
 
