@@ -16,8 +16,9 @@ now, before, trend = sel.now_before_trend()
 who = views.named(reg)
 widgets.chart(charts.gaps(views.disagreement(reg, now), who), "overview-gaps", sel, None, f"Where {who} disagree most")
 kpis = list(reg)
-for pair in (kpis[i:i + 2] for i in range(0, len(kpis), 2)):  # row by row, so the cards of a row line up
-    for col, kpi in zip(st.columns(2), pair, strict=False):
+per_row = 2 if max(len(k.views) for k in kpis) <= 2 else 1  # three numbers side by side need a whole row
+for row in (kpis[i:i + per_row] for i in range(0, len(kpis), per_row)):  # row by row, so the cards line up
+    for col, kpi in zip(st.columns(per_row), row, strict=False):
         with col:
             widgets.kpi_card(kpi, sel, now, before, trend, link=kpi_page.page(kpi))
 widgets.notes(sel.notes())
