@@ -1,28 +1,32 @@
-"""Tandem's Streamlit entry point: the login gate (tandem/auth.py), then the navigation of the pages in `pages/`."""
+"""Tandem's Streamlit entry point: the login gate (tandem/auth.py), then the navigation. The KPI pages come from
+the registry (one per declaration, at /<kpi name>); the other pages are the scripts in `pages/`."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from tandem import auth
+from store.errors import TandemError
+from tandem import auth, kpi_page
+
+
+def _open(page: st.Page) -> None:
+    """Open `page` with the link's query parameters (a shared link to / keeps its period and filters)."""
+    st.switch_page(page, query_params={k: st.query_params.get_all(k) for k in st.query_params})
 
 
 def run() -> None:
     auth.gate()  # sign-in, or "not on the list", or the local user without login; sets the page config
+    overview = st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview")
+    # The app's root opens the Overview at its own address, so /overview is a link like any other page's
+    # (Streamlit serves a default page only at / and answers its own path with "Page not found").
+    root = st.Page(lambda: _open(overview), title="Tandem", url_path="start", default=True, visibility="hidden")
     nav = st.navigation({
         "Weekly review": [
-            st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+            root,
+            overview,
             st.Page("pages/review.py", title="Review meeting", icon=":material/event_note:", url_path="review"),
         ],
-        "KPIs": [
-            st.Page("pages/savings.py", title="Savings", icon=":material/savings:", url_path="savings"),
-            st.Page("pages/inventory_days.py", title="Inventory days", icon=":material/inventory_2:", url_path="inventory_days"),
-            st.Page("pages/budget_variance.py", title="Budget variance", icon=":material/account_balance_wallet:",
-                    url_path="budget_variance"),
-            st.Page("pages/payment_days.py", title="Payment days", icon=":material/schedule:", url_path="payment_days"),
-            st.Page("pages/spend_under_management.py", title="Spend under management", icon=":material/handshake:",
-                    url_path="spend_under_management"),
-        ],
+        "KPIs": kpi_page.pages(),
         "Explore": [
             st.Page("pages/drilldown.py", title="Drill-down", icon=":material/search:", url_path="drilldown"),
             st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:", url_path="definitions"),
@@ -30,7 +34,10 @@ def run() -> None:
                     icon=":material/database:", url_path="data"),
         ],
     })
-    nav.run()
+    try:
+        nav.run()
+    except TandemError as exc:  # a problem the user can act on (a damaged file, a long load): one sentence
+        st.error(exc.message)
 
 
 run()

@@ -176,20 +176,8 @@ def data_months(con: duckdb.DuckDBPyConnection, reg: Registry) -> tuple[int, int
 
 def resolve_range(cal: FiscalCalendar, grain: Grain, latest: int | None, period: str | None = None,
                   start: str | None = None, end: str | None = None) -> tuple[int, int]:
-    """The months a request covers: `period` (a month or a label of the grain), or `start`..`end`, or
-    the period of the grain holding the latest month with data, up to that month."""
-    if period and (start or end):
-        raise ValueError("give either a period or a range (from/to), not both")
-    if period:
-        return cal.parse(period, grain)
-    if start or end:
-        if not (start and end):
-            raise ValueError("a range needs both its first and its last period")
-        first = cal.parse(start, "month" if len(start) == 7 else grain)[0]
-        last = cal.parse(end, "month" if len(end) == 7 else grain)[1]
-        if last < first:
-            raise ValueError(f"the range ends ({end}) before it starts ({start})")
-        return first, last
-    if latest is None:
-        raise ValueError("the database holds no orders, invoices or stock yet: load exports or run `tandem demo`")
-    return cal.span(latest, grain)[0], latest
+    """The months a request covers (periods.resolve, the one resolver of the CLI and the app)."""
+    from kpi_definitions.periods import resolve
+
+    span = resolve(cal, grain, None if latest is None else (latest, latest), period, start, end)
+    return span.first, span.last

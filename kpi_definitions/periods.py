@@ -1,10 +1,11 @@
-"""The fiscal calendar: month indexes, period labels and the month spans of months, quarters and years."""
+"""The fiscal calendar: month indexes, period labels, the month spans of months, quarters and years, and the one
+resolver from what a user asked for (a period, a range, nothing) to the months shown (CLI and app alike)."""
 
 from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Grain = Literal["month", "quarter", "year"]
@@ -108,3 +109,60 @@ class FiscalCalendar:
 
     def year_to_date(self, m: int) -> tuple[int, int]:
         return self.year_start(m), m
+
+
+STEP: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
+
+
+@dataclass(frozen=True)
+class Span:
+    """The months a page or a command shows: first..last at a grain, under the label the user picked."""
+
+    first: int
+    last: int
+    grain: Grain
+    label: str
+    cal: FiscalCalendar = field(default=FiscalCalendar(), compare=False, repr=False)
+
+    @property
+    def previous(self) -> Span:
+        """The same stretch one period earlier (a month, a quarter, a year), for 'change since'."""
+        shift = STEP[self.grain]
+        return Span(self.first - shift, self.last - shift, self.grain, self.cal.label(self.last - shift, self.grain),
+                    self.cal)
+
+
+def span_of(month: int, grain: Grain, cal: FiscalCalendar | None = None) -> Span:
+    """The period of the grain holding `month`, up to that month."""
+    cal = cal or FiscalCalendar()
+    return Span(cal.span(month, grain)[0], month, grain, cal.label(month, grain), cal)
+
+
+def resolve(cal: FiscalCalendar, grain: Grain, data: tuple[int, int] | None, period: str | None = None,
+            start: str | None = None, end: str | None = None, *, clamp: bool = False) -> Span:
+    """The months a request covers: `period` (a month or a label of the grain), or `start`..`end`, or the
+    period of the grain holding the latest month with data, up to that month.
+
+    `data` is the first and last month with data (None on an empty database). With `clamp`, the months
+    are cut to the data's: a period still running is shown up to the latest month with data (the app).
+    """
+    if period and (start or end):
+        raise ValueError("give either a period or a range (from/to), not both")
+    if period:
+        first, last = cal.parse(period, grain)
+        label = period.strip()
+    elif start or end:
+        if not (start and end):
+            raise ValueError("a range needs both its first and its last period")
+        first = cal.parse(start, "month" if len(start) == 7 else grain)[0]
+        last = cal.parse(end, "month" if len(end) == 7 else grain)[1]
+        if last < first:
+            raise ValueError(f"the range ends ({end}) before it starts ({start})")
+        label = f"{start}..{end}"
+    else:
+        if data is None:
+            raise ValueError("the database holds no orders, invoices or stock yet: load exports or run `tandem demo`")
+        return span_of(data[1], grain, cal)
+    if clamp and data is not None:
+        first, last = max(first, data[0]), min(last, data[1])
+    return Span(first, last, grain, label, cal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -14,8 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from store.sql import Queries
 
-HERE = Path(__file__).parent
-SQL_DIR = HERE / "sql"
+PACKAGE = Path(__file__).parent
+SQL_DIR = PACKAGE / "sql"
+# Another folder of declarations (a registry with more views, a test registry) instead of this one's; the
+# named SQL stays the bundled one. Read when the registry is loaded, so a process started with it set
+# (`TANDEM_KPI_DIR=... tandem serve`) checks and shows that registry.
+ENV_FOLDER = "TANDEM_KPI_DIR"
+HERE = Path(os.environ.get(ENV_FOLDER) or PACKAGE)
 # One pattern for every name a declaration introduces (KPIs, views, steps, bound columns): they end up
 # as SQL identifiers and JSON keys, so nothing else may get through.
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -26,6 +32,9 @@ REQUIRED_VIEWS: tuple[str, ...] = ("finance", "procurement")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 Unit = Literal["currency", "days", "ratio"]
+# A view's colour: a named colour Streamlit Markdown knows (`:blue[■]`) and the charts draw in. Never red or
+# green: a view is not "good" or "bad". A view that declares none is gray.
+Colour = Literal["blue", "orange", "violet", "gray"]
 
 
 class _Model(BaseModel):
@@ -44,6 +53,8 @@ class View(_Model):
     effective_date: date
     dimensions: tuple[str, ...] | None = None
     excluded: str = "rows with no FX rate for their month"
+    label: str | None = Field(default=None, min_length=1, max_length=40)  # shown name; default: the name, capitalised
+    colour: Colour = "gray"
 
 
 class Companion(_Model):
@@ -73,6 +84,7 @@ class Kpi(_Model):
     name: str
     position: int = 100
     label: str
+    icon: str = ":material/monitoring:"  # its page's icon in the navigation (a Material symbol or an emoji)
     description: str
     unit: Unit
     better: Literal["higher", "lower"]
@@ -80,6 +92,9 @@ class Kpi(_Model):
     views: dict[str, View]
     companions: tuple[Companion, ...] = ()
     bridge: Bridge | None = None
+    # The view gaps are taken from (gap = view − base): by default the bridge's `from` view, else the
+    # view declared second.
+    gap_base: str | None = None
 
     def view_dimensions(self, view: str) -> tuple[str, ...]:
         return self.views[view].dimensions or self.dimensions
@@ -157,6 +172,7 @@ def parse(folder: Path = HERE, sql_dir: Path = SQL_DIR) -> tuple[Registry, list[
         issues += [Issue(file, i.kpi, i.field, i.message) for i in found]
         if not found:
             kpis[kpi.name] = kpi
+    issues += _same_view_everywhere(kpis)
     companions = {c.name for k in kpis.values() for c in k.companions}
     for clash in sorted(companions & set(kpis)):
         issues.append(Issue("?", clash, "companions", "a companion has the name of a KPI"))
@@ -207,6 +223,8 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
     for comp in kpi.companions:
         named("companions.name", comp.name)
         named("companions.column", comp.column)
+    if kpi.gap_base is not None and kpi.gap_base not in kpi.views:
+        bad("gap_base", f"names no view of {kpi.name}: {kpi.gap_base!r}")
     if kpi.bridge:
         b = kpi.bridge
         sql_file("bridge.sql", b.sql, set())
@@ -222,10 +240,35 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
     return issues
 
 
-@cache
+def _same_view_everywhere(kpis: dict[str, Kpi]) -> list[Issue]:
+    """A view is one team's: it has one label and one colour on every KPI (blue is always the same team)."""
+    seen: dict[str, tuple[str, str | None, str]] = {}
+    issues: list[Issue] = []
+    for kpi in kpis.values():
+        for name, view in kpi.views.items():
+            first = seen.setdefault(name, (kpi.name, view.label, view.colour))
+            if (view.label, view.colour) != first[1:]:
+                issues.append(Issue("?", kpi.name, f"views.{name}", f"label or colour differs from {first[0]}'s "
+                                    f"{name} view: a view looks the same on every KPI"))
+    return issues
+
+
+def folder() -> Path:
+    """The folder of the declarations in use: $TANDEM_KPI_DIR, else this package's."""
+    return Path(os.environ.get(ENV_FOLDER) or HERE)
+
+
 def registry() -> Registry:
-    """The bundled registry; raises with every issue when any declaration is invalid."""
-    reg, issues = parse(HERE, SQL_DIR)
+    """The registry in use; raises with every issue when any declaration is invalid."""
+    return _registry(folder())
+
+
+@cache
+def _registry(path: Path) -> Registry:
+    reg, issues = parse(path, SQL_DIR)
     if issues:
         raise RegistryError(issues)
     return reg
+
+
+registry.cache_clear = _registry.cache_clear  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from kpi_definitions import views
 from tandem import service
 
 st.title("Definitions")
@@ -21,7 +22,8 @@ for kpi in reg:
     st.caption(f"Name `{kpi.name}` · unit {kpi.unit} · split by {', '.join(kpi.dimensions)}")
     for name, view in kpi.views.items():
         with st.container(border=True):
-            st.markdown(f"**{name.capitalize()}** · {view.owner} · version {view.version}, effective "
+            look = views.style(kpi, name)
+            st.markdown(f"{look.mark} **{look.label}** · {view.owner} · version {view.version}, effective "
                         f"{view.effective_date}")
             st.text(view.definition)
     if kpi.bridge is not None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from tandem import kpi_page, service, widgets
+from kpi_definitions import views
+from tandem import kpi_page, selection, service, widgets
 
 ALL = "(all)"
 
 st.title("Drill-down")
-sel = widgets.filter_bar()
+sel = selection.filter_bar()
 reg = service.reg()
 c1, c2, c3 = st.columns(3)
 kpi = reg[c1.selectbox("KPI", reg.names, key="kpi", bind="query-params", format_func=lambda n: reg[n].label)]
-view = c2.selectbox("View", list(kpi.views), key="view", bind="query-params", format_func=str.capitalize)
+view = c2.selectbox("View", list(kpi.views), key="view", bind="query-params",
+                    format_func=lambda v: views.style(kpi, v).label)
 dims = kpi.view_dimensions(view)
 by = tuple(c3.multiselect("Split by", dims, default=dims[:1], key="by", bind="query-params", max_selections=3,
                           format_func=lambda d: kpi_page.DIM_LABELS.get(d, d), placeholder="No split"))
@@ -23,7 +25,7 @@ st.text(kpi.views[view].definition)
 values = sel.values(by=by, kpis=(kpi.name,)).filter((pl.col("kpi") == kpi.name) & (pl.col("view") == view))
 aggregate = values.select(*by, "value").sort("value", descending=True, nulls_last=True)
 split = " and ".join(kpi_page.DIM_LABELS.get(d, d).lower() for d in by) or "nothing"
-st.subheader(f"{kpi.label} ({view}) by {split} · {sel.span.label}", anchor=False)
+st.subheader(f"{kpi.label} ({views.style(kpi, view).word}) by {split} · {sel.span.label}", anchor=False)
 shown = aggregate.with_columns(widgets.formatted("value", kpi.unit, sel.currency).alias(kpi.label)).drop("value")
 widgets.table(shown)
 widgets.table_downloads(shown, f"{kpi.name}-{view}-by-{'-'.join(by) or 'all'}-{sel.span.label}", "aggregate")

@@ -1,21 +1,24 @@
-"""Overview: every KPI with its finance and procurement value side by side, and where they disagree most."""
+"""Overview: every KPI with its views' values side by side, and where they disagree most."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from tandem import charts, service, widgets
+from kpi_definitions import views
+from tandem import charts, kpi_page, selection, service, widgets
 
 st.title("Overview")
-sel = widgets.filter_bar()
+sel = selection.filter_bar()
 st.caption(widgets.plain(f"{sel.span.label} · {sel.filter_text()} · {sel.as_of_text()}"))
 reg = service.reg()
 widgets.review_pack_button(sel)
 now, before, trend = sel.now_before_trend()
-widgets.chart(charts.gaps(widgets.gap_rows(now)), "overview-gaps", sel, None, "Where finance and procurement disagree most")
+who = views.named(reg)
+widgets.chart(charts.gaps(views.disagreement(reg, now), who), "overview-gaps", sel, None, f"Where {who} disagree most")
 kpis = list(reg)
-for pair in (kpis[i:i + 2] for i in range(0, len(kpis), 2)):  # row by row, so the cards of a row line up
-    for col, kpi in zip(st.columns(2), pair, strict=False):
+per_row = 2 if max(len(k.views) for k in kpis) <= 2 else 1  # three numbers side by side need a whole row
+for row in (kpis[i:i + per_row] for i in range(0, len(kpis), per_row)):  # row by row, so the cards line up
+    for col, kpi in zip(st.columns(per_row), row, strict=False):
         with col:
-            widgets.kpi_card(kpi, sel, now, before, trend, link=f"pages/{kpi.name}.py")
+            widgets.kpi_card(kpi, sel, now, before, trend, link=kpi_page.page(kpi))
 widgets.notes(sel.notes())

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from store.errors import TandemError
-from tandem import review, service, widgets
+from tandem import review, selection, service, widgets
 
 st.title("Review meeting")
-sel = widgets.filter_bar()
+sel = selection.filter_bar()
 reg = service.reg()
 now = sel.values()
 last = review.latest(sel.db)

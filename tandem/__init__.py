@@ -1,1 +1,1 @@
-"""Tandem: finance and procurement KPIs from one definition layer, side by side."""
+"""Tandem: every KPI under each team's definition, side by side, from one definition layer."""

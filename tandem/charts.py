@@ -5,19 +5,20 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from kpi_definitions import views
 from kpi_definitions.compute import BridgeResult
 from kpi_definitions.registry import Kpi
 
-# One colour per view, never a "good/bad" colour: blue is always finance, orange always procurement
-# (a pair that stays distinct for colour-blind readers). Other views (an agreed definition) get grey.
-VIEW_COLOURS = {"finance": "#1f5fa8", "procurement": "#e07b00"}
-OTHER = "#6b6b6b"
+# A view's declared colour (a name Streamlit Markdown knows, so a metric's mark matches the chart) as drawn:
+# never a "good/bad" colour; blue and orange stay distinct for colour-blind readers. A view that declares
+# no colour is gray.
+PALETTE = {"blue": "#1f5fa8", "orange": "#e07b00", "violet": "#7b52ab", "gray": "#6b6b6b"}
 STEP_UP, STEP_DOWN = "#4c9a8a", "#9a6fb0"  # bridge steps: teal adds, purple subtracts (a legend says so)
 FONT = dict(family="Inter, Arial, sans-serif", size=13)
 
 
-def colour(view: str) -> str:
-    return VIEW_COLOURS.get(view, OTHER)
+def colour(kpi: Kpi, view: str) -> str:
+    return PALETTE.get(views.style(kpi, view).colour, PALETTE["gray"])
 
 
 def _axis_format(kpi: Kpi) -> dict:
@@ -37,14 +38,14 @@ def _layout(fig: go.Figure, title: str, kpi: Kpi, height: int = 380) -> go.Figur
 
 
 def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int = 380) -> go.Figure:
-    """Both views of one KPI over time, on one chart."""
+    """Every view of one KPI over time, on one chart."""
     fig = go.Figure()
     rows = values.filter(pl.col("kpi") == kpi.name)
     for view in kpi.views:
         v = rows.filter(pl.col("view") == view)
-        fig.add_trace(go.Scatter(x=v["period"].to_list(), y=v["value"].to_list(), name=view.capitalize(),
-                                 mode="lines+markers", line=dict(color=colour(view), width=3)))
-    return _layout(fig, f"{kpi.label}: finance and procurement over time" if title is None else title, kpi, height)
+        fig.add_trace(go.Scatter(x=v["period"].to_list(), y=v["value"].to_list(), name=views.style(kpi, view).label,
+                                 mode="lines+markers", line=dict(color=colour(kpi, view), width=3)))
+    return _layout(fig, f"{kpi.label}: {views.named(kpi)} over time" if title is None else title, kpi, height)
 
 
 def sparkline(kpi: Kpi, values: pl.DataFrame) -> go.Figure:
@@ -56,43 +57,45 @@ def sparkline(kpi: Kpi, values: pl.DataFrame) -> go.Figure:
 
 def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None) -> go.Figure:
     """The bridge: from one view's value, step by step, to the other's."""
-    labels = [f"{b.start_view.capitalize()} value"] + [s.label for s in b.steps] + [f"{b.end_view.capitalize()} value"]
+    start, end = views.style(kpi, b.start_view), views.style(kpi, b.end_view)
+    labels = [f"{start.label} value"] + [s.label for s in b.steps] + [f"{end.label} value"]
     values = [b.start] + [s.value for s in b.steps] + [b.end]
     measure = ["absolute"] + ["relative"] * len(b.steps) + ["total"]
     fig = go.Figure(go.Waterfall(
         x=labels, y=values, measure=measure, connector=dict(line=dict(color="#bbb")),
         increasing=dict(marker=dict(color=STEP_UP)), decreasing=dict(marker=dict(color=STEP_DOWN)),
-        totals=dict(marker=dict(color=colour(b.end_view))), textposition="outside",
+        totals=dict(marker=dict(color=colour(kpi, b.end_view))), textposition="outside",
         text=[_short(v, kpi.unit) for v in values]))
     # The first bar is an absolute in the start view's colour: draw it over the default.
-    fig.add_trace(go.Bar(x=[labels[0]], y=[b.start], marker_color=colour(b.start_view), showlegend=False,
+    fig.add_trace(go.Bar(x=[labels[0]], y=[b.start], marker_color=colour(kpi, b.start_view), showlegend=False,
                          hoverinfo="skip"))
     fig.update_layout(barmode="overlay", showlegend=False)
-    fig = _layout(fig, title or f"{kpi.label}: from the {b.start_view} to the {b.end_view} value", kpi, 420)
+    fig = _layout(fig, title or f"{kpi.label}: from the {start.word} to the {end.word} value", kpi, 420)
     fig.add_annotation(text="teal bars add, purple bars subtract", xref="paper", yref="paper", x=1, y=1.08,
                        showarrow=False, font=dict(size=11, color="#555"))
     return fig
 
 
 def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None) -> go.Figure:
-    """Both views side by side for each value of one dimension."""
+    """Every view side by side for each value of one dimension."""
     fig = go.Figure()
     rows = values.filter(pl.col("kpi") == kpi.name)
     for view in kpi.views:
         v = rows.filter(pl.col("view") == view).sort(dim)
-        fig.add_trace(go.Bar(x=v[dim].cast(pl.String).to_list(), y=v["value"].to_list(), name=view.capitalize(),
-                             marker_color=colour(view)))
+        fig.add_trace(go.Bar(x=v[dim].cast(pl.String).to_list(), y=v["value"].to_list(),
+                             name=views.style(kpi, view).label, marker_color=colour(kpi, view)))
     fig.update_layout(barmode="group")
     return _layout(fig, title or f"{kpi.label} by {dim.replace('_', ' ')}", kpi)
 
 
-def gaps(rows: list[dict]) -> go.Figure:
-    """Where the views disagree most: the gap as a share of the larger value, per KPI."""
+def gaps(rows: list[dict], who: str) -> go.Figure:
+    """Where the views (`who`, in words) disagree most: how far apart they lie as a share of
+    the largest value, per KPI (kpi_definitions.views.disagreement)."""
     rows = sorted(rows, key=lambda r: r["relative_gap"] if r["relative_gap"] is not None else -1)
     fig = go.Figure(go.Bar(x=[r["relative_gap"] for r in rows], y=[r["label"] for r in rows], orientation="h",
                            marker_color="#555", text=[f"{r['relative_gap']:.0%}" if r["relative_gap"] is not None
                                                       else "n/a" for r in rows], textposition="outside"))
-    fig.update_layout(title=dict(text="Where finance and procurement disagree most (gap ÷ larger value)", x=0,
+    fig.update_layout(title=dict(text=f"Where {who} disagree most (gap ÷ larger value)", x=0,
                                  font=dict(size=15)), height=260, font=FONT, margin=dict(l=10, r=30, t=50, b=10),
                       plot_bgcolor="white", xaxis=dict(tickformat=".0%", gridcolor="#e6e6e6"))
     return fig

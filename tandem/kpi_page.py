@@ -1,30 +1,45 @@
-"""The body every KPI page shares: both views with their definitions, the trend, the bridge and the breakdown."""
+"""The KPI pages, one per declaration of the registry: every view with its definition, the trend, the bridge
+and the breakdown. A new KPI declaration gets its page and navigation entry from `page()`, with no page file."""
 
 from __future__ import annotations
 
 import polars as pl
 import streamlit as st
 
+from kpi_definitions import views
 from kpi_definitions.registry import Kpi
-from tandem import charts, formats, service, widgets
-from tandem.widgets import Selected
+from tandem import charts, formats, selection, service, widgets
+from tandem.selection import Selected
 
 DIM_LABELS = {"supplier_id": "Supplier", "category": "Category", "cost_center": "Cost center", "item_id": "Item",
               "location": "Location", "savings_type": "Savings type"}
 TOP = 15  # bars a breakdown chart shows; the table below it has every value
 
 
+def page(kpi: Kpi) -> st.Page:
+    """The KPI's page for st.navigation (and st.page_link): at /<kpi name>, titled and iconed as declared."""
+    def body() -> None:
+        show(kpi.name)
+
+    body.__name__ = kpi.name
+    return st.Page(body, title=kpi.label, icon=kpi.icon, url_path=kpi.name)
+
+
+def pages() -> list[st.Page]:
+    return [page(k) for k in service.reg()]
+
+
 def show(name: str) -> None:
     kpi = service.reg()[name]
     st.title(kpi.label)
     st.text(kpi.description)
-    sel = widgets.filter_bar()
+    sel = selection.filter_bar()
     now, before, trend = sel.now_before_trend()
     _definitions(kpi, sel, now, before)
     for companion in kpi.companions:
-        f, p = (widgets.value_of(now, companion.name, v) for v in ("finance", "procurement"))
-        st.text(f"{companion.label}: finance {formats.value(f, companion.unit)}, "
-                f"procurement {formats.value(p, companion.unit)}")
+        shown = views.compare(kpi, now, companion.name).values
+        st.text(f"{companion.label}: " + ", ".join(f"{views.style(kpi, v).word} {formats.value(x, companion.unit)}"
+                                                    for v, x in shown.items()))
     widgets.notes(sel.notes())
     st.subheader("Over time", anchor=False)
     widgets.chart(charts.trend(kpi, trend), f"{kpi.name}-trend", sel, kpi, f"{kpi.label}: trend")
@@ -37,16 +52,18 @@ def _definitions(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFram
     cols = st.columns(len(kpi.views))
     for col, (view_name, view) in zip(cols, kpi.views.items(), strict=True):
         with col.container(border=True):
-            widgets.metric(kpi, sel, view_name, now, before, f"{view_name.capitalize()} · {sel.span.label}")
+            widgets.metric(kpi, sel, view_name, now, before, f"{views.style(kpi, view_name).label} · {sel.span.label}")
             st.text(view.definition)
             st.caption(f"Owner: {view.owner} · version {view.version} · effective {view.effective_date}")
-    widgets.gap_line(kpi, now, sel.currency)
+    widgets.gap_lines(kpi, now, sel.currency)
 
 
 def _bridge(kpi: Kpi, sel: Selected) -> None:
     if kpi.bridge is None:
         return
-    st.subheader("Why the two numbers differ", anchor=False)
+    ends = views.words([views.style(kpi, kpi.bridge.from_view).word, views.style(kpi, kpi.bridge.to_view).word])
+    st.subheader("Why the two numbers differ" if len(kpi.views) == 2 else f"Why the {ends} numbers differ",
+                 anchor=False)
     b = service.bridge_of(str(sel.db), sel.ver, kpi.name, sel.span.first, sel.span.last, sel.key)
     if b.reason:
         st.info(f"No bridge for {sel.span.label}: {b.reason}.")
@@ -71,7 +88,7 @@ def _breakdown(kpi: Kpi, sel: Selected) -> None:
     if not rows.height:
         st.info("Nothing to split for this selection.")
         return
-    # The bars: the values with the largest finance-or-procurement magnitude, so the chart stays readable.
+    # The bars: the values with the largest magnitude under any view, so the chart stays readable.
     top = (rows.group_by(dim).agg(pl.col("value").abs().max().alias("size"))
            .sort("size", descending=True, nulls_last=True).head(TOP)[dim])
     title = f"{kpi.label} by {DIM_LABELS.get(dim, dim).lower()}" + (f" (largest {TOP})" if top.len() == TOP else "")

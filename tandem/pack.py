@@ -4,29 +4,33 @@ from __future__ import annotations
 
 import polars as pl
 
-from tandem import charts, exports, formats, review, service, widgets
-from tandem.widgets import Selected
+from kpi_definitions import views
+from tandem import charts, exports, formats, review, service
+from tandem.selection import Selected
 
 
 def overview_table(sel: Selected, now: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
-    """One row per KPI: both values, the gap and each view's change since the previous period."""
+    """One row per KPI: every view's value, the gaps and each view's change since the previous period."""
+    reg = service.reg()
+    styles, gaps = views.styles(reg), views.all_gaps(reg)
+    previous = sel.span.previous.label
     rows = []
-    for k in service.reg():
-        f, p = (widgets.value_of(now, k.name, v) for v in ("finance", "procurement"))
-        pf, pp = (widgets.value_of(before, k.name, v) for v in ("finance", "procurement"))
-        rows.append({
-            "KPI": k.label, "Finance": widgets.fmt(f, k, sel.currency), "Procurement": widgets.fmt(p, k, sel.currency),
-            "Gap (F − P)": formats.signed(widgets.gap(f, p), k.unit, sel.currency),
-            f"Finance vs {sel.span.previous.label}": formats.signed(widgets.gap(f, pf), k.unit, sel.currency),
-            f"Procurement vs {sel.span.previous.label}": formats.signed(widgets.gap(p, pp), k.unit, sel.currency)})
+    for k in reg:
+        c, p = views.compare(k, now), views.compare(k, before)
+        row = {"KPI": k.label}
+        row |= {s.label: formats.value(c.values.get(s.name), k.unit, sel.currency) for s in styles}
+        row |= {g.header: formats.signed(c.gaps.get(g.column), k.unit, sel.currency) for g in gaps}
+        row |= {f"{s.label} vs {previous}": formats.signed(views.gap(c.values.get(s.name), p.values.get(s.name)),
+                                                           k.unit, sel.currency) for s in styles}
+        rows.append(row)
     return pl.DataFrame(rows)
 
 
 def build(sel: Selected) -> str:
     now, before, trend = sel.now_before_trend()
     reg = service.reg()
-    sections: list = [(f"Overview · {sel.span.label} · {sel.filter_text()}", [charts.gaps(widgets.gap_rows(now))],
-                       overview_table(sel, now, before))]
+    sections: list = [(f"Overview · {sel.span.label} · {sel.filter_text()}",
+                       [charts.gaps(views.disagreement(reg, now), views.named(reg))], overview_table(sel, now, before))]
     for k in reg:
         figs = [charts.trend(k, trend)]
         if k.bridge is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -153,28 +152,6 @@ def run_write(db: Path, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         result = fn(con)
     st.cache_data.clear()  # the data changed: every cached KPI is stale
     return result
-
-
-@dataclass(frozen=True)
-class Span:
-    """The months a page shows: the period of the grain holding the selected month, up to that month."""
-
-    first: int
-    last: int
-    grain: Grain
-    label: str
-
-    @property
-    def previous(self) -> Span:
-        """The same stretch one period earlier (a month, a quarter, a year), for 'change since'."""
-        shift = {"month": 1, "quarter": 3, "year": 12}[self.grain]
-        cal = calendar()
-        return Span(self.first - shift, self.last - shift, self.grain, cal.label(self.last - shift, self.grain))
-
-
-def span_of(month: int, grain: Grain) -> Span:
-    cal = calendar()
-    return Span(cal.span(month, grain)[0], month, grain, cal.label(month, grain))
 
 
 def today() -> date:

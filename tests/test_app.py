@@ -30,12 +30,32 @@ def app(db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None, **wi
     monkeypatch.setenv("TANDEM_DB", str(db))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        go(at, page).run()
     for key, value in widgets.items():
         at = at.get(_kind(at, key))[_index(at, key)].set_value(value).run()
         assert not at.exception, [e.message for e in at.exception]
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    """Switch to a page by its URL path: a script of pages/, or a KPI page the registry made (a callable, which
+    AppTest.switch_page cannot name: it is found by the url path st.navigation registered it under)."""
+    if (ROOT / "pages" / f"{page}.py").is_file():
+        return at.switch_page(f"pages/{page}.py")
+    hashes = {info.get("url_pathname"): h for h, info in at._registered_pages.items()}
+    at._page_hash = hashes[page]
+    return at
+
+
+def kpi_page_alone(name: str) -> AppTest:
+    """A KPI page run bare, without app.py's navigation (as the page a shared link names)."""
+    def page(name: str) -> None:
+        from tandem import kpi_page
+
+        kpi_page.show(name)
+
+    return AppTest.from_function(page, default_timeout=120, args=(name,))
 
 
 def _kind(at: AppTest, key: str) -> str:
@@ -273,7 +293,7 @@ def test_a_link_reopens_the_overview_with_its_period_and_filters(golden_db: Path
 
 def test_a_link_reopens_a_kpi_page_at_a_fiscal_quarter(golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TANDEM_DB", str(golden_db))
-    at = AppTest.from_file(str(ROOT / "pages" / "savings.py"), default_timeout=120)  # the page the link names
+    at = kpi_page_alone("savings")  # the page the link names
     at.query_params.update({"grain": "quarter", "period": "2026-Q1", "savings_by": "Cost center"})
     at.run()
     assert not at.exception

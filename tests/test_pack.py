@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from kpi_definitions.periods import Span
 from kpi_definitions.registry import registry
+from kpi_definitions.views import value_of
 from tandem import formats, pack, review, service
 from tandem.db import connect
-from tandem.service import Span
-from tandem.widgets import Selected, value_of
+from tandem.selection import Selected
 
 
 def test_pack_has_every_kpi_the_overview_numbers_and_the_open_actions(demo_db: Path, tmp_path: Path,

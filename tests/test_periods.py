@@ -54,3 +54,16 @@ def test_parse_and_buckets() -> None:
 def test_month_helpers() -> None:
     assert month_label(m("2024-02")) == "2024-02"
     assert days_in(m("2024-02")) == 29 and days_in(m("2026-02")) == 28 and days_in(m("2026-01")) == 31
+
+
+def test_one_resolver_for_the_command_line_and_the_filter_bar() -> None:
+    from kpi_definitions.periods import Span, resolve
+
+    data = (m("2025-01"), m("2026-10"))
+    # the CLI: a year is the whole year; the app clamps a running year to the latest month with data
+    assert resolve(JAN, "year", data, "2026") == Span(m("2026-01"), m("2026-12"), "year", "2026")
+    assert resolve(JAN, "year", data, "2026", clamp=True) == Span(m("2026-01"), m("2026-10"), "year", "2026")
+    assert resolve(JAN, "quarter", data) == Span(m("2026-10"), m("2026-10"), "quarter", "2026-Q4")  # to date
+    assert resolve(JUL, "quarter", data, "FY2026-Q1").previous.label == "FY2025-Q4"
+    with pytest.raises(ValueError, match="holds no orders"):
+        resolve(JAN, "month", None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from kpi_definitions.registry import registry
-from tandem.widgets import gap, plain, relative_gap, side_by_side
+from kpi_definitions.views import gap, relative_gap
+from tandem.widgets import plain, side_by_side
 
 
 def test_data_text_is_escaped_for_markdown() -> None:

@@ -1,0 +1,144 @@
+"""What a page shows: the filter bar (in the sidebar, bound to the URL), its selection, and the watcher that
+reruns a page when a load has changed the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from kpi_definitions import views
+from kpi_definitions.periods import GRAINS, STEP, Grain, Span, resolve
+from store.errors import TandemError
+from tandem import service
+from tandem.service import Filters
+
+# URL parameter -> KPI dimension: short names, so a shared link stays readable.
+FILTER_PARAMS = {"supplier": "supplier_id", "category": "category", "cost_center": "cost_center"}
+FILTER_LABELS = {"supplier": "Supplier", "category": "Category", "cost_center": "Cost center"}
+TREND_PERIODS = {"month": 12, "quarter": 8, "year": 5}
+WATCH_EVERY_S = 3
+
+
+@dataclass(frozen=True)
+class Selected:
+    """What the filter bar selected, with everything a page needs to ask the KPI layer for it."""
+
+    db: Path
+    ver: str
+    span: Span
+    trend_first: int
+    filters: dict[str, list[str]]
+    as_of: datetime | None
+    currency: str
+
+    @property
+    def key(self) -> Filters:
+        return service.as_filters(self.filters)
+
+    @property
+    def grain(self) -> Grain:
+        return self.span.grain
+
+    def values(self, span: Span | None = None, by: tuple[str, ...] = (),
+               kpis: tuple[str, ...] | None = None) -> pl.DataFrame:
+        s = span or self.span
+        return service.kpi_values(str(self.db), self.ver, s.first, s.last, s.grain, by, self.key, kpis)[0]
+
+    def notes(self) -> list[str]:
+        """What the KPI layer left out or could not split, over the months charted (the trend's query)."""
+        return service.kpi_values(str(self.db), self.ver, self.trend_first, self.span.last, self.grain, (), self.key,
+                                  None)[1]
+
+    def trend(self, kpis: tuple[str, ...] | None = None) -> pl.DataFrame:
+        return service.kpi_values(str(self.db), self.ver, self.trend_first, self.span.last, self.grain, (), self.key,
+                                  kpis)[0]
+
+    def now_before_trend(self, kpis: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """This period, the one before and the trend. By month the first two are the trend's last two points:
+        one query instead of three (on a large database that is most of a page's time)."""
+        trend = self.trend(kpis)
+        prev = self.span.previous
+        if self.grain == "month" and prev.first >= self.trend_first:
+            return (trend.filter(pl.col("period") == self.span.label), trend.filter(pl.col("period") == prev.label),
+                    trend)
+        return self.values(kpis=kpis), self.values(prev, kpis=kpis), trend
+
+    def filter_text(self) -> str:
+        if not self.filters:
+            return "Filters: none (all suppliers, categories, cost centers)"
+        parts = [f"{FILTER_LABELS[p]} = {', '.join(self.filters[d])}" for p, d in FILTER_PARAMS.items()
+                 if d in self.filters]
+        return "Filters: " + "; ".join(parts)
+
+    def as_of_text(self) -> str:
+        return f"Data as of {self.as_of:%Y-%m-%d %H:%M}" if self.as_of else "Data as of: no load yet"
+
+
+def database_or_stop() -> tuple[Path, str]:
+    db = service.cfg().db
+    if not db.exists():
+        st.info("No database yet: run `tandem demo`, or load your exports on the Data page or with `tandem ingest`.")
+        st.stop()
+    return db, service.version(db)
+
+
+def legend() -> str:
+    """What the colours and the gaps mean, from the registry: each view's colour, then every gap in words."""
+    reg = service.reg()
+    colours = [f"■ {s.colour} {'is ' if i == 0 else ''}always **{s.word}**" for i, s in enumerate(views.styles(reg))]
+    return f"{', '.join(colours)}; gaps are {', '.join(g.words for g in views.all_gaps(reg))}."
+
+
+def filter_bar() -> Selected:
+    """The one filter bar, in the sidebar, bound to the URL so a view can be shared as a link."""
+    db, ver = database_or_stop()
+    with st.sidebar:
+        _watch(db, ver)
+    try:
+        rng = service.months(str(db), ver)
+        problem = service.facts_problem(str(db), ver)
+    except TandemError as exc:  # a long load holds the file: say so, the watcher reruns when it is done
+        st.info(f"{exc.message} The page refreshes by itself when the load has finished.")
+        st.stop()
+    if problem:
+        st.error(problem)
+        st.stop()
+    if rng is None:
+        st.info("The database holds no orders, invoices or stock yet: load exports on the Data page.")
+        st.stop()
+    cal = service.calendar()
+    data_first, data_last = rng
+    opts = service.options(str(db), ver)
+    with st.sidebar:
+        st.header("Filters")
+        # A bound widget writes what it shows into the URL, so links read like the screen: ?grain=quarter
+        grain: Grain = st.selectbox("Grain (fiscal calendar)", GRAINS, index=0, key="grain", bind="query-params")
+        labels = list(dict.fromkeys(lbl for _, lbl in cal.buckets(data_first, data_last, grain)))[::-1]
+        period = st.selectbox("Period", labels, index=0, key="period", bind="query-params",
+                              help="A period still running is shown up to the latest month with data.")
+        span = resolve(cal, grain, rng, period, clamp=True)
+        filters: dict[str, list[str]] = {}
+        for param, dim in FILTER_PARAMS.items():
+            choices = opts.get(dim, [])
+            label_of = dict(choices)
+            picked = st.multiselect(FILTER_LABELS[param], [v for v, _ in choices], key=param, bind="query-params",
+                                    format_func=lambda v, m=label_of: m.get(v, v), placeholder="All")
+            if picked:
+                filters[dim] = list(picked)
+        st.caption(legend())
+        as_of = service.data_as_of(str(db), ver)
+        st.caption(f"Data as of {as_of:%Y-%m-%d %H:%M}" if as_of else "No load yet")
+    n = TREND_PERIODS[grain]
+    trend_first = max(data_first, cal.span(span.last - STEP[grain] * (n - 1), grain)[0])
+    return Selected(db, ver, span, trend_first, filters, as_of, service.cfg().reporting_currency)
+
+
+@st.fragment(run_every=WATCH_EVERY_S)
+def _watch(db: Path, ver: str) -> None:
+    """Rerun the page when a load (from the command line, or another user) has changed the database."""
+    if service.version(db) != ver:
+        st.rerun()
