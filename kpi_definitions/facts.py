@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from kpi_definitions import macros
 from store import tables
 from store.db import transaction
 from store.errors import FAILURE, TandemError
@@ -52,6 +53,7 @@ def table_of(export_type: str) -> str:
 def add_invoices(con: duckdb.DuckDBPyConnection, lines: str, currency: str) -> int:
     """Store invoice lines (`lines`: a relation of the export's columns and `_load_id`) with their facts."""
     sql = f"INSERT INTO fact_invoices SELECT * FROM ({_fact_invoices(lines)})"
+    macros.ensure(con)
     return int(con.execute(sql, {"ccy": currency}).fetchall()[0][0])
 
 
@@ -66,6 +68,7 @@ def create_store(con: duckdb.DuckDBPyConnection, currency: str) -> None:
         lines = f"(SELECT {typed}, CAST(NULL AS BIGINT) AS _load_id WHERE false)"
     else:  # an older database kept the lines in a table of their own: move them in
         lines = "invoices"
+    macros.ensure(con)
     with transaction(con):  # all or nothing: a move killed half-way must not lose the lines
         con.execute(f"CREATE OR REPLACE TABLE fact_invoices AS SELECT * FROM ({_fact_invoices(lines)})",
                     {"ccy": currency})
@@ -78,6 +81,7 @@ def _fact_invoices(lines: str) -> str:
 
 
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> None:
+    macros.ensure(con)
     for statement in SQL.statements(name):  # DuckDB binds parameters one statement at a time
         statement = statement.replace("{fact_invoices}", _fact_invoices("invoices"))
         used = {k: v for k, v in params.items() if f"${k}" in statement}
