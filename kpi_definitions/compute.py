@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
 
-from kpi_definitions import facts
+from kpi_definitions import facts, macros
 from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.registry import FILTERABLE, Kpi, Registry
 
@@ -32,6 +32,31 @@ class KpiValues:
 
     values: pl.DataFrame
     notes: list[str]
+
+
+@dataclass(frozen=True)
+class Query:
+    """One query the KPI layer runs: what it computes, its SQL (after kpi_definitions/sql/macros.sql has
+    created the shared macros on the connection) and the values of its parameters."""
+
+    label: str
+    sql: str
+    params: dict[str, object]
+
+    def text(self) -> str:
+        """The query as a commented SQL statement, its parameter values listed above it."""
+        values = "\n".join(f"--   ${k} = {_sql_value(v)}" for k, v in self.params.items())
+        return f"-- {self.label}\n-- parameters:\n{values}\n{self.sql};\n"
+
+
+def _sql_value(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_sql_value(v) for v in value) + "]"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -92,9 +117,28 @@ def compute(con: duckdb.DuckDBPyConnection, reg: Registry, sel: Selection, *, cu
     """Every requested KPI under every view, one row per period of the grain and combination of `by`."""
     cal = cal or FiscalCalendar()
     facts.check(con, currency)
+    macros.ensure(con)
     order = {label: i for i, (_, label) in enumerate(cal.buckets(sel.first, sel.last, sel.grain))}
     frames: list[pl.DataFrame] = []
     notes: list[str] = []
+    for kpi, view_name, query in _plan(reg, sel, cal, currency, kpis, views, notes):
+        frames += _view_frames(con, kpi, view_name, query, sel.by, currency)
+        excluded = int(frames[-1]["excluded"].sum() or 0)
+        if excluded:
+            notes.append(f"{kpi.name} ({view_name}) is computed without {excluded:,} {kpi.views[view_name].excluded}")
+    schema = {"kpi": pl.String, "view": pl.String, "period": pl.String, **{d: pl.String for d in sel.by},
+              "value": pl.Float64, "unit": pl.String, "excluded": pl.Int64}
+    if not frames:
+        return KpiValues(pl.DataFrame(schema=schema), notes)
+    values = (pl.concat(frames, how="vertical_relaxed")
+              .with_columns(_order=pl.col("period").replace_strict(order, default=None))
+              .sort("_order", maintain_order=True).drop("_order"))
+    return KpiValues(values.select(list(schema)), notes)
+
+
+def _plan(reg: Registry, sel: Selection, cal: FiscalCalendar, currency: str, kpis: Sequence[str] | None,
+          views: Sequence[str] | None, notes: list[str]) -> Iterator[tuple[Kpi, str, Query]]:
+    """The query of every requested KPI view the selection can be computed for (notes say why not)."""
     for kpi in reg:
         if kpis is not None and kpi.name not in kpis:
             continue
@@ -110,32 +154,20 @@ def compute(con: duckdb.DuckDBPyConnection, reg: Registry, sel: Selection, *, cu
                 notes.append(f"{kpi.name} ({view_name}) cannot be split by {', '.join(missing)}: "
                              f"its rows carry {', '.join(dims)}")
                 continue
-            frames += _view_frames(con, reg, kpi, view_name, sel, cal, currency)
-            excluded = int(frames[-1]["excluded"].sum() or 0)
-            if excluded:
-                notes.append(f"{kpi.name} ({view_name}) is computed without {excluded:,} {view.excluded}")
-    schema = {"kpi": pl.String, "view": pl.String, "period": pl.String, **{d: pl.String for d in sel.by},
-              "value": pl.Float64, "unit": pl.String, "excluded": pl.Int64}
-    if not frames:
-        return KpiValues(pl.DataFrame(schema=schema), notes)
-    values = (pl.concat(frames, how="vertical_relaxed")
-              .with_columns(_order=pl.col("period").replace_strict(order, default=None))
-              .sort("_order", maintain_order=True).drop("_order"))
-    return KpiValues(values.select(list(schema)), notes)
+            yield kpi, view_name, Query(f"{kpi.name} ({view_name})", render(reg, view.sql, view.bind, sel.by),
+                                        params(sel, cal, kpi.dimensions, currency))
 
 
-def _view_frames(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: Kpi, view_name: str, sel: Selection,
-                 cal: FiscalCalendar, currency: str) -> list[pl.DataFrame]:
-    view = kpi.views[view_name]
-    sql = render(reg, view.sql, view.bind, sel.by)
-    raw = con.sql(sql, params=params(sel, cal, kpi.dimensions, currency)).pl()
-    if sel.by:  # a period with no rows at all comes back once with empty dimensions: not a combination
-        raw = raw.filter(pl.all_horizontal(pl.col(d).is_not_null() for d in sel.by))
-    raw = raw.with_columns(pl.col(d).cast(pl.String) for d in sel.by).sort(["period", *sel.by])
+def _view_frames(con: duckdb.DuckDBPyConnection, kpi: Kpi, view_name: str, query: Query, by: Sequence[str],
+                 currency: str) -> list[pl.DataFrame]:
+    raw = con.sql(query.sql, params=query.params).pl()
+    if by:  # a period with no rows at all comes back once with empty dimensions: not a combination
+        raw = raw.filter(pl.all_horizontal(pl.col(d).is_not_null() for d in by))
+    raw = raw.with_columns(pl.col(d).cast(pl.String) for d in by).sort(["period", *by])
     out = []
     for name, column, unit in [(kpi.name, "value", kpi.unit), *((c.name, c.column, c.unit) for c in kpi.companions)]:
         out.append(raw.select(
-            pl.lit(name).alias("kpi"), pl.lit(view_name).alias("view"), "period", *sel.by,
+            pl.lit(name).alias("kpi"), pl.lit(view_name).alias("view"), "period", *by,
             pl.col(column).cast(pl.Float64).alias("value"), pl.lit(unit_of(unit, currency)).alias("unit"),
             pl.col("excluded").cast(pl.Int64)))
     return out
@@ -146,30 +178,67 @@ def bridge(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, first: 
     """The steps from one view's value to the other's over months first..last (one span, one slice)."""
     kpi = reg[kpi_name]
     facts.check(con, currency)
+    macros.ensure(con)
+    if kpi.bridge is None:
+        raise ValueError(f"{kpi_name} declares no bridge")
+    b = kpi.bridge
+    start_q, end_q, steps_q = bridge_queries(reg, kpi_name, first, last, filters, currency=currency)
+
+    def end_value(query: Query) -> float | None:
+        rows = con.sql(query.sql, params=query.params).fetchall()
+        return rows[0][1] if rows else None
+
+    start, end = end_value(start_q), end_value(end_q)
+    if start is None or end is None:
+        missing = b.from_view if start is None else b.to_view
+        return BridgeResult(kpi.name, b.from_view, b.to_view, start, end, (),
+                            f"the {missing} value is not computable for this selection")
+    row = con.sql(steps_q.sql, params=steps_q.params).pl().row(0, named=True)
+    steps = tuple(BridgeStep(s.name, s.label, s.description, float(row[s.name] or 0.0)) for s in b.steps)
+    return BridgeResult(kpi.name, b.from_view, b.to_view, start, end, steps)
+
+
+def bridge_queries(reg: Registry, kpi_name: str, first: int, last: int,
+                   filters: Mapping[str, Sequence[str]] | None = None, *, currency: str = "EUR"
+                   ) -> tuple[Query, Query, Query]:
+    """What a bridge runs: its start view's and end view's value over the span, then its steps."""
+    kpi = reg[kpi_name]
     if kpi.bridge is None:
         raise ValueError(f"{kpi_name} declares no bridge")
     b = kpi.bridge
     sel = Selection(first, last, "month", (), filters or {})
     span = [(m, "span") for m in range(first, last + 1)]
     p = params(sel, FiscalCalendar(), kpi.dimensions, currency, months=span)
+    ends = [Query(f"{kpi.name} bridge: the {name} value over the span",
+                  render(reg, kpi.views[name].sql, kpi.views[name].bind, ()), p) for name in (b.from_view, b.to_view)]
+    steps = Query(f"{kpi.name} bridge: {b.from_view} to {b.to_view}, step by step", render(reg, b.sql, {}, ()), p)
+    return ends[0], ends[1], steps
 
-    def end_value(view_name: str) -> float | None:
-        view = kpi.views[view_name]
-        rows = con.sql(render(reg, view.sql, view.bind, ()), params=p).fetchall()
-        return rows[0][1] if rows else None
 
-    start, end = end_value(b.from_view), end_value(b.to_view)
-    if start is None or end is None:
-        missing = b.from_view if start is None else b.to_view
-        return BridgeResult(kpi.name, b.from_view, b.to_view, start, end, (),
-                            f"the {missing} value is not computable for this selection")
-    row = con.sql(render(reg, b.sql, {}, ()), params=p).pl().row(0, named=True)
-    steps = tuple(BridgeStep(s.name, s.label, s.description, float(row[s.name] or 0.0)) for s in b.steps)
-    return BridgeResult(kpi.name, b.from_view, b.to_view, start, end, steps)
+def explain(reg: Registry, sel: Selection, *, currency: str = "EUR", cal: FiscalCalendar | None = None,
+            kpis: Sequence[str] | None = None, views: Sequence[str] | None = None, bridges: bool = True,
+            lines: bool = False) -> list[Query]:
+    """The queries `compute` would run for the selection, with their parameter values, without running them:
+    each KPI view's, and (`bridges`) each declared bridge's over the whole range, and (`lines`) each view's
+    drill-down lines. They run after the macros of `macros.text()` exist on the connection."""
+    from kpi_definitions.lines import lines_query  # the drill-down builds on this module
+
+    cal = cal or FiscalCalendar()
+    by_kpi: dict[str, list[Query]] = {}
+    for kpi, view_name, query in _plan(reg, sel, cal, currency, kpis, views, []):
+        by_kpi.setdefault(kpi.name, []).append(query)
+        if lines and (q := lines_query(reg, kpi.name, view_name, sel.first, sel.last, sel.filters,
+                                       currency=currency, cal=cal)):
+            by_kpi[kpi.name].append(q)
+    for name, queries in by_kpi.items():
+        if bridges and reg[name].bridge is not None:
+            queries += bridge_queries(reg, name, sel.first, sel.last, sel.filters, currency=currency)
+    return [q for queries in by_kpi.values() for q in queries]
 
 
 def data_months(con: duckdb.DuckDBPyConnection, reg: Registry) -> tuple[int, int] | None:
     """First and last month with orders, invoices, stock or consumption; None on an empty database."""
+    macros.ensure(con)
     first, last = con.sql(reg.sql("data_months")).fetchall()[0]
     return None if last is None else (int(first), int(last))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from kpi_definitions import macros
 from store import tables
 from store.db import transaction
 from store.errors import FAILURE, TandemError
@@ -58,6 +59,7 @@ def add_invoices(con: duckdb.DuckDBPyConnection, lines: str, currency: str) -> i
     off for this one statement.
     """
     sql = f"INSERT INTO fact_invoices SELECT * FROM ({_fact_invoices(lines)})"
+    macros.ensure(con)
     con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     # No `finally`: after a failed statement the transaction is aborted and takes no statement, RESET included;
     # the load's next insert (the staged path) sets and resets the option again.
@@ -77,6 +79,7 @@ def create_store(con: duckdb.DuckDBPyConnection, currency: str) -> None:
         lines = f"(SELECT {typed}, CAST(NULL AS BIGINT) AS _load_id WHERE false)"
     else:  # an older database kept the lines in a table of their own: move them in
         lines = "invoices"
+    macros.ensure(con)
     with transaction(con):  # all or nothing: a move killed half-way must not lose the lines
         con.execute(f"CREATE OR REPLACE TABLE fact_invoices AS SELECT * FROM ({_fact_invoices(lines)})",
                     {"ccy": currency})
@@ -89,6 +92,7 @@ def _fact_invoices(lines: str) -> str:
 
 
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> None:
+    macros.ensure(con)
     for statement in SQL.statements(name):  # DuckDB binds parameters one statement at a time
         statement = statement.replace("{fact_invoices}", _fact_invoices("invoices"))
         used = {k: v for k, v in params.items() if f"${k}" in statement}

@@ -11,20 +11,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kpi_definitions.periods import Grain
-from store.db import problem, transaction
 from store.errors import FAILURE, REJECTED, USAGE, TandemError
-from tandem.config import settings
-from tandem.db import connect, ingest_file
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the commands import what they use: `tandem --help` imports no DuckDB, polars or pydantic
+    import polars as pl
+
+    from kpi_definitions.compute import Query
     from pipelines.load import LoadResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
@@ -56,6 +54,8 @@ def _errors() -> Iterator[None]:
     except Exception as exc:
         if _debug:
             raise
+        from store.db import problem
+
         known = problem(exc)  # the disk, the file's permissions or a damaged file: say what to do
         if known is not None:
             err.print(f"[red]error:[/red] {escape(known.message)}", highlight=False)
@@ -103,8 +103,12 @@ def ingest(
     mapping: Annotated[str | None, typer.Option("--mapping", help="source mapping YAML (path or bundled name)")] = None,
 ) -> None:
     """Validate and load exports; a file with an invalid row loads nothing unless --allow-partial."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
     from pipelines.load import failure_sentence
     from pipelines.mappings import IDENTITY, load_mapping
+    from tandem.config import settings
+    from tandem.db import connect, ingest_file
 
     cfg = settings()
     with _errors():
@@ -152,10 +156,13 @@ def ingest(
 @app.command()
 def refresh(db: DbOption = None) -> None:
     """Rebuild the KPI facts (every load does it; needed by hand only after changing the reporting currency)."""
+    from kpi_definitions import facts
+    from store.db import transaction
+    from tandem.config import settings
+    from tandem.db import connect
+
     cfg = settings()
     with _errors():
-        from kpi_definitions import facts
-
         con = connect(db or cfg.db, memory_limit=cfg.memory_limit, wait_s=cfg.lock_wait_s)
         try:
             with transaction(con):  # one rebuild, all or nothing: a kill leaves the facts and their currency as they were
@@ -187,12 +194,18 @@ def kpis(
     by: Annotated[list[str] | None, typer.Option("--by", help="a dimension to split by; repeat")] = None,
     where: Annotated[list[str] | None, typer.Option("--where", help="a filter DIM=VALUE; repeat")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="table, json or csv")] = "table",
+    explain: Annotated[bool, typer.Option("--explain", help="print the SQL each view and bridge would run, "
+                                          "with its parameter values, instead of computing")] = False,
 ) -> None:
     """Every KPI under both definitions, one row per KPI, view, period and combination of --by values."""
+    import polars as pl
+
+    from kpi_definitions import compute as kpi_compute
     from kpi_definitions.compute import Selection, compute, data_months, resolve_range
     from kpi_definitions.periods import FiscalCalendar
     from kpi_definitions.registry import DIMENSIONS, FILTERABLE, registry
     from store.db import reading
+    from tandem.config import settings
 
     cfg = settings()
     with _errors():
@@ -219,8 +232,12 @@ def kpis(
                 first, last = resolve_range(cal, grain, span[1] if span else None, period, from_, to)
             except ValueError as exc:
                 raise TandemError(f"{exc}.", USAGE if span else FAILURE) from None
-            result = compute(con, reg, Selection(first, last, grain, dims, filters), currency=cfg.reporting_currency,
-                             cal=cal, kpis=wanted or None)
+            sel = Selection(first, last, grain, dims, filters)
+            if explain:
+                _print_explain(kpi_compute.explain(reg, sel, currency=cfg.reporting_currency, cal=cal,
+                                                   kpis=wanted or None), fmt)
+                return
+            result = compute(con, reg, sel, currency=cfg.reporting_currency, cal=cal, kpis=wanted or None)
         values = result.values
         if kpi:  # `--kpi budget_variance_pct` asks for the companion alone, `--kpi budget_variance` for both
             asked = set(kpi) | {c.name for k in reg for c in k.companions if k.name in kpi}
@@ -228,6 +245,20 @@ def kpis(
         for note in result.notes:
             err.print(f"note: {note}", highlight=False, markup=False)
         _print_kpis(values, dims, fmt, cfg.reporting_currency)
+
+
+def _print_explain(queries: list[Query], fmt: str) -> None:
+    """The queries `kpis` would run: SQL text after the macros they use, or (json) label, sql and params."""
+    from kpi_definitions import macros
+
+    if fmt == "json":
+        doc = {"macros": macros.text(), "queries": [{"label": q.label, "sql": q.sql, "params": q.params}
+                                                    for q in queries]}
+        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+        return
+    sys.stdout.write("-- The macros every KPI query uses (created on the connection first)\n" + macros.text() + "\n")
+    for q in queries:
+        sys.stdout.write("\n" + q.text())
 
 
 def _print_kpis(values: pl.DataFrame, dims: tuple[str, ...], fmt: str, currency: str) -> None:
@@ -265,6 +296,8 @@ def demo(
     suppliers: Annotated[int, typer.Option(help="number of suppliers")] = 300,
 ) -> None:
     """Write the bundled demo exports (two years, all eight types) and load them."""
+    from tandem.config import settings
+    from tandem.db import connect, ingest_file
     from tandem.demo import write_demo
 
     cfg = settings()

@@ -14,16 +14,17 @@ import polars as pl
 import streamlit as st
 
 from kpi_definitions import facts
-from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, data_months, params, render
+from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, data_months
+from kpi_definitions.lines import LINE_LIMIT
+from kpi_definitions.lines import lines as kpi_lines
 from kpi_definitions.periods import FiscalCalendar, Grain
-from kpi_definitions.registry import FILTERABLE, Registry, registry
+from kpi_definitions.registry import Registry, registry
 from store.db import reading
 from tandem.config import Settings, settings
 from tandem.db import connect, named
 
 T = TypeVar("T")
 Filters = tuple[tuple[str, tuple[str, ...]], ...]  # hashable for the cache: ((dim, values), ...)
-LINE_LIMIT = 5_000
 
 
 def cfg() -> Settings:
@@ -93,37 +94,10 @@ def options(db: str, ver: str) -> dict[str, list[tuple[str, str]]]:
 
 def lines(db: Path, kpi: str, view: str, first: int, last: int, filters: Mapping[str, Sequence[str]],
           narrow: Mapping[str, str] | None = None, limit: int | None = LINE_LIMIT) -> pl.DataFrame:
-    """The rows behind a KPI view for a span and slice (PO, invoice or stock lines), as the view counts them.
-
-    `narrow` holds one value for each of some of the view's dimensions (the row picked in a drill-down).
-    """
-    reg = registry()
-    k = reg[kpi]
-    v = k.views[view]
-    if v.lines is None:
-        return pl.DataFrame()
-    filters = dict(filters)
-    sql = render(reg, v.lines, v.bind, ())
-    bind: dict[str, object] = {}
-    kept: list[str] = []
-    for i, (dim, value) in enumerate((narrow or {}).items()):
-        if dim not in k.view_dimensions(view):
-            raise ValueError(f"{kpi} ({view}) is not split by {dim}")
-        if dim in FILTERABLE:
-            filters[dim] = [value]
-        else:  # not a filter of the shared relations (savings_type): filter the listed rows by name
-            kept.append(f"CAST({dim} AS VARCHAR) = $narrow{i}")
-            bind[f"narrow{i}"] = value
-    if kept:
-        sql = f"SELECT * FROM ({sql}) WHERE {' AND '.join(kept)}"
-    if limit:
-        sql += f"\nLIMIT {int(limit)}"
-    sel = Selection(first, last, "month", (), filters)
-    span = [(m, "span") for m in range(first, last + 1)]
-    bind |= params(sel, calendar(), k.dimensions, cfg().reporting_currency, months=span)
+    """The rows behind a KPI view for a span and slice (kpi_definitions.lines), read on a short-lived reader."""
     with reading(db) as con:
-        facts.check(con, cfg().reporting_currency)
-        return con.sql(sql, params=bind).pl()
+        return kpi_lines(con, registry(), kpi, view, first, last, filters, narrow, limit,
+                         cfg().reporting_currency, calendar())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -1,5 +1,5 @@
 -- The relations every KPI query starts from, as one list of CTEs (the registry puts `WITH` in front).
--- A month is the integer year * 12 + month - 1, so "a year earlier" is m - 12.
+-- A month is the integer month_ix(date) = year * 12 + month - 1 (sql/macros.sql), so "a year earlier" is m - 12.
 -- Parameters: $months/$labels (each month of the range and the label of its period), $m_lo/$m_hi (the
 -- first month less a year, and the last month: every row a view or bridge may need), $ccy (the
 -- reporting currency) and one list per slicing dimension ($supplier_id, ...; NULL = no filter).
@@ -12,18 +12,15 @@ buckets AS (
 period_days AS (
     SELECT period, sum(day(last_day(make_date(m // 12, m % 12 + 1, 1)))) AS days FROM buckets GROUP BY period
 ),
-fx AS (
-    SELECT currency, year(period) * 12 + month(period) - 1 AS m, rate_to_reporting AS rate FROM fx_rates
-),
 -- Invoice lines (sql/facts.sql joined them to their PO line, contract, supplier and FX rate at load).
 invoice_lines AS (
     SELECT i.*
     FROM fact_invoices i
     -- only the months asked for and the year before them (year-over-year)
     WHERE (i.m BETWEEN $m_lo AND $m_hi OR i.paid_m BETWEEN $m_lo AND $m_hi)
-      AND ($supplier_id::VARCHAR[] IS NULL OR list_contains($supplier_id::VARCHAR[], i.supplier_id))
-      AND ($category::VARCHAR[] IS NULL OR list_contains($category::VARCHAR[], i.category))
-      AND ($cost_center::VARCHAR[] IS NULL OR list_contains($cost_center::VARCHAR[], i.cost_center))
+      AND picked($supplier_id, i.supplier_id)
+      AND picked($category, i.category)
+      AND picked($cost_center, i.cost_center)
 ),
 -- PO lines that count (never cancelled ones), with the contract they name when it is a contract of the
 -- same supplier valid on the order date; contract prices convert at the order month's rate.
@@ -31,9 +28,9 @@ po_lines AS (
     SELECT p.*
     FROM fact_po p
     WHERE p.m BETWEEN $m_lo AND $m_hi
-      AND ($supplier_id::VARCHAR[] IS NULL OR list_contains($supplier_id::VARCHAR[], p.supplier_id))
-      AND ($category::VARCHAR[] IS NULL OR list_contains($category::VARCHAR[], p.category))
-      AND ($cost_center::VARCHAR[] IS NULL OR list_contains($cost_center::VARCHAR[], p.cost_center))
+      AND picked($supplier_id, p.supplier_id)
+      AND picked($category, p.category)
+      AND picked($cost_center, p.cost_center)
 ),
 -- Invoice lines with the (not cancelled) PO line they name (po_found, po_contract_id, po_m), whether
 -- that line is on a valid contract, and the agreed terms: all carried by the facts.
@@ -56,30 +53,30 @@ committed_spend AS (
     SELECT m, supplier_id, category, cost_center, amount_rep FROM invoice_lines WHERE NOT has_po
 ),
 budget_lines AS (
-    SELECT b.*, year(b.fiscal_period) * 12 + month(b.fiscal_period) - 1 AS m,
-           b.budget_amount * CASE WHEN b.currency = $ccy THEN 1 ELSE r.rate END AS budget_rep
+    SELECT b.*, month_ix(b.fiscal_period) AS m,
+           b.budget_amount * rep_rate(b.currency, r.rate, $ccy) AS budget_rep
     FROM budgets b
-    LEFT JOIN fx r ON r.currency = b.currency AND r.m = year(b.fiscal_period) * 12 + month(b.fiscal_period) - 1
-    WHERE ($category::VARCHAR[] IS NULL OR list_contains($category::VARCHAR[], b.category))
-      AND ($cost_center::VARCHAR[] IS NULL OR list_contains($cost_center::VARCHAR[], b.cost_center))
+    LEFT JOIN fx_monthly() r ON r.currency = b.currency AND r.m = month_ix(b.fiscal_period)
+    WHERE picked($category, b.category)
+      AND picked($cost_center, b.cost_center)
 ),
 inventory_lines AS (
-    SELECT v.*, year(v.snapshot_date) * 12 + month(v.snapshot_date) - 1 AS m,
-           v.on_hand_qty * v.unit_cost * CASE WHEN v.currency = $ccy THEN 1 ELSE r.rate END AS stock_rep,
+    SELECT v.*, month_ix(v.snapshot_date) AS m,
+           v.on_hand_qty * v.unit_cost * rep_rate(v.currency, r.rate, $ccy) AS stock_rep,
            greatest(v.on_hand_qty - v.safety_stock_qty, 0) * v.unit_cost
-               * CASE WHEN v.currency = $ccy THEN 1 ELSE r.rate END AS excess_rep,
+               * rep_rate(v.currency, r.rate, $ccy) AS excess_rep,
            least(v.on_hand_qty, v.safety_stock_qty) * v.unit_cost
-               * CASE WHEN v.currency = $ccy THEN 1 ELSE r.rate END AS safety_rep
+               * rep_rate(v.currency, r.rate, $ccy) AS safety_rep
     FROM inventory v
-    LEFT JOIN fx r ON r.currency = v.currency AND r.m = year(v.snapshot_date) * 12 + month(v.snapshot_date) - 1
-    WHERE ($item_id::VARCHAR[] IS NULL OR list_contains($item_id::VARCHAR[], v.item_id))
-      AND ($location::VARCHAR[] IS NULL OR list_contains($location::VARCHAR[], v.location))
+    LEFT JOIN fx_monthly() r ON r.currency = v.currency AND r.m = month_ix(v.snapshot_date)
+    WHERE picked($item_id, v.item_id)
+      AND picked($location, v.location)
 ),
 consumption_lines AS (
-    SELECT c.* EXCLUDE (period), year(c.period) * 12 + month(c.period) - 1 AS m,
-           c.value * CASE WHEN c.currency = $ccy THEN 1 ELSE r.rate END AS value_rep
+    SELECT c.* EXCLUDE (period), month_ix(c.period) AS m,
+           c.value * rep_rate(c.currency, r.rate, $ccy) AS value_rep
     FROM consumption c
-    LEFT JOIN fx r ON r.currency = c.currency AND r.m = year(c.period) * 12 + month(c.period) - 1
-    WHERE ($item_id::VARCHAR[] IS NULL OR list_contains($item_id::VARCHAR[], c.item_id))
-      AND ($location::VARCHAR[] IS NULL OR list_contains($location::VARCHAR[], c.location))
+    LEFT JOIN fx_monthly() r ON r.currency = c.currency AND r.m = month_ix(c.period)
+    WHERE picked($item_id, c.item_id)
+      AND picked($location, c.location)
 )

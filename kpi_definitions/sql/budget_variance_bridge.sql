@@ -3,7 +3,7 @@
 WITH cur AS (SELECT m FROM buckets),
 invoiced AS (
     SELECT DISTINCT po_id, po_line FROM invoices
-    WHERE po_id IS NOT NULL AND year(invoice_date) * 12 + month(invoice_date) - 1 IN (SELECT m FROM cur)
+    WHERE po_id IS NOT NULL AND month_ix(invoice_date) IN (SELECT m FROM cur)
 ),
 po AS (
     SELECT x.value_rep, (x.po_id, x.po_line) IN (SELECT (po_id, po_line) FROM invoiced) AS invoiced

@@ -12,20 +12,19 @@ SELECT * FROM ({fact_invoices});
 -- PO lines that count (never cancelled ones), with the contract they name when it is a contract of the
 -- same supplier valid on the order date.
 CREATE OR REPLACE TABLE fact_po AS
-WITH fx AS (SELECT currency, year(period) * 12 + month(period) - 1 AS m, rate_to_reporting AS rate FROM fx_rates)
-SELECT p.*, year(p.order_date) * 12 + month(p.order_date) - 1 AS m,
-       p.quantity * p.unit_price * CASE WHEN p.currency = $ccy THEN 1 ELSE rp.rate END AS value_rep,
+SELECT p.*, month_ix(p.order_date) AS m,
+       p.quantity * p.unit_price * rep_rate(p.currency, rp.rate, $ccy) AS value_rep,
        c.contract_id IS NOT NULL AS on_contract,
        c.savings_type,
        -- (baseline − paid unit price) × quantity, both prices at the order month's rate of their currency
        CASE WHEN c.contract_id IS NOT NULL THEN
-           (c.baseline_unit_price * CASE WHEN c.currency = $ccy THEN 1 ELSE rc.rate END
-            - p.unit_price * CASE WHEN p.currency = $ccy THEN 1 ELSE rp.rate END) * p.quantity
+           (c.baseline_unit_price * rep_rate(c.currency, rc.rate, $ccy)
+            - p.unit_price * rep_rate(p.currency, rp.rate, $ccy)) * p.quantity
        END AS savings_rep
 FROM purchase_orders p
 LEFT JOIN contracts c
     ON c.contract_id = p.contract_id AND c.supplier_id = p.supplier_id
    AND p.order_date BETWEEN c.start_date AND c.end_date
-LEFT JOIN fx rp ON rp.currency = p.currency AND rp.m = year(p.order_date) * 12 + month(p.order_date) - 1
-LEFT JOIN fx rc ON rc.currency = c.currency AND rc.m = year(p.order_date) * 12 + month(p.order_date) - 1
+LEFT JOIN fx_monthly() rp ON rp.currency = p.currency AND rp.m = month_ix(p.order_date)
+LEFT JOIN fx_monthly() rc ON rc.currency = c.currency AND rc.m = month_ix(p.order_date)
 WHERE p.status <> 'cancelled';

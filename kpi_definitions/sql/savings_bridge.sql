@@ -8,7 +8,7 @@ WITH cur AS (SELECT m FROM buckets),
 po AS (
     SELECT x.*, EXISTS (SELECT 1 FROM invoices i
                         WHERE i.po_id = x.po_id AND i.po_line = x.po_line
-                          AND year(i.invoice_date) * 12 + month(i.invoice_date) - 1 IN (SELECT m FROM cur)) AS invoiced
+                          AND month_ix(i.invoice_date) IN (SELECT m FROM cur)) AS invoiced
     FROM po_lines x
     WHERE x.on_contract AND x.savings_rep IS NOT NULL AND x.m IN (SELECT m FROM cur)
 ),

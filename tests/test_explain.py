@@ -1,0 +1,93 @@
+"""`compute.explain` and `tandem kpis --explain`: the SQL each view and bridge runs, with its parameter values,
+without running it; and what it prints is what runs (the same values as `compute`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kpi_definitions import macros
+from kpi_definitions.compute import Selection, compute, explain
+from kpi_definitions.periods import FiscalCalendar, parse_month
+from kpi_definitions.registry import registry
+from store.db import reading
+from tandem.cli import app
+
+MARCH = parse_month("2026-03")  # 2026 * 12 + 3 - 1
+
+
+def test_explain_gives_each_view_and_bridge_with_its_parameters() -> None:
+    sel = Selection(MARCH, MARCH, "month", (), {"category": ["IT"]})
+    queries = explain(registry(), sel, currency="USD", kpis=["savings"])
+    assert [q.label for q in queries] == [
+        "savings (finance)", "savings (procurement)",
+        "savings bridge: the procurement value over the span", "savings bridge: the finance value over the span",
+        "savings bridge: procurement to finance, step by step"]
+    finance = queries[0]
+    # the shared relations, then the view's own SQL, using the shared macros
+    assert finance.sql.startswith("WITH ") and "invoice_lines AS (" in finance.sql and "po_lines AS (" in finance.sql
+    assert "picked($category, i.category)" in finance.sql and "LEFT JOIN fx_monthly() r" in finance.sql
+    assert "month_ix(b.fiscal_period)" in finance.sql and "rep_rate(b.currency, r.rate, $ccy)" in finance.sql
+    assert "12 + month(" not in finance.sql and "list_contains" not in finance.sql  # written once, in the macros
+    assert "FROM invoice_lines x" in finance.sql  # savings_finance.sql
+    assert finance.params["months"] == [MARCH] == [24314]
+    assert finance.params["labels"] == ["2026-03"]
+    assert (finance.params["ccy"], finance.params["m_lo"], finance.params["m_hi"]) == ("USD", MARCH - 12, MARCH)
+    assert finance.params["category"] == ["IT"] and finance.params["supplier_id"] is None
+    assert "savings_type = 'cost_avoidance'" in queries[-1].sql
+    assert "--   $months = [24314]" in finance.text() and "--   $category = ['IT']" in finance.text()
+
+
+def test_explain_follows_the_grain_and_the_split() -> None:
+    first, last = FiscalCalendar().parse("2026-Q1", "quarter")
+    queries = explain(registry(), Selection(first, last, "quarter", ("category",)), bridges=False)
+    assert all(q.params["months"] == [first, first + 1, first + 2] for q in queries)
+    assert all(q.params["labels"] == ["2026-Q1"] * 3 for q in queries)
+    # inventory days has no category: compute notes it and runs nothing for it, and explain lists nothing
+    assert not [q for q in queries if q.label.startswith("inventory_days")]
+    assert all(", category" in q.sql for q in queries)
+
+
+def test_explained_queries_give_the_values_compute_gives(golden_db: Path) -> None:
+    reg = registry()
+    first, last = FiscalCalendar().parse("2026-Q1", "quarter")
+    sel = Selection(first, last, "month", ())
+    with reading(golden_db) as con:
+        values = compute(con, reg, sel).values
+        macros.ensure(con)
+        for q in explain(reg, sel, bridges=False):
+            kpi, view = q.label.split(" (")
+            got = con.sql(q.sql, params=q.params).pl().sort("period")
+            want = values.filter(kpi=kpi, view=view.rstrip(")")).sort("period")
+            assert got["period"].to_list() == want["period"].to_list()
+            assert got["value"].to_list() == want["value"].to_list(), q.label
+
+
+def test_explain_lists_the_drilldown_lines_too() -> None:
+    sel = Selection(MARCH, MARCH, "month", ())
+    labels = [q.label for q in explain(registry(), sel, kpis=["payment_days"], bridges=False, lines=True)]
+    assert labels == ["payment_days (finance)", "payment_days (finance) lines",
+                      "payment_days (procurement)", "payment_days (procurement) lines"]
+
+
+def test_kpis_explain_prints_the_sql_instead_of_computing(golden_db: Path) -> None:
+    r = CliRunner().invoke(app, ["kpis", "--db", str(golden_db), "--period", "2026-03", "--kpi", "savings",
+                                 "--explain"])
+    assert r.exit_code == 0, r.stderr
+    out = r.stdout
+    assert "CREATE OR REPLACE TEMP MACRO month_ix(d) AS year(d) * 12 + month(d) - 1;" in out
+    assert "-- savings (finance)\n-- parameters:\n--   $months = [24314]\n--   $labels = ['2026-03']\n" in out
+    assert "--   $ccy = 'EUR'" in out and "invoice_lines AS (" in out
+    assert "-- savings bridge: procurement to finance, step by step" in out
+    assert "payment_days" not in out and "KPIs" not in out  # only what was asked, and no table of values
+
+
+def test_kpis_explain_as_json(golden_db: Path) -> None:
+    import json
+
+    r = CliRunner().invoke(app, ["kpis", "--db", str(golden_db), "--period", "2026-03", "--kpi", "savings",
+                                 "--explain", "--format", "json"])
+    doc = json.loads(r.stdout)
+    assert "CREATE OR REPLACE TEMP MACRO picked" in doc["macros"]
+    assert doc["queries"][0]["label"] == "savings (finance)" and doc["queries"][0]["params"]["months"] == [24314]
