@@ -16,10 +16,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from kpi_definitions.periods import Grain
 from store.db import transaction
 from store.errors import FAILURE, REJECTED, USAGE, TandemError
+from tandem import safe_text
 from tandem.config import settings
 from tandem.db import connect, ingest_file
 
@@ -42,21 +44,22 @@ def main(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")]
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """One sentence on stderr and the contract's exit status; a traceback only with --debug."""
+    """One sentence on stderr and the contract's exit status; a traceback only with --debug. The sentence
+    carries file names and data: it is printed as text (never Rich markup) and visible."""
     try:
         yield
     except TandemError as exc:
         if _debug:
             raise
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False, markup=True)
+        err.print(Text("error: ", style="red") + safe_text.rich(exc.message), highlight=False)
         raise typer.Exit(exc.exit_code) from None
     except typer.Exit:
         raise
     except Exception as exc:
         if _debug:
             raise
-        err.print(f"[red]error:[/red] {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-                  highlight=False)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        err.print(Text("error: ", style="red") + safe_text.rich(f"{type(exc).__name__}: {first}"), highlight=False)
         raise typer.Exit(FAILURE) from None
 
 
@@ -83,9 +86,11 @@ def _summary(results: list[LoadResult]) -> None:
         table.add_column(col, justify="right" if col in ("read", "loaded", "replaced", "quarantined") else "left")
     for r in results:
         colour = {"loaded": "green", "unchanged": "cyan", "partial": "yellow"}.get(r.outcome, "red")
-        table.add_row(r.file, r.export_type, f"[{colour}]{r.outcome}[/{colour}]", f"{r.rows_read:,}",
+        outcome = safe_text.rich(r.outcome)
+        outcome.stylize(colour)
+        table.add_row(safe_text.rich(r.file), safe_text.rich(r.export_type), outcome, f"{r.rows_read:,}",
                       f"{r.rows_loaded:,}", f"{r.rows_replaced:,}", f"{r.rows_quarantined:,}")
-    out.print(table)
+    out.print(table, highlight=False)
 
 
 @app.command()
@@ -226,30 +231,42 @@ def kpis(
 
 
 def _print_kpis(values: pl.DataFrame, dims: tuple[str, ...], fmt: str, currency: str) -> None:
+    """The KPI rows as JSON (numbers or null, never NaN/Infinity), CSV (text that cannot run in a
+    spreadsheet, CR/LF quoted) or a table (data printed as text, never as Rich markup)."""
     from tandem import formats
 
     rows = values.to_dicts()
+    unreal = sum(1 for r in rows if r["value"] is not None and formats.json_number(r["value"]) is None)
+    if unreal:
+        err.print(f"note: {unreal} value(s) are not finite numbers (data that bypassed ingestion's ranges?); "
+                  "shown as null / n/a.", highlight=False, markup=False)
     if fmt == "json":
         doc = [{"kpi": r["kpi"], "view": r["view"], "period": r["period"], "dimensions": {d: r[d] for d in dims},
-                "value": None if r["value"] is None else round(r["value"], 6), "unit": r["unit"]} for r in rows]
-        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+                "value": formats.json_number(r["value"]), "unit": r["unit"]} for r in rows]
+        sys.stdout.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
     elif fmt == "csv":
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["kpi", "view", "period", *dims, "value", "unit"])
+        writer = csv.writer(buf, lineterminator="\n")  # QUOTE_MINIMAL: a field with CR or LF is quoted
+        writer.writerow(["kpi", "view", "period", *map(_csv_text, dims), "value", "unit"])
         for r in rows:
-            writer.writerow([r["kpi"], r["view"], r["period"], *(r[d] for d in dims),
-                             "" if r["value"] is None else repr(round(r["value"], 6)), r["unit"]])
+            v = formats.json_number(r["value"])
+            writer.writerow([*map(_csv_text, (r["kpi"], r["view"], r["period"], *(r[d] for d in dims))),
+                             "" if v is None else repr(v), _csv_text(r["unit"])])
         sys.stdout.write(buf.getvalue())
     else:
         table = Table(title="KPIs", title_justify="left")
         for col in ("kpi", "view", "period", *dims):
-            table.add_column(col)
+            table.add_column(safe_text.rich(col))
         table.add_column("value", justify="right")
         for r in rows:
-            table.add_row(r["kpi"], r["view"], r["period"], *(str(r[d]) for d in dims),
-                          formats.value(r["value"], r["unit"], currency))
-        out.print(table)
+            table.add_row(*map(safe_text.rich, (r["kpi"], r["view"], r["period"], *(r[d] for d in dims))),
+                          safe_text.rich(formats.value(r["value"], r["unit"], currency)))
+        out.print(table, highlight=False)
+
+
+def _csv_text(v: object) -> object:
+    """A CSV cell of `tandem kpis`: text visible and inert in a spreadsheet (numbers as they are)."""
+    return safe_text.cell(safe_text.visible(v))
 
 
 @app.command()
