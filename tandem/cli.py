@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from collections.abc import Iterator
@@ -245,14 +243,17 @@ def _print_kpis(values: pl.DataFrame, dims: tuple[str, ...], fmt: str, currency:
                 "value": formats.json_number(r["value"]), "unit": r["unit"]} for r in rows]
         sys.stdout.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
     elif fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")  # QUOTE_MINIMAL: a field with CR or LF is quoted
-        writer.writerow(["kpi", "view", "period", *map(_csv_text, dims), "value", "unit"])
-        for r in rows:
-            v = formats.json_number(r["value"])
-            writer.writerow([*map(_csv_text, (r["kpi"], r["view"], r["period"], *(r[d] for d in dims))),
-                             "" if v is None else repr(v), _csv_text(r["unit"])])
-        sys.stdout.write(buf.getvalue())
+        # polars quotes a field with a separator, quote, LF or a bare CR; the csv module with lineterminator
+        # "\n" leaves a bare CR unquoted, which splits the row in a spreadsheet.
+        header = ["kpi", "view", "period", *dims, "value", "unit"]
+        cols: list[list[object]] = [[r["kpi"] for r in rows], [r["view"] for r in rows], [r["period"] for r in rows],
+                                    *([r[d] for r in rows] for d in dims)]
+        text = [[_csv_text(None if v is None else str(v)) for v in col] for col in cols]
+        numbers = [None if (v := formats.json_number(r["value"])) is None else repr(v) for r in rows]
+        doc = pl.DataFrame([pl.Series(f"c{i}", col, dtype=pl.String) for i, col in
+                            enumerate([*text, numbers, [_csv_text(r["unit"]) for r in rows]])])
+        sys.stdout.write(doc.rename(dict(zip(doc.columns, map(str, map(_csv_text, header)), strict=True)))
+                         .write_csv(line_terminator="\n"))
     else:
         table = Table(title="KPIs", title_justify="left")
         for col in ("kpi", "view", "period", *dims):
