@@ -11,7 +11,7 @@ them, they go through here:
   CR, also after leading spaces) gets a leading apostrophe; numbers are never touched.
 - `rich(value)`: a Rich `Text` (never parsed as markup), made visible: `[/bold]` prints as itself.
 - `label(text, max_len)`: a chart label made visible, HTML-escaped (plotly renders a subset of HTML in
-  labels) and capped in length.
+  labels) and capped in length; `labels(values)` keeps capped labels of distinct values distinct.
 - `table(df)`: a frame for display or download with every text column made visible and neutralised.
 """
 
@@ -86,6 +86,23 @@ def label(text: Any, max_len: int = MAX_LABEL) -> str:
     if len(s) > max_len:
         s = s[: max(1, max_len - 1)] + "…"
     return html.escape(s, quote=False)
+
+
+def labels(values: Any, max_len: int = MAX_LABEL) -> list[str]:
+    """`label` of each value, kept distinct: two long names with the same start must stay two bars, so a
+    repeated capped label gets ` #2`, ` #3` (within `max_len`)."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    firsts: dict[str, Any] = {}
+    for v in values:
+        text = label(v, max_len)
+        if text in firsts and firsts[text] != v:
+            seen[text] = seen.get(text, 1) + 1
+            tag = f" #{seen[text]}"
+            text = label(v, max_len - len(tag)) + tag
+        firsts.setdefault(text, v)
+        out.append(text)
+    return out
 
 
 def _column(s: pl.Series, fn: Any, pattern: str) -> pl.Series:

@@ -105,6 +105,13 @@ def test_label_is_capped_escaped_and_visible() -> None:
     assert safe_text.label(None) == "" and safe_text.label("a\nb") == "a b"
 
 
+def test_capped_labels_of_distinct_values_stay_distinct() -> None:
+    long = "Supplier with a very long legal name GmbH & Co. KG, Niederlassung "
+    got = safe_text.labels([long + "Nord", long + "Süd", long + "Nord", "short", None], max_len=40)
+    assert got[0] != got[1] and got[0] == got[2] and all(len(g) <= 40 + 16 for g in got)  # (& escaped: &amp;)
+    assert got[1].endswith(" #2") and got[3:] == ["short", ""]
+
+
 def test_streamlit_flag_is_an_option_of_the_installed_streamlit() -> None:
     from streamlit import config
 
