@@ -105,6 +105,13 @@ def labels(values: Any, max_len: int = MAX_LABEL) -> list[str]:
     return out
 
 
+def label_map(values: Any, max_len: int = MAX_LABEL) -> dict[Any, str]:
+    """{value: its chart label} over all values of a dimension at once, so every trace of a chart shows one
+    value under one label: `names = label_map(df[dim].unique(maintain_order=True))`, x=[names[v] for v in ...]."""
+    distinct = list(dict.fromkeys(values))
+    return dict(zip(distinct, labels(distinct, max_len), strict=True))
+
+
 def _column(s: pl.Series, fn: Any, pattern: str) -> pl.Series:
     """`fn` applied to the cells of a text column that match `pattern`: a vectorised test, Python only
     on the (rare) matches."""

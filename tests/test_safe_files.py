@@ -110,6 +110,8 @@ def test_capped_labels_of_distinct_values_stay_distinct() -> None:
     got = safe_text.labels([long + "Nord", long + "Süd", long + "Nord", "short", None], max_len=40)
     assert got[0] != got[1] and got[0] == got[2] and all(len(g) <= 40 + 16 for g in got)  # (& escaped: &amp;)
     assert got[1].endswith(" #2") and got[3:] == ["short", ""]
+    names = safe_text.label_map(pl.Series([long + "Nord", long + "Süd", "<b>x</b>", long + "Nord"]), max_len=40)
+    assert len(names) == 3 and len(set(names.values())) == 3 and names["<b>x</b>"] == "&lt;b&gt;x&lt;/b&gt;"
 
 
 def test_streamlit_flag_is_an_option_of_the_installed_streamlit() -> None:
