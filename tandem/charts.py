@@ -8,6 +8,7 @@ import polars as pl
 from kpi_definitions import views
 from kpi_definitions.compute import BridgeResult
 from kpi_definitions.registry import Kpi
+from tandem import safe_text
 
 # A view's declared colour (a name Streamlit Markdown knows, so a metric's mark matches the chart) as drawn:
 # never a "good/bad" colour; blue and orange stay distinct for colour-blind readers. A view that declares
@@ -80,9 +81,10 @@ def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None
     """Every view side by side for each value of one dimension."""
     fig = go.Figure()
     rows = values.filter(pl.col("kpi") == kpi.name)
+    names = safe_text.label_map(rows[dim].cast(pl.String).unique(maintain_order=True))  # capped, escaped, visible
     for view in kpi.views:
         v = rows.filter(pl.col("view") == view).sort(dim)
-        fig.add_trace(go.Bar(x=v[dim].cast(pl.String).to_list(), y=v["value"].to_list(),
+        fig.add_trace(go.Bar(x=[names[x] for x in v[dim].cast(pl.String).to_list()], y=v["value"].to_list(),
                              name=views.style(kpi, view).label, marker_color=colour(kpi, view)))
     fig.update_layout(barmode="group")
     return _layout(fig, title or f"{kpi.label} by {dim.replace('_', ' ')}", kpi)

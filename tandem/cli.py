@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from collections.abc import Iterator
@@ -13,11 +11,12 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from kpi_definitions.periods import Grain
 from store.errors import FAILURE, REJECTED, USAGE, TandemError
+from tandem import safe_text
 
 if TYPE_CHECKING:  # the commands import what they use: `tandem --help` imports no DuckDB, polars or pydantic
     import polars as pl
@@ -41,13 +40,14 @@ def main(debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")]
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """One sentence on stderr and the contract's exit status; a traceback only with --debug."""
+    """One sentence on stderr and the contract's exit status; a traceback only with --debug. The sentence
+    carries file names and data: it is printed as text (never Rich markup) and visible."""
     try:
         yield
     except TandemError as exc:
         if _debug:
             raise
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False, markup=True)
+        err.print(Text("error: ", style="red") + safe_text.rich(exc.message), highlight=False)
         raise typer.Exit(exc.exit_code) from None
     except typer.Exit:
         raise
@@ -58,10 +58,10 @@ def _errors() -> Iterator[None]:
 
         known = problem(exc)  # the disk, the file's permissions or a damaged file: say what to do
         if known is not None:
-            err.print(f"[red]error:[/red] {escape(known.message)}", highlight=False)
+            err.print(Text("error: ", style="red") + safe_text.rich(known.message), highlight=False)
             raise typer.Exit(known.exit_code) from None
-        err.print(f"[red]error:[/red] {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-                  highlight=False)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        err.print(Text("error: ", style="red") + safe_text.rich(f"{type(exc).__name__}: {first}"), highlight=False)
         raise typer.Exit(FAILURE) from None
 
 
@@ -88,9 +88,11 @@ def _summary(results: list[LoadResult]) -> None:
         table.add_column(col, justify="right" if col in ("read", "loaded", "replaced", "quarantined") else "left")
     for r in results:
         colour = {"loaded": "green", "unchanged": "cyan", "partial": "yellow"}.get(r.outcome, "red")
-        table.add_row(r.file, r.export_type, f"[{colour}]{r.outcome}[/{colour}]", f"{r.rows_read:,}",
+        outcome = safe_text.rich(r.outcome)
+        outcome.stylize(colour)
+        table.add_row(safe_text.rich(r.file), safe_text.rich(r.export_type), outcome, f"{r.rows_read:,}",
                       f"{r.rows_loaded:,}", f"{r.rows_replaced:,}", f"{r.rows_quarantined:,}")
-    out.print(table)
+    out.print(table, highlight=False)
 
 
 @app.command()
@@ -129,17 +131,17 @@ def ingest(
                     except TandemError as exc:
                         if exc.exit_code == USAGE:
                             raise
-                        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+                        err.print(Text("error: ", style="red") + safe_text.rich(exc.message), highlight=False)
                         worst = max(worst, exc.exit_code)
                         continue
                     finally:
                         bar.remove_task(task)
                     results.append(r)
                     if r.message:
-                        out.print(f"{r.file}: {r.message}", highlight=False)
+                        out.print(safe_text.rich(f"{r.file}: {r.message}"), highlight=False)
                     if r.failures is not None and r.failures.height:
                         for row in r.failures.head(10).iter_rows(named=True):
-                            err.print("  " + failure_sentence(r.file, row), highlight=False, markup=False)
+                            err.print("  " + safe_text.visible(failure_sentence(r.file, row)), highlight=False, markup=False)
                         more = r.rows_quarantined - min(10, r.failures.height)
                         if r.outcome != "rejected" and more > 0:
                             err.print(f"  … and more: see the quarantine ({r.rows_quarantined:,} rows).")
@@ -243,7 +245,7 @@ def kpis(
             asked = set(kpi) | {c.name for k in reg for c in k.companions if k.name in kpi}
             values = values.filter(pl.col("kpi").is_in(sorted(asked)))
         for note in result.notes:
-            err.print(f"note: {note}", highlight=False, markup=False)
+            err.print(safe_text.visible(f"note: {note}"), highlight=False, markup=False)
         _print_kpis(values, dims, fmt, cfg.reporting_currency)
 
 
@@ -262,30 +264,47 @@ def _print_explain(queries: list[Query], fmt: str) -> None:
 
 
 def _print_kpis(values: pl.DataFrame, dims: tuple[str, ...], fmt: str, currency: str) -> None:
+    """The KPI rows as JSON (numbers or null, never NaN/Infinity), CSV (text that cannot run in a
+    spreadsheet, CR/LF quoted) or a table (data printed as text, never as Rich markup)."""
+    import polars as pl
+
     from tandem import formats
 
     rows = values.to_dicts()
+    unreal = sum(1 for r in rows if r["value"] is not None and formats.json_number(r["value"]) is None)
+    if unreal:
+        err.print(f"note: {unreal} value(s) are not finite numbers (data that bypassed ingestion's ranges?); "
+                  "shown as null / n/a.", highlight=False, markup=False)
     if fmt == "json":
         doc = [{"kpi": r["kpi"], "view": r["view"], "period": r["period"], "dimensions": {d: r[d] for d in dims},
-                "value": None if r["value"] is None else round(r["value"], 6), "unit": r["unit"]} for r in rows]
-        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+                "value": formats.json_number(r["value"]), "unit": r["unit"]} for r in rows]
+        sys.stdout.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
     elif fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["kpi", "view", "period", *dims, "value", "unit"])
-        for r in rows:
-            writer.writerow([r["kpi"], r["view"], r["period"], *(r[d] for d in dims),
-                             "" if r["value"] is None else repr(round(r["value"], 6)), r["unit"]])
-        sys.stdout.write(buf.getvalue())
+        # polars quotes a field with a separator, quote, LF or a bare CR; the csv module with lineterminator
+        # "\n" leaves a bare CR unquoted, which splits the row in a spreadsheet.
+        header = ["kpi", "view", "period", *dims, "value", "unit"]
+        cols: list[list[object]] = [[r["kpi"] for r in rows], [r["view"] for r in rows], [r["period"] for r in rows],
+                                    *([r[d] for r in rows] for d in dims)]
+        text = [[_csv_text(None if v is None else str(v)) for v in col] for col in cols]
+        numbers = [None if (v := formats.json_number(r["value"])) is None else repr(v) for r in rows]
+        doc = pl.DataFrame([pl.Series(f"c{i}", col, dtype=pl.String) for i, col in
+                            enumerate([*text, numbers, [_csv_text(r["unit"]) for r in rows]])])
+        sys.stdout.write(doc.rename(dict(zip(doc.columns, map(str, map(_csv_text, header)), strict=True)))
+                         .write_csv(line_terminator="\n"))
     else:
         table = Table(title="KPIs", title_justify="left")
         for col in ("kpi", "view", "period", *dims):
-            table.add_column(col)
+            table.add_column(safe_text.rich(col))
         table.add_column("value", justify="right")
         for r in rows:
-            table.add_row(r["kpi"], r["view"], r["period"], *(str(r[d]) for d in dims),
-                          formats.value(r["value"], r["unit"], currency))
-        out.print(table)
+            table.add_row(*map(safe_text.rich, (r["kpi"], r["view"], r["period"], *(r[d] for d in dims))),
+                          safe_text.rich(formats.value(r["value"], r["unit"], currency)))
+        out.print(table, highlight=False)
+
+
+def _csv_text(v: object) -> object:
+    """A CSV cell of `tandem kpis`: text visible and inert in a spreadsheet (numbers as they are)."""
+    return safe_text.cell(safe_text.visible(v))
 
 
 @app.command()

@@ -10,28 +10,34 @@ from datetime import datetime
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
+import xlsxwriter
 
-# A cell a spreadsheet would run as a formula (OWASP: = + - @, tab, carriage return) gets a leading
-# apostrophe, so it is shown as the text it is.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from tandem import safe_text
+
+FORMULA_START = safe_text.FORMULA_START
+# xlsxwriter turns text into formulas, numbers and live links by default (`external:\\host\share\x.exe`
+# becomes a file:/// link): text is written as text.
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+                "in_memory": True}
 
 
 def neutralise(df: pl.DataFrame) -> pl.DataFrame:
-    """Text cells that would start a formula, prefixed with `'`; numbers stay numbers."""
-    text = [c for c, t in df.schema.items() if t == pl.String]
-    pattern = "^[=+\\-@\t\r]"
-    return df.with_columns(
-        pl.when(pl.col(c).str.contains(pattern)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c in text)
+    """The frame as the product hands it out: categorical columns as text, every text cell visible
+    (bidi and zero-width characters as ⟨U+XXXX⟩) and inert (formula-like text prefixed with `'`);
+    numbers stay numbers, negatives included."""
+    cats = [c for c, t in df.schema.items() if isinstance(t, (pl.Categorical, pl.Enum))]
+    return safe_text.table(df.with_columns(pl.col(cats).cast(pl.String)) if cats else df)
 
 
 def to_csv(df: pl.DataFrame) -> bytes:
+    """UTF-8 CSV; a field with a separator, quote, CR or LF is quoted (polars' `necessary` quoting)."""
     return neutralise(df).write_csv().encode("utf-8")
 
 
 def to_xlsx(df: pl.DataFrame, sheet: str = "data") -> bytes:
     buf = io.BytesIO()
-    neutralise(df).write_excel(buf, worksheet=sheet[:31], autofit=True)
+    with xlsxwriter.Workbook(buf, XLSX_OPTIONS) as wb:
+        neutralise(df).write_excel(wb, worksheet=safe_text.sheet_name(sheet), autofit=True)
     return buf.getvalue()
 
 
@@ -77,8 +83,9 @@ def review_pack(title: str, as_of: datetime | None, sections: list[tuple[str, li
 
 
 def _table(df: pl.DataFrame) -> str:
-    """Every cell escaped: supplier names and notes are data, never markup."""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+    """Every cell escaped and visible: supplier names and notes are data, never markup or hidden text."""
+    head = "".join(f"<th>{html.escape(safe_text.visible(c))}</th>" for c in df.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(safe_text.visible('' if v is None else str(v)))}</td>"
+                                    for v in row) + "</tr>"
                    for row in df.iter_rows())
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -1,4 +1,9 @@
-"""Number formats finance people read: thousands separators, negatives in parentheses, days, percentages."""
+"""Number formats finance people read: thousands separators, negatives in parentheses, days, percentages.
+
+Every function here takes any number a query can return (a float, an int, a Decimal, None, NaN, ±inf, 1e300)
+and never raises: what is not a number is "n/a", a number too large to be real money is shown as such
+(OUT_OF_RANGE), never as a `decimal.InvalidOperation` on a page.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,28 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 
 MINUS = "−"  # a real minus sign: a hyphen is easy to miss in a table
+NA = "n/a"
+OUT_OF_RANGE = "out of range"
+# Larger magnitudes are not shown digit by digit: no stated range lets one row come near (README "Stated
+# ranges"), so such a total means bad data that bypassed ingestion. Below these, Decimal rounding is exact.
+MAX_MONEY = 1e15
+MAX_DAYS = 1e9
+MAX_RATIO = 1e9
+
+
+def _number(value: object) -> float | None:
+    """The value as a finite float, or None for None, NaN, ±inf and anything that is not a number."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        f = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _too_large(value: float, suffix: str = "") -> str:
+    return f"{MINUS if value < 0 else ''}{abs(value):.1e}{suffix} ({OUT_OF_RANGE})"
 
 
 def _half_up(value: float, decimals: int) -> Decimal:
@@ -14,23 +41,32 @@ def _half_up(value: float, decimals: int) -> Decimal:
 
 
 def money(value: float | None, currency: str = "EUR", decimals: int = 0) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    rounded = _half_up(value, decimals)
+    v = _number(value)
+    if v is None:
+        return NA
+    if abs(v) >= MAX_MONEY:
+        return f"{currency} {_too_large(v)}"
+    rounded = _half_up(v, decimals)
     text = f"{abs(rounded):,.{decimals}f}"
     return f"{currency} ({text})" if rounded < 0 else f"{currency} {text}"
 
 
 def days(value: float | None) -> str:
-    if value is None or math.isnan(value):
-        return "n/a"
-    return f"{MINUS if value < 0 and round(value, 1) else ''}{abs(value):,.1f} days"
+    v = _number(value)
+    if v is None:
+        return NA
+    if abs(v) >= MAX_DAYS:
+        return _too_large(v, " days")
+    return f"{MINUS if v < 0 and round(v, 1) else ''}{abs(v):,.1f} days"
 
 
 def ratio(value: float | None, decimals: int = 1) -> str:
-    if value is None or math.isnan(value):
-        return "n/a"
-    return f"{MINUS if round(value * 100, decimals) < 0 else ''}{abs(value) * 100:.{decimals}f}%"
+    v = _number(value)
+    if v is None:
+        return NA
+    if abs(v) >= MAX_RATIO:
+        return _too_large(v * 100, "%")
+    return f"{MINUS if round(v * 100, decimals) < 0 else ''}{abs(v) * 100:.{decimals}f}%"
 
 
 def value(v: float | None, unit: str, currency: str = "EUR") -> str:
@@ -44,11 +80,25 @@ def value(v: float | None, unit: str, currency: str = "EUR") -> str:
 
 def signed(v: float | None, unit: str, currency: str = "EUR") -> str:
     """A difference, always with its sign, so a gap reads the same way for both teams."""
-    if v is None or math.isnan(v):
-        return "n/a"
-    sign = "+" if v > 0 else MINUS if v < 0 else "±"
+    x = _number(v)
+    if x is None:
+        return NA
+    sign = "+" if x > 0 else MINUS if x < 0 else "±"
     if unit == "days":
-        return f"{sign}{abs(v):,.1f} days"
+        return f"{sign}{abs(x):,.1f} days" if abs(x) < MAX_DAYS else f"{sign}{abs(x):.1e} days ({OUT_OF_RANGE})"
     if unit == "ratio":
-        return f"{sign}{abs(v) * 100:.1f} pts"
-    return f"{sign}{currency if unit == 'currency' else unit} {abs(_half_up(v, 0)):,.0f}"
+        return f"{sign}{abs(x) * 100:.1f} pts" if abs(x) < MAX_RATIO else f"{sign}{abs(x) * 100:.1e} pts ({OUT_OF_RANGE})"
+    code = currency if unit == "currency" else unit
+    if abs(x) >= MAX_MONEY:
+        return f"{sign}{code} {abs(x):.1e} ({OUT_OF_RANGE})"
+    return f"{sign}{code} {abs(_half_up(x, 0)):,.0f}"
+
+
+def json_number(v: object, decimals: int = 6) -> float | None:
+    """A value for a JSON document: a finite number rounded to `decimals`, else None (JSON has no NaN or
+    Infinity; the contract's null means "not computable")."""
+    x = _number(v)
+    if x is None:
+        return None
+    r = round(x, decimals)
+    return r if math.isfinite(r) else None

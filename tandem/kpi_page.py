@@ -95,5 +95,5 @@ def _breakdown(kpi: Kpi, sel: Selected) -> None:
     widgets.chart(charts.breakdown(kpi, rows.filter(pl.col(dim).is_in(top.to_list())), dim, title),
                   f"{kpi.name}-by-{dim}", sel, kpi, title)
     table = widgets.side_by_side(rows, kpi, (dim,), sel.currency).drop("period")
-    st.dataframe(table, hide_index=True)
+    widgets.table(table)
     widgets.table_downloads(table, f"{kpi.name}-by-{dim}-{sel.span.label}", f"{kpi.name}-by")

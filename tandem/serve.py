@@ -27,6 +27,8 @@ SAFE_FLAGS: tuple[str, ...] = (
     "--client.showErrorDetails", "none",
     "--client.showErrorLinks", "false",
     "--client.toolbarMode", "viewer",
+    # Streamlit's own table download writes raw cells (formulas included): Tandem's CSV/XLSX buttons are the safe ones
+    "--client.disableDataExport", "true",
     "--server.enableStaticServing", "false",
 )
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from kpi_definitions import views
 from kpi_definitions.registry import Kpi
-from tandem import charts, exports, formats, pack, service
+from tandem import charts, exports, formats, pack, safe_text, service
 from tandem.selection import Selected
 
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
@@ -99,7 +99,7 @@ def review_pack_button(sel: Selected) -> None:
 def table(df: pl.DataFrame) -> None:
     """A table without its index; dates as dates (Streamlit would show a polars Date with 00:00:00)."""
     dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in df.schema.items() if t == pl.Date}
-    st.dataframe(df, hide_index=True, column_config=dates or None)
+    st.dataframe(safe_text.visible_frame(df), hide_index=True, column_config=dates or None)
 
 
 def table_downloads(df: pl.DataFrame, name: str, key: str) -> None:

@@ -86,7 +86,7 @@ def test_the_safe_settings_are_always_passed(tmp_path: Path) -> None:
     flags = dict(zip(args[::2], args[1::2], strict=True))
     assert flags == {"--browser.gatherUsageStats": "false", "--client.showErrorDetails": "none",
                      "--client.showErrorLinks": "false", "--client.toolbarMode": "viewer",
-                     "--server.enableStaticServing": "false", "--server.address": "127.0.0.1",
+                     "--client.disableDataExport": "true", "--server.enableStaticServing": "false", "--server.address": "127.0.0.1",
                      "--secrets.files": str(cfg.auth_secrets)}
     # Streamlit accepts every one of them (an unknown option or value would stop `streamlit run`)
     from streamlit import config
@@ -97,6 +97,7 @@ def test_the_safe_settings_are_always_passed(tmp_path: Path) -> None:
         assert config.get_option("client.showErrorDetails") == "none"
         assert config.get_option("client.toolbarMode") == "viewer"
         assert config.get_option("browser.gatherUsageStats") is False
+        assert config.get_option("client.disableDataExport") is True  # no raw "Download as CSV" on tables
     finally:
         config.get_config_options(force_reparse=True)
 
