@@ -107,8 +107,8 @@ def ingest(
     """Validate and load exports; a file with an invalid row loads nothing unless --allow-partial."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    from pipelines.load import failure_sentence
     from pipelines.mappings import IDENTITY, load_mapping
+    from pipelines.quarantine import failure_sentence
     from tandem.config import settings
     from tandem.db import connect, ingest_file
 

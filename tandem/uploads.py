@@ -9,8 +9,9 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.load import LoadResult, failure_sentence
+from pipelines.load import LoadResult
 from pipelines.mappings import IDENTITY, MAPPINGS_DIR, load_mapping
+from pipelines.quarantine import failure_sentence
 from store.errors import TandemError
 from tandem import service
 from tandem.db import ingest_file

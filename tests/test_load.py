@@ -14,6 +14,8 @@ import polars as pl
 import pytest
 
 import pipelines.load as load
+import pipelines.stage as stage
+import pipelines.validate as validate
 from kpi_definitions import facts
 from pipelines.mappings import IDENTITY
 from pipelines.schemas import EXPORTS
@@ -191,7 +193,7 @@ def test_one_pass_and_general_path_quarantine_the_same_lines(
     f = tmp_path / "invoices.csv"
     f.write_text("\n".join(text) + "\n", encoding="utf-8")
     used = []
-    monkeypatch.setattr(load, "read_raw", lambda *a, _f=load.read_raw, **k: used.append("general") or _f(*a, **k))
+    monkeypatch.setattr(stage, "read_raw", lambda *a, _f=stage.read_raw, **k: used.append("general") or _f(*a, **k))
     r = ingest_file(con, f, allow_partial=True)
     assert used == ([] if layout == "one line per record" else ["general"])
     assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (5, 2, 3)
@@ -208,14 +210,14 @@ def test_chunks_gather_duckdb_batches_into_frames_of_the_asked_size() -> None:
     """DuckDB's Arrow batches stop at 122,880 rows; pandera gets frames of at least `rows`, all rows in order."""
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT range AS n FROM range(300000)")
-    frames = list(load._chunks(con, "SELECT n FROM t", 200_000))
+    frames = list(validate.chunks(con, "SELECT n FROM t", 200_000))
     assert [f.height for f in frames] == [245_760, 54_240]
     assert pl.concat(frames)["n"].to_list() == list(range(300_000))
 
 
 def _spy_staged(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     used: list[str] = []
-    monkeypatch.setattr(load, "_stage", lambda *a, _f=load._stage, **k: used.append("staged") or _f(*a, **k))
+    monkeypatch.setattr(load, "stage", lambda *a, _f=load.stage, **k: used.append("staged") or _f(*a, **k))
     return used
 
 
@@ -290,16 +292,16 @@ def test_cells_typed_by_duckdbs_reader_agree_with_typing_their_text(tmp_path: Pa
     spec, accepted = EXPORTS["invoices"], []
     for i, cell in enumerate(CELLS[column]):
         f = _write(pl.DataFrame([{**VALID["invoices"], column: cell}]), tmp_path / f"c{i}.csv")
-        src = load.csv_source(con, f, "_raw", None)
-        staged = con.sql(f"SELECT {column}, {column}__raw FROM ({load._typed_select(spec, IDENTITY, src.header, src.sql())})"
+        src = stage.csv_source(con, f, "_raw", None)
+        staged = con.sql(f"SELECT {column}, {column}__raw FROM ({stage.typed_select(spec, IDENTITY, src.header, src.sql())})"
                          ).fetchall()
         try:
-            clean = con.sql(f"SELECT {column} FROM ({load._clean_select(spec, IDENTITY, src)})").fetchall()
-        except load.STOPPED:
+            clean = con.sql(f"SELECT {column} FROM ({stage.clean_select(spec, IDENTITY, src)})").fetchall()
+        except stage.STOPPED:
             continue
         assert staged == [(clean[0][0], None)], f"{column} = {cell!r}"
         accepted.append(cell)
-    assert column in load.reader_types(IDENTITY, spec, src.header)  # the reader typed it
+    assert column in stage.reader_types(IDENTITY, spec, src.header)  # the reader typed it
     assert CELLS[column][:2] == accepted[:2]  # a plain cell and a padded one get through
 
 

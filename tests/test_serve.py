@@ -86,7 +86,8 @@ def test_the_safe_settings_are_always_passed(tmp_path: Path) -> None:
     flags = dict(zip(args[::2], args[1::2], strict=True))
     assert flags == {"--browser.gatherUsageStats": "false", "--client.showErrorDetails": "none",
                      "--client.showErrorLinks": "false", "--client.toolbarMode": "viewer",
-                     "--client.disableDataExport": "true", "--server.enableStaticServing": "false", "--server.address": "127.0.0.1",
+                     "--client.disableDataExport": "true", "--server.enableStaticServing": "false",
+                     "--server.address": "127.0.0.1",
                      "--secrets.files": str(cfg.auth_secrets)}
     # Streamlit accepts every one of them (an unknown option or value would stop `streamlit run`)
     from streamlit import config

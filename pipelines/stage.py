@@ -1,0 +1,167 @@
+"""Stage: read a file, map its columns and type its cells into temp tables (`_typed`, and the source cells `_raw`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+
+import duckdb
+
+from pipelines.mappings import (
+    READER_DATE_FORMAT,
+    Mapping,
+    canonical_text_sql,
+    reader_types,
+    typed_sql,
+)
+from pipelines.read import (
+    CsvSource,
+    Limits,
+    RawTable,
+    check_format,
+    count_lines,
+    cr_only,
+    csv_source,
+    file_format,
+    is_utf8,
+    read_raw,
+)
+from pipelines.schemas import (
+    NOT_NULL_RULE,
+    RAW_SUFFIX,
+    TEXT_TYPES,
+    ExportSpec,
+)
+from store.db import scalar
+from store.errors import TandemError
+from store.sqltext import ident, literal
+
+UNPARSED = "tandem: a cell did not parse"  # the clean path's stop signal (see typed_select)
+
+
+# What a clean load's statement raises at its first row to quarantine: the strict reader (a row it cannot
+# read or type) and error(UNPARSED). Anything else (disk full, out of memory) is a real failure.
+STOPPED = (duckdb.DataError, duckdb.InvalidInputException)
+
+
+def typed_select(spec: ExportSpec, mapping: Mapping, header: list[str], source: str, lead: str = "",
+                  keep_unparsed: bool = True, typed_cells: Collection[str] = ()) -> str:
+    """The SELECT of `_typed`'s columns from a relation of source cells (plus `lead`, e.g. `_line`).
+
+    Each canonical column is typed; each non-text one also gets `col__raw`, its text where it did not
+    parse and NULL otherwise. Carrying text only for the cells that failed keeps the staged table small
+    (at 10M lines, half the staging time); quarantine takes other values from the source cells.
+    Without `keep_unparsed` there are no `__raw` columns: a cell that does not parse stops the statement
+    with the error UNPARSED (the clean path, which has nothing to quarantine). `typed_cells` are columns
+    whose source cell DuckDB's reader typed already (the clean path, see `reader_types`).
+    """
+    text = canonical_text_sql(mapping, spec, header, typed_cells=typed_cells)
+    typed = typed_sql(mapping, spec, text, typed_cells)
+    pre = f"{lead}, " if lead else ""
+    typed_cols = [c.name for c in spec.columns if c.type not in TEXT_TYPES]
+    raws = [ident(c + RAW_SUFFIX) for c in typed_cols]
+    texts = ", ".join(f"{sql} AS {ident(c + RAW_SUFFIX)}" for c, sql in text.items())
+    parsed = ", ".join([*(f"{typed[c]} AS {ident(c)}" for c in spec.column_names), *raws])
+    if keep_unparsed:
+        kept = [*map(ident, spec.column_names),
+                *(f"CASE WHEN {ident(c)} IS NULL THEN {r} END AS {r}" for c, r in zip(typed_cols, raws, strict=True))]
+    else:
+        kept = [ident(c) if c not in typed_cols else
+                f"CASE WHEN {ident(c)} IS NULL AND {ident(c + RAW_SUFFIX)} IS NOT NULL "
+                f"THEN error({literal(UNPARSED)}) ELSE {ident(c)} END AS {ident(c)}" for c in spec.column_names]
+    return f"SELECT {pre}{', '.join(kept)} FROM (SELECT {pre}{parsed} FROM (SELECT {pre}{texts} FROM {source}))"
+
+
+def plain_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str
+                  ) -> CsvSource | None:
+    """The file as DuckDB reads it, if it is a plain CSV in UTF-8 whose header fits the mapping; None
+    sends the file to the general path, which reports what is wrong with it in order."""
+    if not is_utf8(encoding) or file_format(path) != "csv" or cr_only(path) or any(
+            c.generate_key for c in mapping.columns(spec.name).values()):
+        return None  # generated keys number identical rows in line order: they need `_line` first
+    check_format(path, "csv")
+    try:
+        src = csv_source(con, path, "_raw", mapping.delimiter)
+        canonical_text_sql(mapping, spec, src.header)  # the mapping fits the header
+    except (UnicodeDecodeError, TandemError):
+        return None  # the general path reports the file's problems in their order (encoding first)
+    return src
+
+
+def stage_in_one_pass(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping,
+                       encoding: str) -> tuple[CsvSource, int] | None:
+    """Read, map and type a CSV file in one statement into `_typed`, when every record is one line:
+    the file and its number of rows.
+
+    A row's line is then its position + 2, which holds only if DuckDB rejected nothing and read one row
+    per line after the header. Anything else (multi-line fields, blank lines, ragged rows, bad encoding)
+    returns None and the general path reads the file again. The source cells are not kept:
+    `source_cells` reads them again if a row has to be quarantined.
+    """
+    src = plain_csv(con, path, spec, mapping, encoding)
+    if src is None:
+        return None
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {typed_select(spec, mapping, src.header, src.sql())}")
+    except duckdb.InvalidInputException:  # DuckDB's reader gave up on the file: the general path says where
+        return None
+    n = int(scalar(con, "SELECT count(*) FROM _staged"))  # type: ignore[arg-type]
+    if n == 0 or _rejected(con, src) or n + 1 != count_lines(path):
+        con.execute("DROP TABLE _staged")
+        return None
+    con.execute("CREATE OR REPLACE TEMP VIEW _typed AS SELECT rowid + 2 AS _line, * FROM _staged")
+    return src, n
+
+
+def _rejected(con: duckdb.DuckDBPyConnection, src: CsvSource) -> bool:
+    """Whether DuckDB rejected a row of the file (ragged, an unterminated quote, ...)."""
+    return bool(scalar(con, f"SELECT count(*) FROM {src.rejects}"))
+
+
+def source_cells(con: duckdb.DuckDBPyConnection, src: CsvSource, rows: int) -> None:
+    """`_raw` (source cells + `_line`) after a one-pass staging, read again for the quarantine records."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_csv AS SELECT * FROM {src.sql()}")
+    if int(scalar(con, "SELECT count(*) FROM _raw_csv")) != rows:  # type: ignore[arg-type]
+        raise TandemError(f"{src.path.name}: the file changed while it was being loaded; load it again.")
+    cols = ", ".join(ident(h) for h in src.header)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT {cols}, rowid + 2 AS _line FROM _raw_csv")
+
+
+def stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str,
+           limits: Limits) -> tuple[RawTable, CsvSource | None]:
+    """Temp table or view `_typed` (canonical columns, typed, + `_line`) and the source cells `_raw`.
+
+    On the one-pass path `_raw` does not exist yet: the CsvSource returned reads it when needed.
+    """
+    staged = stage_in_one_pass(con, path, spec, mapping, encoding)
+    if staged is not None:
+        src, rows = staged
+        return RawTable("_raw", src.header, rows, "csv"), src
+    raw = read_raw(con, path, "_raw", encoding=encoding, delimiter=mapping.delimiter, limits=limits)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS "
+                f"{typed_select(spec, mapping, raw.header, raw.table, lead='_line')}")
+    return raw, None
+
+
+def fill_values(con: duckdb.DuckDBPyConnection, spec: ExportSpec, mapping: Mapping, raw: RawTable) -> None:
+    """Give failures of a row rule on a typed column their cell's text, from the source cells: the
+    validated frame carries the text of typed columns only where it did not parse."""
+    text = canonical_text_sql(mapping, spec, raw.header)
+    cols = [c.name for c in spec.columns if c.type not in TEXT_TYPES]
+    cells = ", ".join(f"{text[c]} AS {ident(c)}" for c in cols)
+    pick = " ".join(f"WHEN {literal(c)} THEN t.{ident(c)}" for c in cols)
+    con.execute(
+        f"UPDATE _fail f SET value = CASE f.\"column\" {pick} END "
+        f"FROM (SELECT _line, {cells} FROM {raw.table} WHERE _line IN (SELECT line FROM _fail)) t "
+        f"WHERE f.line = t._line AND f.value IS NULL AND f.rule <> {literal(NOT_NULL_RULE)}"
+    )
+
+
+def clean_select(spec: ExportSpec, mapping: Mapping, src: CsvSource) -> str:
+    """The typed columns of a clean load: DuckDB's reader types the plain number and date cells (almost
+    free), SQL the rest. The reader is strict: a row it cannot read or type stops the statement, which
+    sends the file to the staged path without reading the rest."""
+    cells = reader_types(mapping, spec, src.header)
+    types = dict(cells.values())
+    reader = src.sql(types, READER_DATE_FORMAT if "DATE" in types.values() else None, strict=True)
+    return typed_select(spec, mapping, src.header, reader, keep_unparsed=False, typed_cells=cells)
