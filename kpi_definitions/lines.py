@@ -9,8 +9,8 @@ import duckdb
 import polars as pl
 
 from kpi_definitions import facts, macros
-from kpi_definitions.compute import Query, Selection, params, render
 from kpi_definitions.periods import FiscalCalendar
+from kpi_definitions.query import Query, Selection, params, render
 from kpi_definitions.registry import FILTERABLE, Registry
 
 LINE_LIMIT = 5_000

@@ -1,0 +1,73 @@
+"""A request to the KPI layer and its SQL: what to compute (`Selection`), the text of a view's or a bridge's
+query with the shared relations (`render`), its parameters (`params`), and a query to run or explain (`Query`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kpi_definitions.periods import FiscalCalendar, Grain
+from kpi_definitions.registry import FILTERABLE, Registry
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to compute: the months of the range, the grain that groups them, the split and the filters."""
+
+    first: int
+    last: int
+    grain: Grain = "month"
+    by: tuple[str, ...] = ()
+    filters: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One query the KPI layer runs: what it computes, its SQL (after kpi_definitions/sql/macros.sql has
+    created the shared macros on the connection) and the values of its parameters."""
+
+    label: str
+    sql: str
+    params: dict[str, object]
+
+    def text(self) -> str:
+        """The query as a commented SQL statement, its parameter values listed above it."""
+        values = "\n".join(f"--   ${k} = {_sql_value(v)}" for k, v in self.params.items())
+        return f"-- {self.label}\n-- parameters:\n{values}\n{self.sql};\n"
+
+
+def _sql_value(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_sql_value(v) for v in value) + "]"
+    return str(value)
+
+
+def render(reg: Registry, sql_name: str, bind: Mapping[str, str], dims: Sequence[str]) -> str:
+    """The full query of a view or bridge: the shared relations, then its own SQL with names bound.
+
+    Only registry-checked names are ever put into the text; every value travels as a parameter.
+    """
+    body = reg.sql(sql_name).replace("{dims}", "".join(f", {d}" for d in dims))
+    for key, column in bind.items():
+        body = body.replace("{" + key + "}", column)
+    return f"WITH {reg.sql('base')}\nSELECT * FROM (\n{body}\n)"
+
+
+def params(sel: Selection, cal: FiscalCalendar, dims_of_kpi: Sequence[str], currency: str,
+           months: Sequence[tuple[int, str]] | None = None) -> dict[str, object]:
+    buckets = months if months is not None else cal.buckets(sel.first, sel.last, sel.grain)
+    months_ = [m for m, _ in buckets]
+    out: dict[str, object] = {"months": months_, "labels": [lbl for _, lbl in buckets], "ccy": currency,
+                              "m_lo": min(months_) - 12, "m_hi": max(months_)}
+    for dim in FILTERABLE:
+        values = sel.filters.get(dim)
+        out[dim] = list(values) if values and dim in dims_of_kpi else None
+    return out
+
+
+def unit_of(kpi_unit: str, currency: str) -> str:
+    return currency if kpi_unit == "currency" else kpi_unit
