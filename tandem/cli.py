@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the commands import what they use: `tandem --help` imports 
     import polars as pl
 
     from kpi_definitions.compute import Query
+    from kpi_definitions.terms import Result, Scenario
     from pipelines.load import LoadResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
@@ -305,6 +306,88 @@ def _print_kpis(values: pl.DataFrame, dims: tuple[str, ...], fmt: str, currency:
 def _csv_text(v: object) -> object:
     """A CSV cell of `tandem kpis`: text visible and inert in a spreadsheet (numbers as they are)."""
     return safe_text.cell(safe_text.visible(v))
+
+
+@app.command()
+def scenario(
+    terms: Annotated[int, typer.Option("--terms", help="the new payment terms, in days")],
+    db: DbOption = None,
+    supplier: Annotated[list[str] | None, typer.Option("--supplier", help="a supplier id; repeat")] = None,
+    category: Annotated[list[str] | None, typer.Option("--category", help="a category; repeat")] = None,
+    min_spend: Annotated[float | None, typer.Option("--min-spend", help="annual spend band: from")] = None,
+    max_spend: Annotated[float | None, typer.Option("--max-spend", help="annual spend band: below")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="first payment month YYYY-MM (default: 12 months "
+                                                             "up to the latest)")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="last payment month YYYY-MM")] = None,
+    cost_of_capital: Annotated[float | None, typer.Option("--cost-of-capital", help="a share a year, e.g. 0.08 "
+                                                          "(default TANDEM_COST_OF_CAPITAL)")] = None,
+    discount: Annotated[str | None, typer.Option("--discount", help="an early-payment discount RATE/DAYS/NET, "
+                                                 "e.g. 2/10/30 for 2 %% within 10 days, net 30")] = None,
+    fmt: Annotated[Literal["table", "json"], typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """A payment-terms scenario: chosen suppliers moved to new terms, for finance and for procurement."""
+    from kpi_definitions.compute import data_months
+    from kpi_definitions.periods import FiscalCalendar
+    from kpi_definitions.registry import registry
+    from kpi_definitions.terms import Discount, Scenario, run
+    from store.db import reading
+    from tandem.config import settings
+
+    cfg = settings()
+    with _errors():
+        cal = FiscalCalendar(cfg.fiscal_year_start_month)
+        try:
+            d = None
+            if discount:
+                rate, within, net = discount.split("/")
+                d = Discount(float(rate) / 100, int(within), int(net))
+        except ValueError:
+            raise TandemError(f"--discount {discount!r}: give RATE/DAYS/NET, e.g. 2/10/30.", USAGE) from None
+        with reading(db or cfg.db) as con:
+            span = data_months(con, registry())
+            if span is None:
+                raise TandemError("The database holds no payments yet: load exports or run `tandem demo`.", FAILURE)
+            try:
+                last = cal.parse(to, "month")[1] if to else span[1]
+                first = cal.parse(from_, "month")[0] if from_ else last - 11
+            except ValueError as exc:
+                raise TandemError(f"{exc}.", USAGE) from None
+            s = Scenario(terms, first, last, cfg.cost_of_capital if cost_of_capital is None else cost_of_capital,
+                         tuple(supplier or ()), tuple(category or ()), min_spend, max_spend, d)
+            result = run(con, s, cfg.reporting_currency)
+        _print_scenario(result, s, cfg.reporting_currency, fmt)
+
+
+def _print_scenario(r: Result, s: Scenario, currency: str, fmt: str) -> None:
+    from tandem import formats
+
+    doc = r.as_dict()
+    if fmt == "json":
+        doc["assumptions"] = {"new_terms": s.new_terms, "cost_of_capital": s.cost_of_capital,
+                              "currency": currency}
+        sys.stdout.write(json.dumps(doc, indent=1, default=str, allow_nan=False) + "\n")
+        return
+    money = lambda v: formats.value(v, "currency", currency)  # noqa: E731
+    days = lambda v: formats.value(v, "days", currency)  # noqa: E731
+    table = Table(title=f"Payment terms to {s.new_terms} days ({r.months} months of payments, annualised)",
+                  title_justify="left")
+    table.add_column("side")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [("finance", "DPO before", days(r.dpo_before)), ("finance", "DPO after", days(r.dpo_after)),
+            ("finance", "cash released", money(r.cash_released)),
+            ("finance", f"financing value a year at {s.cost_of_capital:.1%}", money(r.financing_value)),
+            ("procurement", "suppliers affected", f"{r.suppliers_affected:,}"),
+            ("procurement", "spend affected a year", money(r.spend_affected)),
+            ("procurement", "suppliers pushed beyond agreed terms", f"{r.suppliers_beyond_terms:,}"),
+            ("procurement", "price increase at which it stops paying off",
+             formats.value(r.break_even_price_increase, "ratio", currency)),
+            ("both", "cash given away today by paying before terms", money(r.cash_given_away))]
+    if r.discount_annualised is not None:
+        rows.append(("both", "early-payment discount, annualised", formats.value(r.discount_annualised, "ratio", currency)))
+    for row in rows:
+        table.add_row(*row)
+    out.print(table, highlight=False)
 
 
 @app.command()

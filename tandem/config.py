@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=200, ge=1, description="largest file the Data page accepts")
     memory_limit: str = Field(default="2GB", description="DuckDB memory limit for a load")
     lock_wait_s: float = Field(default=5.0, ge=0, description="how long a load waits for readers to let go")
+    cost_of_capital: float = Field(default=0.08, ge=0, le=1, description="a year, for payment-terms scenarios")
     max_xlsx_unpacked_mb: int = Field(default=512, ge=1, description="largest size a workbook may unpack to")
     max_xlsx_rows: int = Field(default=1_048_576, ge=1, description="most rows a workbook sheet may declare")
     # Login (see README, "Serving Tandem to a team")
