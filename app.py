@@ -29,6 +29,7 @@ def run() -> None:
         "KPIs": kpi_page.pages(),
         "Explore": [
             st.Page("pages/drilldown.py", title="Drill-down", icon=":material/search:", url_path="drilldown"),
+            st.Page("pages/terms.py", title="Payment terms", icon=":material/payments:", url_path="terms"),
             st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:", url_path="definitions"),
             st.Page("pages/data.py" if auth.can("upload") else auth.read_only_data_page, title="Data",
                     icon=":material/database:", url_path="data"),

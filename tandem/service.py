@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 import polars as pl
@@ -22,6 +22,9 @@ from kpi_definitions.registry import Registry, registry
 from store.db import reading
 from tandem.config import Settings, settings
 from tandem.db import connect, named
+
+if TYPE_CHECKING:
+    from kpi_definitions.terms import Result as TermsResult
 
 T = TypeVar("T")
 Filters = tuple[tuple[str, tuple[str, ...]], ...]  # hashable for the cache: ((dim, values), ...)
@@ -130,3 +133,38 @@ def run_write(db: Path, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
 
 def today() -> date:
     return date.today()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def terms(db: str, ver: str, first: int, last: int, new_terms: int, cost_of_capital: float,
+          suppliers: tuple[str, ...], categories: tuple[str, ...], band: str, discount: str) -> TermsResult:
+    """A payment-terms scenario over months first..last (kpi_definitions/terms.py); `ver` only keys the cache."""
+    from kpi_definitions.terms import Discount, Scenario, run
+    from store.errors import USAGE, TandemError
+
+    try:
+        lo, _, hi = band.replace(",", "").replace(" ", "").partition("-")
+        spend = (float(lo) if lo else None, float(hi) if hi else None)
+    except ValueError:
+        raise TandemError(f"Spend band {band!r}: give FROM-TO in the reporting currency, e.g. 100000-1000000.",
+                          USAGE) from None
+    d = None
+    if discount.strip():
+        try:
+            rate, within, net = discount.split("/")
+            d = Discount(float(rate) / 100, int(within), int(net))
+        except ValueError:
+            raise TandemError(f"Discount {discount!r}: give RATE/DAYS/NET, e.g. 2/10/30.", USAGE) from None
+    scenario = Scenario(new_terms, first, last, cost_of_capital, suppliers, categories, spend[0], spend[1], d)
+    with reading(Path(db)) as con:
+        return run(con, scenario, cfg().reporting_currency)
+
+
+def terms_table(result: TermsResult, currency: str) -> pl.DataFrame:
+    """Per supplier, largest first: the cash paid out before terms, with what the scenario changes."""
+    return (result.by_supplier.sort("cash_given_away", descending=True, nulls_last=True)
+            .select(pl.col("supplier_id").alias("Supplier"), pl.col("supplier_name").alias("Name"),
+                    pl.col("cash_given_away").round(0).alias(f"Cash given away ({currency})"),
+                    pl.col("annual_spend").round(0).alias(f"Spend a year ({currency})"),
+                    pl.col("days_now").round(1).alias("Days taken"), pl.col("agreed_days").round(1).alias("Agreed days"),
+                    pl.col("chosen").alias("In the scenario")))

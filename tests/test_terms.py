@@ -109,3 +109,33 @@ def test_tandem_scenario_json_and_bad_input(golden_db: Path) -> None:
     assert bad.exit_code == 2 and "--discount 'two percent': give RATE/DAYS/NET, e.g. 2/10/30." in bad.stderr
     bad = runner.invoke(app, ["scenario", "--db", str(golden_db), "--terms", "400"])
     assert bad.exit_code == 2 and "New terms of 400 days: give between 0 and 365 days." in bad.stderr
+
+
+def test_the_payment_terms_page_shows_both_sides(golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import ROOT, metrics
+
+    monkeypatch.setenv("TANDEM_DB", str(golden_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/terms.py").run()
+    at.selectbox(key="grain").set_value("quarter").run()
+    at.selectbox(key="period").set_value("2026-Q1")
+    at.multiselect(key="supplier").set_value(["S1", "S2"])
+    at.number_input(key="terms_days").set_value(60)
+    at.number_input(key="terms_capital").set_value(8.0).run()
+    assert not at.exception
+    assert at.caption[0].value.startswith("3 month(s) of payments (2026-Q1), annualised")
+    shown = dict(metrics(at))
+    # S1 and S2 over the payments of 2026-Q1 (see test_moving_two_suppliers_to_60_days): cash released 222.90
+    assert shown["Cash released"] == "EUR 223"
+    assert shown["Financing value a year at 8.0%"] == "EUR 18"
+    assert (shown["Suppliers affected"], shown["Pushed beyond agreed terms"]) == ("2", "2")
+    assert shown["Spend affected a year"] == "EUR 2,152"
+    assert "37.2% a year annualised" in " ".join(t.value for t in at.text)
+    table = at.dataframe[0].value
+    assert table["Supplier"].to_list()[:2] == ["S1", "S2"]  # largest cash given away first: 73.15, then 6.08
+    assert table["Cash given away (EUR)"].to_list()[:2] == [73.0, 6.0]  # 73.15 and 6.08, to the unit
+    at.text_input(key="terms_discount").set_value("2 percent").run()
+    assert not at.exception and "Discount '2 percent': give RATE/DAYS/NET, e.g. 2/10/30." in [i.value for i in at.info]
