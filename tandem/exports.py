@@ -46,7 +46,8 @@ _kaleido_started = False
 
 
 def image(fig: go.Figure, fmt: str, width: int = 1100) -> bytes:
-    """PNG or SVG through kaleido, which drives the system Chromium; the browser starts once per process."""
+    """PNG or SVG through kaleido, which drives the system Chromium; the browser starts once per process
+    (not per chart). The figure's own width and height (a stamped snapshot's size) win over `width`."""
     global _kaleido_started
     import kaleido
 
@@ -55,6 +56,7 @@ def image(fig: go.Figure, fmt: str, width: int = 1100) -> bytes:
             kaleido.start_sync_server(silence_warnings=True)
             _kaleido_started = True
         height = int(fig.layout.height or 450)
+        width = int(fig.layout.width or width)
         return kaleido.calc_fig_sync(fig.to_dict(), opts=dict(format=fmt, width=width, height=height,
                                                               scale=2 if fmt == "png" else 1))
 

@@ -66,25 +66,22 @@ def metric(kpi: Kpi, sel: Selected, view: str, now: pl.DataFrame, before: pl.Dat
               help=help)
 
 
-def stamp_lines(sel: Selected, kpi: Kpi | None, what: str) -> list[str]:
-    """What a snapshot shows, written under it: a slide has no filter bar."""
-    lines = [f"{what} · {sel.span.label} ({sel.grain})", sel.filter_text()]
-    if kpi is not None:
-        lines.append("Definitions: " + "; ".join(
-            f"{name} v{v.version} (effective {v.effective_date}, owner {v.owner})" for name, v in kpi.views.items()))
-    lines.append(f"{sel.as_of_text()} · Tandem")
-    return lines
+stamp_lines = pack.stamp_lines
 
 
 def chart(fig: go.Figure, key: str, sel: Selected, kpi: Kpi | None, what: str) -> None:
-    """A chart with its snapshot buttons (PNG and SVG, stamped with what it shows)."""
+    """A chart with its snapshot buttons, stamped inside the image with what it shows: a 16:9 slide PNG
+    (1280×720 at twice the pixels), and PNG and SVG at the size the page draws it."""
     st.plotly_chart(fig, key=key, config=PLOT_CONFIG)
-    stamped = charts.stamp(fig, stamp_lines(sel, kpi, what))
+    lines = stamp_lines(sel, kpi, what)
+    slide, screen = charts.stamp(fig, lines, "slide"), charts.stamp(fig, lines, "screen")
     name = f"tandem-{key}-{sel.span.label}"
     row = st.container(horizontal=True)
-    row.download_button("Snapshot PNG", data=lambda: exports.image(stamped, "png"), file_name=f"{name}.png",
+    row.download_button("Slide PNG (16:9)", data=lambda: exports.image(slide, "png"), file_name=f"{name}-slide.png",
+                       mime="image/png", on_click="ignore", key=f"slide-{key}", icon=":material/slideshow:")
+    row.download_button("Snapshot PNG", data=lambda: exports.image(screen, "png"), file_name=f"{name}.png",
                        mime="image/png", on_click="ignore", key=f"png-{key}", icon=":material/photo_camera:")
-    row.download_button("Snapshot SVG", data=lambda: exports.image(stamped, "svg"), file_name=f"{name}.svg",
+    row.download_button("Snapshot SVG", data=lambda: exports.image(screen, "svg"), file_name=f"{name}.svg",
                        mime="image/svg+xml", on_click="ignore", key=f"svg-{key}", icon=":material/image:")
 
 
