@@ -26,9 +26,11 @@ values = sel.values(by=by, kpis=(kpi.name,)).filter((pl.col("kpi") == kpi.name) 
 aggregate = values.select(*by, "value").sort("value", descending=True, nulls_last=True)
 split = " and ".join(kpi_page.DIM_LABELS.get(d, d).lower() for d in by) or "nothing"
 st.subheader(f"{kpi.label} ({views.style(kpi, view).word}) by {split} · {sel.span.label}", anchor=False)
-shown = aggregate.with_columns(widgets.formatted("value", kpi.unit, sel.currency).alias(kpi.label)).drop("value")
-widgets.table(shown)
-widgets.table_downloads(shown, f"{kpi.name}-{view}-by-{'-'.join(by) or 'all'}-{sel.span.label}", "aggregate")
+shown = aggregate.rename({"value": kpi.label})  # numbers: the screen formats them, files keep them numbers
+widgets.table(shown, {kpi.label: kpi.unit}, sel.currency)
+widgets.table_downloads(shown, f"{kpi.name}-{view}-by-{'-'.join(by) or 'all'}-{sel.span.label}", "aggregate",
+                        widgets.stamp_lines(sel, kpi, f"{kpi.label} ({views.style(kpi, view).word}) by {split}"),
+                        {kpi.label: kpi.unit}, sel.currency)
 
 st.subheader("Lines behind the number", anchor=False)
 rows = {" · ".join(str(r[d]) for d in by): {d: str(r[d]) for d in by} for r in aggregate.iter_rows(named=True)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import threading
 from datetime import datetime
 
@@ -34,10 +35,72 @@ def to_csv(df: pl.DataFrame) -> bytes:
     return neutralise(df).write_csv().encode("utf-8")
 
 
-def to_xlsx(df: pl.DataFrame, sheet: str = "data") -> bytes:
+def number_format(unit: str | None, currency: str = "EUR") -> str:
+    """The Excel number format of a unit: thousands separators, negatives in parentheses, the unit in the
+    format (so a cell stays a number a spreadsheet can sum)."""
+    if unit == "ratio":
+        return "0.0%;(0.0%)"
+    if unit == "days":
+        return '#,##0.0" days";(#,##0.0" days")'
+    if unit == "integer":
+        return "#,##0;(#,##0)"
+    if unit in (None, "number"):
+        return "#,##0.00;(#,##0.00)"
+    code = currency if unit == "currency" else unit
+    return f'"{code} "#,##0;"{code} "(#,##0)'
+
+
+def to_xlsx(df: pl.DataFrame, sheet: str = "data", header: list[str] | None = None,
+            units: dict[str, str] | None = None, currency: str = "EUR") -> bytes:
+    """One sheet: the header block (`header`: period, filters, definition versions, data as-of), then the
+    table with a frozen header row and an autofilter. Numbers are numbers with a number format (`units`
+    names a column's unit, else by type), dates are dates; text is neutralised and written as text."""
+    out = neutralise(df)
+    units = units or {}
     buf = io.BytesIO()
     with xlsxwriter.Workbook(buf, XLSX_OPTIONS) as wb:
-        neutralise(df).write_excel(wb, worksheet=safe_text.sheet_name(sheet), autofit=True)
+        ws = wb.add_worksheet(safe_text.sheet_name(sheet))
+        bold, head = wb.add_format({"bold": True}), wb.add_format({"bold": True, "bottom": 1, "text_wrap": True})
+        fmts: dict[str, object] = {}
+
+        def fmt(code: str) -> object:
+            if code not in fmts:
+                fmts[code] = wb.add_format({"num_format": code})
+            return fmts[code]
+
+        top = 0
+        for i, line in enumerate(header or []):
+            ws.write_string(i, 0, safe_text.table(pl.DataFrame({"x": [line]}))["x"][0], bold if i == 0 else None)
+            top = i + 2  # a blank row between the block and the table
+        cols = []
+        for j, (name, dtype) in enumerate(out.schema.items()):
+            ws.write_string(top, j, safe_text.visible(name), head)
+            if dtype == pl.Date:
+                cols.append(("date", fmt("yyyy-mm-dd"), 12))
+            elif dtype == pl.Datetime or isinstance(dtype, pl.Datetime):
+                cols.append(("date", fmt("yyyy-mm-dd hh:mm"), 17))
+            elif dtype.is_numeric():
+                unit = units.get(name) or ("integer" if dtype.is_integer() else None)
+                cols.append(("number", fmt(number_format(unit, currency)), 16))
+            else:
+                width = min(60, max([len(name), *(len(str(v)) for v in out[name].head(500).to_list() if v)]) + 2)
+                cols.append(("text", None, width))
+        for j, (_kind, f, width) in enumerate(cols):
+            ws.set_column(j, j, max(width, min(len(out.columns[j]) + 2, 40)), f)
+        for i, row in enumerate(out.iter_rows(), start=top + 1):
+            for j, v in enumerate(row):
+                kind, f, _ = cols[j]
+                if v is None or (kind == "number" and isinstance(v, float) and not math.isfinite(v)):
+                    continue
+                if kind == "number":
+                    ws.write_number(i, j, float(v), f)
+                elif kind == "date":
+                    ws.write_datetime(i, j, v, f)
+                else:
+                    ws.write_string(i, j, str(v))
+        ws.freeze_panes(top + 1, 0)
+        if out.width:
+            ws.autofilter(top, 0, top + max(out.height, 1), out.width - 1)
     return buf.getvalue()
 
 

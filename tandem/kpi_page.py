@@ -71,9 +71,10 @@ def _bridge(kpi: Kpi, sel: Selected) -> None:
     widgets.chart(charts.waterfall(kpi, b, currency=sel.currency), f"{kpi.name}-bridge", sel, kpi, f"{kpi.label}: bridge")
     steps = pl.DataFrame({
         "Step": [s.label for s in b.steps],
-        "Amount": [formats.signed(s.value, kpi.unit, sel.currency) for s in b.steps],
-        "What it is": [s.description for s in b.steps]})
-    st.dataframe(steps, hide_index=True)
+        "Amount": [s.value for s in b.steps],
+        "What it is": [s.description for s in b.steps]}, schema={"Step": pl.String, "Amount": pl.Float64,
+                                                                 "What it is": pl.String})
+    widgets.table(steps, {"Amount": kpi.unit}, sel.currency)
     if kpi.bridge.convention:
         st.caption(f"Convention: {kpi.bridge.convention}")
 
@@ -93,5 +94,8 @@ def _breakdown(kpi: Kpi, sel: Selected) -> None:
              + (f" (largest {TOP})" if shown[dim].n_unique() == TOP else ""))
     widgets.chart(charts.breakdown(kpi, shown, dim, title, sel.currency), f"{kpi.name}-by-{dim}", sel, kpi, title)
     table = widgets.side_by_side(rows, kpi, (dim,), sel.currency).drop("period")
-    widgets.table(table)
-    widgets.table_downloads(table, f"{kpi.name}-by-{dim}-{sel.span.label}", f"{kpi.name}-by")
+    units = widgets.units_of(table, kpi.unit)
+    widgets.table(table, units, sel.currency)
+    widgets.table_downloads(table, f"{kpi.name}-by-{dim}-{sel.span.label}", f"{kpi.name}-by",
+                            widgets.stamp_lines(sel, kpi, f"{kpi.label} by {DIM_LABELS.get(dim, dim).lower()}"),
+                            units, sel.currency)

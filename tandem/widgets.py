@@ -93,33 +93,50 @@ def review_pack_button(sel: Selected) -> None:
                        help="The overview, every KPI page and the open actions, in one self-contained file")
 
 
-def table(df: pl.DataFrame) -> None:
-    """A table without its index; dates as dates (Streamlit would show a polars Date with 00:00:00)."""
-    dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in df.schema.items() if t == pl.Date}
-    st.dataframe(safe_text.visible_frame(df), hide_index=True, column_config=dates or None)
+def number_format(unit: str, currency: str) -> str:
+    """How a number column of `unit` shows on screen: still a number, so the column sorts numerically."""
+    return {"ratio": "percent", "days": "%,.1f days"}.get(unit, f"{currency if unit == 'currency' else unit} %,.0f")
 
 
-def table_downloads(df: pl.DataFrame, name: str, key: str) -> None:
-    """CSV and XLSX of exactly what the table shows, safe to open in a spreadsheet."""
+def table(df: pl.DataFrame, units: dict[str, str] | None = None, currency: str = "EUR") -> None:
+    """A table without its index; dates as dates (Streamlit would show a polars Date with 00:00:00); number
+    columns with a unit (`units`) formatted on screen only, so they sort as numbers."""
+    config: dict = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in df.schema.items() if t == pl.Date}
+    for c, unit in (units or {}).items():
+        if c in df.columns:
+            config[c] = st.column_config.NumberColumn(format=number_format(unit, currency))
+    st.dataframe(safe_text.visible_frame(df), hide_index=True, column_config=config or None)
+
+
+def table_downloads(df: pl.DataFrame, name: str, key: str, header: list[str] | None = None,
+                    units: dict[str, str] | None = None, currency: str = "EUR") -> None:
+    """CSV and XLSX of exactly what the table shows, as numbers, safe to open in a spreadsheet; the XLSX
+    opens with `header` (period, filters, definitions, data as-of) above the table."""
     row = st.container(horizontal=True)
     row.download_button("CSV", data=lambda: exports.to_csv(df), file_name=f"{name}.csv", mime="text/csv",
                        on_click="ignore", key=f"csv-{key}", icon=":material/download:")
-    row.download_button("XLSX", data=lambda: exports.to_xlsx(df, name), file_name=f"{name}.xlsx",
+    row.download_button("XLSX", data=lambda: exports.to_xlsx(df, name, header, units, currency),
+                       file_name=f"{name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        on_click="ignore", key=f"xlsx-{key}", icon=":material/download:")
 
 
 def side_by_side(values: pl.DataFrame, kpi: Kpi, dims: tuple[str, ...], currency: str) -> pl.DataFrame:
-    """The KPI layer's side-by-side table (a column per view, then the gaps), formatted: "Gap (F − P)"."""
+    """The KPI layer's side-by-side table (a column per view, then the gaps: "Gap (F − P)"), as numbers:
+    files get the numbers, the screen formats them (`units_of`)."""
     wide = views.side_by_side(values, kpi, dims)
     if not wide.height:
         return pl.DataFrame()
     names = [v for v in kpi.views if v in wide.columns]
-    gaps = [g for g in views.gaps(kpi) if g.column in wide.columns]
-    shown = [formatted(v, kpi.unit, currency) for v in names] + [
-        formatted(g.column, kpi.unit, currency, signed=True) for g in gaps]
-    return wide.select("period", *dims, *shown).rename(
-        {v: views.style(kpi, v).label for v in names} | {g.column: g.header for g in gaps})
+    gaps = [g.column for g in views.gaps(kpi) if g.column in wide.columns]
+    return wide.select("period", *dims, *names, *gaps).rename(
+        {v: views.style(kpi, v).label for v in names} | {g.column: g.header for g in views.gaps(kpi)
+                                                          if g.column in gaps})
+
+
+def units_of(df: pl.DataFrame, unit: str) -> dict[str, str]:
+    """Every number column of a KPI table in the KPI's unit."""
+    return {c: unit for c, t in df.schema.items() if t.is_numeric()}
 
 
 def plain(text: str) -> str:
