@@ -137,7 +137,9 @@ def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None
         fig.add_trace(go.Bar(x=[wrap(label[x]) for x in v[dim].cast(pl.String).to_list()], y=v["value"].to_list(),
                              name=views.style(kpi, view).label, marker_color=colour(kpi, view)))
     fig.update_layout(barmode="group")
-    return _layout(fig, title or f"{kpi.label} by {dim.replace('_', ' ')}", kpi, currency=currency)
+    fig = _layout(fig, title or f"{kpi.label} by {dim.replace('_', ' ')}", kpi, currency=currency)
+    fig.layout.xaxis.tickangle = None  # many ids side by side: plotly turns them only when they would overlap
+    return fig
 
 
 def top(rows: pl.DataFrame, dim: str, n: int = 15) -> pl.DataFrame:

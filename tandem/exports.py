@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import math
@@ -124,27 +125,79 @@ def image(fig: go.Figure, fmt: str, width: int = 1100) -> bytes:
                                                               scale=2 if fmt == "png" else 1))
 
 
-def review_pack(title: str, as_of: datetime | None, sections: list[tuple[str, list[go.Figure], pl.DataFrame | None]],
-                actions: pl.DataFrame) -> str:
-    """One self-contained HTML file: every chart (plotly.js inlined once), the tables and the open actions."""
+def review_pack(title: str, as_of: datetime | None, sections: list[tuple], actions: pl.DataFrame,
+                printable: bool = False) -> str:
+    """One self-contained HTML file: every chart (plotly.js inlined once, or PNG images for print), the
+    tables and the open actions. A section is (heading, items) — an item is a table, a figure, a PNG data
+    URI, or ("h3"|"p", text) — or (heading, figures, table)."""
     parts = [f"<h1>{html.escape(title)}</h1>",
              f"<p class='meta'>Data as of {html.escape(str(as_of) if as_of else 'n/a')} · "
              f"generated {datetime.now():%Y-%m-%d %H:%M}</p>"]
     first = True
-    for heading, figs, table in sections:
-        parts.append(f"<h2>{html.escape(heading)}</h2>")
-        if table is not None and table.height:
-            parts.append(_table(table))
-        for fig in figs:
-            parts.append(pio.to_html(fig, full_html=False, include_plotlyjs="inline" if first else False))
-            first = False
-    parts.append("<h2>Open actions</h2>")
+    for section in sections:
+        heading, items = section[0], list(section[1])
+        if len(section) == 3:
+            items = ([section[2]] if section[2] is not None else []) + items
+        parts.append(f"<section><h2>{html.escape(heading)}</h2>")
+        for item in items:
+            if isinstance(item, pl.DataFrame):
+                if item.height:
+                    parts.append(_table(item))
+            elif isinstance(item, go.Figure):
+                parts.append(pio.to_html(item, full_html=False, include_plotlyjs="inline" if first else False))
+                first = False
+            elif isinstance(item, str) and item.startswith("data:image/png;base64,"):
+                parts.append(f"<img class='chart' src='{item}' alt=''>")
+            elif isinstance(item, tuple) and item[0] in ("h3", "p"):
+                parts.append(f"<{item[0]}>{html.escape(safe_text.visible(item[1]))}</{item[0]}>")
+        parts.append("</section>")
+    parts.append("<section><h2>Open actions</h2>")
     parts.append(_table(actions) if actions.height else "<p>No open actions.</p>")
+    parts.append("</section>")
     style = ("body{font-family:Arial,sans-serif;max-width:1150px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
-             ".meta{color:#666}")
+             ".meta{color:#666}img.chart{width:100%;margin:.5em 0}")
+    if printable:  # A4 landscape, a KPI per page, no row or chart cut across pages
+        style += ("@page{size:A4 landscape;margin:12mm}body{max-width:none;margin:0;font-size:11px}"
+                  "section{break-before:page}section:first-of-type{break-before:auto}"
+                  "img.chart{width:49.5%;display:inline-block;vertical-align:top;break-inside:avoid}"
+                  "table{font-size:10px;width:100%;table-layout:auto}td{overflow-wrap:anywhere}"
+                  "tr{break-inside:avoid}h2{margin:.2em 0}h3{margin:.4em 0 0}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
+
+
+def png_data_uri(fig: go.Figure, width: int = 1000) -> str:
+    return "data:image/png;base64," + base64.b64encode(image(fig, "png", width)).decode("ascii")
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def print_pdf(page: str, timeout_s: float = 120) -> bytes:
+    """An HTML page printed to PDF by headless Chromium (the browser kaleido already drives): no network,
+    no JavaScript needed (the charts are images), no header or footer."""
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from store.errors import FAILURE, TandemError
+
+    browser = shutil.which("chromium") or CHROMIUM
+    with tempfile.TemporaryDirectory(prefix="tandem-pdf-") as tmp:
+        src, out = Path(tmp) / "pack.html", Path(tmp) / "pack.pdf"
+        src.write_text(page, encoding="utf-8")
+        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+               "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", f"--user-data-dir={tmp}/profile",
+               f"--print-to-pdf={out}", src.as_uri()]
+        try:
+            done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise TandemError(f"Chromium could not print the pack ({exc}); is `chromium` installed?", FAILURE) from None
+        if not out.exists() or out.stat().st_size == 0:
+            raise TandemError("Chromium printed no PDF: " + done.stderr.decode(errors="replace")[-300:], FAILURE)
+        return out.read_bytes()
 
 
 def _table(df: pl.DataFrame) -> str:
