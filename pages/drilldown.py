@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from kpi_definitions import views
-from tandem import kpi_page, selection, service, widgets
+from tandem import kpi_page, pack, selection, service, widgets
 
 ALL = "(all)"
 
@@ -27,6 +27,8 @@ aggregate = values.select(*by, "value").sort("value", descending=True, nulls_las
 split = " and ".join(kpi_page.DIM_LABELS.get(d, d).lower() for d in by) or "nothing"
 st.subheader(f"{kpi.label} ({views.style(kpi, view).word}) by {split} · {sel.span.label}", anchor=False)
 shown = aggregate.rename({"value": kpi.label})  # numbers: the screen formats them, files keep them numbers
+for d in by:  # supplier names beside their ids
+    shown = pack.with_names(shown, d, pack.dimension_names(sel, d))
 widgets.table(shown, {kpi.label: kpi.unit}, sel.currency)
 widgets.table_downloads(shown, f"{kpi.name}-{view}-by-{'-'.join(by) or 'all'}-{sel.span.label}", "aggregate",
                         widgets.stamp_lines(sel, kpi, f"{kpi.label} ({views.style(kpi, view).word}) by {split}"),

@@ -134,11 +134,11 @@ def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None
     label = {v: shown[d] for v, d in zip(raw, display, strict=True)}
     for view in kpi.views:
         v = rows.filter(pl.col("view") == view).sort(dim)
-        fig.add_trace(go.Bar(x=[wrap(label[x]) for x in v[dim].cast(pl.String).to_list()], y=v["value"].to_list(),
+        fig.add_trace(go.Bar(x=[wrap(label[x], 10) for x in v[dim].cast(pl.String).to_list()], y=v["value"].to_list(),
                              name=views.style(kpi, view).label, marker_color=colour(kpi, view)))
     fig.update_layout(barmode="group")
     fig = _layout(fig, title or f"{kpi.label} by {dim.replace('_', ' ')}", kpi, currency=currency)
-    fig.layout.xaxis.tickangle = None  # many ids side by side: plotly turns them only when they would overlap
+    fig.update_xaxes(tickfont=dict(size=11))  # up to 15 names side by side: short lines, horizontal
     return fig
 
 

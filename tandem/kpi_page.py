@@ -8,7 +8,7 @@ import streamlit as st
 
 from kpi_definitions import views
 from kpi_definitions.registry import Kpi
-from tandem import charts, formats, selection, service, widgets
+from tandem import charts, formats, pack, selection, service, widgets
 from tandem.selection import Selected
 
 DIM_LABELS = {"supplier_id": "Supplier", "category": "Category", "cost_center": "Cost center", "item_id": "Item",
@@ -92,8 +92,10 @@ def _breakdown(kpi: Kpi, sel: Selected) -> None:
     shown = charts.top(rows, dim, TOP)  # the bars: the values with the largest magnitude under any view
     title = (f"{kpi.label} by {DIM_LABELS.get(dim, dim).lower()}"
              + (f" (largest {TOP})" if shown[dim].n_unique() == TOP else ""))
-    widgets.chart(charts.breakdown(kpi, shown, dim, title, sel.currency), f"{kpi.name}-by-{dim}", sel, kpi, title)
-    table = widgets.side_by_side(rows, kpi, (dim,), sel.currency).drop("period")
+    names = pack.dimension_names(sel, dim)  # supplier names beside their ids
+    widgets.chart(charts.breakdown(kpi, shown, dim, title, sel.currency, names), f"{kpi.name}-by-{dim}", sel, kpi,
+                  title)
+    table = pack.with_names(widgets.side_by_side(rows, kpi, (dim,), sel.currency).drop("period"), dim, names)
     units = widgets.units_of(table, kpi.unit)
     widgets.table(table, units, sel.currency)
     widgets.table_downloads(table, f"{kpi.name}-by-{dim}-{sel.span.label}", f"{kpi.name}-by",

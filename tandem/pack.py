@@ -38,6 +38,35 @@ def stamp_lines(sel: Selected, kpi: Kpi | None, what: str) -> list[str]:
     return lines
 
 
+NAMED = {"supplier_id": "Supplier"}  # dimensions whose ids have names in a master (the supplier master)
+
+
+def dimension_names(sel: Selected, dim: str) -> dict[str, str]:
+    """{id: what a reader sees}: the supplier master's name, with the id beside a name two suppliers
+    share ("Northwind Components (S0007)"); an id not in the master stays the id. Other dimensions: {}."""
+    if dim not in NAMED:
+        return {}
+    named = {}
+    for value, label in service.options(str(sel.db), sel.ver).get(dim, []):
+        _, sep, name = label.partition(" · ")
+        if sep and name and not name.startswith("(not in"):
+            named[value] = name
+    counts: dict[str, int] = {}
+    for name in named.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {v: (f"{n} ({v})" if counts[n] > 1 else n) for v, n in named.items()}
+
+
+def with_names(df: pl.DataFrame, dim: str, names: dict[str, str]) -> pl.DataFrame:
+    """The table with the name column right after the id column (ids kept: they are what other systems use)."""
+    if not names or dim not in df.columns:
+        return df
+    col = NAMED[dim]
+    named = df.with_columns(pl.col(dim).cast(pl.String).replace_strict(names, default=None).alias(col))
+    order = [c for c in df.columns for c in ([c, col] if c == dim else [c])]
+    return named.select(order)
+
+
 def breakdown_rows(sel: Selected, kpi: Kpi, dim: str | None = None) -> tuple[str, pl.DataFrame]:
     """(dimension, rows) of the KPI's first (or given) breakdown dimension for the selection."""
     dim = dim or kpi.dimensions[0]
@@ -106,7 +135,9 @@ def collect(sel: Selected) -> Pack:
         table = None
         if rows.height:
             top = charts.top(rows, dim, TOP)
-            shots.append(Shot(f"{k.name}-by-{dim}", k, title, charts.breakdown(k, top, dim, title, sel.currency)))
+            names = dimension_names(sel, dim)
+            shots.append(Shot(f"{k.name}-by-{dim}", k, title,
+                              charts.breakdown(k, top, dim, title, sel.currency, names)))
             wide = views.side_by_side(top, k, (dim,))
             cols = [v for v in k.views if v in wide.columns] + [g.column for g in views.gaps(k) if g.column in wide.columns]
             gap_cols = {g.column for g in views.gaps(k)}
@@ -115,6 +146,10 @@ def collect(sel: Selected) -> Pack:
                 *[pl.col(x).map_elements(lambda v, g=x in gap_cols, u=k.unit: (formats.signed if g else formats.value)(
                     v, u, sel.currency), return_dtype=pl.String).fill_null("n/a").alias(_header(k, x))
                   for x in cols]).head(10)
+            if names:
+                label = dim.replace("_", " ").capitalize()
+                table = table.with_columns(pl.col(label).replace_strict(names, default=None).alias(NAMED[dim])).select(
+                    label, NAMED[dim], *[c for c in table.columns if c != label])
         definitions = pl.DataFrame([{"View": views.style(k, name).label, "Definition": v.definition,
                                      "Owner": v.owner, "Version": v.version, "Effective": str(v.effective_date)}
                                     for name, v in k.views.items()])

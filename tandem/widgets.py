@@ -86,9 +86,19 @@ def chart(fig: go.Figure, key: str, sel: Selected, kpi: Kpi | None, what: str) -
 
 
 def review_pack_button(sel: Selected) -> None:
-    """The review pack for the meeting: overview, every KPI page and the open actions, one HTML file."""
-    st.download_button("Review pack (HTML)", data=lambda: pack.build(sel).encode("utf-8"),
-                       file_name=f"tandem-review-pack-{sel.span.label}.html", mime="text/html", on_click="ignore",
+    """The review pack for the meeting: overview, every KPI page and the open actions, as a PDF handout,
+    a PowerPoint deck or one HTML file (the same as `tandem pack`)."""
+    name = f"tandem-review-pack-{sel.span.label}"
+    row = st.container(horizontal=True)
+    row.download_button("Review pack (PDF)", data=lambda: pack.pdf(sel), file_name=f"{name}.pdf",
+                       mime="application/pdf", on_click="ignore", icon=":material/picture_as_pdf:",
+                       help="A handout: the overview, each KPI's values, bridge and top breakdown, the open actions")
+    row.download_button("Deck (PPTX)", data=lambda: pack.pptx(sel), file_name=f"{name}.pptx",
+                       mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                       on_click="ignore", icon=":material/slideshow:",
+                       help="One 16:9 slide per KPI with both views' numbers, the trend, the bridge and the definitions")
+    row.download_button("Review pack (HTML)", data=lambda: pack.build(sel).encode("utf-8"),
+                       file_name=f"{name}.html", mime="text/html", on_click="ignore",
                        icon=":material/description:",
                        help="The overview, every KPI page and the open actions, in one self-contained file")
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from kpi_definitions.periods import Span
@@ -131,3 +132,18 @@ def test_the_pack_command_writes_the_pack(with_action: Selected, tmp_path: Path)
     assert "Tandem weekly KPI review · 2026-10" in html and "Category = IT" in html
     bad = CliRunner().invoke(app, ["pack", "--db", str(with_action.db), "--where", "colour=red", "-o", str(out)])
     assert bad.exit_code != 0
+
+
+def test_suppliers_are_named_and_a_shared_name_keeps_its_id(with_action: Selected) -> None:
+    names = pack.dimension_names(with_action, "supplier_id")
+    assert names["S0007"] == "Northwind Components (S0007)" and names["S0001"] == "Northwind Components (S0001)"
+    assert pack.dimension_names(with_action, "category") == {}
+    p = pack.collect(with_action)
+    savings = next(k for k in p.kpis if k.kpi.name == "savings")
+    assert savings.breakdown is not None and savings.breakdown.columns[:2] == ["Supplier id", "Supplier"]
+    assert "Northwind Components (S0007)" in savings.breakdown["Supplier"].to_list()
+    chart = next(s for s in savings.shots if s.key == "savings-by-supplier_id").fig
+    assert any("(S0007)" in x for x in chart.data[0].x)  # the chart's labels are names, the duplicate with its id
+    table = pack.with_names(pl.DataFrame({"supplier_id": ["S0007", "S9999"], "v": [1.0, 2.0]}), "supplier_id", names)
+    assert table.columns == ["supplier_id", "Supplier", "v"] and table["Supplier"].to_list() == [
+        "Northwind Components (S0007)", None]
