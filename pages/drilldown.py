@@ -43,4 +43,6 @@ lines = service.lines(sel.db, kpi.name, view, sel.span.first, sel.span.last, sel
 st.caption(f"{lines.height:,} lines" + (f" (the first {service.LINE_LIMIT:,})" if lines.height == service.LINE_LIMIT
                                          else "") + f" · {widgets.plain(sel.filter_text())}")
 widgets.table(lines)
-widgets.table_downloads(lines, f"{kpi.name}-{view}-lines-{sel.span.label}", "lines")
+widgets.table_downloads(lines, f"{kpi.name}-{view}-lines-{sel.span.label}", "lines",
+                        widgets.stamp_lines(sel, kpi, f"Lines behind {kpi.label} ({views.style(kpi, view).word})"
+                                            + (f" · {picked}" if by and picked != ALL else "")))

@@ -148,6 +148,8 @@ def review_pack(title: str, as_of: datetime | None, sections: list[tuple], actio
                 first = False
             elif isinstance(item, str) and item.startswith("data:image/png;base64,"):
                 parts.append(f"<img class='chart' src='{item}' alt=''>")
+            elif isinstance(item, tuple) and item[0] == "wide" and item[1].startswith("data:image/png;base64,"):
+                parts.append(f"<img class='chart wide' src='{item[1]}' alt=''>")
             elif isinstance(item, tuple) and item[0] in ("h3", "p"):
                 parts.append(f"<{item[0]}>{html.escape(safe_text.visible(item[1]))}</{item[0]}>")
         parts.append("</section>")
@@ -161,6 +163,7 @@ def review_pack(title: str, as_of: datetime | None, sections: list[tuple], actio
         style += ("@page{size:A4 landscape;margin:12mm}body{max-width:none;margin:0;font-size:11px}"
                   "section{break-before:page}section:first-of-type{break-before:auto}"
                   "img.chart{width:49.5%;display:inline-block;vertical-align:top;break-inside:avoid}"
+                  "img.chart.wide{width:100%;max-height:120mm;object-fit:contain;object-position:left}"
                   "table{font-size:10px;width:100%;table-layout:auto}td{overflow-wrap:anywhere}"
                   "tr{break-inside:avoid}h2{margin:.2em 0}h3{margin:.4em 0 0}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

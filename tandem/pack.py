@@ -156,6 +156,8 @@ def collect(sel: Selected) -> Pack:
         parts.append(KpiPart(k, numbers, definitions, shots, bridge, note, title, table))
     actions = review.open_items(sel.db)
     if actions.height:
+        labels = {k.name: k.label for k in reg}
+        actions = actions.with_columns(pl.col("kpi").replace_strict(labels, default=pl.col("kpi")))
         actions = actions.select(
             *[pl.col(c).alias(h) for c, h in [("kpi", "KPI"), ("kind", "Kind"), ("text", "What"), ("owner", "Owner"),
                                                ("due_date", "Due"), ("review", "Raised")] if c in actions.columns])
@@ -205,7 +207,8 @@ def _sections(p: Pack, figs: dict) -> list:
     for part in p.kpis:
         items: list = [pl.DataFrame({h: [v] for h, v in part.numbers})]
         for s in part.shots:
-            items.append(figs[s.key])
+            wide = "-by-" in s.key and isinstance(figs[s.key], str)  # many labels: the page's whole width
+            items.append(("wide", figs[s.key]) if wide else figs[s.key])
             if s.key.endswith("-bridge") and part.bridge is not None:
                 items += [("h3", "Bridge steps"), part.bridge]
             if "-by-" in s.key and part.breakdown is not None:
@@ -242,7 +245,7 @@ def pdf(sel: Selected) -> bytes:
     """The pack as a printable handout: the same sections with the charts as images, printed to PDF by
     the Chromium the project installs (headless --print-to-pdf)."""
     p = collect(sel)
-    figs = {s.key: exports.png_data_uri(s.fig, 1000) for s in p.shots}
+    figs = {s.key: exports.png_data_uri(s.fig, 1400 if "-by-" in s.key else 1000) for s in p.shots}
     html = exports.review_pack(p.title, sel.as_of, _sections(p, figs), p.actions, printable=True)
     return exports.print_pdf(html)
 
