@@ -365,6 +365,12 @@ def pack(
         if not path.exists():
             raise TandemError(f"No database at {path}: run `tandem demo` or `tandem ingest` first.", USAGE)
         os.environ["TANDEM_DB"] = str(path)  # the dashboard's services read the same file
+        import logging
+
+        # This is no app: Streamlit's caches say "No runtime found" on every first call; a scheduled job's
+        # output stays one line (a filter, which Streamlit's own log-level resets leave in place).
+        logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(
+            lambda record: "No runtime found" not in record.getMessage())
         from tandem import pack as review_pack
 
         sel = review_pack.selected(path, period, grain, filters)
