@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from kpi_definitions import views
-from tandem import kpi_page, selection, service, widgets
+from tandem import kpi_page, pack, selection, service, widgets
 
 ALL = "(all)"
 
@@ -26,9 +26,13 @@ values = sel.values(by=by, kpis=(kpi.name,)).filter((pl.col("kpi") == kpi.name) 
 aggregate = values.select(*by, "value").sort("value", descending=True, nulls_last=True)
 split = " and ".join(kpi_page.DIM_LABELS.get(d, d).lower() for d in by) or "nothing"
 st.subheader(f"{kpi.label} ({views.style(kpi, view).word}) by {split} · {sel.span.label}", anchor=False)
-shown = aggregate.with_columns(widgets.formatted("value", kpi.unit, sel.currency).alias(kpi.label)).drop("value")
-widgets.table(shown)
-widgets.table_downloads(shown, f"{kpi.name}-{view}-by-{'-'.join(by) or 'all'}-{sel.span.label}", "aggregate")
+shown = aggregate.rename({"value": kpi.label})  # numbers: the screen formats them, files keep them numbers
+for d in by:  # supplier names beside their ids
+    shown = pack.with_names(shown, d, pack.dimension_names(sel, d))
+widgets.table(shown, {kpi.label: kpi.unit}, sel.currency)
+widgets.table_downloads(shown, f"{kpi.name}-{view}-by-{'-'.join(by) or 'all'}-{sel.span.label}", "aggregate",
+                        widgets.stamp_lines(sel, kpi, f"{kpi.label} ({views.style(kpi, view).word}) by {split}"),
+                        {kpi.label: kpi.unit}, sel.currency)
 
 st.subheader("Lines behind the number", anchor=False)
 rows = {" · ".join(str(r[d]) for d in by): {d: str(r[d]) for d in by} for r in aggregate.iter_rows(named=True)}
@@ -39,4 +43,6 @@ lines = service.lines(sel.db, kpi.name, view, sel.span.first, sel.span.last, sel
 st.caption(f"{lines.height:,} lines" + (f" (the first {service.LINE_LIMIT:,})" if lines.height == service.LINE_LIMIT
                                          else "") + f" · {widgets.plain(sel.filter_text())}")
 widgets.table(lines)
-widgets.table_downloads(lines, f"{kpi.name}-{view}-lines-{sel.span.label}", "lines")
+widgets.table_downloads(lines, f"{kpi.name}-{view}-lines-{sel.span.label}", "lines",
+                        widgets.stamp_lines(sel, kpi, f"Lines behind {kpi.label} ({views.style(kpi, view).word})"
+                                            + (f" · {picked}" if by and picked != ALL else "")))

@@ -23,9 +23,9 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 uv sync --frozen --quiet --compile-bytecode  # startup: imports read bytecode instead of compiling ~1000 modules
 
-if ! command -v chromium >/dev/null 2>&1; then
+if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then  # pdftoppm: pack tests
   if ! (as_root apt-get update -qq \
-        && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core) >/dev/null; then
+        && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core poppler-utils) >/dev/null; then
     if [ "${TANDEM_NEED_CHROMIUM:-0}" = 1 ]; then
       echo "error: the tests need Debian's chromium and this user cannot install it: apt-get install chromium" >&2
       exit 1

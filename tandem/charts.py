@@ -8,7 +8,7 @@ import polars as pl
 from kpi_definitions import views
 from kpi_definitions.compute import BridgeResult
 from kpi_definitions.registry import Kpi
-from tandem import safe_text
+from tandem import formats, safe_text
 
 # A view's declared colour (a name Streamlit Markdown knows, so a metric's mark matches the chart) as drawn:
 # never a "good/bad" colour; blue and orange stay distinct for colour-blind readers. A view that declares
@@ -22,23 +22,52 @@ def colour(kpi: Kpi, view: str) -> str:
     return PALETTE.get(views.style(kpi, view).colour, PALETTE["gray"])
 
 
+def unit_title(unit: str, currency: str = "EUR") -> str:
+    """The y axis title: the unit every tick is in, so a slide reads without the page around it."""
+    return {"ratio": "Share (%)", "days": "Days"}.get(unit, currency if unit == "currency" else unit)
+
+
 def _axis_format(kpi: Kpi) -> dict:
     if kpi.unit == "ratio":
         return dict(tickformat=".0%")
     if kpi.unit == "days":
-        return dict(ticksuffix=" d", tickformat=",.0f")
+        return dict(tickformat=",.0f")
     return dict(tickformat=",.0f")
 
 
-def _layout(fig: go.Figure, title: str, kpi: Kpi, height: int = 380) -> go.Figure:
-    fig.update_layout(title=dict(text=title, x=0, font=dict(size=15)), height=height, font=FONT,
-                      margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="white", paper_bgcolor="white",
-                      legend=dict(orientation="h", y=-0.15), hovermode="x unified")
-    fig.update_yaxes(gridcolor="#e6e6e6", zerolinecolor="#999", **_axis_format(kpi))
+def wrap(label: str, width: int = 16, lines: int = 3) -> str:
+    """A category label broken into short lines (`<br>`), so it reads horizontally under its bar."""
+    words, out, line = label.split(" "), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            out.append(line)
+            line = w
+        else:
+            line = f"{line} {w}" if line else w
+    out.append(line)
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1][: width - 1] + "…"
+    return "<br>".join(out)
+
+
+def _layout(fig: go.Figure, title: str, kpi: Kpi, height: int = 380, currency: str = "EUR") -> go.Figure:
+    """Margins grow with the labels (automargin on the title and every axis), never clip them; the legend
+    sits at the right, outside the plot, where it also pushes the margin instead of covering labels."""
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=15), automargin=True, pad=dict(l=12),
+                                 yref="container", y=0.98, yanchor="top"),
+                      height=height, font=FONT, margin=dict(l=16, r=16, t=60, b=10, autoexpand=True),
+                      plot_bgcolor="white", paper_bgcolor="white",
+                      legend=dict(orientation="v", x=1.01, xanchor="left", y=1, yanchor="top"), hovermode="x unified")
+    fig.update_yaxes(gridcolor="#e6e6e6", zerolinecolor="#999", automargin=True,
+                     title=dict(text=unit_title(kpi.unit, currency), font=dict(size=12, color="#444")),
+                     **_axis_format(kpi))
+    fig.update_xaxes(automargin=True, tickangle=0)
     return fig
 
 
-def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int = 380) -> go.Figure:
+def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int = 380,
+          currency: str = "EUR") -> go.Figure:
     """Every view of one KPI over time, on one chart."""
     fig = go.Figure()
     rows = values.filter(pl.col("kpi") == kpi.name)
@@ -46,7 +75,9 @@ def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int 
         v = rows.filter(pl.col("view") == view)
         fig.add_trace(go.Scatter(x=v["period"].to_list(), y=v["value"].to_list(), name=views.style(kpi, view).label,
                                  mode="lines+markers", line=dict(color=colour(kpi, view), width=3)))
-    return _layout(fig, f"{kpi.label}: {views.named(kpi)} over time" if title is None else title, kpi, height)
+    fig.update_xaxes(type="category")  # periods are labels ("2026-10", "2026-Q3"), not dates to interpolate
+    return _layout(fig, f"{kpi.label}: {views.named(kpi)} over time" if title is None else title, kpi, height,
+                   currency)
 
 
 def sparkline(kpi: Kpi, values: pl.DataFrame) -> go.Figure:
@@ -56,38 +87,67 @@ def sparkline(kpi: Kpi, values: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None) -> go.Figure:
-    """The bridge: from one view's value, step by step, to the other's."""
+def folded_steps(kpi: Kpi, b: BridgeResult) -> tuple[list, list]:
+    """(shown, folded): steps that round to zero in the KPI's unit are folded away (the table keeps them)."""
+    def zero(v: float | None) -> bool:
+        return v is None or abs(v) < {"ratio": 0.0005, "days": 0.05}.get(kpi.unit, 0.5)
+
+    return [s for s in b.steps if not zero(s.value)], [s for s in b.steps if zero(s.value)]
+
+
+def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str = "EUR") -> go.Figure:
+    """The bridge: from one view's value, step by step, to the other's. Steps of zero are folded away (and
+    named under the chart); labels are horizontal, wrapped; the legend names the colours the bars have."""
     start, end = views.style(kpi, b.start_view), views.style(kpi, b.end_view)
-    labels = [f"{start.label} value"] + [s.label for s in b.steps] + [f"{end.label} value"]
-    values = [b.start] + [s.value for s in b.steps] + [b.end]
-    measure = ["absolute"] + ["relative"] * len(b.steps) + ["total"]
+    shown, folded = folded_steps(kpi, b)
+    labels = [wrap(f"{start.label} value")] + [wrap(s.label) for s in shown] + [wrap(f"{end.label} value")]
+    values = [b.start] + [s.value for s in shown] + [b.end]
+    measure = ["absolute"] + ["relative"] * len(shown) + ["total"]
     fig = go.Figure(go.Waterfall(
         x=labels, y=values, measure=measure, connector=dict(line=dict(color="#bbb")),
         increasing=dict(marker=dict(color=STEP_UP)), decreasing=dict(marker=dict(color=STEP_DOWN)),
-        totals=dict(marker=dict(color=colour(kpi, b.end_view))), textposition="outside",
-        text=[_short(v, kpi.unit) for v in values]))
+        totals=dict(marker=dict(color=colour(kpi, b.end_view))), textposition="outside", cliponaxis=False,
+        text=[_short(v, kpi.unit) for v in values], showlegend=False))
     # The first bar is an absolute in the start view's colour: draw it over the default.
     fig.add_trace(go.Bar(x=[labels[0]], y=[b.start], marker_color=colour(kpi, b.start_view), showlegend=False,
                          hoverinfo="skip"))
     fig.update_layout(barmode="overlay", showlegend=False)
-    fig = _layout(fig, title or f"{kpi.label}: from the {start.word} to the {end.word} value", kpi, 420)
-    fig.add_annotation(text="teal bars add, purple bars subtract", xref="paper", yref="paper", x=1, y=1.08,
-                       showarrow=False, font=dict(size=11, color="#555"))
+    fig = _layout(fig, title or f"{kpi.label}: from the {start.word} to the {end.word} value", kpi, 440, currency)
+    key = (f"<span style='color:{STEP_UP}'>■</span> step adds   <span style='color:{STEP_DOWN}'>■</span> "
+           f"step subtracts   <span style='color:{colour(kpi, b.start_view)}'>■</span> {_escape(start.label)} value"
+           f"   <span style='color:{colour(kpi, b.end_view)}'>■</span> {_escape(end.label)} value")
+    if folded:
+        key += "   · zero steps not drawn: " + _escape(", ".join(s.label for s in folded))
+    fig.update_layout(title=dict(subtitle=dict(text=key, font=dict(size=12, color="#444"))), margin=dict(t=80))
     return fig
 
 
-def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None) -> go.Figure:
-    """Every view side by side for each value of one dimension."""
+def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None, currency: str = "EUR",
+              names: dict[str, str] | None = None) -> go.Figure:
+    """Every view side by side for each value of one dimension (`names`: a label per value, e.g. the
+    supplier's name beside its id)."""
     fig = go.Figure()
     rows = values.filter(pl.col("kpi") == kpi.name)
-    names = safe_text.label_map(rows[dim].cast(pl.String).unique(maintain_order=True))  # capped, escaped, visible
+    raw = rows[dim].cast(pl.String).unique(maintain_order=True).to_list()
+    display = [(names or {}).get(v) or v for v in raw]  # names are unique: duplicates carry their id
+    shown = safe_text.label_map(display)  # capped, escaped, visible
+    label = {v: shown[d] for v, d in zip(raw, display, strict=True)}
     for view in kpi.views:
         v = rows.filter(pl.col("view") == view).sort(dim)
-        fig.add_trace(go.Bar(x=[names[x] for x in v[dim].cast(pl.String).to_list()], y=v["value"].to_list(),
+        fig.add_trace(go.Bar(x=[wrap(label[x], 10) for x in v[dim].cast(pl.String).to_list()], y=v["value"].to_list(),
                              name=views.style(kpi, view).label, marker_color=colour(kpi, view)))
     fig.update_layout(barmode="group")
-    return _layout(fig, title or f"{kpi.label} by {dim.replace('_', ' ')}", kpi)
+    fig = _layout(fig, title or f"{kpi.label} by {dim.replace('_', ' ')}", kpi, currency=currency)
+    fig.update_xaxes(tickfont=dict(size=11))  # up to 15 names side by side: short lines, horizontal
+    return fig
+
+
+def top(rows: pl.DataFrame, dim: str, n: int = 15) -> pl.DataFrame:
+    """The rows of the `n` values of `dim` with the largest magnitude under any view: what a breakdown
+    chart draws, so it stays readable (the table beside it has every value)."""
+    keep = (rows.group_by(dim).agg(pl.col("value").abs().max().alias("size"))
+            .sort("size", descending=True, nulls_last=True).head(n)[dim])
+    return rows.filter(pl.col(dim).is_in(keep.to_list()))
 
 
 def gaps(rows: list[dict], who: str) -> go.Figure:
@@ -96,32 +156,68 @@ def gaps(rows: list[dict], who: str) -> go.Figure:
     rows = sorted(rows, key=lambda r: r["relative_gap"] if r["relative_gap"] is not None else -1)
     fig = go.Figure(go.Bar(x=[r["relative_gap"] for r in rows], y=[r["label"] for r in rows], orientation="h",
                            marker_color="#555", text=[f"{r['relative_gap']:.0%}" if r["relative_gap"] is not None
-                                                      else "n/a" for r in rows], textposition="outside"))
-    fig.update_layout(title=dict(text=f"Where {who} disagree most (gap ÷ larger value)", x=0,
-                                 font=dict(size=15)), height=260, font=FONT, margin=dict(l=10, r=30, t=50, b=10),
-                      plot_bgcolor="white", xaxis=dict(tickformat=".0%", gridcolor="#e6e6e6"))
+                                                      else "n/a" for r in rows], textposition="outside",
+                           cliponaxis=False))
+    fig.update_layout(title=dict(text=f"Where {who} disagree most", x=0, xanchor="left", font=dict(size=15), pad=dict(l=12),
+                                 automargin=True, yref="container", y=0.98, yanchor="top",
+                                 subtitle=dict(text="the gap between the views as a share of the larger value",
+                                               font=dict(size=12, color="#444"))),
+                      height=300, font=FONT, margin=dict(l=16, r=40, t=80, b=10), plot_bgcolor="white",
+                      paper_bgcolor="white",
+                      xaxis=dict(tickformat=".0%", gridcolor="#e6e6e6", automargin=True,
+                                 title=dict(text="Gap ÷ larger value (%)", font=dict(size=12, color="#444"))),
+                      yaxis=dict(automargin=True))
     return fig
 
 
 def _short(v: float | None, unit: str) -> str:
+    """A bar's label: short, with a real minus sign like every other number in the product."""
     if v is None:
         return ""
     if unit == "ratio":
-        return f"{v:.1%}"
-    if unit == "days":
-        return f"{v:,.1f}"
-    return f"{v / 1000:,.0f}k" if abs(v) >= 10_000 else f"{v:,.0f}"
+        text = f"{abs(v):.1%}"
+    elif unit == "days":
+        text = f"{abs(v):,.1f}"
+    else:
+        text = f"{abs(v) / 1000:,.0f}k" if abs(v) >= 10_000 else f"{abs(v):,.0f}"
+    return f"{formats.MINUS}{text}" if v < 0 and text.strip("0.,k%") else text
 
 
-def stamp(fig: go.Figure, lines: list[str]) -> go.Figure:
-    """A copy of the chart with what it shows written under it: for slides, where no filter bar is."""
+# Snapshot sizes (width, height in CSS pixels): a 16:9 slide, and the chart as the page draws it.
+SIZES = {"slide": (1280, 720), "screen": (1100, None)}
+STAMP_WRAP = 130  # characters per stamp line: long definition lists wrap instead of running off the canvas
+
+
+def stamp(fig: go.Figure, lines: list[str], size: str = "screen") -> go.Figure:
+    """A copy of the chart with what it shows written under it, inside the image: for slides, where no
+    filter bar is. The stamp is the bottom axis's title, so the margin grows to hold it (automargin)."""
     out = go.Figure(fig)
-    height = (out.layout.height or 400) + 22 * len(lines)
-    out.update_layout(height=height, margin=dict(b=30 + 22 * len(lines)))
-    out.add_annotation(text="<br>".join(_escape(x) for x in lines), xref="paper", yref="paper", x=0, y=0,
-                       yshift=-(18 + 22 * len(lines)), xanchor="left", yanchor="top", showarrow=False, align="left",
-                       font=dict(size=11, color="#444"))
+    wrapped = [part for line in lines for part in _wrap_line(line, STAMP_WRAP)]
+    width, height = SIZES[size]
+    height = height or (out.layout.height or 400) + 18 * len(wrapped) + 20
+    existing = out.layout.xaxis.title.text if out.layout.xaxis.title else None
+    text = "<br>".join(_escape(x) for x in wrapped)
+    if existing:
+        text = f"{existing}<br><br><span style='font-size:11px;color:#444'>{text}</span>"
+    out.update_layout(height=height, width=width)
+    out.update_xaxes(automargin=True, title=dict(text=text, font=dict(size=11, color="#444"), standoff=14))
     return out
+
+
+def _wrap_line(line: str, width: int) -> list[str]:
+    if len(line) <= width:
+        return [line]
+    out, cur = [], ""
+    for part in line.split("; "):
+        piece = part if not cur else f"{cur}; {part}"
+        if cur and len(piece) > width:
+            out.append(cur + ";")
+            cur = part
+        else:
+            cur = piece
+    out.append(cur)
+    return [x for chunk in out for x in ([chunk] if len(chunk) <= width else
+                                           [chunk[i:i + width] for i in range(0, len(chunk), width)])]
 
 
 def _escape(text: str) -> str:

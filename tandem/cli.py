@@ -417,6 +417,57 @@ def demo(
             raise typer.Exit(REJECTED)
 
 
+PackFormat = Literal["pdf", "pptx", "html"]
+
+
+@app.command()
+def pack(
+    out_file: Annotated[Path, typer.Option("-o", "--out", help="the file to write")],
+    db: DbOption = None,
+    period: Annotated[str | None, typer.Option("--period", help="YYYY-MM or a quarter/year label (default: "
+                                               "the latest)")] = None,
+    grain: Annotated[Grain, typer.Option("--grain", help="month, quarter or year (fiscal)")] = "month",
+    where: Annotated[list[str] | None, typer.Option("--where", help="a filter DIM=VALUE; repeat")] = None,
+    fmt: Annotated[PackFormat, typer.Option("--format", help="pdf, pptx or html")] = "pdf",
+) -> None:
+    """The review pack (overview, every KPI with its bridge and breakdown, open actions) as a PDF handout,
+    a PowerPoint deck or one HTML file: the same pack as the dashboard's, for a scheduled job."""
+    import os
+
+    from kpi_definitions.registry import FILTERABLE
+    from tandem.config import settings
+
+    with _errors():
+        filters: dict[str, list[str]] = {}
+        for item in where or []:
+            dim, sep, value = item.partition("=")
+            if not sep or dim.strip() not in FILTERABLE:
+                raise TandemError(f"--where {item!r}: use DIM=VALUE with DIM one of {', '.join(FILTERABLE)}.", USAGE)
+            filters.setdefault(dim.strip(), []).append(value.strip())
+        path = db or settings().db
+        if not path.exists():
+            raise TandemError(f"No database at {path}: run `tandem demo` or `tandem ingest` first.", USAGE)
+        os.environ["TANDEM_DB"] = str(path)  # the dashboard's services read the same file
+        import logging
+
+        # This is no app: Streamlit's caches say "No runtime found" on every first call; a scheduled job's
+        # output stays one line (a filter, which Streamlit's own log-level resets leave in place).
+        logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(
+            lambda record: "No runtime found" not in record.getMessage())
+        from tandem import pack as review_pack
+
+        sel = review_pack.selected(path, period, grain, filters)
+        if fmt == "pdf":
+            data = review_pack.pdf(sel)
+        elif fmt == "pptx":
+            data = review_pack.pptx(sel)
+        else:
+            data = review_pack.build(sel).encode("utf-8")
+        out_file.write_bytes(data)
+        out.print(safe_text.visible(f"wrote the {fmt} review pack for {sel.span.label} to {out_file}"),
+                  highlight=False, markup=False)
+
+
 def run() -> None:  # pragma: no cover - console entry
     app()
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from kpi_definitions import views
 from kpi_definitions.registry import Kpi
-from tandem import charts, formats, selection, service, widgets
+from tandem import charts, formats, pack, selection, service, widgets
 from tandem.selection import Selected
 
 DIM_LABELS = {"supplier_id": "Supplier", "category": "Category", "cost_center": "Cost center", "item_id": "Item",
@@ -42,7 +42,7 @@ def show(name: str) -> None:
                                                     for v, x in shown.items()))
     widgets.notes(sel.notes())
     st.subheader("Over time", anchor=False)
-    widgets.chart(charts.trend(kpi, trend), f"{kpi.name}-trend", sel, kpi, f"{kpi.label}: trend")
+    widgets.chart(charts.trend(kpi, trend, currency=sel.currency), f"{kpi.name}-trend", sel, kpi, f"{kpi.label}: trend")
     _bridge(kpi, sel)
     _breakdown(kpi, sel)
 
@@ -68,12 +68,13 @@ def _bridge(kpi: Kpi, sel: Selected) -> None:
     if b.reason:
         st.info(f"No bridge for {sel.span.label}: {b.reason}.")
         return
-    widgets.chart(charts.waterfall(kpi, b), f"{kpi.name}-bridge", sel, kpi, f"{kpi.label}: bridge")
+    widgets.chart(charts.waterfall(kpi, b, currency=sel.currency), f"{kpi.name}-bridge", sel, kpi, f"{kpi.label}: bridge")
     steps = pl.DataFrame({
         "Step": [s.label for s in b.steps],
-        "Amount": [formats.signed(s.value, kpi.unit, sel.currency) for s in b.steps],
-        "What it is": [s.description for s in b.steps]})
-    st.dataframe(steps, hide_index=True)
+        "Amount": [s.value for s in b.steps],
+        "What it is": [s.description for s in b.steps]}, schema={"Step": pl.String, "Amount": pl.Float64,
+                                                                 "What it is": pl.String})
+    widgets.table(steps, {"Amount": kpi.unit}, sel.currency)
     if kpi.bridge.convention:
         st.caption(f"Convention: {kpi.bridge.convention}")
 
@@ -88,12 +89,15 @@ def _breakdown(kpi: Kpi, sel: Selected) -> None:
     if not rows.height:
         st.info("Nothing to split for this selection.")
         return
-    # The bars: the values with the largest magnitude under any view, so the chart stays readable.
-    top = (rows.group_by(dim).agg(pl.col("value").abs().max().alias("size"))
-           .sort("size", descending=True, nulls_last=True).head(TOP)[dim])
-    title = f"{kpi.label} by {DIM_LABELS.get(dim, dim).lower()}" + (f" (largest {TOP})" if top.len() == TOP else "")
-    widgets.chart(charts.breakdown(kpi, rows.filter(pl.col(dim).is_in(top.to_list())), dim, title),
-                  f"{kpi.name}-by-{dim}", sel, kpi, title)
-    table = widgets.side_by_side(rows, kpi, (dim,), sel.currency).drop("period")
-    widgets.table(table)
-    widgets.table_downloads(table, f"{kpi.name}-by-{dim}-{sel.span.label}", f"{kpi.name}-by")
+    shown = charts.top(rows, dim, TOP)  # the bars: the values with the largest magnitude under any view
+    title = (f"{kpi.label} by {DIM_LABELS.get(dim, dim).lower()}"
+             + (f" (largest {TOP})" if shown[dim].n_unique() == TOP else ""))
+    names = pack.dimension_names(sel, dim)  # supplier names beside their ids
+    widgets.chart(charts.breakdown(kpi, shown, dim, title, sel.currency, names), f"{kpi.name}-by-{dim}", sel, kpi,
+                  title)
+    table = pack.with_names(widgets.side_by_side(rows, kpi, (dim,), sel.currency).drop("period"), dim, names)
+    units = widgets.units_of(table, kpi.unit)
+    widgets.table(table, units, sel.currency)
+    widgets.table_downloads(table, f"{kpi.name}-by-{dim}-{sel.span.label}", f"{kpi.name}-by",
+                            widgets.stamp_lines(sel, kpi, f"{kpi.label} by {DIM_LABELS.get(dim, dim).lower()}"),
+                            units, sel.currency)

@@ -2,11 +2,167 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
+import plotly.graph_objects as go
 import polars as pl
 
 from kpi_definitions import views
+from kpi_definitions.periods import Grain
+from kpi_definitions.registry import Kpi
+from store.errors import FAILURE, USAGE, TandemError
 from tandem import charts, exports, formats, review, service
 from tandem.selection import Selected
+
+TOP = 15  # bars a breakdown chart shows
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One chart as the pack and the snapshot test take it: its key, KPI (None: the overview) and title."""
+
+    key: str
+    kpi: Kpi | None
+    what: str
+    fig: go.Figure
+
+
+def stamp_lines(sel: Selected, kpi: Kpi | None, what: str) -> list[str]:
+    """What a snapshot shows, written inside it: a slide has no filter bar."""
+    lines = [f"{what} · {sel.span.label} ({sel.grain})", sel.filter_text()]
+    if kpi is not None:
+        lines.append("Definitions: " + "; ".join(
+            f"{name} v{v.version} (effective {v.effective_date}, owner {v.owner})" for name, v in kpi.views.items()))
+    lines.append(f"{sel.as_of_text()} · Tandem")
+    return lines
+
+
+NAMED = {"supplier_id": "Supplier"}  # dimensions whose ids have names in a master (the supplier master)
+
+
+def dimension_names(sel: Selected, dim: str) -> dict[str, str]:
+    """{id: what a reader sees}: the supplier master's name, with the id beside a name two suppliers
+    share ("Northwind Components (S0007)"); an id not in the master stays the id. Other dimensions: {}."""
+    if dim not in NAMED:
+        return {}
+    named = {}
+    for value, label in service.options(str(sel.db), sel.ver).get(dim, []):
+        _, sep, name = label.partition(" · ")
+        if sep and name and not name.startswith("(not in"):
+            named[value] = name
+    counts: dict[str, int] = {}
+    for name in named.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {v: (f"{n} ({v})" if counts[n] > 1 else n) for v, n in named.items()}
+
+
+def with_names(df: pl.DataFrame, dim: str, names: dict[str, str]) -> pl.DataFrame:
+    """The table with the name column right after the id column (ids kept: they are what other systems use)."""
+    if not names or dim not in df.columns:
+        return df
+    col = NAMED[dim]
+    named = df.with_columns(pl.col(dim).cast(pl.String).replace_strict(names, default=None).alias(col))
+    order = [c for c in df.columns for c in ([c, col] if c == dim else [c])]
+    return named.select(order)
+
+
+def breakdown_rows(sel: Selected, kpi: Kpi, dim: str | None = None) -> tuple[str, pl.DataFrame]:
+    """(dimension, rows) of the KPI's first (or given) breakdown dimension for the selection."""
+    dim = dim or kpi.dimensions[0]
+    values = sel.values(by=(dim,), kpis=(kpi.name,))
+    return dim, values.filter(pl.col("kpi") == kpi.name)
+
+
+@dataclass(frozen=True)
+class KpiPart:
+    """One KPI of the pack: every view's number and gap in words, the definitions, the charts and tables."""
+
+    kpi: Kpi
+    numbers: list[tuple[str, str]]  # (view label or gap header, formatted value)
+    definitions: pl.DataFrame
+    shots: list[Shot]
+    bridge: pl.DataFrame | None  # Step, Amount, What it is (formatted: a handout, not a data file)
+    bridge_note: str | None
+    breakdown_title: str
+    breakdown: pl.DataFrame | None
+
+
+@dataclass(frozen=True)
+class Pack:
+    title: str
+    sel: Selected
+    overview: pl.DataFrame
+    overview_shot: Shot
+    kpis: list[KpiPart]
+    actions: pl.DataFrame
+
+    @property
+    def shots(self) -> list[Shot]:
+        return [self.overview_shot] + [s for k in self.kpis for s in k.shots]
+
+
+def collect(sel: Selected) -> Pack:
+    """Everything the pack shows, computed once for HTML, PDF and PowerPoint."""
+    now, before, trend = sel.now_before_trend()
+    reg = service.reg()
+    who = views.named(reg)
+    overview = Shot("overview-gaps", None, f"Where {who} disagree most", charts.gaps(views.disagreement(reg, now), who))
+    parts = []
+    for k in reg:
+        c = views.compare(k, now)
+        numbers = [(views.style(k, v).label, formats.value(c.values.get(v), k.unit, sel.currency)) for v in k.views]
+        numbers += [(g.header, formats.signed(c.gaps.get(g.column), k.unit, sel.currency)) for g in views.gaps(k)]
+        shots = [Shot(f"{k.name}-trend", k, f"{k.label}: trend", charts.trend(k, trend, currency=sel.currency))]
+        bridge, note = None, None
+        if k.bridge is not None:
+            b = service.bridge_of(str(sel.db), sel.ver, k.name, sel.span.first, sel.span.last, sel.key)
+            if b.reason:
+                note = f"No bridge for {sel.span.label}: {b.reason}."
+            else:
+                shots.append(Shot(f"{k.name}-bridge", k, f"{k.label}: bridge",
+                                  charts.waterfall(k, b, currency=sel.currency)))
+                ends = [(views.style(k, b.start_view).label + " value", b.start, "")]
+                ends += [(s.label, s.value, s.description) for s in b.steps]
+                bridge = pl.DataFrame({
+                    "Step": [e[0] for e in ends] + [views.style(k, b.end_view).label + " value"],
+                    "Amount": [formats.value(e[1], k.unit, sel.currency) if i == 0 else
+                               formats.signed(e[1], k.unit, sel.currency) for i, e in enumerate(ends)]
+                              + [formats.value(b.end, k.unit, sel.currency)],
+                    "What it is": [e[2] for e in ends] + [""]})
+        dim, rows = breakdown_rows(sel, k)
+        title = f"{k.label} by {dim.replace('_', ' ').removesuffix(' id')} (largest {TOP})"
+        table = None
+        if rows.height:
+            top = charts.top(rows, dim, TOP)
+            names = dimension_names(sel, dim)
+            shots.append(Shot(f"{k.name}-by-{dim}", k, title,
+                              charts.breakdown(k, top, dim, title, sel.currency, names)))
+            wide = views.side_by_side(top, k, (dim,))
+            cols = [v for v in k.views if v in wide.columns] + [g.column for g in views.gaps(k) if g.column in wide.columns]
+            gap_cols = {g.column for g in views.gaps(k)}
+            table = wide.select(
+                pl.col(dim).cast(pl.String).alias(dim.replace("_", " ").capitalize()),
+                *[pl.col(x).map_elements(lambda v, g=x in gap_cols, u=k.unit: (formats.signed if g else formats.value)(
+                    v, u, sel.currency), return_dtype=pl.String).fill_null("n/a").alias(_header(k, x))
+                  for x in cols]).head(10)
+            if names:
+                label = dim.replace("_", " ").capitalize()
+                table = table.with_columns(pl.col(label).replace_strict(names, default=None).alias(NAMED[dim])).select(
+                    label, NAMED[dim], *[c for c in table.columns if c != label])
+        definitions = pl.DataFrame([{"View": views.style(k, name).label, "Definition": v.definition,
+                                     "Owner": v.owner, "Version": v.version, "Effective": str(v.effective_date)}
+                                    for name, v in k.views.items()])
+        parts.append(KpiPart(k, numbers, definitions, shots, bridge, note, title, table))
+    actions = review.open_items(sel.db)
+    if actions.height:
+        labels = {k.name: k.label for k in reg}
+        actions = actions.with_columns(pl.col("kpi").replace_strict(labels, default=pl.col("kpi")))
+        actions = actions.select(
+            *[pl.col(c).alias(h) for c, h in [("kpi", "KPI"), ("kind", "Kind"), ("text", "What"), ("owner", "Owner"),
+                                               ("due_date", "Due"), ("review", "Raised")] if c in actions.columns])
+    return Pack(f"Tandem weekly KPI review · {sel.span.label}", sel, overview_table(sel, now, before), overview, parts,
+                actions)
 
 
 def overview_table(sel: Selected, now: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
@@ -26,20 +182,77 @@ def overview_table(sel: Selected, now: pl.DataFrame, before: pl.DataFrame) -> pl
     return pl.DataFrame(rows)
 
 
+def _header(k: Kpi, column: str) -> str:
+    if column in k.views:
+        return views.style(k, column).label
+    return next(g.header for g in views.gaps(k) if g.column == column)
+
+
+def figures(sel: Selected) -> list[Shot]:
+    """Every chart of the pack: the overview's gaps, then per KPI its trend, bridge and top breakdown."""
+    return collect(sel).shots
+
+
 def build(sel: Selected) -> str:
-    now, before, trend = sel.now_before_trend()
-    reg = service.reg()
+    """The pack as one self-contained, interactive HTML file (plotly.js inlined once)."""
+    p = collect(sel)
+    return exports.review_pack(p.title, sel.as_of, _sections(p, {s.key: s.fig for s in p.shots}), p.actions)
+
+
+def _sections(p: Pack, figs: dict) -> list:
+    """(heading, items) per section; an item is a table, a chart (figure or image), or ("h3"|"p", text)."""
+    sel = p.sel
     sections: list = [(f"Overview · {sel.span.label} · {sel.filter_text()}",
-                       [charts.gaps(views.disagreement(reg, now), views.named(reg))], overview_table(sel, now, before))]
-    for k in reg:
-        figs = [charts.trend(k, trend)]
-        if k.bridge is not None:
-            b = service.bridge_of(str(sel.db), sel.ver, k.name, sel.span.first, sel.span.last, sel.key)
-            if not b.reason:
-                figs.append(charts.waterfall(k, b))
-        definitions = pl.DataFrame([{"View": name, "Definition": v.definition, "Owner": v.owner,
-                                     "Version": v.version, "Effective": str(v.effective_date)}
-                                    for name, v in k.views.items()])
-        sections.append((k.label, figs, definitions))
-    actions = review.open_items(sel.db)
-    return exports.review_pack(f"Tandem weekly KPI review · {sel.span.label}", sel.as_of, sections, actions)
+                       [p.overview, figs[p.overview_shot.key]])]
+    for part in p.kpis:
+        items: list = [pl.DataFrame({h: [v] for h, v in part.numbers})]
+        for s in part.shots:
+            wide = "-by-" in s.key and isinstance(figs[s.key], str)  # many labels: the page's whole width
+            items.append(("wide", figs[s.key]) if wide else figs[s.key])
+            if s.key.endswith("-bridge") and part.bridge is not None:
+                items += [("h3", "Bridge steps"), part.bridge]
+            if "-by-" in s.key and part.breakdown is not None:
+                items += [("h3", part.breakdown_title.replace(f"largest {TOP}", "largest 10")), part.breakdown]
+        if part.bridge_note:
+            items.append(("p", part.bridge_note))
+        items += [("h3", "Definitions"), part.definitions]
+        sections.append((part.kpi.label, items))
+    return sections
+
+
+def selected(db: Path, period: str | None, grain: Grain = "month", filters: dict[str, list[str]] | None = None,
+             ) -> Selected:
+    """What the filter bar would select for `period` (None: the latest), without a browser: `tandem pack`."""
+    from kpi_definitions.periods import STEP, resolve
+    from tandem.selection import TREND_PERIODS
+
+    ver = service.version(db)
+    rng = service.months(str(db), ver)
+    if rng is None:
+        raise TandemError("The database holds no orders, invoices or stock yet: load exports or run `tandem demo`.",
+                          FAILURE)
+    cal = service.calendar()
+    try:
+        span = resolve(cal, grain, rng, period, clamp=True)
+    except ValueError as exc:
+        raise TandemError(f"{exc}.", USAGE) from None
+    trend_first = max(rng[0], cal.span(span.last - STEP[grain] * (TREND_PERIODS[grain] - 1), grain)[0])
+    return Selected(db, ver, span, trend_first, filters or {}, service.data_as_of(str(db), ver),
+                    service.cfg().reporting_currency)
+
+
+def pdf(sel: Selected) -> bytes:
+    """The pack as a printable handout: the same sections with the charts as images, printed to PDF by
+    the Chromium the project installs (headless --print-to-pdf)."""
+    p = collect(sel)
+    figs = {s.key: exports.png_data_uri(s.fig, 1400 if "-by-" in s.key else 1000) for s in p.shots}
+    html = exports.review_pack(p.title, sel.as_of, _sections(p, figs), p.actions, printable=True)
+    return exports.print_pdf(html)
+
+
+def pptx(sel: Selected) -> bytes:
+    """The pack as a PowerPoint deck: a title slide, the overview, one slide per KPI (every view's number
+    and gap, the trend and bridge images, the definitions with versions, the stamp) and the actions."""
+    from tandem import deck
+
+    return deck.build(collect(sel))

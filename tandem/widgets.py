@@ -66,63 +66,87 @@ def metric(kpi: Kpi, sel: Selected, view: str, now: pl.DataFrame, before: pl.Dat
               help=help)
 
 
-def stamp_lines(sel: Selected, kpi: Kpi | None, what: str) -> list[str]:
-    """What a snapshot shows, written under it: a slide has no filter bar."""
-    lines = [f"{what} · {sel.span.label} ({sel.grain})", sel.filter_text()]
-    if kpi is not None:
-        lines.append("Definitions: " + "; ".join(
-            f"{name} v{v.version} (effective {v.effective_date}, owner {v.owner})" for name, v in kpi.views.items()))
-    lines.append(f"{sel.as_of_text()} · Tandem")
-    return lines
+stamp_lines = pack.stamp_lines
 
 
 def chart(fig: go.Figure, key: str, sel: Selected, kpi: Kpi | None, what: str) -> None:
-    """A chart with its snapshot buttons (PNG and SVG, stamped with what it shows)."""
+    """A chart with its snapshot buttons, stamped inside the image with what it shows: a 16:9 slide PNG
+    (1280×720 at twice the pixels), and PNG and SVG at the size the page draws it."""
     st.plotly_chart(fig, key=key, config=PLOT_CONFIG)
-    stamped = charts.stamp(fig, stamp_lines(sel, kpi, what))
+    lines = stamp_lines(sel, kpi, what)
+    slide, screen = charts.stamp(fig, lines, "slide"), charts.stamp(fig, lines, "screen")
     name = f"tandem-{key}-{sel.span.label}"
     row = st.container(horizontal=True)
-    row.download_button("Snapshot PNG", data=lambda: exports.image(stamped, "png"), file_name=f"{name}.png",
+    row.download_button("Slide PNG (16:9)", data=lambda: exports.image(slide, "png"), file_name=f"{name}-slide.png",
+                       mime="image/png", on_click="ignore", key=f"slide-{key}", icon=":material/slideshow:")
+    row.download_button("Snapshot PNG", data=lambda: exports.image(screen, "png"), file_name=f"{name}.png",
                        mime="image/png", on_click="ignore", key=f"png-{key}", icon=":material/photo_camera:")
-    row.download_button("Snapshot SVG", data=lambda: exports.image(stamped, "svg"), file_name=f"{name}.svg",
+    row.download_button("Snapshot SVG", data=lambda: exports.image(screen, "svg"), file_name=f"{name}.svg",
                        mime="image/svg+xml", on_click="ignore", key=f"svg-{key}", icon=":material/image:")
 
 
 def review_pack_button(sel: Selected) -> None:
-    """The review pack for the meeting: overview, every KPI page and the open actions, one HTML file."""
-    st.download_button("Review pack (HTML)", data=lambda: pack.build(sel).encode("utf-8"),
-                       file_name=f"tandem-review-pack-{sel.span.label}.html", mime="text/html", on_click="ignore",
+    """The review pack for the meeting: overview, every KPI page and the open actions, as a PDF handout,
+    a PowerPoint deck or one HTML file (the same as `tandem pack`)."""
+    name = f"tandem-review-pack-{sel.span.label}"
+    row = st.container(horizontal=True)
+    row.download_button("Review pack (PDF)", data=lambda: pack.pdf(sel), file_name=f"{name}.pdf",
+                       mime="application/pdf", on_click="ignore", icon=":material/picture_as_pdf:",
+                       help="A handout: the overview, each KPI's values, bridge and top breakdown, the open actions")
+    row.download_button("Deck (PPTX)", data=lambda: pack.pptx(sel), file_name=f"{name}.pptx",
+                       mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                       on_click="ignore", icon=":material/slideshow:",
+                       help="One 16:9 slide per KPI with both views' numbers, the trend, the bridge and the definitions")
+    row.download_button("Review pack (HTML)", data=lambda: pack.build(sel).encode("utf-8"),
+                       file_name=f"{name}.html", mime="text/html", on_click="ignore",
                        icon=":material/description:",
                        help="The overview, every KPI page and the open actions, in one self-contained file")
 
 
-def table(df: pl.DataFrame) -> None:
-    """A table without its index; dates as dates (Streamlit would show a polars Date with 00:00:00)."""
-    dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in df.schema.items() if t == pl.Date}
-    st.dataframe(safe_text.visible_frame(df), hide_index=True, column_config=dates or None)
+def number_format(unit: str, currency: str) -> str:
+    """How a number column of `unit` shows on screen: still a number, so the column sorts numerically."""
+    return {"ratio": "percent", "days": "%,.1f days"}.get(unit, f"{currency if unit == 'currency' else unit} %,.0f")
 
 
-def table_downloads(df: pl.DataFrame, name: str, key: str) -> None:
-    """CSV and XLSX of exactly what the table shows, safe to open in a spreadsheet."""
+def table(df: pl.DataFrame, units: dict[str, str] | None = None, currency: str = "EUR") -> None:
+    """A table without its index; dates as dates (Streamlit would show a polars Date with 00:00:00); number
+    columns with a unit (`units`) formatted on screen only, so they sort as numbers."""
+    config: dict = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in df.schema.items() if t == pl.Date}
+    for c, unit in (units or {}).items():
+        if c in df.columns:
+            config[c] = st.column_config.NumberColumn(format=number_format(unit, currency))
+    st.dataframe(safe_text.visible_frame(df), hide_index=True, column_config=config or None)
+
+
+def table_downloads(df: pl.DataFrame, name: str, key: str, header: list[str] | None = None,
+                    units: dict[str, str] | None = None, currency: str = "EUR") -> None:
+    """CSV and XLSX of exactly what the table shows, as numbers, safe to open in a spreadsheet; the XLSX
+    opens with `header` (period, filters, definitions, data as-of) above the table."""
     row = st.container(horizontal=True)
     row.download_button("CSV", data=lambda: exports.to_csv(df), file_name=f"{name}.csv", mime="text/csv",
                        on_click="ignore", key=f"csv-{key}", icon=":material/download:")
-    row.download_button("XLSX", data=lambda: exports.to_xlsx(df, name), file_name=f"{name}.xlsx",
+    row.download_button("XLSX", data=lambda: exports.to_xlsx(df, name, header, units, currency),
+                       file_name=f"{name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        on_click="ignore", key=f"xlsx-{key}", icon=":material/download:")
 
 
 def side_by_side(values: pl.DataFrame, kpi: Kpi, dims: tuple[str, ...], currency: str) -> pl.DataFrame:
-    """The KPI layer's side-by-side table (a column per view, then the gaps), formatted: "Gap (F − P)"."""
+    """The KPI layer's side-by-side table (a column per view, then the gaps: "Gap (F − P)"), as numbers:
+    files get the numbers, the screen formats them (`units_of`)."""
     wide = views.side_by_side(values, kpi, dims)
     if not wide.height:
         return pl.DataFrame()
     names = [v for v in kpi.views if v in wide.columns]
-    gaps = [g for g in views.gaps(kpi) if g.column in wide.columns]
-    shown = [formatted(v, kpi.unit, currency) for v in names] + [
-        formatted(g.column, kpi.unit, currency, signed=True) for g in gaps]
-    return wide.select("period", *dims, *shown).rename(
-        {v: views.style(kpi, v).label for v in names} | {g.column: g.header for g in gaps})
+    gaps = [g.column for g in views.gaps(kpi) if g.column in wide.columns]
+    return wide.select("period", *dims, *names, *gaps).rename(
+        {v: views.style(kpi, v).label for v in names} | {g.column: g.header for g in views.gaps(kpi)
+                                                          if g.column in gaps})
+
+
+def units_of(df: pl.DataFrame, unit: str) -> dict[str, str]:
+    """Every number column of a KPI table in the KPI's unit."""
+    return {c: unit for c, t in df.schema.items() if t.is_numeric()}
 
 
 def plain(text: str) -> str:

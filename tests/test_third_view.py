@@ -127,13 +127,12 @@ def test_table_exports_carry_the_agreed_column(golden_db: Path, agreed: Path) ->
     assert table.columns == ["period", "category", "Finance", "Procurement", "Agreed", "Gap (F − P)", "Gap (A − P)"]
     it = {r["category"]: r for r in table.iter_rows(named=True)}["IT"]
     # category IT in 2026-01: finance (and agreed) −10, procurement 20 (tests/test_app.py)
-    assert (it["Finance"], it["Procurement"], it["Agreed"], it["Gap (A − P)"]) == (
-        "EUR (10)", "EUR 20", "EUR (10)", "−EUR 30")
+    assert (it["Finance"], it["Procurement"], it["Agreed"], it["Gap (A − P)"]) == (-10, 20, -10, -30)  # numbers
     csv = pl.read_csv(io.BytesIO(exports.to_csv(table)))
-    assert csv.columns == table.columns and csv.filter(pl.col("category") == "IT")["Agreed"].to_list() == ["EUR (10)"]
+    assert csv.columns == table.columns and csv.filter(pl.col("category") == "IT")["Agreed"].to_list() == [-10.0]
     xlsx = pl.read_excel(io.BytesIO(exports.to_xlsx(table, "savings")))
     assert xlsx.columns == table.columns and xlsx.filter(pl.col("category") == "IT")["Gap (A − P)"].to_list() == [
-        "−EUR 30"]
+        -30.0]
 
 
 def test_the_review_pack_shows_the_agreed_view(demo_db: Path, tmp_path: Path, agreed: Path,

@@ -26,8 +26,8 @@ def test_side_by_side_is_one_row_per_slice_largest_first() -> None:
         "kpi": ["savings"] * 4, "view": ["finance", "procurement", "finance", "procurement"],
         "period": ["2026-01"] * 4, "category": ["IT", "IT", "LOG", "LOG"], "value": [-10.0, 20.0, -160.0, None]})
     table = side_by_side(values, registry()["savings"], ("category",), "EUR")
-    assert table.rows() == [("2026-01", "LOG", "EUR (160)", "—", "—"),
-                            ("2026-01", "IT", "EUR (10)", "EUR 20", "−EUR 30")]
+    assert table.rows() == [("2026-01", "LOG", -160.0, None, None),  # numbers: only the screen formats them
+                            ("2026-01", "IT", -10.0, 20.0, -30.0)]
     assert table.columns == ["period", "category", "Finance", "Procurement", "Gap (F − P)"]
 
 
