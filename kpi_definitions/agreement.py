@@ -1,0 +1,142 @@
+"""Agreed definitions from the bridge: the agreed value of a KPI is its bridge's start value (procurement's)
+plus the bridge steps the agreed definition counts, computed from the same SQL as the bridge, so it sits on
+the bridge to the cent, for every period of any grain and every slice.
+
+An agreed definition has versions (1, 2, ...), each with an effective date: a period's value uses the
+version in effect on the first day of the period's last month (the latest version effective by then);
+a period before every version has no agreed value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from kpi_definitions import facts, macros
+from kpi_definitions.compute import Query, Selection, bridge_queries, params, render, unit_of
+from kpi_definitions.periods import FiscalCalendar
+from kpi_definitions.registry import Kpi, Registry
+
+VIEW = "agreed"  # the name of the view agreed definitions make
+
+
+class AgreementError(ValueError):
+    """A definition that cannot be agreed as stated; the message is one sentence for the page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Version:
+    """One approved version of a KPI's agreed definition."""
+
+    kpi: str
+    version: int
+    effective_date: date
+    counts: tuple[str, ...]  # the bridge steps the agreed value counts
+    definition: str
+
+
+def check_steps(reg: Registry, kpi_name: str, counts: Sequence[str]) -> Kpi:
+    """The KPI, if an agreed definition of it may count `counts`; otherwise a sentence."""
+    if kpi_name not in reg.kpis:
+        raise AgreementError(f"There is no KPI named {kpi_name!r} (known: {', '.join(reg.names)}).")
+    kpi = reg[kpi_name]
+    if kpi.bridge is None:
+        raise AgreementError(f"{kpi.label} has no bridge, so there are no steps to agree on.")
+    known = [s.name for s in kpi.bridge.steps]
+    unknown = [c for c in counts if c not in known]
+    if unknown:
+        raise AgreementError(f"{kpi.label}'s bridge has no step {', '.join(repr(u) for u in unknown)} "
+                             f"(its steps: {', '.join(known)}).")
+    if len(set(counts)) != len(counts):
+        raise AgreementError("A step is chosen twice.")
+    return kpi
+
+
+def in_effect(versions: Sequence[Version], day: date) -> Version | None:
+    """The version in effect on `day`: the latest one effective by then (None before the first)."""
+    live = [v for v in versions if v.effective_date <= day]
+    return max(live, key=lambda v: (v.effective_date, v.version)) if live else None
+
+
+def _month_start(m: int) -> date:
+    return date(m // 12, m % 12 + 1, 1)
+
+
+def span_value(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, counts: Sequence[str],
+               months: Sequence[int], filters: Mapping[str, Sequence[str]] | None = None, *,
+               currency: str = "EUR") -> tuple[float | None, dict[str, float]]:
+    """The bridge's start value and each step over one span of months and one slice (the bridge's own SQL)."""
+    macros.ensure(con)
+    start_q, _end_q, steps_q = bridge_queries(reg, kpi_name, min(months), max(months), filters, currency=currency)
+    if list(months) != list(range(min(months), max(months) + 1)):  # a span with gaps: only those months
+        span = [(m, "span") for m in months]
+        p = params(Selection(min(months), max(months), "month", (), filters or {}), FiscalCalendar(),
+                   reg[kpi_name].dimensions, currency, months=span)
+        start_q, steps_q = Query(start_q.label, start_q.sql, p), Query(steps_q.label, steps_q.sql, p)
+    rows = con.sql(start_q.sql, params=start_q.params).fetchall()
+    start = rows[0][1] if rows else None
+    row = con.sql(steps_q.sql, params=steps_q.params).pl().row(0, named=True)
+    steps = {s.name: float(row[s.name] or 0.0) for s in reg[kpi_name].bridge.steps}  # type: ignore[union-attr]
+    return (None if start is None else float(start)), steps
+
+
+def value(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, counts: Sequence[str],
+          months: Sequence[int], filters: Mapping[str, Sequence[str]] | None = None, *,
+          currency: str = "EUR") -> float | None:
+    """The agreed value over `months` for one slice: the start value + the counted steps."""
+    check_steps(reg, kpi_name, counts)
+    start, steps = span_value(con, reg, kpi_name, counts, months, filters, currency=currency)
+    return None if start is None else start + sum(steps[c] for c in counts)
+
+
+def _slices(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: Kpi, sel: Selection, cal: FiscalCalendar,
+            currency: str) -> list[tuple[str, ...]]:
+    """The combinations of `sel.by` the bridge's start view has rows for in the selection."""
+    start = kpi.bridge.from_view  # type: ignore[union-attr]
+    view = kpi.views[start]
+    q = render(reg, view.sql, view.bind, sel.by)
+    frame = con.sql(q, params=params(sel, cal, kpi.dimensions, currency)).pl()
+    frame = frame.filter(pl.all_horizontal(pl.col(d).is_not_null() for d in sel.by))
+    return sorted({tuple(str(v) for v in r) for r in frame.select(sel.by).iter_rows()})
+
+
+def frame(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, versions: Sequence[Version],
+          sel: Selection, *, cal: FiscalCalendar | None = None, currency: str = "EUR",
+          view_name: str = VIEW) -> pl.DataFrame:
+    """The agreed view's rows for compute()'s long table: one per period of the grain and combination of `by`,
+    each computed with the version in effect in that period (no version yet: no value)."""
+    cal = cal or FiscalCalendar()
+    kpi = check_steps(reg, kpi_name, ())
+    facts.check(con, currency)
+    macros.ensure(con)
+    periods: dict[str, list[int]] = {}
+    for m, label in cal.buckets(sel.first, sel.last, sel.grain):
+        periods.setdefault(label, []).append(m)
+    slices = _slices(con, reg, kpi, sel, cal, currency) if sel.by else [()]
+    rows = []
+    for label, months in periods.items():
+        version = in_effect(versions, _month_start(max(months)))
+        for combo in slices:
+            filters = {d: list(v) for d, v in sel.filters.items() if v}
+            filters.update({d: [v] for d, v in zip(sel.by, combo, strict=True)})
+            agreed = None
+            if version is not None:
+                agreed = value(con, reg, kpi_name, version.counts, months, filters, currency=currency)
+            rows.append({"kpi": kpi_name, "view": view_name, "period": label,
+                         **dict(zip(sel.by, combo, strict=True)), "value": agreed,
+                         "unit": unit_of(kpi.unit, currency), "excluded": 0,
+                         "version": None if version is None else version.version})
+    schema = {"kpi": pl.String, "view": pl.String, "period": pl.String, **{d: pl.String for d in sel.by},
+              "value": pl.Float64, "unit": pl.String, "excluded": pl.Int64, "version": pl.Int64}
+    return pl.DataFrame(rows, schema=schema)
+
+
+__all__ = ["VIEW", "AgreementError", "Version", "check_steps", "frame", "in_effect", "span_value", "value"]
