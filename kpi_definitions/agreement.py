@@ -19,9 +19,10 @@ import polars as pl
 from kpi_definitions import facts, macros
 from kpi_definitions.compute import Query, Selection, bridge_queries, params, render, unit_of
 from kpi_definitions.periods import FiscalCalendar
-from kpi_definitions.registry import Kpi, Registry
+from kpi_definitions.registry import Counted, Kpi, Registry, View
 
 VIEW = "agreed"  # the name of the view agreed definitions make
+LABEL, COLOUR, OWNER = "Agreed", "violet", "Finance and procurement (agreed)"
 
 
 class AgreementError(ValueError):
@@ -41,6 +42,12 @@ class Version:
     effective_date: date
     counts: tuple[str, ...]  # the bridge steps the agreed value counts
     definition: str
+
+
+def versions_of(kpi: Kpi, view_name: str = VIEW) -> list[Version]:
+    """The versions an agreed view declares (`from_bridge`)."""
+    return [Version(kpi.name, c.version, c.effective_date, c.counts, c.definition)
+            for c in kpi.views[view_name].from_bridge]
 
 
 def check_steps(reg: Registry, kpi_name: str, counts: Sequence[str]) -> Kpi:
@@ -139,4 +146,30 @@ def frame(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, versions
     return pl.DataFrame(rows, schema=schema)
 
 
-__all__ = ["VIEW", "AgreementError", "Version", "check_steps", "frame", "in_effect", "span_value", "value"]
+def view_of(kpi: Kpi, versions: Sequence[Version]) -> View:
+    """The agreed view of a KPI with these approved versions (the latest one's text, version and date)."""
+    latest = max(versions, key=lambda v: v.version)
+    start = kpi.views[kpi.bridge.from_view]  # type: ignore[union-attr]
+    return View(label=LABEL, colour=COLOUR, definition=latest.definition, sql=start.sql, lines=start.lines,
+                bind=start.bind, owner=OWNER, version=str(latest.version), effective_date=latest.effective_date,
+                from_bridge=tuple(Counted(version=v.version, effective_date=v.effective_date, counts=v.counts,
+                                          definition=v.definition) for v in sorted(versions, key=lambda v: v.version)))
+
+
+def with_agreed(reg: Registry, versions: Sequence[Version]) -> Registry:
+    """The registry with an agreed view on every KPI that has approved versions (a KPI whose declaration
+    already has an `agreed` view keeps it: a fully declared view wins)."""
+    by_kpi: dict[str, list[Version]] = {}
+    for v in versions:
+        by_kpi.setdefault(v.kpi, []).append(v)
+    kpis = {}
+    for kpi in reg:
+        found = by_kpi.get(kpi.name)
+        if found and kpi.bridge is not None and VIEW not in kpi.views:
+            kpi = kpi.model_copy(update={"views": {**kpi.views, VIEW: view_of(kpi, found)}})
+        kpis[kpi.name] = kpi
+    return Registry(kpis, reg.sql_dir)
+
+
+__all__ = ["VIEW", "AgreementError", "Version", "check_steps", "versions_of", "view_of", "with_agreed",
+           "frame", "in_effect", "span_value", "value"]
