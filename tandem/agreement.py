@@ -21,7 +21,7 @@ import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
@@ -31,9 +31,11 @@ from kpi_definitions.agreement import AgreementError, Version
 from kpi_definitions.compute import data_months
 from kpi_definitions.registry import Registry, registry
 from store import db as store_db
-from tandem import audit, auth
-from tandem.auth import Identity
+from tandem import audit
 from tandem.config import Settings, settings
+
+if TYPE_CHECKING:  # the command line reads agreed views without streamlit
+    from tandem.auth import Identity
 
 TEAMS = ("finance", "procurement")
 ENTITY = "agreed_definition"
@@ -59,6 +61,8 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
 
 def local_identity(name: str, team: str) -> Identity:
     """Single-user local mode: the user states name and team once; every record they make is unverified."""
+    from tandem.auth import Identity
+
     name = name.strip()
     if not name:
         raise AgreementError("State your name before proposing or approving.")
@@ -69,6 +73,8 @@ def local_identity(name: str, team: str) -> Identity:
 
 
 def _user(by: Identity | None) -> Identity:
+    from tandem import auth
+
     user = auth.require("review", by)
     if user.team not in TEAMS:
         raise AgreementError(f"{user.name} has no team: agreeing a definition needs a member of finance or "

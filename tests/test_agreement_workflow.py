@@ -141,3 +141,35 @@ def test_local_identity_is_unverified_and_states_a_team() -> None:
     assert (me.email, me.team, me.verified) == ("mia.local@localhost", "finance", False)
     with pytest.raises(AgreementError, match="State your team"):
         agreement.local_identity("Mia", "legal")
+
+
+def test_cli_shows_the_agreed_view_and_exports_declarations_that_load(gcon: duckdb.DuckDBPyConnection,
+                                                                     tmp_path: Path) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from kpi_definitions.registry import PACKAGE, parse
+    from tandem.cli import app
+
+    pid = agreement.propose(gcon, "savings", DROPS, TEXT, "2026-01-01", "Align", PIA)
+    agreement.approve(gcon, pid, ANA)
+    db = gcon.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    gcon.close()
+    r = CliRunner().invoke(app, ["kpis", "--db", db, "--kpi", "savings", "--period", "2026-02", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    assert "savings,agreed,2026-02,0.0" in r.stdout.replace("\r", "") or "savings,agreed,2026-02,0" in r.stdout
+    r = CliRunner().invoke(app, ["definitions", "export", "--db", db, "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    decl = yaml.safe_load((tmp_path / "out" / "savings.agreed.yaml").read_text())
+    agreed = decl["views"]["agreed"]
+    assert agreed["version"] == "1" and agreed["from_bridge"][0]["counts"] == DROPS
+    # the export, merged into the bundled declaration, is a valid registry with a declared agreed view
+    folder = tmp_path / "decls"
+    folder.mkdir()
+    for f in PACKAGE.glob("*.yaml"):
+        raw = yaml.safe_load(f.read_text())
+        if raw["name"] == "savings":
+            raw["views"]["agreed"] = agreed
+        (folder / f.name).write_text(yaml.safe_dump(raw))
+    reg, issues = parse(folder)
+    assert issues == [] and reg["savings"].views["agreed"].from_bridge[0].counts == tuple(DROPS)
