@@ -19,7 +19,7 @@ import polars as pl
 from kpi_definitions import facts, macros
 from kpi_definitions.compute import Query, Selection, bridge_queries, params, render, unit_of
 from kpi_definitions.periods import FiscalCalendar
-from kpi_definitions.registry import Counted, Kpi, Registry, View
+from kpi_definitions.registry import NAME, Counted, Kpi, Registry, View
 
 VIEW = "agreed"  # the name of the view agreed definitions make
 LABEL, COLOUR, OWNER = "Agreed", "violet", "Finance and procurement (agreed)"
@@ -104,22 +104,30 @@ def value(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, counts: 
     return None if start is None else start + sum(steps[c] for c in counts)
 
 
-def _slices(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: Kpi, sel: Selection, cal: FiscalCalendar,
-            currency: str) -> list[tuple[str, ...]]:
-    """The combinations of `sel.by` the bridge's start view has rows for in the selection."""
-    start = kpi.bridge.from_view  # type: ignore[union-attr]
-    view = kpi.views[start]
-    q = render(reg, view.sql, view.bind, sel.by)
-    frame = con.sql(q, params=params(sel, cal, kpi.dimensions, currency)).pl()
-    frame = frame.filter(pl.all_horizontal(pl.col(d).is_not_null() for d in sel.by))
-    return sorted({tuple(str(v) for v in r) for r in frame.select(sel.by).iter_rows()})
+MAX_SLICES = 15  # slices a split computes agreed values for (the largest by the start view); each is a query
+
+
+def _steps(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, months: Sequence[int],
+           filters: Mapping[str, Sequence[str]], currency: str, counts: Sequence[str]) -> dict[str, float]:
+    """The counted bridge steps over exactly `months` for one slice: the bridge's own SQL, only the counted
+    columns selected (DuckDB then leaves out the work of the others)."""
+    kpi = reg[kpi_name]
+    p = params(Selection(min(months), max(months), "month", (), filters), FiscalCalendar(), kpi.dimensions,
+               currency, months=[(m, "span") for m in months])
+    columns = ", ".join(c for c in counts if NAME.match(c))  # registry-checked step names
+    row = con.sql(f"SELECT {columns} FROM ({render(reg, kpi.bridge.sql, {}, ())})", params=p).pl().row(0, named=True)  # type: ignore[union-attr]
+    return {c: float(row[c] or 0.0) for c in counts}
 
 
 def frame(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, versions: Sequence[Version],
           sel: Selection, *, cal: FiscalCalendar | None = None, currency: str = "EUR",
-          view_name: str = VIEW) -> pl.DataFrame:
+          view_name: str = VIEW, notes: list[str] | None = None) -> pl.DataFrame:
     """The agreed view's rows for compute()'s long table: one per period of the grain and combination of `by`,
-    each computed with the version in effect in that period (no version yet: no value)."""
+    each computed with the version in effect in that period (no version yet: no value).
+
+    The start value is the bridge's start view computed for every period and slice at once (the value the
+    bridge starts from over the same months); the counted steps run the bridge SQL per period and slice, for
+    the MAX_SLICES largest slices of a split (a note names the rest)."""
     cal = cal or FiscalCalendar()
     kpi = check_steps(reg, kpi_name, ())
     facts.check(con, currency)
@@ -127,21 +135,41 @@ def frame(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, versions
     periods: dict[str, list[int]] = {}
     for m, label in cal.buckets(sel.first, sel.last, sel.grain):
         periods.setdefault(label, []).append(m)
-    slices = _slices(con, reg, kpi, sel, cal, currency) if sel.by else [()]
+    start_view = kpi.views[kpi.bridge.from_view]  # type: ignore[union-attr]
+    starts = con.sql(render(reg, start_view.sql, start_view.bind, sel.by),
+                     params=params(sel, cal, kpi.dimensions, currency)).pl()
+    by = list(sel.by)
+    if by:
+        starts = starts.filter(pl.all_horizontal(pl.col(d).is_not_null() for d in by))
+    starts = starts.with_columns(pl.col(d).cast(pl.String) for d in by)
+    start_of = {(r["period"], *(r[d] for d in by)): r["value"] for r in starts.iter_rows(named=True)}
+    slices: list[tuple[str, ...]] = [()]
+    if by:
+        ranked = (starts.group_by(by).agg(pl.col("value").abs().sum().alias("size"))
+                  .sort(["size", *by], descending=[True, *([False] * len(by))], nulls_last=True))
+        slices = [tuple(r) for r in ranked.select(by).iter_rows()]
+        if len(slices) > MAX_SLICES and notes is not None:
+            notes.append(f"{kpi_name} ({view_name}) is split for the {MAX_SLICES} largest of {len(slices)} "
+                         f"{', '.join(by)} values only")
+        slices = sorted(slices[:MAX_SLICES])
     rows = []
     for label, months in periods.items():
         version = in_effect(versions, _month_start(max(months)))
         for combo in slices:
-            filters = {d: list(v) for d, v in sel.filters.items() if v}
-            filters.update({d: [v] for d, v in zip(sel.by, combo, strict=True)})
+            start = start_of.get((label, *combo))
             agreed = None
-            if version is not None:
-                agreed = value(con, reg, kpi_name, version.counts, months, filters, currency=currency)
+            if version is not None and start is not None:
+                agreed = float(start)
+                if version.counts:
+                    filters = {d: list(v) for d, v in sel.filters.items() if v}
+                    filters.update({d: [v] for d, v in zip(by, combo, strict=True)})
+                    steps = _steps(con, reg, kpi_name, months, filters, currency, version.counts)
+                    agreed += sum(steps[c] for c in version.counts)
             rows.append({"kpi": kpi_name, "view": view_name, "period": label,
-                         **dict(zip(sel.by, combo, strict=True)), "value": agreed,
+                         **dict(zip(by, combo, strict=True)), "value": agreed,
                          "unit": unit_of(kpi.unit, currency), "excluded": 0,
                          "version": None if version is None else version.version})
-    schema = {"kpi": pl.String, "view": pl.String, "period": pl.String, **{d: pl.String for d in sel.by},
+    schema = {"kpi": pl.String, "view": pl.String, "period": pl.String, **{d: pl.String for d in by},
               "value": pl.Float64, "unit": pl.String, "excluded": pl.Int64, "version": pl.Int64}
     return pl.DataFrame(rows, schema=schema)
 

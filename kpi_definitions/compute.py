@@ -126,7 +126,7 @@ def compute(con: duckdb.DuckDBPyConnection, reg: Registry, sel: Selection, *, cu
             from kpi_definitions import agreement
 
             frames.append(agreement.frame(con, reg, kpi.name, agreement.versions_of(kpi, view_name), sel, cal=cal,
-                                          currency=currency, view_name=view_name).drop("version"))
+                                          currency=currency, view_name=view_name, notes=notes).drop("version"))
             continue
         frames += _view_frames(con, kpi, view_name, query, sel.by, currency)
         excluded = int(frames[-1]["excluded"].sum() or 0)
