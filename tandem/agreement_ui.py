@@ -3,6 +3,7 @@ who you are, the proposal form, the decisions on pending proposals, the audit lo
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -135,6 +136,13 @@ def decisions(db: Path, reg: Registry, me: Identity) -> None:
         elif withdraw:
             _write(db, lambda con: agreement.withdraw(con, pid, me, comment), f"Withdrew proposal {pid}.")
     st.markdown("**Every proposal**")
+    def steps_in_words(row: dict) -> str:
+        kpi = reg.kpis.get(row["kpi"])
+        names = {s.name: s.label for s in kpi.bridge.steps} if kpi and kpi.bridge else {}
+        return ", ".join(names.get(c, c) for c in json.loads(row["counts"])) or "no step"
+
+    frame = frame.with_columns(pl.struct("kpi", "counts").map_elements(steps_in_words, return_dtype=pl.String)
+                               .alias("counts"))
     shown = frame.select(
         pl.col("proposal_id").alias("#"), "kpi", "status", "version", pl.col("counts").alias("counts steps"),
         "definition", "effective_date", "reason", pl.col("proposed_name").alias("proposed by"),

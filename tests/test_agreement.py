@@ -88,3 +88,14 @@ def test_unknown_kpi_or_step_is_a_sentence(gcon: duckdb.DuckDBPyConnection) -> N
         agreement.check_steps(registry(), "margin", ())
     with pytest.raises(AgreementError, match="has no step 'rebates'"):
         agreement.check_steps(registry(), "savings", ("rebates",))
+
+
+def test_a_split_computes_the_largest_slices_and_says_so(gcon: duckdb.DuckDBPyConnection,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(agreement, "MAX_SLICES", 1)
+    notes: list[str] = []
+    by = agreement.frame(gcon, registry(), "savings", [v(1, "2025-01-01", DROPS)],
+                         Selection(m("2026-01"), m("2026-01"), "month", ("category",)), notes=notes)
+    # procurement by category in 2026-01: LOG 40 (P2) is larger than IT 20 (P1): LOG only, 40 − 40 = 0
+    assert by.select("category", "value").rows() == [("LOG", 0.0)]
+    assert notes == ["savings (agreed) is split for the 1 largest of 2 category values only"]
