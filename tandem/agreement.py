@@ -29,7 +29,7 @@ import polars as pl
 from kpi_definitions import agreement as kpi_agreement
 from kpi_definitions.agreement import AgreementError, Version
 from kpi_definitions.compute import data_months
-from kpi_definitions.registry import Registry, registry
+from kpi_definitions.registry import Registry, folder, registry
 from store import db as store_db
 from tandem import audit
 from tandem.config import Settings, settings
@@ -283,12 +283,12 @@ def _key(db: Path) -> str:
 
 def registry_for(db: Path | str) -> Registry:
     """The registry in use with the agreed views of the approved definitions in `db` (cached per file state)."""
-    return _registry(str(db), _key(Path(db)))
+    return _registry(str(db), _key(Path(db)), str(folder()))
 
 
 @lru_cache(maxsize=8)
-def _registry(db: str, key: str) -> Registry:
-    base = registry()
+def _registry(db: str, key: str, declarations: str) -> Registry:
+    base = registry()  # the declarations of `declarations` ($TANDEM_KPI_DIR): part of the cache key
     if key == "missing":
         return base
     try:
