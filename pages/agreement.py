@@ -23,4 +23,6 @@ if me is not None:
         st.info("No data has been loaded yet: load exports before agreeing a definition.")
     st.subheader("Proposals", anchor=False)
     agreement_ui.decisions(db, reg, me)
+    if db.exists():
+        agreement_ui.targets_section(db, reg, me)
 agreement_ui.audit_section(db)

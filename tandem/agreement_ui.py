@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from kpi_definitions import targets as kpi_targets
 from kpi_definitions.agreement import AgreementError
 from kpi_definitions.periods import month_label
 from kpi_definitions.registry import Registry
@@ -189,3 +190,80 @@ def history(db: Path, reg: Registry) -> None:
         for v in sorted(mine, key=lambda v: v.version):
             st.text("\n".join(agreement.diff(previous, v, reg)))
             previous = v
+
+
+# --- joint targets ----------------------------------------------------------------------------------------------
+
+
+def targets_section(db: Path, reg: Registry, me: Identity) -> None:
+    """Propose a target (one team) and approve or reject the other team's (with a comment)."""
+    from tandem import targets
+
+    st.subheader("Joint targets", anchor=False)
+    st.caption("A target for a KPI view over a month, fiscal quarter or fiscal year (optionally one category, cost "
+               "center or supplier), proposed by one team and approved by the other. Status rule: "
+               + kpi_targets.RULE + ".")
+    c1, c2 = st.columns(2)
+    kpi_name = c1.selectbox("KPI", reg.names, format_func=lambda n: reg[n].label, key="target_kpi")
+    view = c2.selectbox("View", list(reg[kpi_name].views), key="target_view")
+    with st.form("target_propose", border=True):
+        c1, c2, c3 = st.columns(3)
+        grain = c1.selectbox("Period type", ["month", "quarter", "year"])
+        period = c2.text_input("Period (2026-03, 2026-Q1, FY2026)", max_chars=10)
+        value = c3.text_input("Target value", max_chars=30)
+        c4, c5 = st.columns(2)
+        dims = [d for d in reg[kpi_name].dimensions if d in ("category", "cost_center", "supplier_id")]
+        slice_dim = c4.selectbox("Slice (optional)", [None, *dims], format_func=lambda d: d or "all")
+        slice_value = c5.text_input("Slice value", max_chars=100)
+        comment = st.text_input("Comment (price outlook, budget constraint)", max_chars=500)
+        if st.form_submit_button("Propose target", icon=":material/flag:"):
+            _write(db, lambda con: targets.propose(con, reg, kpi_name, view, grain, period.strip(), value, comment, me,
+                                                   slice_dim, slice_value.strip() or None, service.calendar()),
+                   "Target proposed: the other team approves it here.")
+    frame = _read(db, lambda con: con.sql("SELECT * FROM targets ORDER BY target_id DESC").pl()
+                  if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'targets'")
+                  .fetchall()[0][0] else None)
+    if frame is None or not frame.height:
+        return
+    pending = frame.filter(pl.col("status") == "pending")
+    if pending.height:
+        tid = st.selectbox("Pending target", pending["target_id"].to_list(), key="target_pick",
+                           format_func=lambda t: "#{target_id} {kpi} ({view}) {period}: {value:g}".format(
+                               **pending.filter(pl.col("target_id") == t).row(0, named=True)))
+        with st.form("target_decide", border=True):
+            note = st.text_input("Comment (a rejection needs a reason)", max_chars=500)
+            c1, c2 = st.columns(2)
+            yes = c1.form_submit_button("Approve target", type="primary")
+            no = c2.form_submit_button("Reject target")
+        if yes or no:
+            _write(db, lambda con: targets.decide(con, tid, bool(yes), note, me),
+                   f"Target {tid} {'approved' if yes else 'rejected'}.")
+    widgets.table(frame.select("target_id", "kpi", "view", "period", "slice_dim", "slice_value", "value", "status",
+                               "proposed_team", "proposal_comment", "decided_team", "decision_comment"))
+
+
+def targets_on_kpi(kpi_name: str, db: Path, ver: str, period: str, grain: str, first: int, last: int,
+                   filters: dict[str, list[str]], now: pl.DataFrame) -> None:
+    """Target vs actual, run-rate forecast and status for the approved targets of the period shown."""
+    from kpi_definitions import views
+    from tandem import targets
+
+    found = _read(db, lambda con: targets.approved(con) if con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'targets'").fetchall()[0][0] else None)
+    if found is None or not found.height:
+        return
+    reg = service.reg()
+    kpi = reg[kpi_name]
+    span = service.months(str(db), ver)
+    mine = found.filter((pl.col("kpi") == kpi_name) & (pl.col("period") == period) & (pl.col("grain") == grain))
+    for t in mine.iter_rows(named=True):
+        wanted = {t["slice_dim"]: [t["slice_value"]]} if t["slice_dim"] else {}
+        if {k: v for k, v in filters.items() if v} != wanted or t["view"] not in kpi.views or span is None:
+            continue
+        actual = views.value_of(now, kpi_name, t["view"])
+        o = kpi_targets.outlook(t["value"], actual, kpi.unit, kpi.better, first, last, span[1])
+        ccy = service.cfg().reporting_currency
+        st.text(f"Target ({views.style(kpi, t['view']).word}, {period}): {formats.value(o.target, kpi.unit, ccy)} · "
+                f"actual {formats.value(o.actual, kpi.unit, ccy)} · forecast {formats.value(o.forecast, kpi.unit, ccy)}"
+                f" ({o.months_elapsed} of {o.months_total} months) · {o.status or 'no forecast'}")
+        st.caption(f"Status rule: {kpi_targets.RULE}.")

@@ -108,5 +108,7 @@ def decide(con: duckdb.DuckDBPyConnection, target_id: int, approve: bool, commen
 
 
 def approved(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    ensure(con)
+    """The approved targets (read-only connections too: no table yet, no target)."""
+    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'targets'").fetchall()[0][0]:
+        return pl.DataFrame()
     return con.sql("SELECT * FROM targets WHERE status = 'approved' ORDER BY target_id").pl()
