@@ -32,7 +32,8 @@ def test_propose_then_the_other_team_approves(golden_db: Path, tmp_path: Path, m
     at.selectbox(key="agreement_kpi").set_value("savings").run()
     at.multiselect[0].set_value(["cost_avoidance", "not_yet_invoiced"])
     at.text_area[0].input(TEXT)
-    [w for w in at.text_input if w.label == "Reason"][0].input("Count what finance can book")  # effective: the first month of data, 2025-01-01
+    # the effective date stays the first month of data, 2025-01-01
+    [w for w in at.text_input if w.label == "Reason"][0].input("Count what finance can book")
     at = at.button(key="FormSubmitter:agreement_propose-Propose").click().run()
     assert not at.exception, [e.message for e in at.exception]
     assert [s.value for s in at.success] == ["Proposed: Savings. A member of the other team approves it on this page."]
