@@ -60,6 +60,12 @@ def compute(con: duckdb.DuckDBPyConnection, reg: Registry, sel: Selection, *, cu
     frames: list[pl.DataFrame] = []
     notes: list[str] = []
     for kpi, view_name, query in _plan(reg, sel, cal, currency, kpis, views, notes):
+        if kpi.views[view_name].from_bridge:  # an agreed view: the bridge's start value + the counted steps
+            from kpi_definitions import agreement
+
+            frames.append(agreement.frame(con, reg, kpi.name, agreement.versions_of(kpi, view_name), sel, cal=cal,
+                                          currency=currency, view_name=view_name, notes=notes).drop("version"))
+            continue
         frames += _view_frames(con, kpi, view_name, query, sel.by, currency)
         excluded = int(frames[-1]["excluded"].sum() or 0)
         if excluded:

@@ -41,6 +41,16 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class Counted(_Model):
+    """One version of an agreed definition made from the bridge: the bridge steps its value counts on top of
+    the bridge's start view (kpi_definitions/agreement.py), in effect from its effective date."""
+
+    version: int = Field(ge=1)
+    effective_date: date
+    counts: tuple[str, ...] = ()
+    definition: str = Field(min_length=20)
+
+
 class View(_Model):
     """One team's definition of a KPI: what it means in words, and the SQL that computes it."""
 
@@ -55,6 +65,9 @@ class View(_Model):
     excluded: str = "rows with no FX rate for their month"
     label: str | None = Field(default=None, min_length=1, max_length=40)  # shown name; default: the name, capitalised
     colour: Colour = "gray"
+    # An agreed view made from the bridge: its versions, each counting bridge steps (the value is computed
+    # from the bridge's SQL, not from `sql`, which then names the start view's SQL for the drill-down).
+    from_bridge: tuple[Counted, ...] = ()
 
 
 class Companion(_Model):
@@ -220,6 +233,15 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
         for dim in view.dimensions or ():
             if dim not in DIMENSIONS:
                 bad(f"views.{view_name}.dimensions", f"unknown dimension {dim!r}")
+        if view.from_bridge:
+            steps = {s.name for s in kpi.bridge.steps} if kpi.bridge else set()
+            if kpi.bridge is None:
+                bad(f"views.{view_name}.from_bridge", "counts bridge steps, but the KPI declares no bridge")
+            for counted in view.from_bridge:
+                for step in counted.counts:
+                    if kpi.bridge is not None and step not in steps:
+                        bad(f"views.{view_name}.from_bridge", f"version {counted.version} counts {step!r}, "
+                            "which is no step of the bridge")
     for comp in kpi.companions:
         named("companions.name", comp.name)
         named("companions.column", comp.column)

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from kpi_definitions import views
-from tandem import service
+from tandem import agreement_ui, service
 
 st.title("Definitions")
 st.text("Every number in Tandem comes from these declarations (kpi_definitions/*.yaml). "
@@ -34,3 +34,5 @@ for kpi in reg:
         for name, view in kpi.views.items():
             st.text(f"{name} ({view.sql}.sql, bound: {view.bind or 'nothing'})")
             st.code(reg.sql(view.sql), language="sql")
+
+agreement_ui.history(service.cfg().db, reg)  # the agreed definitions' versions and what changed between them

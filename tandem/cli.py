@@ -206,13 +206,15 @@ def kpis(
     from kpi_definitions import compute as kpi_compute
     from kpi_definitions.compute import Selection, compute, data_months, resolve_range
     from kpi_definitions.periods import FiscalCalendar
-    from kpi_definitions.registry import DIMENSIONS, FILTERABLE, registry
+    from kpi_definitions.registry import DIMENSIONS, FILTERABLE
     from store.db import reading
     from tandem.config import settings
 
     cfg = settings()
     with _errors():
-        reg = registry()
+        from tandem.agreement import registry_for
+
+        reg = registry_for(db or cfg.db)  # the declarations with the agreed views in the database
         wanted = list(dict.fromkeys(reg.kpi_of(k) or k for k in kpi or []))
         for name in wanted:
             if name not in reg.names:
@@ -466,6 +468,43 @@ def pack(
         out_file.write_bytes(data)
         out.print(safe_text.visible(f"wrote the {fmt} review pack for {sel.span.label} to {out_file}"),
                   highlight=False, markup=False)
+
+
+definitions_app = typer.Typer(no_args_is_help=True, help="The agreed definitions both teams approved.")
+app.add_typer(definitions_app, name="definitions")
+
+
+@definitions_app.command("export")
+def definitions_export(
+    db: DbOption = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="write one <kpi>.agreed.yaml per KPI into this "
+                                                 "folder instead of printing")] = None,
+) -> None:
+    """Write the approved agreed definitions as YAML declarations (the `agreed` view, every version) for the repo."""
+    import yaml
+
+    from kpi_definitions.registry import registry
+    from store.db import reading
+    from tandem import agreement
+    from tandem.config import settings
+
+    cfg = settings()
+    with _errors():
+        with reading(db or cfg.db) as con:
+            found = agreement.versions(con)
+        decls = agreement.yaml_declarations(registry(), found)
+        if not decls:
+            err.print("no agreed definition has been approved yet", highlight=False, markup=False)
+            return
+        for name, decl in decls.items():
+            text = ("# The agreed view of " + name + " (tandem definitions export): add it under `views:` of "
+                    f"kpi_definitions/{name}.yaml.\n" + yaml.safe_dump(decl, sort_keys=False, allow_unicode=True))
+            if out_dir is None:
+                out.print(text, highlight=False, markup=False, soft_wrap=True)
+            else:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                (out_dir / f"{name}.agreed.yaml").write_text(text, encoding="utf-8")
+                out.print(f"wrote {out_dir / f'{name}.agreed.yaml'}", highlight=False, markup=False)
 
 
 def run() -> None:  # pragma: no cover - console entry

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
                              description="who is on which team with which role (TOML or YAML)")
     roles: dict[str, Any] | None = Field(default=None, description="the same as JSON; replaces the roles file when set")
     group_claim: str = Field(default="groups", description="the ID-token claim holding the user's groups")
+    # Agreed definitions (README, "Agreeing a definition"): who must approve a proposal before it counts
+    approval_teams: tuple[str, ...] = Field(default=("finance", "procurement"),
+                                            description="teams that must each approve a proposal (the proposer's "
+                                                        "own team counts by proposing)")
+    approvers_per_team: int = Field(default=1, ge=1, description="approvals each team must give")
+    finance_approval_above: float | None = Field(
+        default=None, ge=0, description="a savings effect (|agreed − procurement| over the data) above which "
+                                        "finance must approve even when approval_teams leaves it out")
 
 
 def settings() -> Settings:

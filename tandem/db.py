@@ -13,6 +13,7 @@ from kpi_definitions import facts
 from store import db as store_db
 from store import tables
 from store.sql import Queries
+from tandem import audit
 from tandem.config import settings
 
 if TYPE_CHECKING:  # ingestion (pandera, pandas) is imported only by the commands that load
@@ -38,6 +39,7 @@ def connect(path: Path | str, read_only: bool = False, memory_limit: str | None 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """The store's tables and the KPI facts' tables, where missing."""
     tables.ensure(con)
+    audit.ensure(con)
     facts.prepare(con, settings().reporting_currency)
 
 

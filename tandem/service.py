@@ -18,7 +18,7 @@ from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, da
 from kpi_definitions.lines import LINE_LIMIT
 from kpi_definitions.lines import lines as kpi_lines
 from kpi_definitions.periods import FiscalCalendar, Grain
-from kpi_definitions.registry import Registry, registry
+from kpi_definitions.registry import Registry
 from store.db import reading
 from tandem.config import Settings, settings
 from tandem.db import connect, named
@@ -57,7 +57,7 @@ def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple
                kpis: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, list[str]]:
     """KPI values (small: cached); `ver` only keys the cache."""
     with reading(Path(db)) as con:
-        r = compute(con, registry(), Selection(first, last, grain, by, dict(filters)), currency=cfg().reporting_currency,
+        r = compute(con, _reg(db), Selection(first, last, grain, by, dict(filters)), currency=cfg().reporting_currency,
                     cal=calendar(), kpis=list(kpis) if kpis else None)
     return r.values, r.notes
 
@@ -65,13 +65,13 @@ def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple
 @st.cache_data(show_spinner=False, max_entries=256)
 def bridge_of(db: str, ver: str, kpi: str, first: int, last: int, filters: Filters) -> BridgeResult:
     with reading(Path(db)) as con:
-        return bridge(con, registry(), kpi, first, last, dict(filters), currency=cfg().reporting_currency)
+        return bridge(con, _reg(db), kpi, first, last, dict(filters), currency=cfg().reporting_currency)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def months(db: str, ver: str) -> tuple[int, int] | None:
     with reading(Path(db)) as con:
-        return data_months(con, registry())
+        return data_months(con, _reg(db))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -99,7 +99,7 @@ def lines(db: Path, kpi: str, view: str, first: int, last: int, filters: Mapping
           narrow: Mapping[str, str] | None = None, limit: int | None = LINE_LIMIT) -> pl.DataFrame:
     """The rows behind a KPI view for a span and slice (kpi_definitions.lines), read on a short-lived reader."""
     with reading(db) as con:
-        return kpi_lines(con, registry(), kpi, view, first, last, filters, narrow, limit,
+        return kpi_lines(con, _reg(db), kpi, view, first, last, filters, narrow, limit,
                          cfg().reporting_currency, calendar())
 
 
@@ -110,7 +110,14 @@ def data_as_of(db: str, ver: str) -> datetime | None:
 
 
 def reg() -> Registry:
-    return registry()
+    """The registry with the agreed views of the approved definitions in the database (tandem/agreement.py)."""
+    return _reg(cfg().db)
+
+
+def _reg(db: Path | str) -> Registry:
+    from tandem.agreement import registry_for
+
+    return registry_for(db)
 
 
 @contextmanager

@@ -1,0 +1,269 @@
+"""The Agreements page's parts (pages/agreement.py) and the agreed-definition history of the Definitions page:
+who you are, the proposal form, the decisions on pending proposals, the audit log and the version history."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from kpi_definitions import targets as kpi_targets
+from kpi_definitions.agreement import AgreementError
+from kpi_definitions.periods import month_label
+from kpi_definitions.registry import Registry
+from store.db import reading
+from store.errors import TandemError
+from tandem import agreement, audit, auth, exports, formats, service, widgets
+from tandem.auth import Identity
+
+TEAM_KEY = "agreement_identity"  # the local user's stated (name, team), once per session
+
+
+def identity() -> Identity | None:
+    """The signed-in user; in local mode the name and team the user states once (records are unverified)."""
+    user = auth.current_user()
+    if user is not None and user.verified:
+        st.caption(f"Signed in as {user.name} ({user.email}) · {user.team or 'no team'} · {user.role}")
+        return user
+    stated = st.session_state.get(TEAM_KEY)
+    if stated:
+        me = agreement.local_identity(*stated)
+        c1, c2 = st.columns([4, 1])
+        c1.caption(f"You: {me.name} · {me.team} · unverified (no login: every record you make is marked unverified)")
+        if c2.button("Change", key="agreement_change_me"):
+            del st.session_state[TEAM_KEY]
+            st.rerun()
+        return me
+    with st.form("agreement_me", border=True):
+        st.markdown("**Who are you?** Without login, state your name and team once; what you record is marked "
+                    "*unverified*.")
+        c1, c2 = st.columns(2)
+        name = c1.text_input("Your name", max_chars=80)
+        team = c2.selectbox("Your team", agreement.TEAMS, format_func=str.capitalize)
+        if st.form_submit_button("Continue"):
+            try:
+                agreement.local_identity(name, team)
+                st.session_state[TEAM_KEY] = (name, team)
+                st.rerun()
+            except AgreementError as exc:
+                st.error(exc.message)
+    return None
+
+
+def _write(db: Path, fn, done: str) -> None:  # noqa: ANN001
+    try:
+        service.run_write(db, fn)
+        st.session_state["agreement_done"] = done
+    except (AgreementError, auth.NotAllowed, TandemError) as exc:
+        st.session_state["agreement_error"] = exc.message
+    st.rerun()
+
+
+def messages() -> None:
+    if done := st.session_state.pop("agreement_done", None):
+        st.success(done)
+    if error := st.session_state.pop("agreement_error", None):
+        st.error(error)
+
+
+def propose_form(db: Path, reg: Registry, me: Identity) -> None:
+    """Propose an agreed definition: the bridge steps the agreed number counts, in words, from a date, and why."""
+    bridged = [k.name for k in reg if k.bridge is not None]
+    ver = service.version(db)
+    span = service.months(str(db), ver)
+    kpi_name = st.selectbox("KPI", bridged, format_func=lambda n: reg[n].label, key="agreement_kpi")
+    kpi = reg[kpi_name]
+    b = kpi.bridge
+    assert b is not None
+    steps = {s.name: s for s in b.steps}
+    latest = None
+    if span is not None:
+        latest = service.bridge_of(str(db), ver, kpi_name, span[1], span[1], ())
+    st.caption(f"The agreed value is the {b.from_view} value plus the bridge steps it counts: counting every step is "
+               f"the {b.to_view} value, counting none is the {b.from_view} value.")
+    with st.form("agreement_propose", border=True):
+        chosen = st.multiselect("Bridge steps the agreed number counts", list(steps),
+                                format_func=lambda s: steps[s].label)
+        text = st.text_area("The agreed definition, in plain words", max_chars=2000)
+        c1, c2 = st.columns(2)
+        first = date(span[0] // 12, span[0] % 12 + 1, 1) if span else date.today()
+        effective = c1.date_input("Effective from", value=first)
+        reason = c2.text_input("Reason", max_chars=500)
+        if st.form_submit_button("Propose", type="primary", icon=":material/handshake:"):
+            _write(db, lambda con: agreement.propose(con, kpi_name, chosen, text, effective, reason, me, reg=reg),
+                   f"Proposed: {kpi.label}. A member of the other team approves it on this page.")
+    if latest is not None and not latest.reason and latest.start is not None:
+        unit = kpi.unit
+        rows = [{"Step": s.label, f"Amount ({month_label(span[1])})":
+                 formats.signed(s.value, unit, service.cfg().reporting_currency)} for s in latest.steps]
+        with st.expander(f"The bridge in {month_label(span[1])}: {b.from_view} "
+                         f"{formats.value(latest.start, unit, service.cfg().reporting_currency)} → {b.to_view} "
+                         f"{formats.value(latest.end, unit, service.cfg().reporting_currency)}"):
+            widgets.table(pl.DataFrame(rows))
+
+
+def _read(db: Path, fn):  # noqa: ANN001, ANN202
+    if not db.exists():
+        return None
+    with reading(db) as con:
+        return fn(con)
+
+
+def decisions(db: Path, reg: Registry, me: Identity) -> None:
+    """Pending proposals with approve, reject and withdraw; then every proposal."""
+    frame = _read(db, agreement.proposals)
+    if frame is None or not frame.height:
+        st.info("No proposal yet.")
+        return
+    pending = frame.filter(pl.col("status") == "pending")
+    st.markdown(f"**Pending** ({pending.height})")
+    if pending.height:
+        labels = {r["proposal_id"]: f"#{r['proposal_id']} {reg[r['kpi']].label if r['kpi'] in reg.kpis else r['kpi']}"
+                  f" · by {r['proposed_name']} ({r['proposed_team']})" for r in pending.iter_rows(named=True)}
+        pid = st.selectbox("Proposal", list(labels), format_func=labels.get, key="agreement_pick")
+        with st.form("agreement_decide", border=True):
+            comment = st.text_input("Comment (approval) or reason (rejection, withdrawal)", max_chars=500)
+            c1, c2, c3 = st.columns(3)
+            approve = c1.form_submit_button("Approve", type="primary", icon=":material/check:")
+            reject = c2.form_submit_button("Reject", icon=":material/close:")
+            withdraw = c3.form_submit_button("Withdraw", icon=":material/undo:")
+        if approve:
+            _write(db, lambda con: agreement.approve(con, pid, me, comment), f"Approved proposal {pid}.")
+        elif reject:
+            _write(db, lambda con: agreement.reject(con, pid, comment, me), f"Rejected proposal {pid}.")
+        elif withdraw:
+            _write(db, lambda con: agreement.withdraw(con, pid, me, comment), f"Withdrew proposal {pid}.")
+    st.markdown("**Every proposal**")
+    def steps_in_words(row: dict) -> str:
+        kpi = reg.kpis.get(row["kpi"])
+        names = {s.name: s.label for s in kpi.bridge.steps} if kpi and kpi.bridge else {}
+        return ", ".join(names.get(c, c) for c in json.loads(row["counts"])) or "no step"
+
+    frame = frame.with_columns(pl.struct("kpi", "counts").map_elements(steps_in_words, return_dtype=pl.String)
+                               .alias("counts"))
+    shown = frame.select(
+        pl.col("proposal_id").alias("#"), "kpi", "status", "version", pl.col("counts").alias("counts steps"),
+        "definition", "effective_date", "reason", pl.col("proposed_name").alias("proposed by"),
+        pl.col("proposed_team").alias("team"),
+        pl.when(pl.col("proposed_verified")).then(pl.lit("verified")).otherwise(pl.lit("unverified")).alias("identity"),
+        pl.col("approved_by").alias("approved by"), pl.col("decision_reason").alias("decision reason"))
+    widgets.table(shown)
+
+
+def audit_section(db: Path) -> None:
+    st.subheader("Audit log", anchor=False)
+    st.caption("Append-only: who proposed, approved, rejected, withdrew or changed what, when, with the record "
+               "before and after. Records made without login are marked unverified.")
+    log = _read(db, audit.entries)
+    if log is None or not log.height:
+        st.info("Nothing recorded yet.")
+        return
+    shown = audit.export_frame(log)
+    widgets.table(shown)
+    row = st.container(horizontal=True)
+    row.download_button("CSV", data=lambda: exports.to_csv(shown), file_name="tandem-audit-log.csv", mime="text/csv",
+                        on_click="ignore", key="csv-audit", icon=":material/download:")
+    row.download_button("XLSX", data=lambda: exports.to_xlsx(shown, "audit log"), file_name="tandem-audit-log.xlsx",
+                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        on_click="ignore", key="xlsx-audit", icon=":material/download:")
+
+
+def history(db: Path, reg: Registry) -> None:
+    """The Definitions page: each agreed definition's versions and what changed from one to the next."""
+    found = _read(db, agreement.versions) or []
+    if not found:
+        return
+    st.header("Agreed definitions: history", anchor=False)
+    for kpi in reg:
+        mine = [v for v in found if v.kpi == kpi.name]
+        if not mine or kpi.bridge is None:
+            continue
+        label = {s.name: s.label for s in kpi.bridge.steps}
+        st.subheader(kpi.label, anchor=False)
+        widgets.table(pl.DataFrame([{"Version": v.version, "Effective": str(v.effective_date),
+                                     "Counts": ", ".join(label.get(c, c) for c in v.counts) or "no step",
+                                     "Definition": v.definition} for v in mine]))
+        previous = None
+        for v in sorted(mine, key=lambda v: v.version):
+            st.text("\n".join(agreement.diff(previous, v, reg)))
+            previous = v
+
+
+# --- joint targets ----------------------------------------------------------------------------------------------
+
+
+def targets_section(db: Path, reg: Registry, me: Identity) -> None:
+    """Propose a target (one team) and approve or reject the other team's (with a comment)."""
+    from tandem import targets
+
+    st.subheader("Joint targets", anchor=False)
+    st.caption("A target for a KPI view over a month, fiscal quarter or fiscal year (optionally one category, cost "
+               "center or supplier), proposed by one team and approved by the other. Status rule: "
+               + kpi_targets.RULE + ".")
+    c1, c2 = st.columns(2)
+    kpi_name = c1.selectbox("KPI", reg.names, format_func=lambda n: reg[n].label, key="target_kpi")
+    view = c2.selectbox("View", list(reg[kpi_name].views), key="target_view")
+    with st.form("target_propose", border=True):
+        c1, c2, c3 = st.columns(3)
+        grain = c1.selectbox("Period type", ["month", "quarter", "year"])
+        period = c2.text_input("Period (2026-03, 2026-Q1, FY2026)", max_chars=10)
+        value = c3.text_input("Target value", max_chars=30)
+        c4, c5 = st.columns(2)
+        dims = [d for d in reg[kpi_name].dimensions if d in ("category", "cost_center", "supplier_id")]
+        slice_dim = c4.selectbox("Slice (optional)", [None, *dims], format_func=lambda d: d or "all")
+        slice_value = c5.text_input("Slice value", max_chars=100)
+        comment = st.text_input("Comment (price outlook, budget constraint)", max_chars=500)
+        if st.form_submit_button("Propose target", icon=":material/flag:"):
+            _write(db, lambda con: targets.propose(con, reg, kpi_name, view, grain, period.strip(), value, comment, me,
+                                                   slice_dim, slice_value.strip() or None, service.calendar()),
+                   "Target proposed: the other team approves it here.")
+    frame = _read(db, lambda con: con.sql("SELECT * FROM targets ORDER BY target_id DESC").pl()
+                  if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'targets'")
+                  .fetchall()[0][0] else None)
+    if frame is None or not frame.height:
+        return
+    pending = frame.filter(pl.col("status") == "pending")
+    if pending.height:
+        tid = st.selectbox("Pending target", pending["target_id"].to_list(), key="target_pick",
+                           format_func=lambda t: "#{target_id} {kpi} ({view}) {period}: {value:g}".format(
+                               **pending.filter(pl.col("target_id") == t).row(0, named=True)))
+        with st.form("target_decide", border=True):
+            note = st.text_input("Comment (a rejection needs a reason)", max_chars=500)
+            c1, c2 = st.columns(2)
+            yes = c1.form_submit_button("Approve target", type="primary")
+            no = c2.form_submit_button("Reject target")
+        if yes or no:
+            _write(db, lambda con: targets.decide(con, tid, bool(yes), note, me),
+                   f"Target {tid} {'approved' if yes else 'rejected'}.")
+    widgets.table(frame.select("target_id", "kpi", "view", "period", "slice_dim", "slice_value", "value", "status",
+                               "proposed_team", "proposal_comment", "decided_team", "decision_comment"))
+
+
+def targets_on_kpi(kpi_name: str, db: Path, ver: str, period: str, grain: str, first: int, last: int,
+                   filters: dict[str, list[str]], now: pl.DataFrame) -> None:
+    """Target vs actual, run-rate forecast and status for the approved targets of the period shown."""
+    from kpi_definitions import views
+    from tandem import targets
+
+    found = _read(db, lambda con: targets.approved(con) if con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'targets'").fetchall()[0][0] else None)
+    if found is None or not found.height:
+        return
+    reg = service.reg()
+    kpi = reg[kpi_name]
+    span = service.months(str(db), ver)
+    mine = found.filter((pl.col("kpi") == kpi_name) & (pl.col("period") == period) & (pl.col("grain") == grain))
+    for t in mine.iter_rows(named=True):
+        wanted = {t["slice_dim"]: [t["slice_value"]]} if t["slice_dim"] else {}
+        if {k: v for k, v in filters.items() if v} != wanted or t["view"] not in kpi.views or span is None:
+            continue
+        actual = views.value_of(now, kpi_name, t["view"])
+        o = kpi_targets.outlook(t["value"], actual, kpi.unit, kpi.better, first, last, span[1])
+        ccy = service.cfg().reporting_currency
+        st.text(f"Target ({views.style(kpi, t['view']).word}, {period}): {formats.value(o.target, kpi.unit, ccy)} · "
+                f"actual {formats.value(o.actual, kpi.unit, ccy)} · forecast {formats.value(o.forecast, kpi.unit, ccy)}"
+                f" ({o.months_elapsed} of {o.months_total} months) · {o.status or 'no forecast'}")
+        st.caption(f"Status rule: {kpi_targets.RULE}.")

@@ -1,0 +1,101 @@
+"""Agreed definitions from the bridge (kpi_definitions/agreement.py), hand-computed on tests/golden.
+
+The agreed savings definition below counts two bridge steps, cost avoidance and savings on orders not yet
+invoiced: the agreed number is procurement's negotiated savings without cost avoidance and without savings
+nobody has been invoiced for yet. On the golden exports (tests/golden/bridges.yaml):
+  2026-01: procurement 60 (P1 20 price reduction, P2 40 cost avoidance); cost avoidance −40, not yet
+           invoiced 0 → agreed 60 − 40 + 0 = 20
+  2026-02: procurement 15 (P6, never invoiced); cost avoidance 0, not yet invoiced −15 → 15 + 0 − 15 = 0
+  2026-03: procurement 0 (P8 has no March rate); both steps 0 → 0
+  2026-Q1: procurement 75; cost avoidance −40 (P2), not yet invoiced −15 (P6) → 75 − 40 − 15 = 20
+  2026-01, supplier S2: P2 40, all cost avoidance → 40 − 40 = 0
+  2026-01 by category: IT: P1 20, invoiced by I11 → 20; LOG: P2 40 cost avoidance → 0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from kpi_definitions import agreement
+from kpi_definitions.agreement import AgreementError, Version
+from kpi_definitions.compute import Selection
+from kpi_definitions.periods import FiscalCalendar, parse_month
+from kpi_definitions.registry import registry
+from store import db as store_db
+
+DROPS = ("cost_avoidance", "not_yet_invoiced")
+
+
+@pytest.fixture
+def gcon(golden_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    c = store_db.connect(golden_db, read_only=True)
+    yield c
+    c.close()
+
+
+def m(text: str) -> int:
+    return parse_month(text)
+
+
+def v(version: int, effective: str, counts: tuple[str, ...]) -> Version:
+    return Version("savings", version, date.fromisoformat(effective), counts, "Savings both teams count.")
+
+
+def test_agreed_value_is_procurement_plus_the_chosen_steps_for_months(gcon: duckdb.DuckDBPyConnection) -> None:
+    out = agreement.frame(gcon, registry(), "savings", [v(1, "2025-01-01", DROPS)],
+                          Selection(m("2026-01"), m("2026-03")))
+    assert out.select("period", "value", "version").rows() == [("2026-01", 20.0, 1), ("2026-02", 0.0, 1),
+                                                               ("2026-03", 0.0, 1)]
+
+
+def test_agreed_value_for_a_fiscal_quarter_and_a_slice(gcon: duckdb.DuckDBPyConnection) -> None:
+    reg = registry()
+    q = agreement.frame(gcon, reg, "savings", [v(1, "2025-01-01", DROPS)], Selection(m("2026-01"), m("2026-03"),
+                        "quarter"))
+    assert q.select("period", "value").rows() == [("2026-Q1", 20.0)]  # 75 − 40 − 15
+    s2 = agreement.value(gcon, reg, "savings", DROPS, [m("2026-01")], {"supplier_id": ["S2"]})
+    assert s2 == 0.0  # 40 − 40
+    by = agreement.frame(gcon, reg, "savings", [v(1, "2025-01-01", DROPS)],
+                         Selection(m("2026-01"), m("2026-01"), "month", ("category",)))
+    assert by.select("category", "value").rows() == [("IT", 20.0), ("LOG", 0.0)]
+
+
+def test_agreed_value_sits_on_the_bridge_to_the_cent(gcon: duckdb.DuckDBPyConnection) -> None:
+    # counting every step is the finance value; counting none is procurement's
+    steps = tuple(s.name for s in registry()["savings"].bridge.steps)
+    assert agreement.value(gcon, registry(), "savings", steps, [m("2026-02")]) == pytest.approx(-70, abs=0.005)
+    assert agreement.value(gcon, registry(), "savings", (), [m("2026-02")]) == 15.0
+
+
+def test_a_period_uses_the_version_in_effect_then(gcon: duckdb.DuckDBPyConnection) -> None:
+    versions = [v(1, "2026-01-01", ("cost_avoidance",)), v(2, "2026-02-01", DROPS)]
+    out = agreement.frame(gcon, registry(), "savings", versions, Selection(m("2025-12"), m("2026-02")))
+    # 2025-12: no version yet; 2026-01 v1: 60 − 40 = 20; 2026-02 v2: 15 + 0 − 15 = 0 (under v1 it would be 15)
+    assert out.select("period", "value", "version").rows() == [("2025-12", None, None), ("2026-01", 20.0, 1),
+                                                               ("2026-02", 0.0, 2)]
+    fy = agreement.frame(gcon, registry(), "savings", versions, Selection(m("2025-07"), m("2026-06"), "year"),
+                         cal=FiscalCalendar(7))
+    assert fy.select("period", "value", "version").rows() == [("FY2026", 20.0, 2)]  # last month June: v2
+
+
+def test_unknown_kpi_or_step_is_a_sentence(gcon: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(AgreementError, match="There is no KPI named 'margin'"):
+        agreement.check_steps(registry(), "margin", ())
+    with pytest.raises(AgreementError, match="has no step 'rebates'"):
+        agreement.check_steps(registry(), "savings", ("rebates",))
+
+
+def test_a_split_computes_the_largest_slices_and_says_so(gcon: duckdb.DuckDBPyConnection,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(agreement, "MAX_SLICES", 1)
+    notes: list[str] = []
+    by = agreement.frame(gcon, registry(), "savings", [v(1, "2025-01-01", DROPS)],
+                         Selection(m("2026-01"), m("2026-01"), "month", ("category",)), notes=notes)
+    # procurement by category in 2026-01: LOG 40 (P2) is larger than IT 20 (P1): LOG only, 40 − 40 = 0
+    assert by.select("category", "value").rows() == [("LOG", 0.0)]
+    assert notes == ["savings (agreed) is split for the 1 largest of 2 category values only"]

@@ -1,0 +1,91 @@
+"""The Agreements page in AppTest: the local user states name and team, proposes an agreed definition from the
+bridge, a member of the other team approves it, and the agreed view appears on the KPI page and Definitions."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tandem import agreement
+from tests.test_app import app, go, metrics
+
+TEXT = "Negotiated savings without cost avoidance and without savings not yet invoiced."
+
+
+def state(at, name: str, team: str):  # noqa: ANN001, ANN201
+    at.text_input[0].input(name)
+    at.selectbox[-1].set_value(team)
+    return at.button[0].click().run()
+
+
+def test_propose_then_the_other_team_approves(golden_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    agreement._registry.cache_clear()
+    at = app(db, monkeypatch, "agreement")
+    assert at.title[0].value == "Agreements"
+    at = state(at, "Pia", "procurement")
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("unverified" in c.value for c in at.caption)
+    at.selectbox(key="agreement_kpi").set_value("savings").run()
+    at.multiselect[0].set_value(["cost_avoidance", "not_yet_invoiced"])
+    at.text_area[0].input(TEXT)
+    # the effective date stays the first month of data, 2025-01-01
+    [w for w in at.text_input if w.label == "Reason"][0].input("Count what finance can book")
+    at = at.button(key="FormSubmitter:agreement_propose-Propose").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [s.value for s in at.success] == ["Proposed: Savings. A member of the other team approves it on this page."]
+    # Pia (procurement) cannot approve her own team's proposal: one sentence, nothing changed
+    at = at.button(key="FormSubmitter:agreement_decide-Approve").click().run()
+    assert [e.value for e in at.error] == ["Procurement proposed it, so its approval is given: a member of finance "
+                                           "must approve; nothing changed."]
+    # Ana of finance approves: version 1 of the agreed view
+    at.button(key="agreement_change_me").click().run()
+    at = state(at, "Ana", "finance")
+    at = at.button(key="FormSubmitter:agreement_decide-Approve").click().run()
+    assert [s.value for s in at.success] == ["Approved proposal 1."]
+    assert any("approved" in str(df.value) for df in at.dataframe)
+    # the audit log lists both steps, unverified
+    log = at.dataframe[-1].value
+    assert list(log["Action"]) == ["proposed", "approved"] and set(log["Identity"]) == {"unverified"}
+    # the KPI page shows the agreed view: Jan 2026 = 60 − 40 + 0 = 20
+    go(at, "savings").run()
+    at.selectbox(key="period").set_value("2026-01").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert ("Agreed · 2026-01", "EUR 20") in metrics(at)
+    go(at, "definitions").run()
+    assert not at.exception
+    assert any("Version 1, effective 2025-01-01: counts Cost avoidance, Savings on orders not yet invoiced." in t.value
+               for t in at.text)
+
+
+def test_target_form_and_target_vs_actual_on_the_kpi_page(golden_db: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    at = app(db, monkeypatch, "agreement")
+    at = state(at, "Pia", "procurement")
+    at.selectbox(key="target_kpi").set_value("savings").run()
+    at.selectbox(key="target_view").set_value("procurement").run()
+    form = [w for w in at.selectbox if w.label == "Period type"][0]
+    form.set_value("quarter")
+    [w for w in at.text_input if w.label.startswith("Period")][0].input("2026-Q1")
+    [w for w in at.text_input if w.label == "Target value"][0].input("abc")
+    at = at.button(key="FormSubmitter:target_propose-Propose target").click().run()
+    assert [e.value for e in at.error] == ["'abc' is not a number: write the target like 125000 or -3.5."]
+    [w for w in at.text_input if w.label == "Target value"][0].input("100")
+    at = at.button(key="FormSubmitter:target_propose-Propose target").click().run()
+    assert [s.value for s in at.success] == ["Target proposed: the other team approves it here."]
+    at.button(key="agreement_change_me").click().run()
+    at = state(at, "Ana", "finance")
+    at = at.button(key="FormSubmitter:target_decide-Approve target").click().run()
+    assert [s.value for s in at.success] == ["Target 1 approved."]
+    go(at, "savings").run()
+    at.selectbox(key="grain").set_value("quarter").run()
+    at.selectbox(key="period").set_value("2026-Q1").run()
+    assert not at.exception, [e.message for e in at.exception]
+    # procurement 2026-Q1 = 60 + 15 + 0 = 75 with all 3 months in: forecast 75, short of 100 by 25 > 5 → off track
+    assert "Target (procurement, 2026-Q1): EUR 100 · actual EUR 75 · forecast EUR 75 (3 of 3 months) · off track" \
+        in [t.value for t in at.text]
