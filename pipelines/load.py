@@ -50,6 +50,7 @@ class LoadResult:
     load_id: int | None = None
     message: str = ""
     failures: pl.DataFrame | None = None  # the first failures, for the summary
+    rows_filtered: int = 0  # left out on purpose by the mapping's filters, each with its reason
 
     @property
     def ok(self) -> bool:
@@ -68,6 +69,10 @@ def export_type_of(path: Path, given: str | None, mapping: Mapping) -> str:
     for name in sorted(EXPORTS, key=len, reverse=True):
         if stem.startswith(name):
             return name
+    if mapping.exports:
+        raise TandemError(
+            f"{path.name}: cannot tell the export type from the file name; mapping {mapping.name!r} describes "
+            f"{', '.join(mapping.exports)}: pass --type with one of them.", USAGE)
     raise TandemError(
         f"{path.name}: cannot tell the export type from the file name; name it after one of "
         f"{', '.join(EXPORTS)} or pass --type."

@@ -121,10 +121,66 @@ def load_mapping(path_or_name: str | Path) -> Mapping:
         raise TandemError(f"Mapping file {path} does not exist.", USAGE)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise TandemError(f"Mapping file {path} is not valid YAML{at}: {what}.", USAGE) from exc
+    if not isinstance(data, dict):
+        raise TandemError(f"Mapping file {path} is not valid: it must be a YAML mapping with at least "
+                          f"'name' and 'exports'.", USAGE)
+    try:
         return Mapping.model_validate(data)
-    except (yaml.YAMLError, ValidationError) as exc:
-        first = str(exc).splitlines()
-        raise TandemError(f"Mapping file {path} is not valid: {' '.join(first[:3])}", USAGE) from exc
+    except ValidationError as exc:
+        problems = "; ".join(_problem(e) for e in exc.errors()[:3])
+        raise TandemError(f"Mapping file {path} is not valid: {problems}.", USAGE) from exc
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The mapping model a location inside a mapping file points into (None past a plain value)."""
+    import types
+    import typing
+
+    node: Any = Mapping
+    for part in loc:
+        while typing.get_origin(node) in (typing.Union, types.UnionType):
+            node = next((a for a in typing.get_args(node) if a is not type(None)), None)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = next((f for n, f in node.model_fields.items() if part in (n, f.alias)), None)
+            if field is None:
+                return node
+            node = field.annotation
+        elif typing.get_origin(node) is dict:
+            node = typing.get_args(node)[1]
+        elif typing.get_origin(node) is list:
+            node = typing.get_args(node)[0]
+        else:
+            return None
+    while typing.get_origin(node) in (typing.Union, types.UnionType):
+        node = next((a for a in typing.get_args(node) if a is not type(None)), None)
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def _settings(model: type[BaseModel]) -> str:
+    return ", ".join(f.alias or n for n, f in model.model_fields.items())
+
+
+def _problem(error: Any) -> str:
+    """One pydantic error as a sentence a mapping's author can act on: where, what, and what is allowed."""
+    loc = tuple(error["loc"])
+    where = ".".join(str(p) for p in loc) or "the top level"
+    if error["type"] == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        allowed = f"; allowed there: {_settings(parent)}" if parent else ""
+        place = ".".join(str(p) for p in loc[:-1]) or "the top level"
+        return f"{loc[-1]!r} is not a setting at {place}{allowed}"
+    if error["type"] == "missing":
+        return f"{where} is required"
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    model = _model_at(loc)
+    if error["type"] in ("model_type", "dict_type") and model is not None:
+        return f"{where} must be a set of settings ({_settings(model)})"
+    return f"{where}: {msg}"
 
 
 def _check_columns(mapping: Mapping, spec: ExportSpec) -> None:

@@ -83,16 +83,27 @@ def _files(paths: list[Path]) -> list[Path]:
 
 
 def _summary(results: list[LoadResult]) -> None:
+    """One row per file. Nothing is cut: the table is as wide as its widest cells (file names included),
+    wider than the terminal if need be."""
+    counts = ["read", "loaded", "replaced", "quarantined"]
+    if any(r.rows_filtered for r in results):
+        counts.append("filtered")
     table = Table(title="Load summary", title_justify="left")
-    for col in ("file", "type", "outcome", "read", "loaded", "replaced", "quarantined"):
-        table.add_column(col, justify="right" if col in ("read", "loaded", "replaced", "quarantined") else "left")
+    for col in ("file", "type", "outcome", *counts):
+        table.add_column(col, justify="right" if col in counts else "left", no_wrap=True)
     for r in results:
         colour = {"loaded": "green", "unchanged": "cyan", "partial": "yellow"}.get(r.outcome, "red")
         outcome = safe_text.rich(r.outcome)
         outcome.stylize(colour)
-        table.add_row(safe_text.rich(r.file), safe_text.rich(r.export_type), outcome, f"{r.rows_read:,}",
-                      f"{r.rows_loaded:,}", f"{r.rows_replaced:,}", f"{r.rows_quarantined:,}")
-    out.print(table, highlight=False)
+        table.add_row(safe_text.rich(r.file), safe_text.rich(r.export_type), outcome,
+                      *(f"{getattr(r, 'rows_' + c):,}" for c in counts))
+    need = out.measure(table, options=out.options.update_width(10_000)).maximum
+    width = out.width
+    out.width = max(width, need)
+    try:
+        out.print(table, highlight=False)
+    finally:
+        out.width = width
 
 
 @app.command()
