@@ -149,9 +149,12 @@ def _record(con: duckdb.DuckDBPyConnection, job: _Job, r: LoadResult) -> None:
 
 def _record_log(con: duckdb.DuckDBPyConnection, job: _Job, r: LoadResult) -> None:
     con.execute(
-        "INSERT INTO load_log VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12, $13)",
+        "INSERT INTO load_log (load_id, file_name, file_path, content_hash, export_type, mapping, rows_read, "
+        "rows_loaded, rows_replaced, rows_quarantined, started_at, finished_at, outcome, message, rows_filtered) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12, $13, $14)",
         [r.load_id, job.path.name, str(job.path.resolve()), job.digest, r.export_type, job.mapping.name,
-         r.rows_read, r.rows_loaded, r.rows_replaced, r.rows_quarantined, job.started, r.outcome, r.message],
+         r.rows_read, r.rows_loaded, r.rows_replaced, r.rows_quarantined, job.started, r.outcome, r.message,
+         r.rows_filtered],
     )
 
 
@@ -195,6 +198,8 @@ def _load_staged(con: duckdb.DuckDBPyConnection, job: _Job, allow_partial: bool)
     spec, path = job.spec, job.path
     raw, one_pass = stage(con, path, spec, job.mapping, job.encoding, job.limits)
     n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
+    filtering = job.mapping.filters(spec.name) or job.mapping.distinct(spec.name)
+    filtered = int(scalar(con, "SELECT count(*) FROM _filtered")) if filtering else 0  # type: ignore[arg-type]
     validate(con, spec, n, job.progress)
     if raw.rejects.height:
         con.register("_structural", raw.rejects)
@@ -213,14 +218,28 @@ def _load_staged(con: duckdb.DuckDBPyConnection, job: _Job, allow_partial: bool)
         if not rejected:
             loaded, replaced = _upsert(con, spec, load_id, invalid > 0, job.sink)
         if invalid:  # (on the one-pass path `_raw` exists only then)
-            quarantine(con, raw, load_id, path.name, spec, held_back=rejected)
+            quarantine(con, raw, load_id, path.name, spec, held_back=rejected, filtered=filtered > 0)
+        if filtered:
+            con.execute(f"INSERT INTO filtered SELECT {load_id}, $1, $2, line, reason FROM _filtered ORDER BY line",
+                        [path.name, spec.name])
         outcome = "rejected" if rejected else ("partial" if invalid else "loaded")
         message = (f"{invalid} invalid row(s); nothing loaded (strict mode; --allow-partial loads the "
                    "valid rows)" if rejected else "")
-        result = LoadResult(path.name, spec.name, outcome, raw.rows, loaded, replaced, raw.rows - loaded,
-                            load_id, message, failures)
+        if filtered:
+            message = "; ".join([*filter(None, [message]), _filter_note(con)])
+        result = LoadResult(path.name, spec.name, outcome, raw.rows, loaded, replaced,
+                            raw.rows - loaded - filtered, load_id, message, failures, filtered)
         _record(con, job, result)
     return result
+
+
+def _filter_note(con: duckdb.DuckDBPyConnection) -> str:
+    """The rows left out on purpose, by reason: `filtered out 3 row(s): 2 internal transfer, 1 totals row`."""
+    by = con.execute("SELECT CASE WHEN starts_with(reason, 'merged into line') THEN 'merged (same key)' "
+                     "ELSE reason END AS r, count(*) AS n, min(line) AS first FROM _filtered "
+                     "GROUP BY r ORDER BY first").fetchall()
+    total = sum(n for _, n, _ in by)
+    return f"left out {total:,} row(s) on purpose: " + ", ".join(f"{n:,} {r}" for r, n, _ in by)
 
 
 def ingest_file(
