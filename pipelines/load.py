@@ -235,8 +235,8 @@ def _load_staged(con: duckdb.DuckDBPyConnection, job: _Job, allow_partial: bool)
 
 def _filter_note(con: duckdb.DuckDBPyConnection) -> str:
     """The rows left out on purpose, by reason: `filtered out 3 row(s): 2 internal transfer, 1 totals row`."""
-    by = con.execute("SELECT CASE WHEN starts_with(reason, 'merged into line') THEN 'merged (same key)' "
-                     "ELSE reason END AS r, count(*) AS n, min(line) AS first FROM _filtered "
+    by = con.execute("SELECT regexp_replace(reason, '^merged into line \\d+ ', 'merged ') AS r, count(*) AS n, "
+                     "min(line) AS first FROM _filtered "
                      "GROUP BY r ORDER BY first").fetchall()
     total = sum(n for _, n, _ in by)
     return f"left out {total:,} row(s) on purpose: " + ", ".join(f"{n:,} {r}" for r, n, _ in by)
@@ -291,3 +291,52 @@ def _log_refused(con: duckdb.DuckDBPyConnection, job: _Job, message: str) -> Non
     with transaction(con):
         _record_log(con, job, LoadResult(job.path.name, job.spec.name, "rejected", load_id=_load_id(con),
                                          message=message))
+
+
+@dataclass
+class CheckResult:
+    """What a file would give under a mapping, without loading it: the first rows as mapped, every rule
+    they break, and the counts the whole file would load, quarantine and filter."""
+
+    file: str
+    export_type: str
+    rows_read: int
+    rows_valid: int
+    rows_invalid: int
+    rows_filtered: int
+    preview: pl.DataFrame
+    failures: pl.DataFrame  # of the previewed rows
+    filter_note: str = ""
+
+
+def check_file(path: Path, mapping: Mapping, export_type: str | None = None, encoding: str = "utf-8",
+               rows: int = 10) -> CheckResult:
+    """Map, type and validate a file in a private in-memory database: nothing is written anywhere."""
+    etype = export_type_of(path, export_type, mapping)
+    if not path.exists():
+        raise TandemError(f"{path}: no such file.", USAGE)
+    spec = EXPORTS[etype]
+    con = duckdb.connect()
+    try:
+        raw, one_pass = stage(con, path, spec, mapping, encoding, DEFAULT_LIMITS)
+        n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
+        filtering = mapping.filters(spec.name) or mapping.distinct(spec.name)
+        filtered = int(scalar(con, "SELECT count(*) FROM _filtered")) if filtering else 0  # type: ignore[arg-type]
+        validate(con, spec, n, None)
+        if raw.rejects.height:
+            con.register("_structural", raw.rejects)
+            con.execute("INSERT INTO _fail SELECT line, \"column\", rule, value FROM _structural")
+        invalid = int(scalar(con, "SELECT count(DISTINCT line) FROM _fail"))  # type: ignore[arg-type]
+        if invalid:
+            if one_pass is not None:
+                source_cells(con, one_pass, raw.rows)
+            fill_values(con, spec, mapping, raw)
+        cols = ", ".join(["_line AS line", *map(ident, spec.column_names)])
+        preview = frame(con, f"SELECT {cols} FROM _typed ORDER BY _line LIMIT {int(rows)}")
+        lines = preview["line"].to_list()
+        last = max(lines) if lines else 0
+        failures = frame(con, f"SELECT * FROM _fail WHERE line <= {last} ORDER BY line, \"column\"")
+        return CheckResult(path.name, etype, raw.rows, raw.rows - invalid - filtered, invalid, filtered, preview,
+                           failures, _filter_note(con) if filtered else "")
+    finally:
+        con.close()

@@ -234,4 +234,4 @@ def test_master_data_from_a_payments_file(con: duckdb.DuckDBPyConnection, tmp_pa
     assert got == {"V1": (acme, terms), "V2": ("Beta", 14), "V3": ("Gamma", 45)}
     merged = con.sql("SELECT line, reason FROM filtered ORDER BY line").fetchall()
     assert [x[0] for x in merged] == [4, 5, 8] and merged[0][1].startswith("merged into line 2 (same supplier_id")
-    assert "3 merged (same key)" in r.message
+    assert f"3 merged (same supplier_id; other columns: {rule.replace('_', ' ')})" in r.message
