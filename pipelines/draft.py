@@ -38,14 +38,15 @@ SYNONYMS: dict[str, list[str]] = {
     "invoice_id": ["invoiceid", "beleg", "belegnummer", "rechnungsnummer", "invoiceno", "invoicenumber", "invoice",
                    "docno", "documentno", "documentnumber", "belnr", "transactionnumber", "transno", "voucher"],
     "invoice_line": ["invoiceline", "pos", "position", "lineno", "linenumber", "line", "buzei"],
-    "po_id": ["poid", "pono", "ponumber", "purchaseorder", "purchaseordernumber", "ebeln", "po", "so", "ponumberso"],
+    "po_id": ["poid", "poso", "pono", "ponumber", "purchaseorder", "purchaseordernumber", "ebeln", "po", "so", "ponumberso"],
     "po_line": ["poline", "polineno", "polinenumber", "ebelp", "orderline"],
     "item_id": ["itemid", "itemcode", "item", "material", "matnr", "sku", "productcode", "product", "itemdescription"],
     "category": ["category", "warengruppe", "productgroup", "accountdescription", "expensetype", "commodity", "matkl",
                  "expenditurecategory", "description", "expensedescription"],
     "cost_center": ["costcenter", "kostenstelle", "costcentre", "kostl", "department", "directorate", "businessunit",
-                    "unit"],
-    "gl_account": ["glaccount", "sachkonto", "accountcode", "account", "hkont", "glcode", "expensecode", "nominal"],
+                    "servicelabel", "servicearea", "service"],
+    "gl_account": ["glaccount", "sachkonto", "accountcode", "account", "hkont", "glcode", "expensecode",
+                   "expenditurecode", "nominal"],
     "invoice_date": ["invoicedate", "rechnungsdatum", "belegdatum", "documentdate", "bldat", "postingdate", "date",
                      "transactiondate", "paymentdate", "checkdate"],
     "due_date": ["duedate", "faellig", "faelligkeit", "netduedate", "netdt", "paymentduedate"],
@@ -87,6 +88,15 @@ CONSTANTS: dict[str, tuple[str, str]] = {
     "savings_type": ("price_reduction", "TODO: the file has no savings type"),
     "currency": ("EUR", "TODO: the file names no currency: set the currency of its amounts"),
 }
+
+
+# Texts that stand for "no value" in exports, proposed as `empty:` for the whole mapping when a file has them.
+PLACEHOLDERS = ("#N/A", "N/A", "n/a", "NA", "NULL", "null", "-", "--", "#VALUE!", "Date Not Captured",
+                "N/A - From RDC")
+
+
+CURRENCIES = {"EUR", "USD", "GBP", "CHF", "JPY", "CNY", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON", "CAD", "AUD",
+              "NZD", "INR", "ZAR", "BRL", "MXN", "SGD", "HKD", "KRW", "TRY", "AED", "SAR", "ILS", "THB", "KES", "NGN"}
 
 
 def _key(name: str) -> str:
@@ -165,9 +175,14 @@ def guess_type(path: Path, df: pl.DataFrame) -> str:
         if stem.startswith(name):
             return name
     names = {_key(c) for c in df.columns}
-    scores = {t: sum(1 for c in spec.columns if not c.nullable and set(SYNONYMS.get(c.name, [])) & names)
-              / len([c for c in spec.columns if not c.nullable]) for t, spec in EXPORTS.items()}
-    return max(scores, key=lambda t: scores[t])
+
+    def score(spec: ExportSpec) -> tuple[int, float]:
+        """Distinct source columns the export's columns match by name, then the share of its required ones."""
+        hits = [set(SYNONYMS.get(c.name, [])) & names for c in spec.columns]
+        required = [h for h, c in zip(hits, spec.columns, strict=True) if not c.nullable]
+        return len(set().union(*hits)), sum(1 for h in required if h) / max(1, len(required))
+
+    return max(EXPORTS, key=lambda t: score(EXPORTS[t]))
 
 
 def draft(path: Path, export_type: str | None = None, delimiter: str | None = None) -> str:
@@ -177,7 +192,8 @@ def draft(path: Path, export_type: str | None = None, delimiter: str | None = No
         raise TandemError(f"Unknown export type {export_type!r}; expected one of {', '.join(EXPORTS)}.", USAGE)
     etype = export_type or guess_type(path, df)
     spec = EXPORTS[etype]
-    values = {c: [v for v in df[c].to_list() if v is not None] for c in df.columns}
+    found = [p for p in PLACEHOLDERS if any(p in set(df[c].drop_nulls().unique().to_list()) for c in df.columns)]
+    values = {c: [v for v in df[c].to_list() if v is not None and v not in found] for c in df.columns}
     used: set[str] = set()
     guesses: dict[str, Guess] = {}
     for col in spec.columns:
@@ -187,6 +203,10 @@ def draft(path: Path, export_type: str | None = None, delimiter: str | None = No
             g.lines["default"] = "Unclassified" if col.name == "category" else "UNKNOWN"
             g.why.append("empty on some rows: a default")
     _keys(spec, guesses, df, values)
+    paid, invoiced = guesses.get("paid_date"), guesses.get("invoice_date")
+    if paid is not None and invoiced is not None and paid.source and paid.source == invoiced.source:
+        guesses["paid_date"] = Guess(why=[f"{paid.source[0]} is already the invoice date: left empty (the same "
+                                          f"column for both would make every payment take 0 days)"])
     price, qty = guesses.get("unit_price"), guesses.get("quantity")
     if price is not None and price.source is None and qty is not None and qty.source:
         total = _match("amount", "dec", df.columns, values, used, df.height)
@@ -206,7 +226,7 @@ def draft(path: Path, export_type: str | None = None, delimiter: str | None = No
                     g.source = guesses[dates[0]].source
                     continue
             value, why = CONSTANTS.get(col.name, ("UNKNOWN", f"TODO: no column found for {col.name}"))
-            g.lines, g.why = {"value": value}, [why]
+            g.lines, g.why = {"value": _yaml(value)}, [why]
     header = ", ".join(df.columns)
     out = [f"# Drafted by `tandem mapping draft` from {path.name} ({df.height:,} sample rows, "
            f"delimiter {sep!r}). Check every guess, then try it with `tandem mapping check`.",
@@ -220,11 +240,14 @@ def draft(path: Path, export_type: str | None = None, delimiter: str | None = No
     out += [f"name: {_yaml(path.stem.lower())}", f"description: {_yaml('drafted from ' + path.name)}"]
     if sep != ",":
         out.append(f"delimiter: {_yaml(sep)}")
+    if found:
+        out += ["# Placeholder texts in the sample, read as empty cells everywhere:",
+                f"empty: [{', '.join(_yaml(p) for p in found)}]"]
     out += ["exports:", f"  {etype}:", "    columns:"]
     for col in spec.columns:
         g = guesses[col.name]
         if g.source is None and not g.lines:
-            out.append(f"      # {col.name}: no column found (it may be empty)")
+            out.append(f"      # {col.name}: {g.why[0] if g.why else 'no column found'} (it may be empty)")
             continue
         for why in g.why:
             out.append(f"      # {col.name}: {why}")
@@ -273,8 +296,8 @@ def _match(name: str, ctype: str, columns: list[str], values: dict[str, list[str
         g.source, g.why = [c], [why, *g.why]
         used.add(c)
         if len(values[c]) < rows and ctype in ("str", "date"):  # empty on some rows: a fallback column
-            for _, other, _ in ranked:
-                if other != c and other not in used and values[other] and (
+            for score, other, _ in ranked:
+                if score > 50 and other != c and other not in used and values[other] and (
                         ctype == "str" or _fits(ctype, values[other]) is not None):
                     g.source.append(other)
                     g.why.append(f"{c} is empty on {rows - len(values[c]):,} sample rows: {other} where it is")
@@ -292,11 +315,11 @@ def _match(name: str, ctype: str, columns: list[str], values: dict[str, list[str
                 used.add(c)
                 g.source, g.why = [c], [f"by content: {c} holds {'dates' if ctype == 'date' else 'amounts'}", *g.why]
                 return g
-    if ctype == "ccy":  # by content: a column of three upper-case letters
+    if ctype == "ccy":  # by content: a column of currency codes
         for c in columns:
-            if values[c] and all(re.fullmatch(r"[A-Z]{3}", v) for v in values[c]):
+            if c not in used and values[c] and set(values[c]) <= CURRENCIES:
                 used.add(c)
-                return Guess([c], why=[f"{c} holds three-letter codes"])
+                return Guess([c], why=[f"{c} holds currency codes"])
     return Guess()
 
 

@@ -74,3 +74,21 @@ def test_bradford_payments_ledger(con: duckdb.DuckDBPyConnection) -> None:
     suppliers = {s for (s,) in con.sql("SELECT DISTINCT supplier_id FROM invoices").fetchall()}
     assert "ONETIME" not in suppliers and onetime <= suppliers
     assert con.sql("SELECT count(*) FROM invoices WHERE cost_center = 'UNASSIGNED'").fetchall()[0][0] > 0
+
+
+@pytest.mark.parametrize(("name", "etype", "encoding", "currency"), [
+    ("scms_delivery_history_cut", "purchase_orders", "utf-8", "USD"),
+    ("bradford_spend_2018-01", "invoices", "cp1252", "GBP")])
+def test_a_drafted_mapping_loads_each_sample_with_the_currency_edit(con: duckdb.DuckDBPyConnection, tmp_path: Path,
+                                                                    name: str, etype: str, encoding: str,
+                                                                    currency: str) -> None:
+    from pipelines.draft import draft
+
+    f = SAMPLES / f"{name}.csv"
+    text = draft(f)
+    assert f"  {etype}:\n" in text  # the export type guessed from the columns
+    edited = text.replace("currency: {value: EUR}", f"currency: {{value: {currency}}}")
+    m = load_mapping(tmp_path.joinpath("m.yaml").write_text(edited, encoding="utf-8") and tmp_path / "m.yaml")
+    r = ingest_file(con, f, mapping=m, encoding=encoding)
+    assert r.rows_read == r.rows_loaded + r.rows_quarantined + r.rows_filtered
+    assert (r.outcome, r.rows_quarantined) == ("loaded", 0)
