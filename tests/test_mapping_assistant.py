@@ -79,3 +79,23 @@ def test_check_previews_rows_and_every_broken_rule_without_loading(tmp_path: Pat
     assert not (tmp_path / "never.duckdb").exists()
     ok = runner.invoke(app, ["mapping", "check", str(tmp_path / "clean.csv"), "--mapping", str(m)])
     assert ok.exit_code == 0, ok.stdout
+
+
+def test_the_data_page_previews_an_upload_as_mapped_without_loading(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.rows import VALID
+    from tests.test_app import app as page
+
+    db = tmp_path / "upload.duckdb"
+    bad = pl.DataFrame([VALID["purchase_orders"], VALID["purchase_orders"] | {"po_line": "2", "status": "draft"}]
+                       ).write_csv().encode()
+    at = page(db, monkeypatch, "data")
+    at.get("file_uploader")[0].set_value([("purchase_orders_march.csv", bad, "text/csv")]).run()
+    [b for b in at.button if b.label == "Preview as mapped"][0].click().run()
+    assert not at.exception
+    texts = [t.value for t in at.text]
+    assert "purchase_orders_march.csv as purchase_orders: 2 rows read, 1 would load, 1 would be quarantined, " \
+           "0 filtered out" in texts
+    assert any("line 3, column status" in t for t in texts)
+    assert at.dataframe[0].value["po_line"].tolist() == [1, 2]
+    assert not db.exists()  # nothing loaded, the database never opened
