@@ -1,9 +1,10 @@
 """Computed columns: a small expression language of source columns, numbers, text, + - * / and parentheses,
-`concat(...)` and `date(year, month, day)`, tokenized, parsed and compiled to SQL. Never Python eval.
+`concat(...)`, `date(year, month, day)` and `add_days(date, days)`, tokenized, parsed and compiled to SQL. Never Python eval.
 
     line_value / quantity            a number from numbers
     concat(Invoice, '-', Line)       text from text
     date(Year, Month, 1)             a date from its parts
+    add_days(InvoiceDate, 30)        a date a number of days later (a due date from agreed terms)
     "Line Item Value" * 1.2          a column name with spaces or other characters, in double quotes
 
 A name is a source column of the file (matched after trimming and lower-casing, as everywhere in a mapping);
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from store.errors import USAGE, TandemError
 from store.sqltext import literal
 
-FUNCTIONS = ("concat", "date")
+FUNCTIONS = ("concat", "date", "add_days")
 _TOKEN = re.compile(r"""\s*(?:
     (?P<number>\d+(?:\.\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
@@ -64,12 +65,15 @@ class Node:
     """A parsed expression: its SQL and whether it is a number (DOUBLE) or text (VARCHAR)."""
 
     sql: str
-    kind: str  # number | text | date
+    kind: str  # number | text | date (ISO text)
+    column: str | None = None  # the source column a bare name reads
 
 
 class _Parser:
-    def __init__(self, source: str, column: Callable[[str], tuple[str, str]]) -> None:
+    def __init__(self, source: str, column: Callable[[str], tuple[str, str]],
+                 date: Callable[[str], str] | None = None) -> None:
         self.source, self.tokens, self.i, self.column = source, tokenize(source), 0, column
+        self.date = date or (lambda name: f"TRY_CAST({column(name)[0]} AS DATE)")
 
     @property
     def tok(self) -> Token:
@@ -148,6 +152,19 @@ class _Parser:
         self.take(")")
         if fn == "concat":
             return Node("concat(" + ", ".join(_as_text(a) for a in args) + ")", "text")
+        if fn == "add_days":
+            if len(args) != 2:
+                raise ExprError(self.source, name.at, "add_days(date, days): two arguments")
+            start, days = args
+            if start.column is not None:
+                day = self.date(start.column)
+            elif start.kind == "date":
+                day = f"CAST(try_strptime({start.sql}, '%Y-%m-%d') AS DATE)"
+            else:
+                raise ExprError(self.source, name.at, "a date column or date(...) first in add_days")
+            n = _as_number(days)
+            return Node(f"CASE WHEN {n} = round({n}) AND abs({n}) < 100000 THEN "
+                        f"strftime({day} + CAST({n} AS INTEGER), '%Y-%m-%d') END", "date")
         if len(args) != 3:
             raise ExprError(self.source, name.at, "date(year, month, day): three parts")
         parts = ", ".join(f"CAST({_as_number(a)} AS BIGINT)" for a in args)
@@ -160,7 +177,7 @@ class _Parser:
         if t.kind == "name" and self.tokens[self.i + 1].value in (",", ")"):
             self.take()
             text, _ = self.column(t.value)
-            return Node(text, "text")
+            return Node(text, "text", t.value)
         return self.sum()
 
 
@@ -179,13 +196,15 @@ def names(source: str) -> list[str]:
             if t.kind == "name" and not (toks[i + 1].value == "(" and t.value.lower() in FUNCTIONS)]
 
 
-def compile_expr(source: str, column: Callable[[str], tuple[str, str]]) -> str:
+def compile_expr(source: str, column: Callable[[str], tuple[str, str]],
+                 date: Callable[[str], str] | None = None) -> str:
     """The SQL giving the expression's value as text (NULL when it cannot be computed).
 
     `column(name)` gives a source column's SQL as (text, number): the cell's text and its value as a
-    DOUBLE read with the mapping's decimal settings (or '' to make it text only).
+    DOUBLE read with the mapping's decimal settings; `date(name)` its value as a DATE read with the
+    mapping's date formats.
     """
-    node = _Parser(source, column).parse()
+    node = _Parser(source, column, date).parse()
     if node.kind == "number":
         return f"CAST(CASE WHEN isfinite({node.sql}) THEN {node.sql} END AS VARCHAR)"
     return node.sql

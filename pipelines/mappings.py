@@ -434,7 +434,11 @@ def canonical_text_sql(
                 text = src(name, cm)
                 return text, _number(text, *_separators(p, cm))
 
-            expr = compile_expr(cm.expr, operand)
+            def day(name: str, cm: ColumnMap = cm) -> str:
+                tries = [f"try_strptime({src(name, cm)}, {literal(f)})" for f in (cm.date_format or p.date_format)]
+                return f"CAST({tries[0] if len(tries) == 1 else 'coalesce(' + ', '.join(tries) + ')'} AS DATE)"
+
+            expr = compile_expr(cm.expr, operand, day)
         elif cm.number_within is not None:
             numbered[col.name] = cm
             continue

@@ -244,3 +244,21 @@ def test_the_readme_mapping_examples_are_valid(tmp_path: Path) -> None:
     assert len(blocks) >= 3
     for n, block in enumerate(blocks):
         load_mapping(write(tmp_path / f"readme{n}.yaml", block))
+
+
+def test_a_due_date_derived_from_the_invoice_date_and_agreed_terms(con: duckdb.DuckDBPyConnection,
+                                                                   tmp_path: Path) -> None:
+    m = _mapping(tmp_path, COMPUTED.replace("      due_date: {from: Due}\n",
+                                            '      due_date: {expr: "add_days(date(Year, Month, 1), 30)"}\n')
+                 .replace("name: erp\n", "name: erp\ndelimiter: ';'\n"))
+    f = write(tmp_path / "inv.csv", "Doc;Year;Month;Vendor;Due;Line Value;Discount;Qty\n"
+              "9001;2024;1;V1;;100,50;0,25;1\n9002;2024;2;V2;;7;1;3\n")
+    r = ingest_file(con, f, export_type="invoices", mapping=m)
+    _balanced(r)
+    assert dict(con.sql("SELECT invoice_id, due_date FROM invoices").fetchall()) == {
+        "9001/2024": date(2024, 1, 31), "9002/2024": date(2024, 3, 2)}
+    m2 = _mapping(tmp_path, PO_MAP.replace("status: {value: closed}", "status: {value: closed}\n      "
+                                           "item_id: {expr: \"concat('due ', add_days(Ordered, 14))\"}"))
+    r = ingest_file(con, write(tmp_path / "po.csv", PO_HEAD + "A1,V1,Order,2024-01-05,,10,1.5,USD\n"), mapping=m2)
+    _balanced(r)
+    assert con.sql("SELECT item_id FROM purchase_orders").fetchall() == [("due 2024-01-19",)]
