@@ -194,12 +194,12 @@ app.add_typer(mapping_app, name="mapping")
 def _wide(table: Table) -> None:
     """Print a table as wide as its cells, wider than the terminal if need be: nothing is cut."""
     need = out.measure(table, options=out.options.update_width(10_000)).maximum
-    width = out.width
-    out.width = max(width, need)
+    fixed = out._width  # None: the terminal's width, read at each print  # noqa: SLF001
+    out.width = max(out.width, need)
     try:
         out.print(table, highlight=False)
     finally:
-        out.width = width
+        out._width = fixed  # noqa: SLF001
 
 
 @mapping_app.command("draft")
@@ -247,11 +247,12 @@ def mapping_check(
             table.add_row(*(Text("") if v is None else safe_text.rich(str(v)) for v in row))
         _wide(table)
         for row in r.failures.iter_rows(named=True):
-            out.print("  " + safe_text.visible(failure_sentence(r.file, row)), highlight=False, markup=False)
+            out.print("  " + safe_text.visible(failure_sentence(r.file, row)), highlight=False, markup=False,
+                      soft_wrap=True)
         out.print(f"{r.rows_read:,} rows read: {r.rows_valid:,} would load, {r.rows_invalid:,} would be "
-                  f"quarantined, {r.rows_filtered:,} filtered out", highlight=False, markup=False)
+                  f"quarantined, {r.rows_filtered:,} filtered out", highlight=False, markup=False, soft_wrap=True)
         if r.filter_note:
-            out.print(safe_text.rich(r.filter_note), highlight=False)
+            out.print(safe_text.rich(r.filter_note), highlight=False, soft_wrap=True)
         if r.rows_invalid:
             raise typer.Exit(REJECTED)
 
