@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pipelines.quarantine import failure_sentence
 from pipelines.schemas import EXPORTS
 from store.errors import TandemError
 from tandem import service, uploads, widgets
@@ -23,7 +24,24 @@ etype = c1.selectbox("Export type", [uploads.AUTO, *EXPORTS])
 mapping = c2.selectbox("Source mapping", ["(canonical columns)", *uploads.mapping_names()])
 encoding = c3.text_input("Encoding", "utf-8")
 allow_partial = st.checkbox("Load the valid rows of a file with invalid rows (--allow-partial)")
-if files and st.button("Validate and load", type="primary", icon=":material/upload:"):
+b1, b2 = st.columns(2)
+if files and b2.button("Preview as mapped", icon=":material/preview:",
+                       help="The first rows as the mapping reads them and every rule they break; nothing is loaded."):
+    try:
+        shown = uploads.preview([(f.name, f.getvalue()) for f in files], None if etype == uploads.AUTO else etype,
+                                None if mapping.startswith("(") else mapping, encoding)
+    except TandemError as exc:
+        st.text(exc.message)
+        st.stop()
+    for message in shown.errors:
+        st.text(message)
+    for check in shown.checks:
+        st.text(f"{check.file} as {check.export_type}: {check.rows_read:,} rows read, {check.rows_valid:,} would load, "
+                f"{check.rows_invalid:,} would be quarantined, {check.rows_filtered:,} filtered out")
+        widgets.table(check.preview)
+        for row in check.failures.iter_rows(named=True):
+            st.text(failure_sentence(check.file, row))
+if files and b1.button("Validate and load", type="primary", icon=":material/upload:"):
     with st.status(f"Loading {len(files)} file(s)…", expanded=True) as status:
         bar = st.progress(0.0, text="reading")
         try:

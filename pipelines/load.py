@@ -50,6 +50,7 @@ class LoadResult:
     load_id: int | None = None
     message: str = ""
     failures: pl.DataFrame | None = None  # the first failures, for the summary
+    rows_filtered: int = 0  # left out on purpose by the mapping's filters, each with its reason
 
     @property
     def ok(self) -> bool:
@@ -68,6 +69,10 @@ def export_type_of(path: Path, given: str | None, mapping: Mapping) -> str:
     for name in sorted(EXPORTS, key=len, reverse=True):
         if stem.startswith(name):
             return name
+    if mapping.exports:
+        raise TandemError(
+            f"{path.name}: cannot tell the export type from the file name; mapping {mapping.name!r} describes "
+            f"{', '.join(mapping.exports)}: pass --type with one of them.", USAGE)
     raise TandemError(
         f"{path.name}: cannot tell the export type from the file name; name it after one of "
         f"{', '.join(EXPORTS)} or pass --type."
@@ -144,9 +149,12 @@ def _record(con: duckdb.DuckDBPyConnection, job: _Job, r: LoadResult) -> None:
 
 def _record_log(con: duckdb.DuckDBPyConnection, job: _Job, r: LoadResult) -> None:
     con.execute(
-        "INSERT INTO load_log VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12, $13)",
+        "INSERT INTO load_log (load_id, file_name, file_path, content_hash, export_type, mapping, rows_read, "
+        "rows_loaded, rows_replaced, rows_quarantined, started_at, finished_at, outcome, message, rows_filtered) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12, $13, $14)",
         [r.load_id, job.path.name, str(job.path.resolve()), job.digest, r.export_type, job.mapping.name,
-         r.rows_read, r.rows_loaded, r.rows_replaced, r.rows_quarantined, job.started, r.outcome, r.message],
+         r.rows_read, r.rows_loaded, r.rows_replaced, r.rows_quarantined, job.started, r.outcome, r.message,
+         r.rows_filtered],
     )
 
 
@@ -190,6 +198,8 @@ def _load_staged(con: duckdb.DuckDBPyConnection, job: _Job, allow_partial: bool)
     spec, path = job.spec, job.path
     raw, one_pass = stage(con, path, spec, job.mapping, job.encoding, job.limits)
     n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
+    filtering = job.mapping.filters(spec.name) or job.mapping.distinct(spec.name)
+    filtered = int(scalar(con, "SELECT count(*) FROM _filtered")) if filtering else 0  # type: ignore[arg-type]
     validate(con, spec, n, job.progress)
     if raw.rejects.height:
         con.register("_structural", raw.rejects)
@@ -208,14 +218,28 @@ def _load_staged(con: duckdb.DuckDBPyConnection, job: _Job, allow_partial: bool)
         if not rejected:
             loaded, replaced = _upsert(con, spec, load_id, invalid > 0, job.sink)
         if invalid:  # (on the one-pass path `_raw` exists only then)
-            quarantine(con, raw, load_id, path.name, spec, held_back=rejected)
+            quarantine(con, raw, load_id, path.name, spec, held_back=rejected, filtered=filtered > 0)
+        if filtered:
+            con.execute(f"INSERT INTO filtered SELECT {load_id}, $1, $2, line, reason FROM _filtered ORDER BY line",
+                        [path.name, spec.name])
         outcome = "rejected" if rejected else ("partial" if invalid else "loaded")
         message = (f"{invalid} invalid row(s); nothing loaded (strict mode; --allow-partial loads the "
                    "valid rows)" if rejected else "")
-        result = LoadResult(path.name, spec.name, outcome, raw.rows, loaded, replaced, raw.rows - loaded,
-                            load_id, message, failures)
+        if filtered:
+            message = "; ".join([*filter(None, [message]), _filter_note(con)])
+        result = LoadResult(path.name, spec.name, outcome, raw.rows, loaded, replaced,
+                            raw.rows - loaded - filtered, load_id, message, failures, filtered)
         _record(con, job, result)
     return result
+
+
+def _filter_note(con: duckdb.DuckDBPyConnection) -> str:
+    """The rows left out on purpose, by reason: `filtered out 3 row(s): 2 internal transfer, 1 totals row`."""
+    by = con.execute("SELECT regexp_replace(reason, '^merged into line \\d+ ', 'merged ') AS r, count(*) AS n, "
+                     "min(line) AS first FROM _filtered "
+                     "GROUP BY r ORDER BY first").fetchall()
+    total = sum(n for _, n, _ in by)
+    return f"left out {total:,} row(s) on purpose: " + ", ".join(f"{n:,} {r}" for r, n, _ in by)
 
 
 def ingest_file(
@@ -267,3 +291,52 @@ def _log_refused(con: duckdb.DuckDBPyConnection, job: _Job, message: str) -> Non
     with transaction(con):
         _record_log(con, job, LoadResult(job.path.name, job.spec.name, "rejected", load_id=_load_id(con),
                                          message=message))
+
+
+@dataclass
+class CheckResult:
+    """What a file would give under a mapping, without loading it: the first rows as mapped, every rule
+    they break, and the counts the whole file would load, quarantine and filter."""
+
+    file: str
+    export_type: str
+    rows_read: int
+    rows_valid: int
+    rows_invalid: int
+    rows_filtered: int
+    preview: pl.DataFrame
+    failures: pl.DataFrame  # of the previewed rows
+    filter_note: str = ""
+
+
+def check_file(path: Path, mapping: Mapping, export_type: str | None = None, encoding: str = "utf-8",
+               rows: int = 10) -> CheckResult:
+    """Map, type and validate a file in a private in-memory database: nothing is written anywhere."""
+    etype = export_type_of(path, export_type, mapping)
+    if not path.exists():
+        raise TandemError(f"{path}: no such file.", USAGE)
+    spec = EXPORTS[etype]
+    con = duckdb.connect()
+    try:
+        raw, one_pass = stage(con, path, spec, mapping, encoding, DEFAULT_LIMITS)
+        n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
+        filtering = mapping.filters(spec.name) or mapping.distinct(spec.name)
+        filtered = int(scalar(con, "SELECT count(*) FROM _filtered")) if filtering else 0  # type: ignore[arg-type]
+        validate(con, spec, n, None)
+        if raw.rejects.height:
+            con.register("_structural", raw.rejects)
+            con.execute("INSERT INTO _fail SELECT line, \"column\", rule, value FROM _structural")
+        invalid = int(scalar(con, "SELECT count(DISTINCT line) FROM _fail"))  # type: ignore[arg-type]
+        if invalid:
+            if one_pass is not None:
+                source_cells(con, one_pass, raw.rows)
+            fill_values(con, spec, mapping, raw)
+        cols = ", ".join(["_line AS line", *map(ident, spec.column_names)])
+        preview = frame(con, f"SELECT {cols} FROM _typed ORDER BY _line LIMIT {int(rows)}")
+        lines = preview["line"].to_list()
+        last = max(lines) if lines else 0
+        failures = frame(con, f"SELECT * FROM _fail WHERE line <= {last} ORDER BY line, \"column\"")
+        return CheckResult(path.name, etype, raw.rows, raw.rows - invalid - filtered, invalid, filtered, preview,
+                           failures, _filter_note(con) if filtered else "")
+    finally:
+        con.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -37,35 +37,119 @@ class Parsing(BaseModel):
         return [v] if isinstance(v, str) else v
 
 
+def _texts(v: Any) -> Any:
+    """A YAML scalar or list of scalars as a list of text (`empty: N/A` or `empty: [N/A, "-", 0]`)."""
+    if v is None:
+        return v
+    return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+
+
+SOURCES = ("from", "value", "generate_key", "expr", "number_within")
+
+
 class ColumnMap(BaseModel):
-    """Where one canonical column comes from. Exactly one of from_/value/generate_key."""
+    """Where one canonical column comes from. Exactly one of from_/value/generate_key/expr/number_within."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     from_: list[str] | None = Field(default=None, alias="from")
     value: str | None = None
     generate_key: list[str] | None = None
+    expr: str | None = None  # a computed column (pipelines/expr.py)
+    number_within: list[str] | None = None  # 1, 2, ... in file order within each value of these columns
     prefix: str = ""
     default: str | None = None
+    empty: list[str] = Field(default_factory=list)  # texts read as an empty cell in this column's sources
     date_format: list[str] | None = None
     decimal_separator: str | None = None
     thousands_separator: str | None = None
 
-    @field_validator("from_", "generate_key", "date_format", mode="before")
+    @field_validator("from_", "generate_key", "date_format", "number_within", mode="before")
     @classmethod
     def _listify(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+    @field_validator("empty", mode="before")
+    @classmethod
+    def _empty(cls, v: Any) -> Any:
+        return _texts(v)
 
     @field_validator("value", "default", mode="before")
     @classmethod
     def _text(cls, v: Any) -> Any:
         return None if v is None else str(v)
 
+    @field_validator("expr")
+    @classmethod
+    def _parses(cls, v: str | None) -> str | None:
+        if v is not None:
+            from pipelines.expr import compile_expr
+
+            try:
+                compile_expr(v, lambda name: ("NULL", "NULL"))
+            except TandemError as exc:
+                raise ValueError(exc.message.rstrip(".")) from None
+        return v
+
     @model_validator(mode="after")
     def _one_source(self) -> ColumnMap:
-        given = [x for x in (self.from_, self.value, self.generate_key) if x is not None]
+        given = [x for x in (self.from_, self.value, self.generate_key, self.expr, self.number_within)
+                 if x is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of 'from', 'value' or 'generate_key'")
+            raise ValueError(f"give exactly one of {', '.join(repr(s) for s in SOURCES)}")
         return self
+
+
+class Where(BaseModel):
+    """A row condition on source cells (trimmed text, empty tokens read as empty): a column and one test,
+    or all/any/not of other conditions. Compiled to SQL; values are always literals."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    column: str | None = None
+    equals: list[str] | None = None
+    not_equals: list[str] | None = None
+    starts_with: str | None = None
+    contains: str | None = None
+    empty: bool | None = None
+    all_: list[Where] | None = Field(default=None, alias="all")
+    any_: list[Where] | None = Field(default=None, alias="any")
+    not_: Where | None = Field(default=None, alias="not")
+
+    @field_validator("equals", "not_equals", mode="before")
+    @classmethod
+    def _values(cls, v: Any) -> Any:
+        return _texts(v)
+
+    @field_validator("starts_with", "contains", mode="before")
+    @classmethod
+    def _str(cls, v: Any) -> Any:
+        return None if v is None else str(v)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Where:
+        tests = [t for t in ("equals", "not_equals", "starts_with", "contains", "empty") if getattr(self, t) is not None]
+        groups = [g for g in ("all_", "any_", "not_") if getattr(self, g) is not None]
+        if self.column is not None and len(tests) == 1 and not groups:
+            return self
+        if self.column is None and not tests and len(groups) == 1:
+            return self
+        raise ValueError("give a 'column' and one of equals, not_equals, starts_with, contains, empty; "
+                         "or one of all, any, not")
+
+
+class Filter(BaseModel):
+    """Rows left out on purpose, with the reason recorded for each (e.g. internal transfers, totals rows)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1)
+    where: Where
+
+
+class Distinct(BaseModel):
+    """Master data from a transaction file: one row per key, each other column by `rule` where the rows
+    of a key disagree (first or last in file order, or the most frequent value, first on a tie)."""
+
+    model_config = ConfigDict(extra="forbid")
+    rule: Literal["first", "last", "most_frequent"] = "first"
 
 
 class ExportMapping(BaseModel):
@@ -74,6 +158,14 @@ class ExportMapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
     columns: dict[str, ColumnMap] = Field(default_factory=dict)
     parsing: Parsing | None = None
+    empty: list[str] = Field(default_factory=list)  # texts read as empty in every column of this export
+    filters: list[Filter] = Field(default_factory=list)
+    distinct: Distinct | None = None
+
+    @field_validator("empty", mode="before")
+    @classmethod
+    def _empty(cls, v: Any) -> Any:
+        return _texts(v)
 
 
 class Mapping(BaseModel):
@@ -84,8 +176,14 @@ class Mapping(BaseModel):
     description: str = ""
     delimiter: str | None = None
     trim: bool = True
+    empty: list[str] = Field(default_factory=list)  # texts read as an empty cell everywhere (`N/A`, `-`)
     parsing: Parsing = Field(default_factory=Parsing)
     exports: dict[str, ExportMapping] = Field(default_factory=dict)
+
+    @field_validator("empty", mode="before")
+    @classmethod
+    def _empty(cls, v: Any) -> Any:
+        return _texts(v)
 
     @field_validator("exports")
     @classmethod
@@ -108,6 +206,26 @@ class Mapping(BaseModel):
         em = self.exports.get(export_type)
         return em.parsing if em and em.parsing else self.parsing
 
+    def empty_for(self, export_type: str, cm: ColumnMap | None = None) -> list[str]:
+        """The texts read as an empty cell in a column: the mapping's, the export's and the column's own."""
+        em = self.exports.get(export_type)
+        return [*self.empty, *(em.empty if em else []), *(cm.empty if cm else [])]
+
+    def filters(self, export_type: str) -> list[Filter]:
+        em = self.exports.get(export_type)
+        return em.filters if em else []
+
+    def distinct(self, export_type: str) -> Distinct | None:
+        em = self.exports.get(export_type)
+        return em.distinct if em else None
+
+    def in_file_order(self, export_type: str) -> bool:
+        """Whether the export needs rows numbered in file order (`_line`) while it is mapped: generated
+        keys, line numbers within a key, filters (each filtered line is listed) and distinct keys."""
+        cms = self.columns(export_type).values()
+        return bool(any(c.generate_key or c.number_within for c in cms) or self.filters(export_type)
+                    or self.distinct(export_type))
+
 
 IDENTITY = Mapping(name="canonical", description="Columns already carry the canonical names.")
 
@@ -121,10 +239,66 @@ def load_mapping(path_or_name: str | Path) -> Mapping:
         raise TandemError(f"Mapping file {path} does not exist.", USAGE)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise TandemError(f"Mapping file {path} is not valid YAML{at}: {what}.", USAGE) from exc
+    if not isinstance(data, dict):
+        raise TandemError(f"Mapping file {path} is not valid: it must be a YAML mapping with at least "
+                          f"'name' and 'exports'.", USAGE)
+    try:
         return Mapping.model_validate(data)
-    except (yaml.YAMLError, ValidationError) as exc:
-        first = str(exc).splitlines()
-        raise TandemError(f"Mapping file {path} is not valid: {' '.join(first[:3])}", USAGE) from exc
+    except ValidationError as exc:
+        problems = "; ".join(_problem(e) for e in exc.errors()[:3])
+        raise TandemError(f"Mapping file {path} is not valid: {problems}.", USAGE) from exc
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The mapping model a location inside a mapping file points into (None past a plain value)."""
+    import types
+    import typing
+
+    node: Any = Mapping
+    for part in loc:
+        while typing.get_origin(node) in (typing.Union, types.UnionType):
+            node = next((a for a in typing.get_args(node) if a is not type(None)), None)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = next((f for n, f in node.model_fields.items() if part in (n, f.alias)), None)
+            if field is None:
+                return node
+            node = field.annotation
+        elif typing.get_origin(node) is dict:
+            node = typing.get_args(node)[1]
+        elif typing.get_origin(node) is list:
+            node = typing.get_args(node)[0]
+        else:
+            return None
+    while typing.get_origin(node) in (typing.Union, types.UnionType):
+        node = next((a for a in typing.get_args(node) if a is not type(None)), None)
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def _settings(model: type[BaseModel]) -> str:
+    return ", ".join(f.alias or n for n, f in model.model_fields.items())
+
+
+def _problem(error: Any) -> str:
+    """One pydantic error as a sentence a mapping's author can act on: where, what, and what is allowed."""
+    loc = tuple(error["loc"])
+    where = ".".join(str(p) for p in loc) or "the top level"
+    if error["type"] == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        allowed = f"; allowed there: {_settings(parent)}" if parent else ""
+        place = ".".join(str(p) for p in loc[:-1]) or "the top level"
+        return f"{loc[-1]!r} is not a setting at {place}{allowed}"
+    if error["type"] == "missing":
+        return f"{where} is required"
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    model = _model_at(loc)
+    if error["type"] in ("model_type", "dict_type") and model is not None:
+        return f"{where} must be a set of settings ({_settings(model)})"
+    return f"{where}: {msg}"
 
 
 def _check_columns(mapping: Mapping, spec: ExportSpec) -> None:
@@ -135,16 +309,75 @@ def _check_columns(mapping: Mapping, spec: ExportSpec) -> None:
         )
 
 
-def _text(source: str, trim: bool) -> str:
-    """A source cell as text, empty cells as NULL."""
+def _text(source: str, trim: bool, empty: Collection[str] = ()) -> str:
+    """A source cell as text, empty cells (and cells holding one of the `empty` texts) as NULL."""
     col = ident(source)
     if not trim:
-        return f"NULLIF({col}, '')"
-    # trim() strips the 17 Unicode space separators, each ' ' or outside ASCII. It costs ~20 ns a cell, so
-    # it runs only where one can be at an end: a leading ' ' (< '!'), a trailing ' ', or any non-ASCII
-    # character (bytes <> characters). Those tests are ~3x cheaper and the result is the same.
-    may_pad = f"{col} < '!' OR suffix({col}, ' ') OR strlen({col}) <> length({col})"
-    return f"NULLIF(CASE WHEN {may_pad} THEN trim({col}) ELSE {col} END, '')"
+        cell = f"NULLIF({col}, '')"
+    else:
+        # trim() strips the 17 Unicode space separators, each ' ' or outside ASCII. It costs ~20 ns a cell, so
+        # it runs only where one can be at an end: a leading ' ' (< '!'), a trailing ' ', or any non-ASCII
+        # character (bytes <> characters). Those tests are ~3x cheaper and the result is the same.
+        may_pad = f"{col} < '!' OR suffix({col}, ' ') OR strlen({col}) <> length({col})"
+        cell = f"NULLIF(CASE WHEN {may_pad} THEN trim({col}) ELSE {col} END, '')"
+    if empty:  # a placeholder such as `N/A - From RDC` is an empty cell: a fallback or default applies
+        tokens = ", ".join(literal(t.strip() if trim else t) for t in dict.fromkeys(empty))
+        cell = f"CASE WHEN {cell} IN ({tokens}) THEN NULL ELSE {cell} END"
+    return cell
+
+
+def _number(text: str, dec: str, thou: str) -> str:
+    """A DOUBLE from text with the given separators (NULL when it is not a number)."""
+    num = text
+    if thou:
+        num = f"replace({num}, {literal(thou)}, '')"
+    if dec != ".":
+        num = f"replace({num}, {literal(dec)}, '.')"
+    return f"TRY_CAST({num} AS DOUBLE)"
+
+
+def _separators(p: Parsing, cm: ColumnMap | None) -> tuple[str, str]:
+    dec = (cm.decimal_separator if cm and cm.decimal_separator else None) or p.decimal_separator
+    thou = cm.thousands_separator if cm and cm.thousands_separator is not None else p.thousands_separator
+    return dec, thou
+
+
+def filter_sql(mapping: Mapping, spec: ExportSpec, header: list[str]) -> str | None:
+    """The reason a row is filtered out (the first filter it matches), NULL when it is kept; None when
+    the export has no filters."""
+    filters = mapping.filters(spec.name)
+    if not filters:
+        return None
+    available = set(header)
+    empty = mapping.empty_for(spec.name)
+
+    def cond(w: Where) -> str:
+        if w.all_ is not None:
+            return "(" + " AND ".join(map(cond, w.all_)) + ")" if w.all_ else "true"
+        if w.any_ is not None:
+            return "(" + " OR ".join(map(cond, w.any_)) + ")" if w.any_ else "false"
+        if w.not_ is not None:
+            return f"(NOT {cond(w.not_)})"
+        assert w.column is not None
+        name = normalise(w.column)
+        if name not in available:
+            raise TandemError(f"Mapping {mapping.name!r} filters on column {w.column!r}, which the file does not "
+                              f"have.")
+        cell = _text(name, mapping.trim, empty)
+        if w.equals is not None:
+            test = f"{cell} IN ({', '.join(literal(v) for v in w.equals)})"
+        elif w.not_equals is not None:
+            test = f"{cell} NOT IN ({', '.join(literal(v) for v in w.not_equals)})"
+        elif w.starts_with is not None:
+            test = f"starts_with({cell}, {literal(w.starts_with)})"
+        elif w.contains is not None:
+            test = f"contains({cell}, {literal(w.contains)})"
+        else:
+            test = f"({cell} IS NULL) = {'true' if w.empty else 'false'}"
+        return f"coalesce({test}, false)"
+
+    whens = " ".join(f"WHEN {cond(f.where)} THEN {literal(f.reason)}" for f in filters)
+    return f"CASE {whens} END"
 
 
 def canonical_text_sql(
@@ -163,11 +396,14 @@ def canonical_text_sql(
     missing_required: list[str] = []
     out: dict[str, str] = {}
 
-    def src(name: str) -> str:
+    p = mapping.parsing_for(spec.name)
+    numbered: dict[str, ColumnMap] = {}
+
+    def src(name: str, cm: ColumnMap | None = None) -> str:
         n = normalise(name)
         if n not in available:
             missing_sources.append(name)
-        return _text(n, mapping.trim)
+        return _text(n, mapping.trim, mapping.empty_for(spec.name, cm))
 
     for col in spec.columns:
         cm = mapping.columns(spec.name).get(col.name)
@@ -176,7 +412,7 @@ def canonical_text_sql(
             continue
         if cm is None:
             if col.name in available:
-                expr = _text(col.name, mapping.trim)
+                expr = _text(col.name, mapping.trim, mapping.empty_for(spec.name))
             elif col.nullable:
                 expr = "NULL"
             else:
@@ -191,14 +427,38 @@ def canonical_text_sql(
             content = f"concat_ws(chr(31), {parts})"
             occurrence = f"row_number() OVER (PARTITION BY {content} ORDER BY {line_col})"
             expr = f"{literal(cm.prefix)} || substr(md5({content} || chr(31) || {occurrence}), 1, 20)"
+        elif cm.expr is not None:
+            from pipelines.expr import compile_expr
+
+            def operand(name: str, cm: ColumnMap = cm) -> tuple[str, str]:
+                text = src(name, cm)
+                return text, _number(text, *_separators(p, cm))
+
+            def day(name: str, cm: ColumnMap = cm) -> str:
+                tries = [f"try_strptime({src(name, cm)}, {literal(f)})" for f in (cm.date_format or p.date_format)]
+                return f"CAST({tries[0] if len(tries) == 1 else 'coalesce(' + ', '.join(tries) + ')'} AS DATE)"
+
+            expr = compile_expr(cm.expr, operand, day)
+        elif cm.number_within is not None:
+            numbered[col.name] = cm
+            continue
         else:
-            sources = [src(c) for c in cm.from_ or []]
+            sources = [src(c, cm) for c in cm.from_ or []]
             expr = sources[0] if len(sources) == 1 else f"coalesce({', '.join(sources)})"
             if cm.prefix:
                 expr = f"{literal(cm.prefix)} || {expr}"
         if cm is not None and cm.default is not None:
             expr = f"coalesce({expr}, {literal(cm.default)})"
         out[col.name] = expr
+    for name, cm in numbered.items():
+        # 1, 2, ... in file order within each value of the named columns (canonical, else source columns)
+        parts = [out[n] if n in out and n not in numbered else src(n, cm) for n in cm.number_within or []]
+        if any("OVER (" in x for x in parts):
+            raise TandemError(f"Mapping {mapping.name!r}: {name} cannot number lines within a generated key.", USAGE)
+        within = ", ".join(parts) or "NULL"
+        expr = f"CAST(row_number() OVER (PARTITION BY {within} ORDER BY {line_col}) AS VARCHAR)"
+        out[name] = f"{literal(cm.prefix)} || {expr}" if cm.prefix else expr
+    out = {c.name: out[c.name] for c in spec.columns if c.name in out}
     if missing_sources:
         raise TandemError(
             f"Mapping {mapping.name!r} reads column(s) {', '.join(sorted(set(missing_sources)))} "
@@ -247,6 +507,8 @@ def reader_types(mapping: Mapping, spec: ExportSpec, header: list[str]) -> dict[
         if col.type not in READER_TYPES or (cm and (cm.from_ is None or len(cm.from_) != 1 or cm.prefix
                                                     or cm.default is not None)):
             continue
+        if mapping.empty_for(spec.name, cm):  # a placeholder text is an empty cell, which the reader cannot say
+            continue
         source = _direct_source(col.name, cm)
         if source not in header or uses[source] != 1:
             continue
@@ -279,6 +541,17 @@ def typed_sql(mapping: Mapping, spec: ExportSpec, text: dict[str, str], typed_ce
             continue
         if col.type in ("str", "ccy"):
             expr = t
+        elif cm is not None and (cm.expr is not None or cm.number_within is not None):
+            # computed text is canonical: ISO dates and '.' decimals, whatever the file's own conventions
+            if col.type in ("date", "period"):
+                expr = f"CAST(try_strptime({t}, '%Y-%m-%d') AS DATE)"
+                if col.type == "period":
+                    expr = f"CAST(date_trunc('month', {expr}) AS DATE)"
+            elif col.type in ("dec", "int"):
+                dbl = f"TRY_CAST({t} AS DOUBLE)"
+                expr = _finite(dbl) if col.type == "dec" else _whole(dbl)
+            else:
+                expr = t
         elif col.type in ("date", "period"):
             fmts = (cm.date_format if cm and cm.date_format else None) or (
                 p.date_format if col.type == "date" else p.period_format
@@ -288,14 +561,7 @@ def typed_sql(mapping: Mapping, spec: ExportSpec, text: dict[str, str], typed_ce
             if col.type == "period":  # a period is its month, whatever day a date format gave
                 expr = f"CAST(date_trunc('month', {expr}) AS DATE)"
         elif col.type in ("dec", "int"):
-            dec = (cm.decimal_separator if cm and cm.decimal_separator else None) or p.decimal_separator
-            thou = cm.thousands_separator if cm and cm.thousands_separator is not None else p.thousands_separator
-            num = t
-            if thou:
-                num = f"replace({num}, {literal(thou)}, '')"
-            if dec != ".":
-                num = f"replace({num}, {literal(dec)}, '.')"
-            dbl = f"TRY_CAST({num} AS DOUBLE)"
+            dbl = _number(t, *_separators(p, cm))
             expr = _finite(dbl) if col.type == "dec" else _whole(dbl)
         elif col.type == "bool":
             expr = (f"CASE WHEN lower({t}) IN ('true', '1', 'yes', '1.0') THEN true "

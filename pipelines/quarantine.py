@@ -16,7 +16,7 @@ from store.sqltext import ident, literal
 
 
 def quarantine(con: duckdb.DuckDBPyConnection, raw: RawTable, load_id: int, file_name: str,
-                spec: ExportSpec, held_back: bool) -> None:
+                spec: ExportSpec, held_back: bool, filtered: bool = False) -> None:
     record = "to_json(struct_pack(" + ", ".join(f"{ident(h)} := r.{ident(h)}" for h in raw.header) + "))"
     head = f"{load_id}, {literal(file_name)}, {literal(spec.name)}"
     con.execute(
@@ -28,6 +28,7 @@ def quarantine(con: duckdb.DuckDBPyConnection, raw: RawTable, load_id: int, file
         con.execute(
             f"INSERT INTO quarantine SELECT {head}, r._line, NULL, 'held back: file rejected', NULL, "
             f"CAST({record} AS VARCHAR) FROM {raw.table} r WHERE r._line NOT IN (SELECT line FROM _fail)"
+            + (" AND r._line NOT IN (SELECT line FROM _filtered)" if filtered else "")
         )
 
 

@@ -11,6 +11,7 @@ from pipelines.mappings import (
     READER_DATE_FORMAT,
     Mapping,
     canonical_text_sql,
+    filter_sql,
     reader_types,
     typed_sql,
 )
@@ -57,6 +58,9 @@ def typed_select(spec: ExportSpec, mapping: Mapping, header: list[str], source: 
     """
     text = canonical_text_sql(mapping, spec, header, typed_cells=typed_cells)
     typed = typed_sql(mapping, spec, text, typed_cells)
+    reason = filter_sql(mapping, spec, header)
+    if reason is not None:  # the reason a row is filtered out, carried along (only when the mapping filters)
+        lead = f"{lead}, _reason" if lead else "_reason"
     pre = f"{lead}, " if lead else ""
     typed_cols = [c.name for c in spec.columns if c.type not in TEXT_TYPES]
     raws = [ident(c + RAW_SUFFIX) for c in typed_cols]
@@ -69,16 +73,16 @@ def typed_select(spec: ExportSpec, mapping: Mapping, header: list[str], source: 
         kept = [ident(c) if c not in typed_cols else
                 f"CASE WHEN {ident(c)} IS NULL AND {ident(c + RAW_SUFFIX)} IS NOT NULL "
                 f"THEN error({literal(UNPARSED)}) ELSE {ident(c)} END AS {ident(c)}" for c in spec.column_names]
-    return f"SELECT {pre}{', '.join(kept)} FROM (SELECT {pre}{parsed} FROM (SELECT {pre}{texts} FROM {source}))"
+    inner = pre if reason is None else pre.replace("_reason, ", f"{reason} AS _reason, ")
+    return f"SELECT {pre}{', '.join(kept)} FROM (SELECT {pre}{parsed} FROM (SELECT {inner}{texts} FROM {source}))"
 
 
 def plain_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str
                   ) -> CsvSource | None:
     """The file as DuckDB reads it, if it is a plain CSV in UTF-8 whose header fits the mapping; None
     sends the file to the general path, which reports what is wrong with it in order."""
-    if not is_utf8(encoding) or file_format(path) != "csv" or cr_only(path) or any(
-            c.generate_key for c in mapping.columns(spec.name).values()):
-        return None  # generated keys number identical rows in line order: they need `_line` first
+    if not is_utf8(encoding) or file_format(path) != "csv" or cr_only(path) or mapping.in_file_order(spec.name):
+        return None  # generated keys, line numbers, filters and distinct keys need `_line` first
     check_format(path, "csv")
     try:
         src = csv_source(con, path, "_raw", mapping.delimiter)
@@ -138,9 +142,57 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping:
         src, rows = staged
         return RawTable("_raw", src.header, rows, "csv"), src
     raw = read_raw(con, path, "_raw", encoding=encoding, delimiter=mapping.delimiter, limits=limits)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS "
-                f"{typed_select(spec, mapping, raw.header, raw.table, lead='_line')}")
+    select = typed_select(spec, mapping, raw.header, raw.table, lead="_line")
+    if not (mapping.filters(spec.name) or mapping.distinct(spec.name)):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {select}")
+        return raw, None
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed_all AS {select}")
+    if not mapping.filters(spec.name):
+        con.execute("ALTER TABLE _typed_all ADD COLUMN _reason VARCHAR")
+    con.execute("CREATE OR REPLACE TEMP TABLE _filtered AS "
+                "SELECT _line AS line, _reason AS reason FROM _typed_all WHERE _reason IS NOT NULL")
+    kept = "(SELECT * EXCLUDE (_reason) FROM _typed_all WHERE _reason IS NULL)"
+    d = mapping.distinct(spec.name)
+    if d is None:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _typed AS SELECT * FROM {kept}")
+    else:
+        _distinct(con, spec, kept, d.rule)
     return raw, None
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, rule: str) -> None:
+    """`_typed` as one row per key of `rows` (master data from a transaction file), at the line of the key's
+    first row; each other column by `rule` among the key's non-empty values. The other rows of a key go to
+    `_filtered`, merged. Rows with an empty key part are kept as they are (their rules report them)."""
+    key = [ident(k) for k in spec.key]
+    group = ", ".join(key) + ", CASE WHEN " + " OR ".join(f"{k} IS NULL" for k in key) + " THEN _line END"
+    others = [c for c in spec.column_names if c not in spec.key]
+    raws = [c + RAW_SUFFIX for c in spec.column_names if spec.column(c).type not in TEXT_TYPES]
+    counts = ", ".join(f"count(*) OVER (PARTITION BY {group}, {ident(c)}) AS {ident(c + '__n')}" for c in others)
+    base = f"(SELECT *, {counts} FROM {rows})" if rule == "most_frequent" and others else rows
+
+    def pick(c: str) -> str:
+        col = ident(c)
+        if c in spec.key:
+            return f"any_value({col})"
+        if rule == "first":
+            return f"arg_min({col}, _line) FILTER (WHERE {col} IS NOT NULL)"
+        if rule == "last":
+            return f"arg_max({col}, _line) FILTER (WHERE {col} IS NOT NULL)"
+        return f"arg_max({col}, {ident(c + '__n')} * 10000000000 - _line) FILTER (WHERE {col} IS NOT NULL)"
+
+    def unparsed(c: str) -> str:  # the first text that did not parse, where no value of the key did
+        raw = ident(c + RAW_SUFFIX)
+        return f"CASE WHEN {pick(c)} IS NULL THEN arg_min({raw}, _line) FILTER (WHERE {raw} IS NOT NULL) END AS {raw}"
+
+    cols = ", ".join([*(f"any_value({k}) AS {k}" for k in key),
+                      *(f"{pick(c)} AS {ident(c)}" for c in others),
+                      *(unparsed(c.removesuffix(RAW_SUFFIX)) for c in raws)])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS SELECT min(_line) AS _line, {cols} FROM {base} GROUP BY {group}")
+    label = ", ".join(spec.key)
+    con.execute(f"INSERT INTO _filtered SELECT r._line, 'merged into line ' || t._line || ' (same {label}; "
+                f"other columns: {rule.replace('_', ' ')})' FROM {rows} r JOIN _typed t USING ({', '.join(key)}) "
+                f"WHERE r._line <> t._line")
 
 
 def fill_values(con: duckdb.DuckDBPyConnection, spec: ExportSpec, mapping: Mapping, raw: RawTable) -> None:

@@ -87,7 +87,10 @@ CREATE SEQUENCE IF NOT EXISTS load_id_seq START 1;
 CREATE TABLE IF NOT EXISTS load_log (
     load_id BIGINT PRIMARY KEY, file_name VARCHAR, file_path VARCHAR, content_hash VARCHAR,
     export_type VARCHAR, mapping VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_replaced BIGINT,
-    rows_quarantined BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP, outcome VARCHAR, message VARCHAR);
+    rows_quarantined BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP, outcome VARCHAR, message VARCHAR,
+    rows_filtered BIGINT DEFAULT 0);
+CREATE TABLE IF NOT EXISTS filtered (
+    load_id BIGINT, file_name VARCHAR, export_type VARCHAR, line BIGINT, reason VARCHAR);
 CREATE TABLE IF NOT EXISTS quarantine (
     load_id BIGINT, file_name VARCHAR, export_type VARCHAR, line BIGINT, column_name VARCHAR,
     rule VARCHAR, value VARCHAR, record VARCHAR);
@@ -118,3 +121,6 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
     """
     stmts = [META_DDL] + [t.ddl() for t in TABLES.values() if existing(con, t.name) is None]
     con.execute("\n".join(stmts))
+    if not con.execute("SELECT 1 FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'load_log' "
+                       "AND column_name = 'rows_filtered'").fetchall():  # a database from before filters
+        con.execute("ALTER TABLE load_log ADD COLUMN IF NOT EXISTS rows_filtered BIGINT DEFAULT 0")

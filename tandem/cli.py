@@ -84,16 +84,21 @@ def _files(paths: list[Path]) -> list[Path]:
 
 
 def _summary(results: list[LoadResult]) -> None:
+    """One row per file. Nothing is cut: the table is as wide as its widest cells (file names included),
+    wider than the terminal if need be."""
+    counts = ["read", "loaded", "replaced", "quarantined"]
+    if any(r.rows_filtered for r in results):
+        counts.append("filtered")
     table = Table(title="Load summary", title_justify="left")
-    for col in ("file", "type", "outcome", "read", "loaded", "replaced", "quarantined"):
-        table.add_column(col, justify="right" if col in ("read", "loaded", "replaced", "quarantined") else "left")
+    for col in ("file", "type", "outcome", *counts):
+        table.add_column(col, justify="right" if col in counts else "left", no_wrap=True)
     for r in results:
         colour = {"loaded": "green", "unchanged": "cyan", "partial": "yellow"}.get(r.outcome, "red")
         outcome = safe_text.rich(r.outcome)
         outcome.stylize(colour)
-        table.add_row(safe_text.rich(r.file), safe_text.rich(r.export_type), outcome, f"{r.rows_read:,}",
-                      f"{r.rows_loaded:,}", f"{r.rows_replaced:,}", f"{r.rows_quarantined:,}")
-    out.print(table, highlight=False)
+        table.add_row(safe_text.rich(r.file), safe_text.rich(r.export_type), outcome,
+                      *(f"{getattr(r, 'rows_' + c):,}" for c in counts))
+    _wide(table)
 
 
 @app.command()
@@ -181,6 +186,76 @@ def serve(ctx: typer.Context) -> None:
     from tandem.serve import main
 
     main(list(ctx.args))
+
+
+mapping_app = typer.Typer(no_args_is_help=True, help="Source mappings: draft one from a file, check one on a file.")
+app.add_typer(mapping_app, name="mapping")
+
+
+def _wide(table: Table) -> None:
+    """Print a table as wide as its cells, wider than the terminal if need be: nothing is cut."""
+    need = out.measure(table, options=out.options.update_width(10_000)).maximum
+    fixed = out._width  # None: the terminal's width, read at each print  # noqa: SLF001
+    out.width = max(out.width, need)
+    try:
+        out.print(table, highlight=False)
+    finally:
+        out._width = fixed  # noqa: SLF001
+
+
+@mapping_app.command("draft")
+def mapping_draft(
+    file: Annotated[Path, typer.Argument(help="a CSV export")],
+    type_: Annotated[str | None, typer.Option("--type", help="export type (default: guessed)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the YAML here (default: stdout)")] = None,
+    delimiter: Annotated[str | None, typer.Option("--delimiter", help="the CSV delimiter (default: sniffed)")] = None,
+) -> None:
+    """Write a starting mapping from the file's header and a sample of its values, every guess commented."""
+    from pipelines.draft import draft
+
+    with _errors():
+        text = draft(file, type_, delimiter)
+        if output is None:
+            sys.stdout.write(text)
+            return
+        if output.exists():
+            raise TandemError(f"{output} exists; give another --output or remove it first.", USAGE)
+        output.write_text(text, encoding="utf-8")
+        err.print(safe_text.rich(f"wrote {output}: check each commented guess, then "
+                                 f"`tandem mapping check {file} --mapping {output}`"), highlight=False)
+
+
+@mapping_app.command("check")
+def mapping_check(
+    file: Annotated[Path, typer.Argument(help="an export file")],
+    mapping: Annotated[str, typer.Option("--mapping", help="source mapping YAML (path or bundled name)")],
+    type_: Annotated[str | None, typer.Option("--type", help="export type, when the file name does not say")] = None,
+    rows: Annotated[int, typer.Option("--rows", help="rows to preview")] = 10,
+    encoding: Annotated[str, typer.Option("--encoding", help="text encoding of CSV files")] = "utf-8",
+) -> None:
+    """Preview the first rows as mapped and every rule they break, without loading anything.
+    Exit 3 when some row of the file would be quarantined."""
+    from pipelines.load import check_file
+    from pipelines.mappings import load_mapping
+    from pipelines.quarantine import failure_sentence
+
+    with _errors():
+        r = check_file(file, load_mapping(mapping), type_, encoding, rows)
+        table = Table(title=f"{r.file} as {r.export_type} (first {r.preview.height} rows)", title_justify="left")
+        for col in r.preview.columns:
+            table.add_column(col, no_wrap=True)
+        for row in r.preview.iter_rows():
+            table.add_row(*(Text("") if v is None else safe_text.rich(str(v)) for v in row))
+        _wide(table)
+        for row in r.failures.iter_rows(named=True):
+            out.print("  " + safe_text.visible(failure_sentence(r.file, row)), highlight=False, markup=False,
+                      soft_wrap=True)
+        out.print(f"{r.rows_read:,} rows read: {r.rows_valid:,} would load, {r.rows_invalid:,} would be "
+                  f"quarantined, {r.rows_filtered:,} filtered out", highlight=False, markup=False, soft_wrap=True)
+        if r.filter_note:
+            out.print(safe_text.rich(r.filter_note), highlight=False, soft_wrap=True)
+        if r.rows_invalid:
+            raise typer.Exit(REJECTED)
 
 
 Format = Literal["table", "json", "csv"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.load import LoadResult
+from pipelines.load import CheckResult, LoadResult, check_file
 from pipelines.mappings import IDENTITY, MAPPINGS_DIR, load_mapping
 from pipelines.quarantine import failure_sentence
 from store.errors import TandemError
@@ -29,7 +29,8 @@ class Outcome:
     def table(self) -> pl.DataFrame:
         return pl.DataFrame([{"file": r.file, "export type": r.export_type, "outcome": r.outcome, "read": r.rows_read,
                               "loaded": r.rows_loaded, "replaced": r.rows_replaced,
-                              "quarantined": r.rows_quarantined, "message": r.message} for r in self.results])
+                              "quarantined": r.rows_quarantined, "filtered": r.rows_filtered, "message": r.message}
+                             for r in self.results])
 
 
 def mapping_names() -> list[str]:
@@ -64,4 +65,27 @@ def load(db: Path, files: Sequence[tuple[str, bytes]], export_type: str | None, 
                     out.failures += [failure_sentence(r.file, row) for row in r.failures.head(10).iter_rows(named=True)]
 
         service.run_write(db, work)
+    return out
+
+
+@dataclass
+class Preview:
+    checks: list[CheckResult] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one sentence per file that could not be read at all
+
+
+def preview(files: Sequence[tuple[str, bytes]], export_type: str | None, mapping: str | None, encoding: str,
+            rows: int = 10) -> Preview:
+    """Each upload's first rows as mapped and every rule they break, as `tandem mapping check` shows them:
+    nothing is loaded, the database is not opened."""
+    out = Preview()
+    m = load_mapping(mapping) if mapping else IDENTITY
+    with tempfile.TemporaryDirectory(prefix="tandem-preview-") as tmp:
+        for name, data in files:
+            path = Path(tmp) / Path(name).name  # never a path the browser chose
+            path.write_bytes(data)
+            try:
+                out.checks.append(check_file(path, m, export_type, encoding, rows))
+            except TandemError as exc:
+                out.errors.append(exc.message)
     return out

@@ -135,7 +135,7 @@ exports:
 
 def test_mapping_errors_name_the_problem(tmp_path: Path) -> None:
     bad = write(tmp_path / "bad.yaml", "name: x\nexports:\n  invoices:\n    columns:\n      amount: {from: A, value: 1}\n")
-    with pytest.raises(TandemError, match="exactly one of 'from', 'value' or 'generate_key'"):
+    with pytest.raises(TandemError, match="exports.invoices.columns.amount: give exactly one of 'from', 'value'"):
         load_mapping(bad)
     with pytest.raises(TandemError, match="unknown export type"):
         load_mapping(write(tmp_path / "t.yaml", "name: x\nexports:\n  bills: {}\n"))

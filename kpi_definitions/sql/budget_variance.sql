@@ -1,5 +1,6 @@
 -- Spend ({spend}) − budget, and that ÷ budget. Null when the slice has no budget row for the period;
--- the percentage is null when the budget is 0.
+-- the percentage is null when the budget is 0. Null too when the slice has budget rows but none of them
+-- converts to the reporting currency (no fx rate): the base is not computable, so neither is the value.
 WITH spend_by_month AS (  -- summed per month first (one pass over the lines), then per period
     SELECT x.m{dims}, sum(x.amount) AS spend, count(*) FILTER (WHERE x.amount IS NULL) AS excluded
     FROM {spend} x
@@ -17,7 +18,7 @@ budget AS (
     GROUP BY ALL
 )
 SELECT period{dims},
-       CASE WHEN g.budget_rows > 0 THEN coalesce(s.spend, 0) - coalesce(g.budget, 0) END AS value,
+       CASE WHEN g.budget_rows > 0 AND g.budget IS NOT NULL THEN coalesce(s.spend, 0) - g.budget END AS value,
        CASE WHEN g.budget_rows > 0 AND coalesce(g.budget, 0) <> 0
             THEN (coalesce(s.spend, 0) - g.budget) / g.budget END AS value_pct,
        coalesce(s.excluded, 0) + coalesce(g.excluded, 0) AS excluded

@@ -1,0 +1,75 @@
+"""Regression tests for the bugs of issue 16: mapping errors that say where and what is allowed, a
+two-type mapping without --type, a load summary that cuts no file name, and null (never 0) for finance
+savings and budget variance when no amount converts to the reporting currency."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.mappings import load_mapping
+from store.errors import USAGE, TandemError
+from tandem.cli import app
+from tests.conftest import write
+from tests.rows import VALID
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("name: x\nparse: 1\n", ["'parse' is not a setting at the top level", "allowed there: name,", "exports"]),
+    ("name: x\nexports:\n  invoices:\n    columns:\n      amount: {frm: A}\n",
+     ["'frm' is not a setting at exports.invoices.columns.amount", "from, value"]),
+    ("name: x\nexports:\n  invoices:\n    columns:\n      amount: {from: A, value: 1}\n",
+     ["exports.invoices.columns.amount: give exactly one of"]),
+    ("name: x\nexports:\n  invoicez: {}\n", ["unknown export type(s) invoicez", "invoices"]),
+    ("exports: {}\n", ["name is required"]),
+    ("name: [x\n", ["not valid YAML at line 2"]),
+])
+def test_a_mapping_error_names_the_file_the_field_and_what_is_allowed(tmp_path: Path, text: str,
+                                                                      says: list[str]) -> None:
+    f = write(tmp_path / "m.yaml", text)
+    with pytest.raises(TandemError) as exc:
+        load_mapping(f)
+    assert exc.value.exit_code == USAGE
+    assert str(f) in exc.value.message and "validation error" not in exc.value.message
+    for s in says:
+        assert s in exc.value.message, exc.value.message
+
+
+def test_a_two_type_mapping_without_type_names_its_types(tmp_path: Path) -> None:
+    m = write(tmp_path / "m.yaml", "name: two\nexports:\n  invoices: {}\n  suppliers: {}\n")
+    f = write(tmp_path / "export.csv", "a\n1\n")
+    r = runner.invoke(app, ["ingest", str(f), "--mapping", str(m), "--db", str(tmp_path / "t.duckdb")])
+    assert r.exit_code == USAGE
+    assert "invoices, suppliers" in r.stderr and "--type" in r.stderr
+
+
+def test_the_load_summary_cuts_no_file_name(tmp_path: Path) -> None:
+    name = "suppliers_" + "scms_delivery_history_dataset_2006_2015_a_long_name" * 2 + ".csv"
+    pl.DataFrame([VALID["suppliers"]]).write_csv(tmp_path / name)
+    r = runner.invoke(app, ["ingest", str(tmp_path / name), "--db", str(tmp_path / "t.duckdb")],
+                      env={"COLUMNS": "60"})
+    assert r.exit_code == 0, r.stderr
+    assert name in r.stdout and "…" not in r.stdout
+
+
+def test_finance_savings_and_budget_variance_are_null_without_a_rate(tmp_path: Path) -> None:
+    # USD invoices a year apart and a USD budget, reporting currency EUR, no fx_rates: nothing converts.
+    inv = [dict(VALID["invoices"], invoice_id=f"I{n}", invoice_date=d, due_date=d, amount="100", currency="USD")
+           for n, d in ((1, "2025-01-10"), (2, "2026-01-10"))]
+    pl.DataFrame(inv).write_csv(tmp_path / "invoices.csv")
+    pl.DataFrame([dict(VALID["budgets"], currency="USD")]).write_csv(tmp_path / "budgets.csv")
+    db = str(tmp_path / "t.duckdb")
+    assert runner.invoke(app, ["ingest", str(tmp_path), "--db", db]).exit_code == 0
+    r = runner.invoke(app, ["kpis", "--db", db, "--period", "2026-01", "--format", "json",
+                            "--kpi", "savings", "--kpi", "budget_variance"], env={"TANDEM_REPORTING_CURRENCY": "EUR"})
+    assert r.exit_code == 0, r.stderr
+    rows = {(x["kpi"], x["view"]): x["value"] for x in json.loads(r.stdout)}
+    assert rows[("savings", "finance")] is None
+    assert rows[("budget_variance", "finance")] is None
+    assert rows[("budget_variance_pct", "finance")] is None
