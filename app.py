@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from store.errors import TandemError
-from tandem import auth, kpi_page
+from store.errors import Busy, TandemError
+from tandem import auth, kpi_page, selection, service
 
 
 def _open(page: st.Page) -> None:
@@ -36,6 +36,8 @@ def run() -> None:
     })
     try:
         nav.run()
+    except Busy:  # a load holds the file (an upload here, or a long CLI load): a calm notice, not an error
+        selection.loading(service.cfg().db)
     except TandemError as exc:  # a problem the user can act on (a damaged file, a long load): one sentence
         st.error(exc.message)
 

@@ -26,13 +26,19 @@ allow_partial = st.checkbox("Load the valid rows of a file with invalid rows (--
 if files and st.button("Validate and load", type="primary", icon=":material/upload:"):
     with st.status(f"Loading {len(files)} file(s)…", expanded=True) as status:
         bar = st.progress(0.0, text="reading")
+
+        def waiting() -> None:
+            status.update(label="Waiting for another upload to finish…", state="running")
+            bar.progress(0.0, text="waiting for another upload to finish")
+
         try:
             outcome = uploads.load(
                 db, [(f.name, f.getvalue()) for f in files], None if etype == uploads.AUTO else etype,
                 None if mapping.startswith("(") else mapping, allow_partial, encoding,
                 progress=lambda name, done, total: bar.progress(min(done / total, 1.0) if total else 0.0,
-                                                                text=f"validating {name}"))
-        except TandemError as exc:
+                                                                text=f"validating {name}"),
+                waiting=waiting)
+        except TandemError as exc:  # the file is held or damaged: one sentence
             status.update(label="Nothing loaded", state="error")
             st.text(exc.message)
             st.stop()

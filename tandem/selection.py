@@ -12,7 +12,8 @@ import streamlit as st
 
 from kpi_definitions import views
 from kpi_definitions.periods import GRAINS, STEP, Grain, Span, resolve
-from store.errors import TandemError
+from store import gate
+from store.errors import Busy, TandemError
 from tandem import service
 from tandem.service import Filters
 
@@ -98,11 +99,16 @@ def filter_bar() -> Selected:
     db, ver = database_or_stop()
     with st.sidebar:
         _watch(db, ver)
+    if gate.writing():  # this server's upload: the page shows the data from before it (service.version)
+        st.info(service.loading_notice(db))
     try:
         rng = service.months(str(db), ver)
         problem = service.facts_problem(str(db), ver)
-    except TandemError as exc:  # a long load holds the file: say so, the watcher reruns when it is done
-        st.info(f"{exc.message} The page refreshes by itself when the load has finished.")
+    except Busy:  # a long load holds the file: say so, the watcher reruns when it is done
+        st.info(service.loading_notice(db))
+        st.stop()
+    except TandemError as exc:  # the file itself (damaged, unreadable): the store's one sentence
+        st.error(exc.message)
         st.stop()
     if problem:
         st.error(problem)
@@ -141,4 +147,16 @@ def filter_bar() -> Selected:
 def _watch(db: Path, ver: str) -> None:
     """Rerun the page when a load (from the command line, or another user) has changed the database."""
     if service.version(db) != ver:
+        st.rerun()
+
+
+def loading(db: Path) -> None:
+    """The notice a page shows while a load holds the file, and a watcher that reruns the page when it is done."""
+    st.info(service.loading_notice(db))
+    _until_done(db, service.version(db), gate.writing())
+
+
+@st.fragment(run_every=WATCH_EVERY_S)
+def _until_done(db: Path, ver: str, was_writing: bool) -> None:
+    if (was_writing and not gate.writing()) or service.version(db) != ver:
         st.rerun()
