@@ -6,7 +6,7 @@ import streamlit as st
 
 from pipelines.schemas import EXPORTS
 from store.errors import TandemError
-from tandem import service, uploads, widgets
+from tandem import safe_text, selection, service, uploads, widgets
 from tandem.db import named
 
 st.title("Data")
@@ -40,25 +40,27 @@ if files and st.button("Validate and load", type="primary", icon=":material/uplo
                 waiting=waiting)
         except TandemError as exc:  # the file is held or damaged: one sentence
             status.update(label="Nothing loaded", state="error")
-            st.text(exc.message)
+            st.text(safe_text.visible(exc.message))
             st.stop()
         rejected = outcome.errors or any(r.outcome == "rejected" for r in outcome.results)
         status.update(label="Some files were not loaded" if rejected else "Loaded",
                       state="error" if rejected else "complete")
         for message in outcome.errors + outcome.failures:
-            st.text(message)  # file names and values are data: plain text, never markdown
+            st.text(safe_text.visible(message))  # file names and values are data: plain text, controls shown
         widgets.table(outcome.table())
 
 if not db.exists():
     st.info("No database yet: run `tandem demo`, upload exports above, or use `tandem ingest`.")
     st.stop()
+with selection.said(db):  # a load holding the file, or a damaged file: one sentence
+    freshness, log, quarantine, findings = (named(db, q) for q in ("freshness", "load_log", "quarantine", "findings"))
 st.subheader("Freshness", anchor=False)
-widgets.table(named(db, "freshness"))
+widgets.table(freshness)
 st.subheader("Load log", anchor=False)
-widgets.table(named(db, "load_log"))
+widgets.table(log)
 st.subheader("Quarantine", anchor=False)
 st.caption("Rows that broke a rule, with the file, line, column, rule and the bad value.")
-widgets.table(named(db, "quarantine"))
+widgets.table(quarantine)
 st.subheader("Data-quality findings", anchor=False)
 st.caption("Cross-file problems: rows are loaded but a reference is unknown or an FX rate is missing.")
-widgets.table(named(db, "findings"))
+widgets.table(findings)
