@@ -43,11 +43,20 @@ if files and st.button("Validate and load", type="primary", icon=":material/uplo
             st.text(safe_text.visible(exc.message))
             st.stop()
         rejected = outcome.errors or any(r.outcome == "rejected" for r in outcome.results)
-        status.update(label="Some files were not loaded" if rejected else "Loaded",
-                      state="error" if rejected else "complete")
-        for message in outcome.errors + outcome.failures:
-            st.text(safe_text.visible(message))  # file names and values are data: plain text, controls shown
+        label, state = ("Some files were not loaded", "error") if rejected else ("Loaded", "complete")
+        status.update(label=label, state=state)
+        messages = [safe_text.visible(m) for m in outcome.errors + outcome.failures]
+        for message in messages:
+            st.text(message)  # file names and values are data: plain text, controls shown
         widgets.table(outcome.table())
+    # kept for this session's next runs: a page rerun (another upload finishing) must not hide the outcome
+    st.session_state["last_upload"] = (label, state, messages, outcome.table())
+elif last := st.session_state.get("last_upload"):
+    label, state, messages, table = last
+    with st.status(label, state=state, expanded=True):
+        for message in messages:
+            st.text(message)
+        widgets.table(table)
 
 if not db.exists():
     st.info("No database yet: run `tandem demo`, upload exports above, or use `tandem ingest`.")
