@@ -21,6 +21,7 @@ from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.registry import Registry, registry
 from store import gate
 from store.db import reading
+from store.errors import TandemError
 from tandem.config import Settings, settings
 from tandem.db import connect, named
 
@@ -129,9 +130,9 @@ def _data_as_of(db: str, ver: str) -> datetime | None:
 def loading_notice(db: Path) -> str:
     """What a reader is told while a load holds the file (this server's upload, or a long CLI load)."""
     as_of = _last.get(f"as_of:{db}")
-    shown = f"the data shown is as of {as_of:%Y-%m-%d %H:%M}" if isinstance(as_of, datetime) else \
-        "the data is shown when it is done"
-    return f"A load is running; {shown}; this page refreshes when it is done."
+    if isinstance(as_of, datetime):
+        return f"A load is running; the data shown is as of {as_of:%Y-%m-%d %H:%M}; this page refreshes when it is done."
+    return "A load is running; no data could be read yet; this page refreshes when it is done."
 
 
 def reg() -> Registry:
@@ -145,7 +146,12 @@ def writing(db: Path, wait_s: float = 15.0, waiting: Callable[[], None] | None =
     (store/gate.py: `waiting` is called when another write goes first, and this server's readers are told a
     load is running meanwhile); it waits a little for a load from the command line to finish, then says who
     holds the file."""
-    version(db)  # remember the version before the write: pages keep showing it meanwhile
+    ver = version(db)  # remember the version before the write: pages keep showing it meanwhile
+    if ver != "missing":
+        try:
+            data_as_of(str(db), ver)  # and its time, for the loading notice
+        except TandemError:
+            pass  # a write of this server holds the file already: the notice has the time from then
     with gate.write_turn(waiting):
         con = connect(db, memory_limit=cfg().memory_limit, wait_s=wait_s)
         try:
