@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from store.errors import TandemError
-from tandem import auth, kpi_page
+from store.errors import Busy, TandemError
+from tandem import auth, kpi_page, selection, service
 
 
 def _open(page: st.Page) -> None:
@@ -32,12 +32,13 @@ def run() -> None:
             st.Page("pages/terms.py", title="Payment terms", icon=":material/payments:", url_path="terms"),
             st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:", url_path="definitions"),
             st.Page("pages/agreement.py", title="Agreements", icon=":material/handshake:", url_path="agreements"),
-            st.Page("pages/data.py" if auth.can("upload") else auth.read_only_data_page, title="Data",
-                    icon=":material/database:", url_path="data"),
+            st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
         ],
     })
     try:
         nav.run()
+    except Busy:  # a load holds the file (an upload here, or a long CLI load): a calm notice, not an error
+        selection.loading(service.cfg().db)
     except TandemError as exc:  # a problem the user can act on (a damaged file, a long load): one sentence
         st.error(exc.message)
 

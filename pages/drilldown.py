@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from kpi_definitions import views
-from tandem import kpi_page, pack, selection, service, widgets
+from tandem import kpi_page, pack, safe_text, selection, service, widgets
 
 ALL = "(all)"
 
@@ -37,7 +37,7 @@ widgets.table_downloads(shown, f"{kpi.name}-{view}-by-{'-'.join(by) or 'all'}-{s
 st.subheader("Lines behind the number", anchor=False)
 rows = {" · ".join(str(r[d]) for d in by): {d: str(r[d]) for d in by} for r in aggregate.iter_rows(named=True)}
 picked = st.selectbox(f"Lines for {split}", [ALL, *rows], key="lines_for", bind="query-params",
-                      disabled=not by)
+                      disabled=not by, format_func=safe_text.visible)  # names from the data: controls shown
 lines = service.lines(sel.db, kpi.name, view, sel.span.first, sel.span.last, sel.filters,
                       narrow=rows.get(picked))
 st.caption(f"{lines.height:,} lines" + (f" (the first {service.LINE_LIMIT:,})" if lines.height == service.LINE_LIMIT

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from store.errors import TandemError
-from tandem import review, selection, service, widgets
+from tandem import review, safe_text, selection, service, widgets
 
 st.title("Review meeting")
 sel = selection.filter_bar()
@@ -60,7 +60,7 @@ widgets.table(items)
 if items.height:
     c1, c2 = st.columns([3, 1])
     item = c1.selectbox("Close an item", items["item_id"].to_list(), key="close_item",
-                        format_func=lambda i: f"#{i}: {items.filter(items['item_id'] == i)['text'][0][:80]}")
+                        format_func=lambda i: f"#{i}: {safe_text.visible(items.filter(items['item_id'] == i)['text'][0][:80])}")
     if c2.button("Close it", icon=":material/check:"):
         service.run_write(sel.db, lambda con: review.close_item(con, item))
         st.rerun()

@@ -16,7 +16,8 @@ from typing import NoReturn
 import duckdb
 import polars as pl
 
-from store.errors import FAILURE, TandemError
+from store import gate
+from store.errors import FAILURE, Busy, TandemError
 
 READ_WAIT_S = 5.0  # a load commits in well under this; longer means a load is still running
 
@@ -72,8 +73,9 @@ def problem(exc: BaseException, path: Path | str | None = None, read_only: bool 
     if "lock" in low and ("conflicting" in low or "could not set lock" in low):
         pid = re.search(r"PID (\d+)", text)
         who = f" (process {pid.group(1)})" if pid else ""
-        return TandemError(f"{name} is in use by another process{who}; wait for its load to finish and try again.",
-                           FAILURE)
+        return Busy(f"{name} is in use by another process{who}; wait for its load to finish and try again.")
+    if "different configuration" in low:  # this process writes while it reads (store/gate.py keeps them apart)
+        return Busy(f"{name} is being written by this server; wait for its load to finish and try again.")
     if "permission denied" in low or "read-only file system" in low:
         what = "read" if read_only else "written"
         return TandemError(f"{name} cannot be {what} by this user (permission denied or a read-only folder); the "
@@ -103,13 +105,14 @@ def reading(db: Path | str, wait_s: float = READ_WAIT_S) -> Iterator[duckdb.Duck
     read-only fails while a load holds the file. So readers open, read and close, and wait briefly
     while a load is committing.
     """
-    con = connect(db, read_only=True, wait_s=wait_s)
-    try:
-        yield con
-    except duckdb.Error as exc:  # a damaged block shows only when a query reads it
-        raise problem(exc, db, read_only=True) or exc from None
-    finally:
-        con.close()
+    with gate.read_turn(min(wait_s, gate.READER_WAIT_S)):  # never while this process writes (store/gate.py)
+        con = connect(db, read_only=True, wait_s=wait_s)
+        try:
+            yield con
+        except duckdb.Error as exc:  # a damaged block shows only when a query reads it
+            raise problem(exc, db, read_only=True) or exc from None
+        finally:
+            con.close()
 
 
 @contextmanager

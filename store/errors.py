@@ -12,3 +12,10 @@ class TandemError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+class Busy(TandemError):
+    """The database is held by a load (this server's own write, or another process's): readers wait for it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, FAILURE)

@@ -215,29 +215,6 @@ def gate() -> Identity:
     return user
 
 
-def read_only_data_page() -> None:
-    """The Data page for users who may not upload: what was loaded, quarantined and found, no upload control."""
-    from tandem import service, widgets
-    from tandem.db import named
-
-    st.title("Data")
-    st.info("Uploading exports needs the editor role; ask your Tandem admin if you need it.")
-    db = service.cfg().db
-    if not db.exists():
-        st.info("No data has been loaded yet.")
-        return
-    st.subheader("Freshness", anchor=False)
-    widgets.table(named(db, "freshness"))
-    st.subheader("Load log", anchor=False)
-    widgets.table(named(db, "load_log"))
-    st.subheader("Quarantine", anchor=False)
-    st.caption("Rows that broke a rule, with the file, line, column, rule and the bad value.")
-    widgets.table(named(db, "quarantine"))
-    st.subheader("Data-quality findings", anchor=False)
-    st.caption("Cross-file problems: rows are loaded but a reference is unknown or an FX rate is missing.")
-    widgets.table(named(db, "findings"))
-
-
 def on_script_error(exc: Exception) -> bool:
     """Any error a page does not handle: a short message with a reference for the user, the traceback in the
     server log under that reference (`tandem serve` passes this to st.App)."""

@@ -3,6 +3,8 @@ reruns a page when a load has changed the database."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,8 +14,9 @@ import streamlit as st
 
 from kpi_definitions import views
 from kpi_definitions.periods import GRAINS, STEP, Grain, Span, resolve
-from store.errors import TandemError
-from tandem import service
+from store import gate
+from store.errors import Busy, TandemError
+from tandem import safe_text, service
 from tandem.service import Filters
 
 # URL parameter -> KPI dimension: short names, so a shared link stays readable.
@@ -70,7 +73,8 @@ class Selected:
     def filter_text(self) -> str:
         if not self.filters:
             return "Filters: none (all suppliers, categories, cost centers)"
-        parts = [f"{FILTER_LABELS[p]} = {', '.join(self.filters[d])}" for p, d in FILTER_PARAMS.items()
+        parts = [f"{FILTER_LABELS[p]} = {', '.join(safe_text.visible(v) for v in self.filters[d])}"
+                 for p, d in FILTER_PARAMS.items()
                  if d in self.filters]
         return "Filters: " + "; ".join(parts)
 
@@ -98,11 +102,16 @@ def filter_bar() -> Selected:
     db, ver = database_or_stop()
     with st.sidebar:
         _watch(db, ver)
+    if gate.writing():  # this server's upload: the page shows the data from before it (service.version)
+        st.info(service.loading_notice(db))
     try:
         rng = service.months(str(db), ver)
         problem = service.facts_problem(str(db), ver)
-    except TandemError as exc:  # a long load holds the file: say so, the watcher reruns when it is done
-        st.info(f"{exc.message} The page refreshes by itself when the load has finished.")
+    except Busy:  # a long load holds the file: say so, the watcher reruns when it is done
+        st.info(service.loading_notice(db))
+        st.stop()
+    except TandemError as exc:  # the file itself (damaged, unreadable): the store's one sentence
+        st.error(exc.message)
         st.stop()
     if problem:
         st.error(problem)
@@ -126,7 +135,8 @@ def filter_bar() -> Selected:
             choices = opts.get(dim, [])
             label_of = dict(choices)
             picked = st.multiselect(FILTER_LABELS[param], [v for v, _ in choices], key=param, bind="query-params",
-                                    format_func=lambda v, m=label_of: m.get(v, v), placeholder="All")
+                                    format_func=lambda v, m=label_of: safe_text.visible(m.get(v, v)),
+                                    placeholder="All")
             if picked:
                 filters[dim] = list(picked)
         st.caption(legend())
@@ -141,4 +151,30 @@ def filter_bar() -> Selected:
 def _watch(db: Path, ver: str) -> None:
     """Rerun the page when a load (from the command line, or another user) has changed the database."""
     if service.version(db) != ver:
+        st.rerun()
+
+
+@contextmanager
+def said(db: Path) -> Iterator[None]:
+    """A problem with the file inside, in one sentence: the loading notice while a load holds it (st.info), the
+    store's sentence for a damaged or unreadable file (st.error); then the page stops."""
+    try:
+        yield
+    except Busy:
+        loading(db)
+        st.stop()
+    except TandemError as exc:
+        st.error(exc.message)
+        st.stop()
+
+
+def loading(db: Path) -> None:
+    """The notice a page shows while a load holds the file, and a watcher that reruns the page when it is done."""
+    st.info(service.loading_notice(db))
+    _until_done(db, service.version(db), gate.writing())
+
+
+@st.fragment(run_every=WATCH_EVERY_S)
+def _until_done(db: Path, ver: str, was_writing: bool) -> None:
+    if (was_writing and not gate.writing()) or service.version(db) != ver:
         st.rerun()

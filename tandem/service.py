@@ -19,7 +19,9 @@ from kpi_definitions.lines import LINE_LIMIT
 from kpi_definitions.lines import lines as kpi_lines
 from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.registry import Registry
+from store import gate
 from store.db import reading
+from store.errors import TandemError
 from tandem.config import Settings, settings
 from tandem.db import connect, named
 
@@ -38,8 +40,21 @@ def calendar() -> FiscalCalendar:
     return FiscalCalendar(cfg().fiscal_year_start_month)
 
 
+_last: dict[str, object] = {}  # this process's last committed version and data-as-of, per database
+
+
 def version(db: Path) -> str:
-    """Changes whenever a load commits: the cache key that makes the app show new data after a CLI load."""
+    """Changes whenever a load commits: the cache key that makes the app show new data after a CLI load.
+
+    While this server writes, it stays what it was before the write, so pages keep their cached data."""
+    if gate.writing() and f"ver:{db}" in _last:
+        return str(_last[f"ver:{db}"])
+    ver = _version(db)
+    _last[f"ver:{db}"] = ver
+    return ver
+
+
+def _version(db: Path) -> str:
     try:
         stat = os.stat(db)
     except FileNotFoundError:
@@ -103,10 +118,24 @@ def lines(db: Path, kpi: str, view: str, first: int, last: int, filters: Mapping
                          cfg().reporting_currency, calendar())
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def data_as_of(db: str, ver: str) -> datetime | None:
+    as_of = _data_as_of(db, ver)
+    _last[f"as_of:{db}"] = as_of
+    return as_of
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _data_as_of(db: str, ver: str) -> datetime | None:
     frame = named(Path(db), "data_as_of")
     return frame["as_of"][0] if frame.height else None
+
+
+def loading_notice(db: Path) -> str:
+    """What a reader is told while a load holds the file (this server's upload, or a long CLI load)."""
+    as_of = _last.get(f"as_of:{db}")
+    if isinstance(as_of, datetime):
+        return f"A load is running; the data shown is as of {as_of:%Y-%m-%d %H:%M}; this page refreshes when it is done."
+    return "A load is running; no data could be read yet; this page refreshes when it is done."
 
 
 def reg() -> Registry:
@@ -121,18 +150,28 @@ def _reg(db: Path | str) -> Registry:
 
 
 @contextmanager
-def writing(db: Path, wait_s: float = 15.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short write connection for the app's own writes (uploads, review notes): it waits a little for a
-    load from the command line to finish, then says who holds the file."""
-    con = connect(db, memory_limit=cfg().memory_limit, wait_s=wait_s)
-    try:
-        yield con
-    finally:
-        con.close()
+def writing(db: Path, wait_s: float = 15.0, waiting: Callable[[], None] | None = None
+            ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A write connection for the app's own writes (uploads, review notes), one at a time in this server
+    (store/gate.py: `waiting` is called when another write goes first, and this server's readers are told a
+    load is running meanwhile); it waits a little for a load from the command line to finish, then says who
+    holds the file."""
+    ver = version(db)  # remember the version before the write: pages keep showing it meanwhile
+    if ver != "missing":
+        try:
+            data_as_of(str(db), ver)  # and its time, for the loading notice
+        except TandemError:
+            pass  # a write of this server holds the file already: the notice has the time from then
+    with gate.write_turn(waiting):
+        con = connect(db, memory_limit=cfg().memory_limit, wait_s=wait_s)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
-def run_write(db: Path, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-    with writing(db) as con:
+def run_write(db: Path, fn: Callable[[duckdb.DuckDBPyConnection], T], waiting: Callable[[], None] | None = None) -> T:
+    with writing(db, waiting=waiting) as con:
         result = fn(con)
     st.cache_data.clear()  # the data changed: every cached KPI is stale
     return result

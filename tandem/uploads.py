@@ -38,8 +38,11 @@ def mapping_names() -> list[str]:
 
 
 def load(db: Path, files: Sequence[tuple[str, bytes]], export_type: str | None, mapping: str | None,
-         allow_partial: bool, encoding: str, progress: Callable[[str, int, int], None] | None = None) -> Outcome:
-    """Write each upload under its own (base) name, then ingest it in one write connection, file by file."""
+         allow_partial: bool, encoding: str, progress: Callable[[str, int, int], None] | None = None,
+         waiting: Callable[[], None] | None = None) -> Outcome:
+    """Write each upload under its own (base) name, then ingest it in one write connection, file by file.
+
+    Uploads take turns (tandem/service.py `writing`): `waiting` is called when another upload goes first."""
     out = Outcome()
     m = load_mapping(mapping) if mapping else IDENTITY
     with tempfile.TemporaryDirectory(prefix="tandem-upload-") as tmp:
@@ -64,7 +67,7 @@ def load(db: Path, files: Sequence[tuple[str, bytes]], export_type: str | None, 
                 if r.failures is not None:
                     out.failures += [failure_sentence(r.file, row) for row in r.failures.head(10).iter_rows(named=True)]
 
-        service.run_write(db, work)
+        service.run_write(db, work, waiting=waiting)
     return out
 
 

@@ -39,3 +39,10 @@ def test_kpi_and_overview_benchmarks_build_and_read_their_database(tmp_path: Pat
     finally:
         con.close()
     assert "warm caches" in _run("benchmarks/overview.py", "--db", str(db))
+
+
+def test_limits_benchmark_measures_the_bomb_and_the_load_into_a_non_empty_database(tmp_path: Path) -> None:
+    out = _run("benchmarks/limits.py", "--bomb-mb", "8", "--rows", "3000", "--dir", str(tmp_path))
+    assert "TANDEM_MEMORY_LIMIT=" in out
+    assert re.search(r"\(a\) zip bomb .* exit 3, [\d.]+ s, peak memory \d+\.\d\d GB", out)
+    assert re.search(r"\(b\) 3,000 invoice lines .* exit 0, [\d.]+ s .* peak memory \d+\.\d\d GB", out)
