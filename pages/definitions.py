@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from kpi_definitions import views
-from tandem import agreement_ui, service
+from tandem import agreement_ui, selection, service
 
 st.title("Definitions")
 st.text("Every number in Tandem comes from these declarations (kpi_definitions/*.yaml). "
@@ -35,4 +35,5 @@ for kpi in reg:
             st.text(f"{name} ({view.sql}.sql, bound: {view.bind or 'nothing'})")
             st.code(reg.sql(view.sql), language="sql")
 
-agreement_ui.history(service.cfg().db, reg)  # the agreed definitions' versions and what changed between them
+with selection.said(service.cfg().db):  # a load holding the file, or a damaged file: one sentence
+    agreement_ui.history(service.cfg().db, reg)  # the agreed definitions' versions and what changed between them
