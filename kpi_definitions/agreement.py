@@ -17,8 +17,8 @@ import duckdb
 import polars as pl
 
 from kpi_definitions import facts, macros
-from kpi_definitions.compute import Query, Selection, bridge_queries, params, render, unit_of
 from kpi_definitions.periods import FiscalCalendar
+from kpi_definitions.query import Query, Selection, bridge_queries, params, render, unit_of
 from kpi_definitions.registry import NAME, Counted, Kpi, Registry, View
 
 VIEW = "agreed"  # the name of the view agreed definitions make

@@ -10,7 +10,7 @@ import polars as pl
 
 from kpi_definitions import facts, macros
 from kpi_definitions.periods import FiscalCalendar, Grain
-from kpi_definitions.query import Query, Selection, params, render, unit_of
+from kpi_definitions.query import Query, Selection, bridge_queries, params, render, unit_of
 from kpi_definitions.registry import Kpi, Registry
 
 UNIT_LABELS = {"days": "days", "ratio": "ratio"}  # currency KPIs report the reporting currency's code
@@ -140,23 +140,6 @@ def bridge(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, first: 
     row = con.sql(steps_q.sql, params=steps_q.params).pl().row(0, named=True)
     steps = tuple(BridgeStep(s.name, s.label, s.description, float(row[s.name] or 0.0)) for s in b.steps)
     return BridgeResult(kpi.name, b.from_view, b.to_view, start, end, steps)
-
-
-def bridge_queries(reg: Registry, kpi_name: str, first: int, last: int,
-                   filters: Mapping[str, Sequence[str]] | None = None, *, currency: str = "EUR"
-                   ) -> tuple[Query, Query, Query]:
-    """What a bridge runs: its start view's and end view's value over the span, then its steps."""
-    kpi = reg[kpi_name]
-    if kpi.bridge is None:
-        raise ValueError(f"{kpi_name} declares no bridge")
-    b = kpi.bridge
-    sel = Selection(first, last, "month", (), filters or {})
-    span = [(m, "span") for m in range(first, last + 1)]
-    p = params(sel, FiscalCalendar(), kpi.dimensions, currency, months=span)
-    ends = [Query(f"{kpi.name} bridge: the {name} value over the span",
-                  render(reg, kpi.views[name].sql, kpi.views[name].bind, ()), p) for name in (b.from_view, b.to_view)]
-    steps = Query(f"{kpi.name} bridge: {b.from_view} to {b.to_view}, step by step", render(reg, b.sql, {}, ()), p)
-    return ends[0], ends[1], steps
 
 
 def explain(reg: Registry, sel: Selection, *, currency: str = "EUR", cal: FiscalCalendar | None = None,

@@ -1,5 +1,6 @@
 """A request to the KPI layer and its SQL: what to compute (`Selection`), the text of a view's or a bridge's
-query with the shared relations (`render`), its parameters (`params`), and a query to run or explain (`Query`)."""
+query with the shared relations (`render`), its parameters (`params`), a query to run or explain (`Query`), and the
+queries of a bridge (`bridge_queries`)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,20 @@ def params(sel: Selection, cal: FiscalCalendar, dims_of_kpi: Sequence[str], curr
 
 def unit_of(kpi_unit: str, currency: str) -> str:
     return currency if kpi_unit == "currency" else kpi_unit
+
+
+def bridge_queries(reg: Registry, kpi_name: str, first: int, last: int,
+                   filters: Mapping[str, Sequence[str]] | None = None, *, currency: str = "EUR"
+                   ) -> tuple[Query, Query, Query]:
+    """What a bridge runs: its start view's and end view's value over the span, then its steps."""
+    kpi = reg[kpi_name]
+    if kpi.bridge is None:
+        raise ValueError(f"{kpi_name} declares no bridge")
+    b = kpi.bridge
+    sel = Selection(first, last, "month", (), filters or {})
+    span = [(m, "span") for m in range(first, last + 1)]
+    p = params(sel, FiscalCalendar(), kpi.dimensions, currency, months=span)
+    ends = [Query(f"{kpi.name} bridge: the {name} value over the span",
+                  render(reg, kpi.views[name].sql, kpi.views[name].bind, ()), p) for name in (b.from_view, b.to_view)]
+    steps = Query(f"{kpi.name} bridge: {b.from_view} to {b.to_view}, step by step", render(reg, b.sql, {}, ()), p)
+    return ends[0], ends[1], steps
