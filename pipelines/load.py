@@ -132,6 +132,7 @@ class _Job:
     started: datetime
     sink: Sink
     limits: Limits
+    who: str | None  # who loaded it (the face says: a signed-in user, or the command line's user)
 
 
 class _NotClean(Exception):
@@ -150,11 +151,11 @@ def _record(con: duckdb.DuckDBPyConnection, job: _Job, r: LoadResult) -> None:
 def _record_log(con: duckdb.DuckDBPyConnection, job: _Job, r: LoadResult) -> None:
     con.execute(
         "INSERT INTO load_log (load_id, file_name, file_path, content_hash, export_type, mapping, rows_read, "
-        "rows_loaded, rows_replaced, rows_quarantined, started_at, finished_at, outcome, message, rows_filtered) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12, $13, $14)",
+        "rows_loaded, rows_replaced, rows_quarantined, started_at, finished_at, outcome, message, rows_filtered, "
+        "loaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), $12, $13, $14, $15)",
         [r.load_id, job.path.name, str(job.path.resolve()), job.digest, r.export_type, job.mapping.name,
          r.rows_read, r.rows_loaded, r.rows_replaced, r.rows_quarantined, job.started, r.outcome, r.message,
-         r.rows_filtered],
+         r.rows_filtered, job.who],
     )
 
 
@@ -253,6 +254,7 @@ def ingest_file(
     progress: Progress | None = None,
     sink: Sink = PLAIN,
     limits: Limits = DEFAULT_LIMITS,
+    who: str | None = None,
 ) -> LoadResult:
     """Load one file in one transaction; on any error the database is left exactly as it was.
 
@@ -268,7 +270,7 @@ def ingest_file(
     if previous is not None:
         return LoadResult(path.name, etype, "unchanged",
                           message=f"same content as load #{previous}; nothing changed")
-    job = _Job(path, EXPORTS[etype], mapping, encoding, digest, reporting_currency, progress, datetime.now(), sink, limits)
+    job = _Job(path, EXPORTS[etype], mapping, encoding, digest, reporting_currency, progress, datetime.now(), sink, limits, who)
     try:
         wide = "16" in codec.name or "32" in codec.name
         if not wide and file_format(path) == "csv" and is_utf16(path):

@@ -88,7 +88,7 @@ CREATE TABLE IF NOT EXISTS load_log (
     load_id BIGINT PRIMARY KEY, file_name VARCHAR, file_path VARCHAR, content_hash VARCHAR,
     export_type VARCHAR, mapping VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_replaced BIGINT,
     rows_quarantined BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP, outcome VARCHAR, message VARCHAR,
-    rows_filtered BIGINT DEFAULT 0);
+    rows_filtered BIGINT DEFAULT 0, loaded_by VARCHAR);
 CREATE TABLE IF NOT EXISTS filtered (
     load_id BIGINT, file_name VARCHAR, export_type VARCHAR, line BIGINT, reason VARCHAR);
 CREATE TABLE IF NOT EXISTS quarantine (
@@ -124,3 +124,6 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
     if not con.execute("SELECT 1 FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'load_log' "
                        "AND column_name = 'rows_filtered'").fetchall():  # a database from before filters
         con.execute("ALTER TABLE load_log ADD COLUMN IF NOT EXISTS rows_filtered BIGINT DEFAULT 0")
+    if not con.execute("SELECT 1 FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'load_log' "
+                       "AND column_name = 'loaded_by'").fetchall():  # a database from before loads recorded who
+        con.execute("ALTER TABLE load_log ADD COLUMN IF NOT EXISTS loaded_by VARCHAR")

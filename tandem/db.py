@@ -3,6 +3,7 @@ facts current, and the face's own named queries (`tandem/sql/`)."""
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,7 +46,8 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, export_type: str | None = None,
                 mapping: Mapping | None = None, allow_partial: bool = False, encoding: str = "utf-8",
-                reporting_currency: str | None = None, progress: Progress | None = None) -> LoadResult:
+                reporting_currency: str | None = None, progress: Progress | None = None, who: str | None = None
+                ) -> LoadResult:
     """Load one file (pipelines.load.ingest_file) with the KPI facts kept current in its transaction."""
     from pipelines.load import ingest_file as load
     from pipelines.read import Limits
@@ -54,7 +56,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, export_type: str | N
     ccy = reporting_currency or cfg.reporting_currency
     limits = Limits(xlsx_unpacked_mb=cfg.max_xlsx_unpacked_mb, xlsx_rows=cfg.max_xlsx_rows)
     return load(con, path, export_type, mapping, allow_partial, encoding, ccy, progress, sink=facts.FactsSink(ccy),
-                limits=limits)
+                limits=limits, who=who or f"{getpass.getuser()} (command line)")
 
 
 def named(db: Path, name: str, params: list | dict | None = None) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from pipelines.load import CheckResult, LoadResult, check_file
 from pipelines.mappings import IDENTITY, MAPPINGS_DIR, load_mapping
 from pipelines.quarantine import failure_sentence
 from store.errors import TandemError
-from tandem import service
+from tandem import auth, service
 from tandem.db import ingest_file
 
 SUFFIXES = ("csv", "xlsx", "parquet")
@@ -44,6 +44,8 @@ def load(db: Path, files: Sequence[tuple[str, bytes]], export_type: str | None, 
 
     Uploads take turns (tandem/service.py `writing`): `waiting` is called when another upload goes first."""
     out = Outcome()
+    me = auth.current_user()  # the load log records who loaded each file
+    who = (me.email or me.name) + ("" if me.verified else " (unverified)")
     m = load_mapping(mapping) if mapping else IDENTITY
     with tempfile.TemporaryDirectory(prefix="tandem-upload-") as tmp:
         paths = []
@@ -59,7 +61,7 @@ def load(db: Path, files: Sequence[tuple[str, bytes]], export_type: str | None, 
                         progress(name, done, total)
                 try:
                     r = ingest_file(con, path, export_type, m, allow_partial, encoding,
-                                    service.cfg().reporting_currency, progress=tick)
+                                    service.cfg().reporting_currency, progress=tick, who=who)
                 except TandemError as exc:
                     out.errors.append(exc.message)
                     continue
