@@ -101,6 +101,19 @@ def _summary(results: list[LoadResult]) -> None:
     _wide(table)
 
 
+def _where(items: list[str] | None) -> dict[str, list[str]]:
+    """`--where DIM=VALUE` options as filters {dim: [values]}; a clear sentence for anything else."""
+    from kpi_definitions.registry import FILTERABLE
+
+    filters: dict[str, list[str]] = {}
+    for item in items or []:
+        dim, sep, value = item.partition("=")
+        if not sep or dim.strip() not in FILTERABLE:
+            raise TandemError(f"--where {item!r}: use DIM=VALUE with DIM one of {', '.join(FILTERABLE)}.", USAGE)
+        filters.setdefault(dim.strip(), []).append(value.strip())
+    return filters
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="export files or folders of them")],
@@ -281,7 +294,7 @@ def kpis(
     from kpi_definitions import compute as kpi_compute
     from kpi_definitions.compute import Selection, compute, data_months, resolve_range
     from kpi_definitions.periods import FiscalCalendar
-    from kpi_definitions.registry import DIMENSIONS, FILTERABLE
+    from kpi_definitions.registry import DIMENSIONS
     from store.db import reading
     from tandem.config import settings
 
@@ -299,12 +312,7 @@ def kpis(
         for dim in dims:
             if dim not in DIMENSIONS:
                 raise TandemError(f"Unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}.", USAGE)
-        filters: dict[str, list[str]] = {}
-        for item in where or []:
-            dim, sep, value = item.partition("=")
-            if not sep or dim.strip() not in FILTERABLE:
-                raise TandemError(f"--where {item!r}: use DIM=VALUE with DIM one of {', '.join(FILTERABLE)}.", USAGE)
-            filters.setdefault(dim.strip(), []).append(value.strip())
+        filters = _where(where)
         cal = FiscalCalendar(cfg.fiscal_year_start_month)
         with reading(db or cfg.db) as con:
             span = data_months(con, reg)
@@ -511,16 +519,10 @@ def pack(
     a PowerPoint deck or one HTML file: the same pack as the dashboard's, for a scheduled job."""
     import os
 
-    from kpi_definitions.registry import FILTERABLE
     from tandem.config import settings
 
     with _errors():
-        filters: dict[str, list[str]] = {}
-        for item in where or []:
-            dim, sep, value = item.partition("=")
-            if not sep or dim.strip() not in FILTERABLE:
-                raise TandemError(f"--where {item!r}: use DIM=VALUE with DIM one of {', '.join(FILTERABLE)}.", USAGE)
-            filters.setdefault(dim.strip(), []).append(value.strip())
+        filters = _where(where)
         path = db or settings().db
         if not path.exists():
             raise TandemError(f"No database at {path}: run `tandem demo` or `tandem ingest` first.", USAGE)
