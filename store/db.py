@@ -68,7 +68,8 @@ def problem(exc: BaseException, path: Path | str | None = None, read_only: bool 
     """
     text = str(exc)
     low = text.lower()
-    first = text.splitlines()[0] if text else type(exc).__name__
+    # DuckDB's first line without its class prefix ("IO Error: ", "Serialization Error: "): the sentence is ours.
+    first = re.sub(r"^[A-Za-z ]*(Error|Exception): ", "", text.splitlines()[0]) if text else type(exc).__name__
     name = f"Database {path}" if path is not None else "The database"
     if "lock" in low and ("conflicting" in low or "could not set lock" in low):
         pid = re.search(r"PID (\d+)", text)

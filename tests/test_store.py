@@ -65,3 +65,11 @@ def test_cli_loads_while_another_process_keeps_reading(tmp_path: Path) -> None:
     assert set(seen["counts"]) <= {5, 1005, 2005, 3005}
     assert version(db) != before  # what tells the app's cache that the data changed
     assert int(read(db, "SELECT count(*) AS n FROM invoices")["n"][0]) == 3005
+
+
+def test_a_damaged_file_sentence_drops_duckdbs_class_prefix() -> None:
+    from store.db import problem
+    err = problem(Exception("Serialization Error: Corrupt database file: checksum 1 does not match"), "/x.duckdb")
+    assert str(err) == ("Database /x.duckdb is damaged or truncated (Corrupt database file: checksum 1 does not "
+                        "match); restore it from a backup (README: Serving Tandem to a team, Backups), or move it "
+                        "aside and load the exports again.")
