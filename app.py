@@ -31,7 +31,7 @@ def run() -> None:
             st.Page("pages/drilldown.py", title="Drill-down", icon=":material/search:", url_path="drilldown"),
             st.Page("pages/terms.py", title="Payment terms", icon=":material/payments:", url_path="terms"),
             st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:", url_path="definitions"),
-            st.Page("pages/agreement.py", title="Agreements", icon=":material/handshake:", url_path="agreements"),
+            st.Page("pages/agreement.py", title="Agreements", icon=":material/approval:", url_path="agreements"),
             st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
         ],
     })

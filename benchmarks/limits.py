@@ -30,10 +30,9 @@ BUDGET = {"fiscal_period": "2026-01", "cost_center": "CC1", "category": "IT", "b
           "currency": "EUR"}
 
 
-def bomb(path: Path, sheet_mb: int) -> Path:
-    """A budgets workbook whose first sheet is `sheet_mb` MB of rows that compress ~1000:1 (a zip bomb)."""
-    good = path.with_name("good.xlsx")
-    pl.DataFrame([{**BUDGET, "cost_center": f"C{i:06d}"} for i in range(3)]).write_excel(good)
+def zip_bomb(good: Path, path: Path, sheet_mb: int, dimension_rows: int | None = None) -> Path:
+    """`good` with its first sheet replaced by `sheet_mb` MB of rows that compress ~1000:1 (a zip bomb); a
+    `dimension_rows` declares that many rows in the sheet's <dimension> (the tests' row-limit case)."""
     row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
         for info in src.infolist():
@@ -41,12 +40,21 @@ def bomb(path: Path, sheet_mb: int) -> Path:
                 out.writestr(info, src.read(info))
                 continue
             with out.open(info.filename, "w", force_zip64=True) as fh:
-                fh.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-                         b'spreadsheetml/2006/main"><sheetData>')
+                dim = f'<dimension ref="A1:E{dimension_rows}"/>' if dimension_rows else ""
+                fh.write(f'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                         f'spreadsheetml/2006/main">{dim}<sheetData>'.encode())
                 block = row * (1 << 14)
                 for _ in range(max(1, (sheet_mb << 20) // len(block))):
                     fh.write(block)
                 fh.write(b"</sheetData></worksheet>")
+    return path
+
+
+def bomb(path: Path, sheet_mb: int) -> Path:
+    """A budgets workbook whose first sheet is `sheet_mb` MB of rows that compress ~1000:1."""
+    good = path.with_name("good.xlsx")
+    pl.DataFrame([{**BUDGET, "cost_center": f"C{i:06d}"} for i in range(3)]).write_excel(good)
+    zip_bomb(good, path, sheet_mb)
     good.unlink()
     return path
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import resource
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from benchmarks.limits import zip_bomb
 from tests.rows import VALID
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,25 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _workbook(path: Path, rows: int) -> Path:
     pl.DataFrame([{**VALID["budgets"], "cost_center": f"C{i:06d}"} for i in range(rows)]).write_excel(path)
-    return path
-
-
-def _bomb(good: Path, path: Path, sheet_mb: int, dimension_rows: int | None = None) -> Path:
-    """`good` with its first sheet replaced by `sheet_mb` MB of rows that compress ~1000:1 (a zip bomb)."""
-    row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'
-    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
-        for info in src.infolist():
-            if info.filename != "xl/worksheets/sheet1.xml":
-                out.writestr(info, src.read(info))
-                continue
-            with out.open(info.filename, "w", force_zip64=True) as fh:
-                dim = f'<dimension ref="A1:E{dimension_rows}"/>' if dimension_rows else ""
-                fh.write(f'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-                         f'spreadsheetml/2006/main">{dim}<sheetData>'.encode())
-                block = row * (1 << 14)
-                for _ in range((sheet_mb << 20) // len(block)):
-                    fh.write(block)
-                fh.write(b"</sheetData></worksheet>")
     return path
 
 
@@ -50,7 +31,7 @@ def _ingest(f: Path, db: Path, **env: str) -> tuple[int, str, float]:
 
 
 def test_a_zip_bomb_is_refused_from_its_directory_without_unpacking(tmp_path: Path) -> None:
-    bomb = _bomb(_workbook(tmp_path / "good.xlsx", 3), tmp_path / "budgets.xlsx", sheet_mb=600)
+    bomb = zip_bomb(_workbook(tmp_path / "good.xlsx", 3), tmp_path / "budgets.xlsx", sheet_mb=600)
     assert bomb.stat().st_size < 3 << 20  # a few MB on disk, 599 MB of sheet XML unpacked (the rows fill 600 MB less a block)
     code, err, peak_gb = _ingest(bomb, tmp_path / "t.duckdb")
     assert code == 3
@@ -68,7 +49,7 @@ def test_the_unpacked_limit_is_configuration(tmp_path: Path) -> None:
 
 
 def test_a_sheet_declaring_too_many_rows_is_refused(tmp_path: Path) -> None:
-    bomb = _bomb(_workbook(tmp_path / "good.xlsx", 3), tmp_path / "budgets.xlsx", sheet_mb=1, dimension_rows=2_000_001)
+    bomb = zip_bomb(_workbook(tmp_path / "good.xlsx", 3), tmp_path / "budgets.xlsx", sheet_mb=1, dimension_rows=2_000_001)
     code, err, _ = _ingest(bomb, tmp_path / "t.duckdb")
     assert code == 3
     assert ("error: budgets.xlsx: the sheet sheet1.xml declares 2,000,000 rows, over the limit of 1,048,576 "
