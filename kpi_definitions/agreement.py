@@ -57,7 +57,7 @@ def check_steps(reg: Registry, kpi_name: str, counts: Sequence[str]) -> Kpi:
     kpi = reg[kpi_name]
     if kpi.bridge is None:
         raise AgreementError(f"{kpi.label} has no bridge, so there are no steps to agree on.")
-    known = [s.name for s in kpi.bridge.steps]
+    known = list(kpi.bridge.names)  # a netted step's parts can be counted on their own
     unknown = [c for c in counts if c not in known]
     if unknown:
         raise AgreementError(f"{kpi.label}'s bridge has no step {', '.join(repr(u) for u in unknown)} "
@@ -91,7 +91,7 @@ def span_value(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, cou
     rows = con.sql(start_q.sql, params=start_q.params).fetchall()
     start = rows[0][1] if rows else None
     row = con.sql(steps_q.sql, params=steps_q.params).pl().row(0, named=True)
-    steps = {s.name: float(row[s.name] or 0.0) for s in reg[kpi_name].bridge.steps}  # type: ignore[union-attr]
+    steps = {n: float(row[n] or 0.0) for n in reg[kpi_name].bridge.names}  # type: ignore[union-attr]
     return (None if start is None else float(start)), steps
 
 

@@ -11,7 +11,7 @@ import polars as pl
 from kpi_definitions import facts, macros
 from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.query import Query, Selection, bridge_queries, params, render, unit_of
-from kpi_definitions.registry import Kpi, Registry
+from kpi_definitions.registry import Kpi, Registry, Step
 
 UNIT_LABELS = {"days": "days", "ratio": "ratio"}  # currency KPIs report the reporting currency's code
 
@@ -30,6 +30,7 @@ class BridgeStep:
     label: str
     description: str
     value: float
+    parts: tuple[BridgeStep, ...] = ()  # a netted step's parts, which add up to its value
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,10 @@ def bridge(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, first: 
         return BridgeResult(kpi.name, b.from_view, b.to_view, start, end, (),
                             f"the {missing} value is not computable for this selection")
     row = con.sql(steps_q.sql, params=steps_q.params).pl().row(0, named=True)
-    steps = tuple(BridgeStep(s.name, s.label, s.description, float(row[s.name] or 0.0)) for s in b.steps)
+    def step(s: Step) -> BridgeStep:
+        return BridgeStep(s.name, s.label, s.description, float(row[s.name] or 0.0), tuple(step(p) for p in s.parts))
+
+    steps = tuple(step(s) for s in b.steps)
     return BridgeResult(kpi.name, b.from_view, b.to_view, start, end, steps)
 
 

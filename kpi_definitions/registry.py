@@ -83,6 +83,9 @@ class Step(_Model):
     name: str
     label: str
     description: str
+    # A netted step: its value is the sum of these parts (each a column of the bridge SQL too), drawn as one
+    # bar while the table lists the parts (timing effects that offset each other, for example).
+    parts: tuple[Step, ...] = ()
 
 
 class Bridge(_Model):
@@ -91,6 +94,11 @@ class Bridge(_Model):
     to_view: str = Field(alias="to")
     convention: str | None = None
     steps: tuple[Step, ...] = Field(min_length=1)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every column of the bridge SQL: each step's name and its parts' (all of them can be counted)."""
+        return tuple(n for s in self.steps for n in (s.name, *(p.name for p in s.parts)))
 
 
 class Kpi(_Model):
@@ -234,7 +242,7 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
             if dim not in DIMENSIONS:
                 bad(f"views.{view_name}.dimensions", f"unknown dimension {dim!r}")
         if view.from_bridge:
-            steps = {s.name for s in kpi.bridge.steps} if kpi.bridge else set()
+            steps = set(kpi.bridge.names) if kpi.bridge else set()
             if kpi.bridge is None:
                 bad(f"views.{view_name}.from_bridge", "counts bridge steps, but the KPI declares no bridge")
             for counted in view.from_bridge:
@@ -254,11 +262,16 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
             if view_name not in kpi.views:
                 bad(f"bridge.{end}", f"names no view of {kpi.name}: {view_name!r}")
         seen: set[str] = set()
-        for step in b.steps:
+        for step in (s for top in b.steps for s in (top, *top.parts)):
             named("bridge.steps.name", step.name)
             if step.name in seen:
                 bad("bridge.steps.name", f"step {step.name!r} declared twice")
             seen.add(step.name)
+        for step in b.steps:
+            if any(p.parts for p in step.parts):
+                bad("bridge.steps.parts", f"a part of {step.name!r} has parts of its own: one level only")
+            if len(step.parts) == 1:
+                bad("bridge.steps.parts", f"{step.name!r} nets a single part: name at least two, or none")
     return issues
 
 

@@ -71,11 +71,12 @@ def _bridge(kpi: Kpi, sel: Selected) -> None:
         st.info(f"No bridge for {sel.span.label}: {b.reason}.")
         return
     widgets.chart(charts.waterfall(kpi, b, currency=sel.currency), f"{kpi.name}-bridge", sel, kpi, f"{kpi.label}: bridge")
-    steps = pl.DataFrame({
-        "Step": [s.label for s in b.steps],
-        "Amount": [s.value for s in b.steps],
-        "What it is": [s.description for s in b.steps]}, schema={"Step": pl.String, "Amount": pl.Float64,
-                                                                 "What it is": pl.String})
+    # A netted step (one bar in the chart) is followed by its parts, which add up to it.
+    rows: list[tuple[str, float, str]] = []
+    for s in b.steps:
+        rows.append((s.label, s.value, s.description))
+        rows += [(f"↳ {p.label}", p.value, f"Part of {s.label.lower()}: {p.description}") for p in s.parts]
+    steps = pl.DataFrame(rows, schema={"Step": pl.String, "Amount": pl.Float64, "What it is": pl.String}, orient="row")
     widgets.table(steps, {"Amount": kpi.unit}, sel.currency)
     if kpi.bridge.convention:
         st.caption(f"Convention: {kpi.bridge.convention}")

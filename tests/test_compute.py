@@ -72,6 +72,10 @@ def test_golden_bridge(gcon: duckdb.DuckDBPyConnection, case: dict) -> None:
     assert list(got) == list(case["steps"])  # declared order
     for name, expected in case["steps"].items():
         assert abs(got[name] - expected) < 1e-9, f"{name}: {got[name]} != {expected} ({case['why']})"
+    parts = {s.name: {p.name: p.value for p in s.parts} for s in b.steps if s.parts}
+    assert parts == case.get("parts", {})  # a netted step's parts, which add up to it
+    for step in b.steps:
+        assert not step.parts or abs(sum(p.value for p in step.parts) - step.value) < 1e-9
     assert abs(b.total - b.end) < 1e-9
 
 

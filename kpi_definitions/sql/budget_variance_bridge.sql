@@ -12,10 +12,14 @@ po AS (
 inv AS (
     SELECT x.amount_rep, x.po_found, x.po_m IN (SELECT m FROM cur) AS same_period
     FROM invoice_po x WHERE x.has_po AND x.amount_rep IS NOT NULL AND x.m IN (SELECT m FROM cur)
+),
+steps AS (
+    SELECT
+        -coalesce((SELECT sum(value_rep) FROM po WHERE NOT invoiced), 0) AS orders_not_invoiced,
+        coalesce((SELECT sum(amount_rep) FROM inv WHERE po_found AND same_period), 0)
+            - coalesce((SELECT sum(value_rep) FROM po WHERE invoiced), 0) AS invoice_vs_order,
+        coalesce((SELECT sum(amount_rep) FROM inv WHERE po_found AND NOT same_period), 0) AS earlier_orders,
+        coalesce((SELECT sum(amount_rep) FROM inv WHERE NOT po_found), 0) AS unknown_orders
 )
-SELECT
-    -coalesce((SELECT sum(value_rep) FROM po WHERE NOT invoiced), 0) AS orders_not_invoiced,
-    coalesce((SELECT sum(amount_rep) FROM inv WHERE po_found AND same_period), 0)
-        - coalesce((SELECT sum(value_rep) FROM po WHERE invoiced), 0) AS invoice_vs_order,
-    coalesce((SELECT sum(amount_rep) FROM inv WHERE po_found AND NOT same_period), 0) AS earlier_orders,
-    coalesce((SELECT sum(amount_rep) FROM inv WHERE NOT po_found), 0) AS unknown_orders
+-- timing: the two timing effects netted (they mostly offset each other), each part kept as its own column
+SELECT orders_not_invoiced + earlier_orders AS timing, * FROM steps

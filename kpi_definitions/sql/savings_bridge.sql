@@ -1,9 +1,13 @@
 -- From negotiated savings (procurement) to the year-over-year drop in spend (finance), over the months
--- in `buckets` and the same months a year earlier. Price-volume convention, per item on invoice lines
--- with an item and a quantity (p = spend ÷ quantity of the item in the span; 0 = a year earlier, 1 = now):
+-- in `buckets` and the same months a year earlier. Price-volume convention, per unit of comparison on
+-- invoice lines with a quantity (p = spend ÷ quantity of the unit in the span; 0 = a year earlier, 1 = now):
 --   price effect  = (p0 − p1) × q1   (at this year's quantity: the price × volume interaction is here)
 --   volume effect = (q0 − q1) × p0   (at last year's price)
--- so price + volume = spend0 − spend1 for every item bought in both years.
+-- so price + volume = spend0 − spend1 for every unit bought in both years.
+-- The unit of comparison is the line's item, else its PO line's item, else (a line on a PO line) the
+-- supplier's unit in the line's category: the PO line's unit price says what one unit is. A line without a
+-- quantity takes it from its PO line: its amount at the PO line's unit price (in the documents' currency when
+-- both have the same one, else in the reporting currency), so its price is the PO line's.
 WITH cur AS (SELECT m FROM buckets),
 po AS (
     SELECT x.*, EXISTS (SELECT 1 FROM invoices i
@@ -13,26 +17,48 @@ po AS (
     WHERE x.on_contract AND x.savings_rep IS NOT NULL AND x.m IN (SELECT m FROM cur)
 ),
 lines AS (
-    SELECT x.m IN (SELECT m FROM cur) AS now, x.item_id, x.quantity, x.amount_rep
+    SELECT x.m IN (SELECT m FROM cur) AS now, x.amount_rep,
+           coalesce(x.item_id, p.item_id) AS item_id,
+           -- no item anywhere, but a PO line: the supplier's unit in the category (NULL otherwise)
+           CASE WHEN x.item_id IS NULL AND p.po_id IS NOT NULL AND p.item_id IS NULL THEN x.supplier_id END AS unit_supplier,
+           CASE WHEN x.item_id IS NULL AND p.po_id IS NOT NULL AND p.item_id IS NULL THEN x.category END AS unit_category,
+           CASE WHEN x.quantity IS NOT NULL THEN x.quantity
+                WHEN p.unit_price > 0 AND x.currency = p.currency THEN x.amount / p.unit_price
+                WHEN p.unit_price > 0 THEN x.amount_rep / (p.value_rep / p.quantity)
+           END AS quantity
     FROM invoice_lines x
+    -- the line's PO line (never a cancelled one: fact_po holds the lines that count)
+    LEFT JOIN fact_po p ON p.po_id = x.po_id AND p.po_line = x.po_line
     WHERE x.amount_rep IS NOT NULL AND (x.m IN (SELECT m FROM cur) OR x.m + 12 IN (SELECT m FROM cur))
 ),
+keyed AS (  -- lines with a unit to compare prices in and a quantity
+    SELECT * FROM lines
+    WHERE (item_id IS NOT NULL OR unit_supplier IS NOT NULL) AND quantity IS NOT NULL
+),
 items AS (
-    SELECT item_id,
-           coalesce(sum(quantity) FILTER (WHERE NOT now), 0) AS q0, coalesce(sum(amount_rep) FILTER (WHERE NOT now), 0) AS s0,
-           coalesce(sum(quantity) FILTER (WHERE now), 0) AS q1, coalesce(sum(amount_rep) FILTER (WHERE now), 0) AS s1,
-           count(*) FILTER (WHERE NOT now) AS n0, count(*) FILTER (WHERE now) AS n1,
-           item_id IN (SELECT item_id FROM po WHERE item_id IS NOT NULL) AS contracted
-    FROM lines WHERE item_id IS NOT NULL AND quantity IS NOT NULL
-    GROUP BY item_id
+    SELECT k.item_id, k.unit_supplier, k.unit_category,
+           coalesce(sum(k.quantity) FILTER (WHERE NOT k.now), 0) AS q0,
+           coalesce(sum(k.amount_rep) FILTER (WHERE NOT k.now), 0) AS s0,
+           coalesce(sum(k.quantity) FILTER (WHERE k.now), 0) AS q1,
+           coalesce(sum(k.amount_rep) FILTER (WHERE k.now), 0) AS s1,
+           count(*) FILTER (WHERE NOT k.now) AS n0, count(*) FILTER (WHERE k.now) AS n1
+    FROM keyed k
+    GROUP BY ALL
+),
+contracted AS (  -- the units the period's PO lines under contract bought, keyed like the invoice lines
+    SELECT DISTINCT item_id, CASE WHEN item_id IS NULL THEN supplier_id END AS unit_supplier,
+           CASE WHEN item_id IS NULL THEN category END AS unit_category
+    FROM po
 ),
 effects AS (
     SELECT CASE WHEN q0 > 0 AND q1 > 0 THEN s0 / q0 * q1 - s1 END AS price,
            CASE WHEN q0 > 0 AND q1 > 0 THEN s0 - s0 / q0 * q1 END AS volume,
            CASE WHEN n0 = 0 OR n1 = 0 THEN s0 - s1 END AS mix,
            CASE WHEN n0 > 0 AND n1 > 0 AND NOT (q0 > 0 AND q1 > 0) THEN s0 - s1 END AS other,
-           contracted
-    FROM items
+           c.unit_category IS NOT NULL OR c.item_id IS NOT NULL AS contracted
+    FROM items i
+    LEFT JOIN contracted c ON c.item_id IS NOT DISTINCT FROM i.item_id
+        AND c.unit_supplier IS NOT DISTINCT FROM i.unit_supplier AND c.unit_category IS NOT DISTINCT FROM i.unit_category
 )
 SELECT
     -coalesce((SELECT sum(savings_rep) FROM po WHERE savings_type = 'cost_avoidance'), 0) AS cost_avoidance,
@@ -46,4 +72,4 @@ SELECT
     coalesce((SELECT sum(mix) FROM effects), 0) AS mix,
     coalesce((SELECT sum(other) FROM effects), 0)
         + (SELECT coalesce(sum(amount_rep) FILTER (WHERE NOT now), 0) - coalesce(sum(amount_rep) FILTER (WHERE now), 0)
-           FROM lines WHERE item_id IS NULL OR quantity IS NULL) AS without_quantities
+           FROM lines WHERE (item_id IS NULL AND unit_supplier IS NULL) OR quantity IS NULL) AS without_quantities
