@@ -87,9 +87,7 @@ def _plan(reg: Registry, sel: Selection, cal: FiscalCalendar, currency: str, kpi
     for kpi in reg:
         if kpis is not None and kpi.name not in kpis:
             continue
-        unfiltered = sorted(d for d in sel.filters if sel.filters[d] and d not in kpi.dimensions)
-        if unfiltered:
-            notes.append(f"{kpi.name} is not split by {', '.join(unfiltered)}: shown for all of them")
+        # A filter the KPI cannot apply is a warning on each of its rows (kpi_definitions/weak_data.py).
         for view_name, view in kpi.views.items():
             if views is not None and view_name not in views:
                 continue
@@ -135,9 +133,10 @@ def bridge(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, first: 
 
     start, end = end_value(start_q), end_value(end_q)
     if start is None or end is None:
-        missing = b.from_view if start is None else b.to_view
+        missing = [v for v, x in ((b.from_view, start), (b.to_view, end)) if x is None]
         return BridgeResult(kpi.name, b.from_view, b.to_view, start, end, (),
-                            f"the {missing} value is not computable for this selection")
+                            f"the {' and the '.join(missing)} value{'s are' if len(missing) > 1 else ' is'} "
+                            "not computable for this selection")
     row = con.sql(steps_q.sql, params=steps_q.params).pl().row(0, named=True)
     def step(s: Step) -> BridgeStep:
         return BridgeStep(s.name, s.label, s.description, float(row[s.name] or 0.0), tuple(step(p) for p in s.parts))

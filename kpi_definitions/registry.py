@@ -63,6 +63,12 @@ class View(_Model):
     effective_date: date
     dimensions: tuple[str, ...] | None = None
     excluded: str = "rows with no FX rate for their month"
+    # The warning code of those rows in `tandem kpis` (kpi_definitions/weak_data.py): missing_fx unless the
+    # view also leaves rows out for another reason.
+    excluded_code: str = Field(default="missing_fx", pattern=r"^[a-z][a-z0-9_]*$")
+    # A view compared with the same months a year earlier: the export whose coverage of those base months
+    # is checked (a partial base month is flagged on the value, kpi_definitions/weak_data.py).
+    base_coverage: Literal["invoices", "purchase_orders"] | None = None
     label: str | None = Field(default=None, min_length=1, max_length=40)  # shown name; default: the name, capitalised
     colour: Colour = "gray"
     # An agreed view made from the bridge: its versions, each counting bridge steps (the value is computed

@@ -292,6 +292,7 @@ def kpis(
     import polars as pl
 
     from kpi_definitions import compute as kpi_compute
+    from kpi_definitions import weak_data
     from kpi_definitions.compute import Selection, compute, data_months, resolve_range
     from kpi_definitions.periods import FiscalCalendar
     from kpi_definitions.registry import DIMENSIONS
@@ -326,7 +327,7 @@ def kpis(
                                                    kpis=wanted or None), fmt)
                 return
             result = compute(con, reg, sel, currency=cfg.reporting_currency, cal=cal, kpis=wanted or None)
-        values = result.values
+            values = weak_data.warnings(con, reg, sel, result.values, cal)  # excluded rows, partial bases, filters
         if kpi:  # `--kpi budget_variance_pct` asks for the companion alone, `--kpi budget_variance` for both
             asked = set(kpi) | {c.name for k in reg for c in k.companions if k.name in kpi}
             values = values.filter(pl.col("kpi").is_in(sorted(asked)))
@@ -363,18 +364,21 @@ def _print_kpis(values: pl.DataFrame, dims: tuple[str, ...], fmt: str, currency:
                   "shown as null / n/a.", highlight=False, markup=False)
     if fmt == "json":
         doc = [{"kpi": r["kpi"], "view": r["view"], "period": r["period"], "dimensions": {d: r[d] for d in dims},
-                "value": formats.json_number(r["value"]), "unit": r["unit"]} for r in rows]
+                "value": formats.json_number(r["value"]), "unit": r["unit"],
+                "excluded": _weak(r)["excluded"], "warnings": _weak(r)["warnings"]} for r in rows]
         sys.stdout.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
     elif fmt == "csv":
         # polars quotes a field with a separator, quote, LF or a bare CR; the csv module with lineterminator
         # "\n" leaves a bare CR unquoted, which splits the row in a spreadsheet.
-        header = ["kpi", "view", "period", *dims, "value", "unit"]
+        header = ["kpi", "view", "period", *dims, "value", "unit", "excluded", "warnings"]
         cols: list[list[object]] = [[r["kpi"] for r in rows], [r["view"] for r in rows], [r["period"] for r in rows],
                                     *([r[d] for r in rows] for d in dims)]
         text = [[_csv_text(None if v is None else str(v)) for v in col] for col in cols]
         numbers = [None if (v := formats.json_number(r["value"])) is None else repr(v) for r in rows]
         doc = pl.DataFrame([pl.Series(f"c{i}", col, dtype=pl.String) for i, col in
-                            enumerate([*text, numbers, [_csv_text(r["unit"]) for r in rows]])])
+                            enumerate([*text, numbers, [_csv_text(r["unit"]) for r in rows],
+                                       [str(r.get("excluded") or 0) for r in rows],
+                                       [_csv_text(_weak(r)["warnings_text"]) for r in rows]])])
         sys.stdout.write(doc.rename(dict(zip(doc.columns, map(str, map(_csv_text, header)), strict=True)))
                          .write_csv(line_terminator="\n"))
     else:
@@ -382,10 +386,22 @@ def _print_kpis(values: pl.DataFrame, dims: tuple[str, ...], fmt: str, currency:
         for col in ("kpi", "view", "period", *dims):
             table.add_column(safe_text.rich(col))
         table.add_column("value", justify="right")
+        table.add_column("warnings")
         for r in rows:
             table.add_row(*map(safe_text.rich, (r["kpi"], r["view"], r["period"], *(r[d] for d in dims))),
-                          safe_text.rich(formats.value(r["value"], r["unit"], currency)))
-        out.print(table, highlight=False)
+                          safe_text.rich(formats.value(r["value"], r["unit"], currency)),
+                          safe_text.rich(", ".join(w["code"] for w in r.get("warnings") or [])))
+        _wide(table)
+        said = dict.fromkeys(f"{w['code']}: {w['message']}" for r in rows for w in r.get("warnings") or [])
+        for line in said:
+            err.print(safe_text.visible(f"warning: {line}"), highlight=False, markup=False)
+
+
+def _weak(row: dict) -> dict:
+    """A row's `excluded` count and `warnings` ({code, message} each) for JSON; `warnings_text` for a CSV cell."""
+    found = [{"code": w["code"], "message": w["message"]} for w in row.get("warnings") or []]
+    return {"excluded": int(row.get("excluded") or 0), "warnings": found,
+            "warnings_text": " | ".join(f"{w['code']}: {w['message']}" for w in found)}
 
 
 def _csv_text(v: object) -> object:

@@ -6,7 +6,7 @@ nobody has been invoiced for yet. On the golden exports (tests/golden/bridges.ya
   2026-01: procurement 60 (P1 20 price reduction, P2 40 cost avoidance); cost avoidance −40, not yet
            invoiced 0 → agreed 60 − 40 + 0 = 20
   2026-02: procurement 15 (P6, never invoiced); cost avoidance 0, not yet invoiced −15 → 15 + 0 − 15 = 0
-  2026-03: procurement 0 (P8 has no March rate); both steps 0 → 0
+  2026-03: procurement null (P8, its only line, has no March rate: never 0) → no agreed value
   2026-Q1: procurement 75; cost avoidance −40 (P2), not yet invoiced −15 (P6) → 75 − 40 − 15 = 20
   2026-01, supplier S2: P2 40, all cost avoidance → 40 − 40 = 0
   2026-01 by category: IT: P1 20, invoiced by I11 → 20; LOG: P2 40 cost avoidance → 0
@@ -50,7 +50,7 @@ def test_agreed_value_is_procurement_plus_the_chosen_steps_for_months(gcon: duck
     out = agreement.frame(gcon, registry(), "savings", [v(1, "2025-01-01", DROPS)],
                           Selection(m("2026-01"), m("2026-03")))
     assert out.select("period", "value", "version").rows() == [("2026-01", 20.0, 1), ("2026-02", 0.0, 1),
-                                                               ("2026-03", 0.0, 1)]
+                                                               ("2026-03", None, 1)]
 
 
 def test_agreed_value_for_a_fiscal_quarter_and_a_slice(gcon: duckdb.DuckDBPyConnection) -> None:

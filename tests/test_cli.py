@@ -124,19 +124,23 @@ def test_kpis_json_csv_and_table(golden_db: Path) -> None:
     assert code == 0, stderr
     doc = json.loads(stdout)
     by_key = {(d["kpi"], d["view"]): d for d in doc}
-    assert by_key[("savings", "finance")] == {"kpi": "savings", "view": "finance", "period": "2026-01",
-                                              "dimensions": {}, "value": -200.0, "unit": "EUR"}
+    savings = by_key[("savings", "finance")]
+    # the golden base month 2025-01 holds 2 lines, under 60 % of the median 3.5 of the months after it
+    assert [w["code"] for w in savings.pop("warnings")] == ["partial_base"]
+    assert savings == {"kpi": "savings", "view": "finance", "period": "2026-01", "dimensions": {}, "value": -200.0,
+                       "unit": "EUR", "excluded": 0}
     assert by_key[("budget_variance_pct", "procurement")]["value"] == round(-100 / 550, 6)
     assert by_key[("budget_variance_pct", "procurement")]["unit"] == "ratio"
     assert by_key[("inventory_days", "finance")] == {"kpi": "inventory_days", "view": "finance", "period": "2026-01",
-                                                     "dimensions": {}, "value": 41.0, "unit": "days"}
+                                                     "dimensions": {}, "value": 41.0, "unit": "days", "excluded": 0,
+                                                     "warnings": []}
     assert len(doc) == 12  # 5 KPIs + the companion, two views each
 
     code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--from", "2026-01", "--to", "2026-02", "--kpi", "savings",
               "--by", "cost_center", "--format", "csv")
     assert code == 0, stderr
     rows = list(csv.DictReader(io.StringIO(stdout)))
-    assert rows[0].keys() == {"kpi", "view", "period", "cost_center", "value", "unit"}
+    assert rows[0].keys() == {"kpi", "view", "period", "cost_center", "value", "unit", "excluded", "warnings"}
     got = {(x["view"], x["period"], x["cost_center"]): x["value"] for x in rows}
     assert got[("finance", "2026-02", "CC2")] == "-47.0" and got[("procurement", "2026-01", "CC2")] == "40.0"
     assert got[("finance", "2026-01", "CC3")] == ""  # null: no invoices a year earlier

@@ -1,6 +1,7 @@
 -- Year-over-year drop in actual spend: spend twelve months earlier − spend now. Null when the slice has
--- no invoice line at all in the earlier span, and when it has lines but none of them converts to the
--- reporting currency (no fx rate): the base is not computable, so neither is the value (never 0).
+-- no invoice line at all in the earlier span, and when either span has lines but none of them converts to
+-- the reporting currency (no fx rate): that spend is not computable, so neither is the value (never 0).
+-- Partly converted: the converted lines' value, the others counted in `excluded`.
 -- Spend is summed per month first (one pass over the lines); each period then takes its own months and
 -- the same months a year earlier.
 WITH spend AS (
@@ -18,7 +19,9 @@ lines AS (
     SELECT b.period, b.earlier, x.spend, x.lines, x.excluded{dims} FROM months b LEFT JOIN spend x ON x.m = b.m
 )
 SELECT period{dims},
-       CASE WHEN sum(lines) FILTER (WHERE earlier) > 0 AND sum(spend) FILTER (WHERE earlier) IS NOT NULL THEN
+       CASE WHEN sum(lines) FILTER (WHERE earlier) > 0 AND sum(spend) FILTER (WHERE earlier) IS NOT NULL
+                 AND NOT (coalesce(sum(lines) FILTER (WHERE NOT earlier), 0) > 0
+                          AND sum(spend) FILTER (WHERE NOT earlier) IS NULL) THEN
            coalesce(sum(spend) FILTER (WHERE earlier), 0) - coalesce(sum(spend) FILTER (WHERE NOT earlier), 0)
        END AS value,
        coalesce(sum(excluded), 0) AS excluded

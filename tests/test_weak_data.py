@@ -1,0 +1,130 @@
+"""Weak data flagged on the value it weakens (kpi_definitions/weak_data.py): `tandem kpis` rows carry their
+excluded count and warnings (partial year-over-year base, missing FX, a filter the KPI cannot apply)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from tandem.cli import app
+from tests.rows import VALID
+
+runner = CliRunner()
+EUR = {"TANDEM_REPORTING_CURRENCY": "EUR"}
+
+
+def kpis(db: Path | str, *args: str) -> list[dict]:
+    r = runner.invoke(app, ["kpis", "--db", str(db), "--format", "json", *args], env=EUR)
+    assert r.exit_code == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def row(rows: list[dict], kpi: str, view: str, period: str | None = None) -> dict:
+    return next(x for x in rows if x["kpi"] == kpi and x["view"] == view and (period is None or x["period"] == period))
+
+
+def codes(r: dict) -> list[str]:
+    return [w["code"] for w in r["warnings"]]
+
+
+def test_a_wholly_unconverted_month_is_null_and_a_partly_converted_span_carries_its_excluded_count(
+        golden_db: Path) -> None:
+    # Golden exports (tests/golden/cases.yaml): 2026-03's only invoice I31 and only contract PO line P8 are USD
+    # with no March rate. March alone: nothing converts → null, never 0.
+    march = kpis(golden_db, "--period", "2026-03")
+    for kpi, view, excluded in [("savings", "procurement", 1), ("budget_variance", "finance", 1),
+                                ("budget_variance", "procurement", 2), ("budget_variance_pct", "finance", 1)]:
+        r = row(march, kpi, view)
+        assert r["value"] is None and r["excluded"] == excluded, r
+        assert r["warnings"][0]["code"] == "missing_fx"
+        assert r["warnings"][0]["message"].startswith(f"No value: {excluded} rows with no FX rate for their month")
+    # Q1: January and February convert. Savings (procurement) = 60 + 15 = 75 without P8; budget variance
+    # (finance) = (500 + 160) − (550 + 100 + 50) = −40 without I31.
+    q1 = kpis(golden_db, "--from", "2026-01", "--to", "2026-03", "--grain", "quarter")
+    r = row(q1, "savings", "procurement")
+    assert r["value"] == 75 and r["excluded"] == 1
+    assert r["warnings"] == [{"code": "missing_fx", "message": "Computed without 1 rows with no FX rate for their month."}]
+    r = row(q1, "budget_variance", "finance")
+    assert r["value"] == -40 and r["excluded"] == 1 and codes(r) == ["missing_fx"]
+    clean = row(kpis(golden_db, "--period", "2026-01"), "savings", "procurement")
+    assert clean["value"] == 60 and clean["excluded"] == 0 and clean["warnings"] == []
+
+
+def test_usd_data_with_no_rates_gives_null_finance_savings_and_budget_with_a_missing_fx_warning(tmp_path: Path) -> None:
+    # Bug 2 of issue 16: USD invoices a year apart and a USD budget, reporting currency EUR, no fx_rates.
+    inv = [dict(VALID["invoices"], invoice_id=f"I{n}", invoice_date=d, due_date=d, amount="100", currency="USD")
+           for n, d in ((1, "2025-01-10"), (2, "2026-01-10"))]
+    pl.DataFrame(inv).write_csv(tmp_path / "invoices.csv")
+    pl.DataFrame([dict(VALID["budgets"], fiscal_period="2026-01", currency="USD")]).write_csv(tmp_path / "budgets.csv")
+    db = tmp_path / "t.duckdb"
+    assert runner.invoke(app, ["ingest", str(tmp_path), "--db", str(db)]).exit_code == 0
+    rows = kpis(db, "--period", "2026-01", "--kpi", "savings", "--kpi", "budget_variance")
+    savings, budget = row(rows, "savings", "finance"), row(rows, "budget_variance", "finance")
+    assert savings["value"] is None and savings["excluded"] == 2 and codes(savings) == ["missing_fx"]  # I1 and I2
+    assert budget["value"] is None and budget["excluded"] == 2 and codes(budget) == ["missing_fx"]  # I2, the budget
+    # CSV carries the same: excluded as a number, warnings as "code: sentence"
+    r = runner.invoke(app, ["kpis", "--db", str(db), "--period", "2026-01", "--kpi", "savings", "--format", "csv"],
+                      env=EUR)
+    got = {(x["kpi"], x["view"]): x for x in csv.DictReader(io.StringIO(r.stdout))}
+    assert got[("savings", "finance")]["value"] == "" and got[("savings", "finance")]["excluded"] == "2"
+    assert got[("savings", "finance")]["warnings"].startswith("missing_fx: No value: 2 rows with no FX rate")
+
+
+def _invoices(per_month: dict[str, int]) -> list[dict]:
+    """`n` EUR invoice lines of 10.00 each month, one a day from the 1st."""
+    out = []
+    for month, n in per_month.items():
+        for i in range(n):
+            d = f"{month}-{i % 28 + 1:02d}"
+            out.append(dict(VALID["invoices"], invoice_id=f"I{month}-{i}", invoice_date=d, due_date=d,
+                            paid_date=None, amount="10", currency="EUR"))
+    return out
+
+
+def test_a_partial_base_month_is_flagged_on_the_year_over_year_value_by_the_stated_rule(tmp_path: Path) -> None:
+    # 2025-01 holds 5 lines, 2025-02 holds 6, each later month 10 (on 10 days). The norm of a base month is the
+    # median of the 12 months after it: 10 lines on 10 days. Partial = under 60 %: 5 < 6 is partial; 6 is not.
+    months = {"2025-01": 5, "2025-02": 6} | {f"{y}-{m:02d}": 10 for y, m in
+                                             [(2025, m) for m in range(3, 13)] + [(2026, 1), (2026, 2)]}
+    pl.DataFrame(_invoices(months)).write_csv(tmp_path / "invoices.csv")
+    db = tmp_path / "t.duckdb"
+    assert runner.invoke(app, ["ingest", str(tmp_path / "invoices.csv"), "--db", str(db)]).exit_code == 0
+    rows = kpis(db, "--from", "2026-01", "--to", "2026-02", "--kpi", "savings")
+    jan, feb = row(rows, "savings", "finance", "2026-01"), row(rows, "savings", "finance", "2026-02")
+    assert jan["value"] == 50 - 100  # spend a year earlier 5 × 10 − spend now 10 × 10
+    assert jan["warnings"] == [{"code": "partial_base", "message": (
+        "Base month 2025-01 is partial: 5 invoice lines on 5 days with data, against 10 on 10 days in a normal "
+        "month (the median of the 12 months after it; partial means under 60% of it).")}]
+    assert feb["value"] == 60 - 100 and feb["warnings"] == []  # 6 is 60 % of 10: not under it
+    assert row(rows, "savings", "procurement", "2026-01")["warnings"] == []  # no year-earlier base
+    # a quarter's base is flagged by its partial month
+    q = kpis(db, "--period", "2026-Q1", "--grain", "quarter", "--kpi", "savings")
+    assert codes(row(q, "savings", "finance")) == ["partial_base"]
+    assert "2025-01 is partial" in row(q, "savings", "finance")["warnings"][0]["message"]
+
+
+def test_a_filter_the_kpi_cannot_apply_is_a_warning_on_its_rows(golden_db: Path) -> None:
+    rows = kpis(golden_db, "--period", "2026-01", "--where", "supplier_id=S1")
+    for view in ("finance", "procurement"):
+        r = row(rows, "budget_variance", view)  # budgets carry cost center and category, no supplier
+        assert r["warnings"] == [{"code": "filter_ignored", "message": (
+            "Budget variance ignores the supplier filter: its rows carry no supplier, so it is shown for all of "
+            "them.")}]
+        assert "filter_ignored" in codes(row(rows, "inventory_days", view))
+        assert "filter_ignored" not in codes(row(rows, "savings", view))  # savings rows carry the supplier
+    r = runner.invoke(app, ["kpis", "--db", str(golden_db), "--period", "2026-01", "--where", "supplier_id=S1"],
+                      env=EUR | {"COLUMNS": "200"})
+    assert "warning: filter_ignored: Budget variance ignores the supplier filter" in r.stderr
+
+
+def test_the_demo_flags_its_2025_11_savings_on_a_partial_2024_11(demo_db: Path) -> None:
+    # The demo's invoices start in 2024-11 with 691 lines; the twelve months after it hold ~1,450 each.
+    r = row(kpis(demo_db, "--period", "2025-11", "--kpi", "savings"), "savings", "finance")
+    assert codes(r) == ["partial_base"]
+    assert r["warnings"][0]["message"].startswith("Base month 2024-11 is partial: 691 invoice lines on 30 days")
+    assert row(kpis(demo_db, "--period", "2025-12", "--kpi", "savings"), "savings", "finance")["warnings"] == []
