@@ -8,6 +8,7 @@ The basket (reporting currency EUR; USD 0.8 in 2026-01, 0.9 in 2026-02, no rate 
     B (S1)            5 for 100 = 20   5 for 95 = 19    —                  (leaves)
     D (S1)            —                4 for 100 = 25   4 for 120 = 30     (enters)
     C (S2), on C2     2 for 90 EUR + 1 for 60 USD × 0.8 = 48: 3 for 138   —   2 for 100 (not in two months running)
+The market: PPI-IT 100 from 2025-03 to 2025-12, then 104, 106, 110 in 2026-01..03; category IT follows it.
 Monthly links L_t = Σ s_t−1 × (p_t ÷ p_t−1) ÷ Σ s_t−1 over the items bought in both months:
     2026-01: no month before: no link
     2026-02: A, B: (100 × 11/10 + 100 × 19/20) ÷ 200 = (110 + 95) ÷ 200 = 1.025
@@ -23,6 +24,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from kpi_definitions import prices
 from kpi_definitions.compute import Selection, bridge, compute
 from kpi_definitions.lines import lines
 from kpi_definitions.periods import parse_month
@@ -40,7 +42,8 @@ def basket_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("prices") / "prices.duckdb"
     c = connect(path)
     try:
-        for name in ("suppliers", "contracts", "purchase_orders", "fx_rates", "invoices"):
+        for name in ("suppliers", "contracts", "purchase_orders", "fx_rates", "invoices", "price_indices",
+                     "category_index"):
             result = ingest_file(c, BASKET / f"{name}.csv")
             assert result.ok and result.rows_quarantined == 0, f"{name}: {result.outcome}"
     finally:
@@ -125,3 +128,35 @@ def test_the_items_that_moved_each_view(bcon: duckdb.DuckDBPyConnection) -> None
     assert contract.select("item_id", "paid", "at_contract", "variance").rows() == [
         ("C", pytest.approx(138), pytest.approx(120), pytest.approx(18)),
         ("A", pytest.approx(100), pytest.approx(105), pytest.approx(-5))]
+
+
+def test_our_index_against_the_market_both_100_in_the_first_month(bcon: duckdb.DuckDBPyConnection) -> None:
+    c = prices.comparison(bcon, registry(), JAN, MAR, "IT")
+    ours = c.filter(series=prices.OURS)["level"].to_list()
+    assert ours == [pytest.approx(100), pytest.approx(102.5), pytest.approx(102.5 * 241 / 210)]  # 117.63
+    market = c.filter(series="PPI-IT")["level"].to_list()
+    assert market == [pytest.approx(100), pytest.approx(106 / 104 * 100), pytest.approx(110 / 104 * 100)]
+
+
+def test_savings_net_of_the_market(bcon: duckdb.DuckDBPyConnection) -> None:
+    net = prices.savings_net_of_market(bcon, registry(), JAN, MAR)
+    row = net.filter(view="procurement", category="IT").row(0, named=True)
+    # Spend on IT 2026-01..03: (100 + 100 + 90 + 48) + (110 + 95 + 100) + (121 + 120 − 30 + 50 + 100) = 1,004.
+    # PPI-IT over the year to March: 110 / 100 − 1 = 10 %: market saving = −1,004 × 0.10 ÷ 1.10 = −91.27 (it rose).
+    # Negotiated savings: P1 (11 − 10.5) × 30 = 15, P2 (55 − 50) USD × 0.8 × 5 = 20: 35; net 35 + 91.27 = 126.27
+    assert row["market_change"] == pytest.approx(0.10)
+    assert row["market_saving"] == pytest.approx(-1004 * 0.1 / 1.1)
+    assert row["savings"] == pytest.approx(35) and row["net"] == pytest.approx(35 + 1004 * 0.1 / 1.1)
+    fin = net.filter(view="finance", category="IT").row(0, named=True)
+    assert fin["savings"] is None and fin["net"] is None  # nothing bought a year earlier: not computable
+
+
+def test_the_outlook_of_contracts_ending_within_a_year(bcon: duckdb.DuckDBPyConnection) -> None:
+    out = prices.outlook(bcon, registry(), MAR).row(0, named=True)
+    # C1 and C2 end 2026-12-31. Their spend 2025-04..2026-03: C1 J1 100 + F1 110 + M1 121 = 331,
+    # C2 J3 90 + J4 48 + M5 100 = 238. Both started 2025-01-01, before PPI-IT's first month 2025-03 (100):
+    # the market moved 110 / 100 − 1 = 10 % since; exposure = 569 × 10 % = 56.9
+    assert (out["category"], out["index_name"], out["contracts_ending"]) == ("IT", "PPI-IT", 2)
+    assert out["spend_ending"] == pytest.approx(569)
+    assert out["below_market"] == pytest.approx(0.10) and out["exposure"] == pytest.approx(56.9)
+    assert out["our_change"] == pytest.approx(0.1763095238) and out["market_change"] == pytest.approx(0.10)
