@@ -139,6 +139,10 @@ RULES: dict[str, tuple[RowRule, ...]] = {
         _at_most("quantity", MAX_QUANTITY), _at_most("value", MAX_MONEY),
     ),
     "fx_rates": (_gt("rate_to_reporting", 0), _dated("period", period=True), _at_most("rate_to_reporting", MAX_RATE)),
+    # An index level is a positive number (100 at its base); its consecutive months and known names are
+    # checked across rows by pipelines/series.py.
+    "price_indices": (_gt("value", 0), _dated("period", period=True), _at_most("value", MAX_RATE)),
+    "category_index": (),
 }
 EXPORTS: dict[str, ExportSpec] = {
     name: ExportSpec(t.name, t.columns, t.key, RULES[name]) for name, t in TABLES.items()

@@ -200,6 +200,8 @@ def fill_values(con: duckdb.DuckDBPyConnection, spec: ExportSpec, mapping: Mappi
     validated frame carries the text of typed columns only where it did not parse."""
     text = canonical_text_sql(mapping, spec, raw.header)
     cols = [c.name for c in spec.columns if c.type not in TEXT_TYPES]
+    if not cols:  # an export of text columns only (category_index): every failure carries its text already
+        return
     cells = ", ".join(f"{text[c]} AS {ident(c)}" for c in cols)
     pick = " ".join(f"WHEN {literal(c)} THEN t.{ident(c)}" for c in cols)
     con.execute(

@@ -1,4 +1,4 @@
-"""The tables Tandem keeps: the contract's eight export types (columns, types, keys) and the load, quarantine
+"""The tables Tandem keeps: the contract's export types (columns, types, keys) and the load, quarantine
 and review tables, with their DDL. What a *valid* row is lives in `pipelines/schemas.py`."""
 
 from __future__ import annotations
@@ -80,6 +80,10 @@ TABLES: dict[str, ExportTable] = {t.name: t for t in [
     _t("consumption", "period period, item_id str, location str, quantity dec, value dec, currency ccy",
        ("period", "item_id", "location")),
     _t("fx_rates", "period period, currency ccy, rate_to_reporting dec", ("period", "currency")),
+    # Market prices: an external price index by month (a producer price index, say), and which index each
+    # category of spend follows (the price page compares our index with it; pipelines/series.py checks both).
+    _t("price_indices", "period period, index_name str, value dec", ("period", "index_name")),
+    _t("category_index", "category str, index_name str", ("category",)),
 ]}
 
 META_DDL = """

@@ -1,4 +1,4 @@
-"""Deterministic demo exports: two years of all eight export types, with stories a review would recognise.
+"""Deterministic demo exports: two years of every export type, with stories a review would recognise.
 
 The stories, each planted on purpose (see the README):
 - Logistics: procurement books solid negotiated savings while actual spend rose with volume.
@@ -299,8 +299,35 @@ def _stock(rng: np.random.Generator, items: pl.DataFrame, fx: pl.DataFrame) -> t
     return pl.concat(snaps).sort("snapshot_date", "item_id", "location"), consumption
 
 
+# Market price indices (generated, not real series: README "Prices"): the drift of each a month, and the
+# categories that follow it. Freight falls over the two years: much of Logistics' negotiated savings is
+# the market's doing.
+MARKET = {  # index: (monthly drift, categories)
+    "PPI Electronics": (0.002, ["IT Hardware"]),
+    "PPI Freight": (-0.006, ["Logistics"]),
+    "PPI Metals & Chemicals": (0.005, ["Raw Materials"]),
+    "PPI Paper & Packaging": (0.003, ["Packaging"]),
+    "PPI Industrial Supplies": (0.0025, ["MRO"]),
+    "Services Price Index": (0.003, ["Software", "Facilities", "Professional Services"]),
+}
+
+
+def _market(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The price_indices series (100 in the first month) and the category_index mapping, from their own
+    generator so that the other exports stay as they were."""
+    rng = np.random.default_rng(seed + 1)
+    months = _months()
+    frames = []
+    for name, (drift, _) in MARKET.items():
+        steps = np.concatenate([[0.0], drift + rng.normal(0, 0.004, MONTHS - 1)])
+        frames.append(pl.DataFrame({"period": months.dt.strftime("%Y-%m"), "index_name": name,
+                                    "value": np.round(100 * np.exp(np.cumsum(steps)), 2)}))
+    mapping = pl.DataFrame([{"category": c, "index_name": name} for name, (_, cats) in MARKET.items() for c in cats])
+    return pl.concat(frames), mapping
+
+
 def generate(seed: int = 7, n_suppliers: int = 300) -> dict[str, pl.DataFrame]:
-    """All eight demo exports as frames, in the contract's canonical columns."""
+    """All the demo exports as frames, in the contract's canonical columns."""
     rng = np.random.default_rng(seed)
     sup = _suppliers(rng, n_suppliers)
     con = _contracts(rng, sup)
@@ -319,6 +346,8 @@ def generate(seed: int = 7, n_suppliers: int = 300) -> dict[str, pl.DataFrame]:
         "budgets": _budgets(rng, inv, fx).with_columns(fiscal_period=pl.col("fiscal_period").dt.strftime("%Y-%m")),
         "inventory": inventory,
         "consumption": consumption.with_columns(period=period),
+        # the index before the mapping that names it
+        **dict(zip(("price_indices", "category_index"), _market(seed), strict=True)),
     }
 
 

@@ -23,4 +23,6 @@ VALID: dict[str, dict[str, str]] = {
     "consumption": {"period": "2026-01", "item_id": "X1", "location": "DC", "quantity": "4", "value": "14",
                     "currency": "EUR"},
     "fx_rates": {"period": "2026-01", "currency": "USD", "rate_to_reporting": "0.92"},
+    "price_indices": {"period": "2026-01", "index_name": "PPI-IT", "value": "101.3"},
+    "category_index": {"category": "IT", "index_name": "PPI-IT"},  # needs PPI-IT loaded first
 }

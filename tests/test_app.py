@@ -18,7 +18,7 @@ from tandem import formats
 from tandem.demo import write_demo
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["overview", "review", "savings", "inventory_days", "budget_variance", "payment_days",
+PAGES = ["overview", "review", "savings", "inventory_days", "budget_variance", "payment_days", "price_change",
          "spend_under_management", "drilldown", "definitions", "data"]
 
 

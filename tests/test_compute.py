@@ -98,7 +98,7 @@ def test_notes_name_unsplittable_kpis_unfiltered_kpis_and_left_out_rows(gcon: du
     assert not any("supplier" in n for n in result.notes)  # a warning on budget variance's rows (test_weak_data)
     assert "savings (procurement) is computed without 1 rows with no FX rate for their month" in result.notes
     assert set(result.values["kpi"]) == {"savings", "budget_variance", "budget_variance_pct", "payment_days",
-                                         "spend_under_management"}
+                                         "spend_under_management", "price_change"}
 
 
 def test_data_months_and_default_range(gcon: duckdb.DuckDBPyConnection) -> None:

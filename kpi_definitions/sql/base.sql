@@ -52,6 +52,18 @@ committed_spend AS (
     UNION ALL
     SELECT m, supplier_id, category, cost_center, amount_rep FROM invoice_lines WHERE NOT has_po
 ),
+-- The price KPI's items by month: an item is an item_id bought from one supplier, so a change of supplier
+-- is never read as a change of price (its category: the category its lines carry). Its price in a month
+-- p = spend ÷ qty over its invoice lines of the month with a quantity > 0 and an amount > 0 in the
+-- reporting currency (credit notes and lines without an item or a quantity carry no price). `contracted`:
+-- some of those lines were bought on a valid contract.
+price_items AS (
+    SELECT m, supplier_id, item_id, any_value(category) AS category, sum(amount_rep) AS spend,
+           sum(quantity) AS qty, bool_or(on_contract) AS contracted
+    FROM invoice_lines
+    WHERE item_id IS NOT NULL AND quantity > 0 AND amount > 0 AND amount_rep IS NOT NULL AND m BETWEEN $m_lo AND $m_hi
+    GROUP BY m, supplier_id, item_id
+),
 budget_lines AS (
     SELECT b.*, month_ix(b.fiscal_period) AS m,
            b.budget_amount * rep_rate(b.currency, r.rate, $ccy) AS budget_rep

@@ -1,0 +1,41 @@
+-- From the price paid against contract (procurement) to the year-over-year price index change (finance),
+-- over the span in `buckets`. The monthly links of the finance view (sql/price_finance.sql) add up item by
+-- item: L_t − 1 = Σ_i w_i,t × (p_i,t ÷ p_i,t−1 − 1), with w_i,t = s_i,t−1 ÷ Σ_j s_j,t−1. So:
+--   contract variance   = − the procurement value (paying above or below the contract is not a change of
+--                         price over time)
+--   contracted items    = Σ over the twelve months to the span's end of the terms of items bought on a
+--                         valid contract in month t
+--   uncontracted items  = the same for the other items
+--   compounding         = the finance value − Σ_t (L_t − 1): chain-linking multiplies the links, the two
+--                         steps above add them
+WITH ends AS (SELECT max(m) AS t FROM buckets),
+terms AS (
+    SELECT b.m, b.contracted, a.spend0 * ((b.spend / b.qty) / (a.spend0 / a.qty0) - 1) AS term, a.spend0
+    FROM price_items b
+    JOIN (SELECT m + 1 AS m1, supplier_id AS s0, item_id AS i0, spend AS spend0, qty AS qty0 FROM price_items) a
+      ON a.s0 = b.supplier_id AND a.i0 = b.item_id AND a.m1 = b.m
+    WHERE b.m BETWEEN (SELECT t FROM ends) - 11 AND (SELECT t FROM ends)
+),
+months AS (
+    SELECT m, sum(term) FILTER (WHERE contracted) / sum(spend0) AS on_contract,
+           sum(term) FILTER (WHERE NOT contracted) / sum(spend0) AS off_contract,
+           sum(term) / sum(spend0) AS change
+    FROM terms GROUP BY m
+),
+priced AS (
+    SELECT x.amount_rep, x.quantity * c.contract_unit_price * rep_rate(c.currency, r.rate, $ccy) AS agreed_rep
+    FROM invoice_lines x
+    JOIN contracts c ON c.contract_id = x.po_contract_id
+    LEFT JOIN fx_monthly() r ON r.currency = c.currency AND r.m = x.m
+    WHERE x.on_contract AND x.quantity > 0 AND x.amount > 0 AND (c.item_id IS NULL OR c.item_id = x.item_id)
+      AND x.m IN (SELECT m FROM buckets)
+),
+ppv AS (
+    SELECT (sum(amount_rep) - sum(agreed_rep)) / nullif(sum(agreed_rep), 0) AS value
+    FROM priced WHERE amount_rep IS NOT NULL AND agreed_rep IS NOT NULL
+)
+SELECT
+    -coalesce((SELECT value FROM ppv), 0) AS contract_variance,
+    coalesce((SELECT sum(on_contract) FROM months), 0) AS contracted_items,
+    coalesce((SELECT sum(off_contract) FROM months), 0) AS uncontracted_items,
+    coalesce((SELECT exp(sum(ln(1 + change))) - 1 - sum(change) FROM months), 0) AS compounding

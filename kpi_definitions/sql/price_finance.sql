@@ -1,0 +1,35 @@
+-- Like-for-like price change, year over year: a chain-linked monthly price index weighted by spend
+-- (a Laspeyres-type link with the earlier month's spend as weights). Items and their monthly prices: the
+-- price_items relation (sql/base.sql). The link of month t, over the items bought in both t − 1 and t:
+--   L_t = Σ_i s_i,t−1 × (p_i,t ÷ p_i,t−1) ÷ Σ_i s_i,t−1
+-- so an item entering or leaving moves nothing until it is bought in two months running. A month with no
+-- item bought in both months has no link and counts as no change. The value of a period ending in month T
+-- is the index at T against T − 12:  I_T ÷ I_T−12 − 1 = L_T−11 × … × L_T − 1; null when none of those twelve
+-- months has a link. `excluded`: lines of those twelve months with no FX rate.
+WITH links AS (
+    SELECT b.m{dims}, sum(a.spend0 * (b.spend / b.qty) / (a.spend0 / a.qty0)) / sum(a.spend0) AS link
+    FROM price_items b
+    JOIN (SELECT m + 1 AS m1, supplier_id AS s0, item_id AS i0, spend AS spend0, qty AS qty0 FROM price_items) a
+      ON a.s0 = b.supplier_id AND a.i0 = b.item_id AND a.m1 = b.m
+    GROUP BY ALL
+),
+unpriced AS (
+    SELECT m{dims}, count(*) AS excluded
+    FROM invoice_lines
+    WHERE amount_rep IS NULL AND item_id IS NOT NULL AND quantity > 0 AND amount > 0
+    GROUP BY ALL
+),
+monthly AS (
+    SELECT m{dims}, link, 0 AS excluded FROM links
+    UNION ALL BY NAME
+    SELECT m{dims}, NULL AS link, excluded FROM unpriced
+    UNION ALL BY NAME  -- a slice with prices but no link yet: shown, not computable
+    SELECT DISTINCT m{dims}, NULL AS link, 0 AS excluded FROM price_items
+),
+ends AS (SELECT period, max(m) AS t FROM buckets GROUP BY period)
+SELECT e.period{dims},
+       CASE WHEN count(x.link) > 0 THEN exp(sum(ln(x.link))) - 1 END AS value,
+       coalesce(sum(x.excluded), 0) AS excluded
+FROM ends e
+LEFT JOIN monthly x ON x.m BETWEEN e.t - 11 AND e.t
+GROUP BY ALL
