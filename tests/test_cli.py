@@ -125,18 +125,20 @@ def test_kpis_json_csv_and_table(golden_db: Path) -> None:
     doc = json.loads(stdout)
     by_key = {(d["kpi"], d["view"]): d for d in doc}
     assert by_key[("savings", "finance")] == {"kpi": "savings", "view": "finance", "period": "2026-01",
-                                              "dimensions": {}, "value": -200.0, "unit": "EUR"}
+                                              "dimensions": {}, "value": -200.0, "unit": "EUR",
+                                              "target": None, "forecast": None, "status": None}  # no target set
     assert by_key[("budget_variance_pct", "procurement")]["value"] == round(-100 / 550, 6)
     assert by_key[("budget_variance_pct", "procurement")]["unit"] == "ratio"
     assert by_key[("inventory_days", "finance")] == {"kpi": "inventory_days", "view": "finance", "period": "2026-01",
-                                                     "dimensions": {}, "value": 41.0, "unit": "days"}
+                                                     "dimensions": {}, "value": 41.0, "unit": "days",
+                                                     "target": None, "forecast": None, "status": None}
     assert len(doc) == 12  # 5 KPIs + the companion, two views each
 
     code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--from", "2026-01", "--to", "2026-02", "--kpi", "savings",
               "--by", "cost_center", "--format", "csv")
     assert code == 0, stderr
     rows = list(csv.DictReader(io.StringIO(stdout)))
-    assert rows[0].keys() == {"kpi", "view", "period", "cost_center", "value", "unit"}
+    assert rows[0].keys() == {"kpi", "view", "period", "cost_center", "value", "unit", "target", "forecast", "status"}
     got = {(x["view"], x["period"], x["cost_center"]): x["value"] for x in rows}
     assert got[("finance", "2026-02", "CC2")] == "-47.0" and got[("procurement", "2026-01", "CC2")] == "40.0"
     assert got[("finance", "2026-01", "CC3")] == ""  # null: no invoices a year earlier
