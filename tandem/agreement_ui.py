@@ -240,30 +240,3 @@ def targets_section(db: Path, reg: Registry, me: Identity) -> None:
                    f"Target {tid} {'approved' if yes else 'rejected'}.")
     widgets.table(frame.select("target_id", "kpi", "view", "period", "slice_dim", "slice_value", "value", "status",
                                "proposed_team", "proposal_comment", "decided_team", "decision_comment"))
-
-
-def targets_on_kpi(kpi_name: str, db: Path, ver: str, period: str, grain: str, first: int, last: int,
-                   filters: dict[str, list[str]], now: pl.DataFrame) -> None:
-    """Target vs actual, run-rate forecast and status for the approved targets of the period shown."""
-    from kpi_definitions import views
-    from tandem import targets
-
-    found = _read(db, lambda con: targets.approved(con) if con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'targets'").fetchall()[0][0] else None)
-    if found is None or not found.height:
-        return
-    reg = service.reg()
-    kpi = reg[kpi_name]
-    span = service.months(str(db), ver)
-    mine = found.filter((pl.col("kpi") == kpi_name) & (pl.col("period") == period) & (pl.col("grain") == grain))
-    for t in mine.iter_rows(named=True):
-        wanted = {t["slice_dim"]: [t["slice_value"]]} if t["slice_dim"] else {}
-        if {k: v for k, v in filters.items() if v} != wanted or t["view"] not in kpi.views or span is None:
-            continue
-        actual = views.value_of(now, kpi_name, t["view"])
-        o = kpi_targets.outlook(t["value"], actual, kpi.unit, kpi.better, first, last, span[1])
-        ccy = service.cfg().reporting_currency
-        st.text(f"Target ({views.style(kpi, t['view']).word}, {period}): {formats.value(o.target, kpi.unit, ccy)} · "
-                f"actual {formats.value(o.actual, kpi.unit, ccy)} · forecast {formats.value(o.forecast, kpi.unit, ccy)}"
-                f" ({o.months_elapsed} of {o.months_total} months) · {o.status or 'no forecast'}")
-        st.caption(f"Status rule: {kpi_targets.RULE}.")

@@ -188,16 +188,22 @@ def slice_key(dim: str | None, value: str | None) -> str:
     return "" if dim is None else f"{dim}={value}"
 
 
-def for_selection(evaluated: pl.DataFrame, grain: str, period: str, filters: dict[str, list[str]],
-                  kpi: str | None = None) -> pl.DataFrame:
-    """The evaluated targets of what a page shows: its period at its grain and exactly its slice (no filter,
-    or one value of one dimension)."""
+def of_slice(evaluated: pl.DataFrame, grain: str, filters: dict[str, list[str]], kpi: str | None = None
+             ) -> pl.DataFrame:
+    """The evaluated targets at a grain for exactly the slice of `filters` (no filter, or one value of one
+    dimension; any other selection names no target's slice)."""
     chosen = {d: v for d, v in filters.items() if v}
     if len(chosen) > 1 or any(len(v) > 1 for v in chosen.values()):
         return evaluated.clear()
     key = slice_key(*next(((d, v[0]) for d, v in chosen.items()), (None, None)))
-    out = evaluated.filter((pl.col("grain") == grain) & (pl.col("period") == period) & (_key() == key))
+    out = evaluated.filter((pl.col("grain") == grain) & (_key() == key))
     return out if kpi is None else out.filter(pl.col("kpi") == kpi)
+
+
+def for_selection(evaluated: pl.DataFrame, grain: str, period: str, filters: dict[str, list[str]],
+                  kpi: str | None = None) -> pl.DataFrame:
+    """The evaluated targets of what a page shows: its period at its grain and exactly its slice."""
+    return of_slice(evaluated, grain, filters, kpi).filter(pl.col("period") == period)
 
 
 def _key() -> pl.Expr:

@@ -87,5 +87,15 @@ def test_target_form_and_target_vs_actual_on_the_kpi_page(golden_db: Path, tmp_p
     at.selectbox(key="period").set_value("2026-Q1").run()
     assert not at.exception, [e.message for e in at.exception]
     # procurement 2026-Q1 = 60 + 15 + 0 = 75 with all 3 months in: forecast 75, short of 100 by 25 > 5 → off track
-    assert "Target (procurement, 2026-Q1): EUR 100 · actual EUR 75 · forecast EUR 75 (3 of 3 months) · off track" \
-        in [t.value for t in at.text]
+    line = "Target (procurement, 2026-Q1): EUR 100 · actual EUR 75 · forecast EUR 75 (3 of 3 months) · ✗ off track"
+    assert line in [t.value for t in at.text]
+    assert any(c.value.startswith("Status rule: on track: the forecast meets the target") for c in at.caption)
+    # the trend marks the target at 2026-Q1 (a wide dash in procurement's colour)
+    trend = [c for c in at.get("plotly_chart") if "Target (Procurement)" in c.proto.spec]
+    assert trend and '"symbol":"line-ew-open"' in trend[0].proto.spec.replace(" ", "")
+    # the Overview: the same line on the Savings card, and the target listed as off track with the rule
+    at = app(db, monkeypatch, "overview", grain="quarter", period="2026-Q1")
+    assert line in [c.value for c in at.caption]
+    off = at.dataframe[0].value
+    assert list(off["KPI"]) == ["Savings"] and list(off["Target"]) == ["EUR 100"] and list(off["Forecast"]) == ["EUR 75"]
+    assert any(c.value.startswith("1 of 1 approved joint targets are off track. Status rule:") for c in at.caption)
