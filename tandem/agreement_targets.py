@@ -97,3 +97,20 @@ def off_track(sel: Selected) -> None:
 
     widgets.table(pl.DataFrame(rows))
     st.caption(f"{len(rows)} of {found.height} approved joint targets are off track. {RULE}")
+
+
+def with_targets(table: pl.DataFrame, rows: pl.DataFrame, kpi: Kpi, sel: Selected, dim: str) -> pl.DataFrame:
+    """A breakdown table (one row per value of `dim`) with, per view that has any, the approved target of each
+    value's slice, its forecast and status: columns "Target (Procurement)", "Forecast (…)", "Status (…)", null
+    where a value has none; the table as it was when no value has a target (what its downloads carry too)."""
+    found = evaluated(str(sel.db), sel.ver)
+    if not found.height or dim not in table.columns:
+        return table
+    hit = targets.attach(rows, found, sel.grain, (dim,), sel.filters).filter(pl.col("target").is_not_null())
+    for view in [v for v in kpi.views if v in hit["view"].to_list()]:
+        label = views.style(kpi, view).label
+        mine = hit.filter(pl.col("view") == view).select(
+            pl.col(dim).cast(pl.String), pl.col("target").alias(f"Target ({label})"),
+            pl.col("forecast").alias(f"Forecast ({label})"), pl.col("status").alias(f"Status ({label})"))
+        table = table.join(mine, on=dim, how="left", maintain_order="left")
+    return table

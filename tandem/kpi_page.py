@@ -99,6 +99,7 @@ def _breakdown(kpi: Kpi, sel: Selected) -> None:
     widgets.chart(charts.breakdown(kpi, shown, dim, title, sel.currency, names), f"{kpi.name}-by-{dim}", sel, kpi,
                   title)
     table = pack.with_names(widgets.side_by_side(rows, kpi, (dim,), sel.currency).drop("period"), dim, names)
+    table = agreement_targets.with_targets(table, rows, kpi, sel, dim)  # approved targets of the slices shown
     units = widgets.units_of(table, kpi.unit)
     widgets.table(table, units, sel.currency)
     widgets.table_downloads(table, f"{kpi.name}-by-{dim}-{sel.span.label}", f"{kpi.name}-by",

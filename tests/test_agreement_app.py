@@ -99,3 +99,19 @@ def test_target_form_and_target_vs_actual_on_the_kpi_page(golden_db: Path, tmp_p
     off = at.dataframe[0].value
     assert list(off["KPI"]) == ["Savings"] and list(off["Target"]) == ["EUR 100"] and list(off["Forecast"]) == ["EUR 75"]
     assert any(c.value.startswith("1 of 1 approved joint targets are off track. Status rule:") for c in at.caption)
+
+
+def test_a_slice_target_in_the_breakdown_table_and_its_downloads(golden_db: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_targets import _approved_targets
+
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    _approved_targets(db, [("savings", "procurement", "month", "2026-01", 19, "category", "IT")])
+    at = app(db, monkeypatch, "savings", period="2026-01", savings_by="category")
+    table = next(d.value for d in at.dataframe if "Target (Procurement)" in d.value.columns)
+    # IT: procurement 20 against 19 → on track; LOG has no target
+    got = {r["category"]: (r["Target (Procurement)"], r["Forecast (Procurement)"], r["Status (Procurement)"])
+           for _, r in table.iterrows()}
+    assert got["IT"] == (19.0, 20.0, "on track")
+    assert all(x != x or x is None for x in got["LOG"])  # null (NaN on screen): no target for LOG
