@@ -114,3 +114,34 @@ def with_targets(table: pl.DataFrame, rows: pl.DataFrame, kpi: Kpi, sel: Selecte
             pl.col("forecast").alias(f"Forecast ({label})"), pl.col("status").alias(f"Status ({label})"))
         table = table.join(mine, on=dim, how="left", maintain_order="left")
     return table
+
+
+def review_changes(sel: Selected, review_id: int) -> None:
+    """The review's "what changed": joint targets whose status moved since the review started, and targets
+    approved since (the review kept the statuses it saw)."""
+    now = evaluated(str(sel.db), sel.ver)
+    with reading(sel.db) as con:
+        then = targets.seen_by(con, review_id)
+    if not now.height and not then.height:
+        return
+    changed = targets.status_changes(then, now).sort(["kpi", "period", "view"])
+    reg = service.reg()
+    rows = []
+    for r in changed.iter_rows(named=True):
+        kpi = reg.kpis.get(r["kpi"])
+        unit = kpi.unit if kpi else "currency"
+
+        def said(target: float | None, status: str | None, unit: str = unit) -> str:
+            return "no target then" if target is None else (
+                f"{formats.value(target, unit, sel.currency)} · {status_text(status) if status else 'no forecast'}")
+
+        rows.append({"KPI": kpi.label if kpi else r["kpi"], "View": views.label_of(reg, r["kpi"], r["view"]),
+                     "Period": r["period"],
+                     "Slice": f"{r['slice_dim']} = {r['slice_value']}" if r["slice_dim"] else "all",
+                     "Then": said(r["target_then"], r["status_then"]), "Now": said(r["target_now"], r["status_now"])})
+    st.markdown(f"**Joint targets whose status changed** ({len(rows)})")
+    if rows:
+        from tandem import widgets
+
+        widgets.table(pl.DataFrame(rows))
+    st.caption(RULE)

@@ -234,3 +234,54 @@ def attach(values: pl.DataFrame, evaluated: pl.DataFrame, grain: str, by: tuple[
     return (values.with_columns(row_key.alias("_slice"))
             .join(mine, on=["kpi", "view", "period", "_slice"], how="left", maintain_order="left")
             .drop("_slice"))
+
+
+# --- what the review saw ----------------------------------------------------------------------------------------
+
+REVIEW_DDL = """
+CREATE TABLE IF NOT EXISTS review_targets (
+    review_id BIGINT, target_id BIGINT, kpi VARCHAR, view VARCHAR, grain VARCHAR, period VARCHAR, slice_dim VARCHAR,
+    slice_value VARCHAR, target DOUBLE, forecast DOUBLE, status VARCHAR);
+"""
+KEY = ["kpi", "view", "grain", "period", "slice_dim", "slice_value"]
+
+
+def remember(con: duckdb.DuckDBPyConnection, review_id: int) -> None:
+    """Keep each approved target's status as a review starts (tandem/review.py start, in its transaction), so
+    the next review's "what changed" lists the targets whose status moved."""
+    from kpi_definitions.agreement import with_agreed
+    from kpi_definitions.registry import registry
+    from tandem import agreement
+    from tandem.config import settings
+
+    if not _has_table(con):
+        return
+    cfg = settings()
+    reg = with_agreed(registry(), agreement.versions(con))
+    seen = evaluate(con, reg, FiscalCalendar(cfg.fiscal_year_start_month), cfg.reporting_currency)
+    con.execute(REVIEW_DDL)
+    if seen.height:
+        con.register("_seen", seen.select("target_id", *KEY, "target", "forecast", "status"))
+        con.execute("INSERT INTO review_targets SELECT ?, target_id, kpi, view, grain, period, slice_dim, slice_value, "
+                    "target, forecast, status FROM _seen", [review_id]).fetchall()
+        con.unregister("_seen")
+
+
+def seen_by(con: duckdb.DuckDBPyConnection, review_id: int) -> pl.DataFrame:
+    """The targets and statuses a review started from (none kept: an empty frame)."""
+    if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'review_targets'"
+                       ).fetchall()[0][0]:
+        return pl.DataFrame(schema={k: SCHEMA[k] for k in (*KEY, "target", "status")})
+    return con.sql("SELECT kpi, view, grain, period, slice_dim, slice_value, target, status FROM review_targets "
+                   "WHERE review_id = ?", params=[review_id]).pl()
+
+
+def status_changes(then: pl.DataFrame, now: pl.DataFrame) -> pl.DataFrame:
+    """Targets whose status (or target value) differs from what the review saw, and targets approved since:
+    KEY columns, target_then, status_then, target_now, status_now (a status may be null: no forecast yet)."""
+    joined = now.select(*KEY, pl.col("target").alias("target_now"), pl.col("status").alias("status_now")).join(
+        then.select(*KEY, pl.col("target").alias("target_then"), pl.col("status").alias("status_then")),
+        on=KEY, how="left", nulls_equal=True, maintain_order="left")
+    moved = (pl.col("target_then").is_null() | (pl.col("target_then") != pl.col("target_now"))
+             | pl.col("status_then").ne_missing(pl.col("status_now")))
+    return joined.filter(moved).select(*KEY, "target_then", "status_then", "target_now", "status_now")

@@ -163,3 +163,45 @@ def test_targets_evaluated_against_the_golden_data_and_attached_to_kpi_rows(gold
     assert (rows["procurement"]["target"], rows["procurement"]["forecast"], rows["procurement"]["status"]) == (
         "70.0", "75.0", "on track")
     assert (rows["finance"]["target"], rows["finance"]["status"]) == ("", "")
+
+
+def test_the_review_lists_target_status_changes_since_it_started(golden_db, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """A review starts with savings 2026-Q1 (procurement) at target 100: 75 → off track. Then a new target of 70
+    replaces it (75 ≥ 70 → on track) and IT 2026-01 gets 19 (20 ≥ 19 → on track): both are "what changed"."""
+    import shutil
+    from datetime import date
+
+    import polars as pl
+
+    from kpi_definitions.periods import FiscalCalendar
+    from kpi_definitions.registry import registry
+    from store.db import reading
+    from tandem import review, targets
+    from tandem.auth import Identity
+    from tandem.db import connect
+    from tests.test_app import app
+
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    _approved_targets(db, [("savings", "procurement", "quarter", "2026-Q1", 100, None, None)])
+    con = connect(db)
+    rid = review.start(con, date(2026, 4, 2), "2026-Q1", pl.DataFrame(
+        schema={"kpi": pl.String, "view": pl.String, "period": pl.String, "value": pl.Float64}),
+        Identity("ana@corp.example", "Ana", "finance", "editor", True))
+    con.close()
+    _approved_targets(db, [("savings", "procurement", "quarter", "2026-Q1", 70, None, None),
+                           ("savings", "procurement", "month", "2026-01", 19, "category", "IT")])
+    with reading(db) as con:
+        then = targets.seen_by(con, rid)
+        now = targets.evaluate(con, registry(), FiscalCalendar(), "EUR")
+    assert then.select("period", "target", "status").rows() == [("2026-Q1", 100.0, "off track")]
+    changed = targets.status_changes(then, now).sort("period")
+    assert changed.select("period", "slice_value", "target_then", "status_then", "target_now", "status_now").rows() == [
+        ("2026-01", "IT", None, None, 19.0, "on track"), ("2026-Q1", None, 100.0, "off track", 70.0, "on track")]
+    assert targets.status_changes(now, now).height == 0  # nothing moved: nothing listed
+    at = app(db, monkeypatch, "review")
+    assert not at.exception, [e.message for e in at.exception]
+    assert "**Joint targets whose status changed** (2)" in [m.value for m in at.markdown]
+    table = next(d.value for d in at.dataframe if "Then" in d.value.columns)
+    assert list(table["Then"]) == ["no target then", "EUR 100 · ✗ off track"]
+    assert list(table["Now"]) == ["EUR 19 · ✓ on track", "EUR 70 · ✓ on track"]
