@@ -8,7 +8,7 @@ import streamlit as st
 
 from kpi_definitions import views
 from kpi_definitions.registry import Kpi
-from tandem import agreement_targets, charts, formats, pack, selection, service, widgets
+from tandem import agreement_targets, agreement_ui, charts, formats, pack, selection, service, widgets
 from tandem.selection import Selected
 
 DIM_LABELS = {"supplier_id": "Supplier", "category": "Category", "cost_center": "Cost center", "item_id": "Item",
@@ -35,6 +35,7 @@ def show(name: str) -> None:
     st.text(kpi.description)
     sel = selection.filter_bar()
     now, before, trend = sel.now_before_trend()
+    now, before, trend = agreement_ui.as_defined_today(kpi, sel, now, before, trend)  # a toggle, off by default
     _definitions(kpi, sel, now, before)
     agreement_targets.kpi_lines(kpi, sel)
     for companion in kpi.companions:

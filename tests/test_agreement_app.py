@@ -115,3 +115,29 @@ def test_a_slice_target_in_the_breakdown_table_and_its_downloads(golden_db: Path
            for _, r in table.iterrows()}
     assert got["IT"] == (19.0, 20.0, "on track")
     assert all(x != x or x is None for x in got["LOG"])  # null (NaN on screen): no target for LOG
+
+
+def test_as_defined_today_toggle_on_the_kpi_page(golden_db: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """v1 (from 2025-01-01) drops cost avoidance and not-yet-invoiced savings, v2 (from 2026-02-01) counts no step.
+    2026-01 under v1 (default): 60 − 40 + 0 = 20; as defined today (v2): 60."""
+    from tandem.auth import Identity
+    from tandem.db import connect
+
+    pia = Identity("pia@corp.example", "Pia", "procurement", "editor", True)
+    ana = Identity("ana@corp.example", "Ana", "finance", "editor", True)
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    con = connect(db)
+    for counts, effective in ((["cost_avoidance", "not_yet_invoiced"], "2025-01-01"), ([], "2026-02-01")):
+        agreement.approve(con, agreement.propose(con, "savings", counts, TEXT, effective, "a new year", pia), ana)
+    con.close()
+    agreement._registry.cache_clear()
+    at = app(db, monkeypatch, "savings", period="2026-01")
+    assert ("Agreed · 2026-01", "EUR 20") in metrics(at)
+    at.toggle(key="savings_as_defined_today").set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert ("Agreed · 2026-01", "EUR 60") in metrics(at)
+    assert any(c.value.startswith("As defined today: every period below under agreed version 2 (effective 2026-02-01)")
+               for c in at.caption)
+    assert ("Procurement · 2026-01", "EUR 60") in metrics(at)  # the team views are as they were
