@@ -199,5 +199,25 @@ def with_agreed(reg: Registry, versions: Sequence[Version]) -> Registry:
     return Registry(kpis, reg.sql_dir)
 
 
-__all__ = ["VIEW", "AgreementError", "Version", "check_steps", "versions_of", "view_of", "with_agreed",
+def as_defined_today(reg: Registry, today: date) -> Registry:
+    """The registry with every agreed view made from the bridge reduced to the version in effect `today`,
+    applied to every period ("as defined today"); by default each period uses the version effective then.
+
+    A view with no version in effect yet keeps its versions (nothing is defined today to apply instead); a
+    fully declared view (its own SQL, no versions from the bridge) is as it is."""
+    kpis = {}
+    for kpi in reg:
+        changed = {}
+        for name, view in kpi.views.items():
+            if not view.from_bridge:
+                continue
+            now = in_effect(versions_of(kpi, name), today)
+            if now is not None:
+                only = Counted(version=now.version, effective_date=date.min, counts=now.counts, definition=now.definition)
+                changed[name] = view.model_copy(update={"from_bridge": (only,)})
+        kpis[kpi.name] = kpi.model_copy(update={"views": {**kpi.views, **changed}}) if changed else kpi
+    return Registry(kpis, reg.sql_dir)
+
+
+__all__ = ["VIEW", "as_defined_today", "AgreementError", "Version", "check_steps", "versions_of", "view_of", "with_agreed",
            "frame", "in_effect", "span_value", "value"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi_definitions import views
-from tandem import charts, kpi_page, selection, service, widgets
+from tandem import agreement_targets, charts, kpi_page, selection, service, widgets
 
 st.title("Overview")
 sel = selection.filter_bar()
@@ -21,4 +21,5 @@ for row in (kpis[i:i + per_row] for i in range(0, len(kpis), per_row)):  # row b
     for col, kpi in zip(st.columns(per_row), row, strict=False):
         with col:
             widgets.kpi_card(kpi, sel, now, before, trend, link=kpi_page.page(kpi))
+agreement_targets.off_track(sel)  # approved joint targets off track, with the status rule
 widgets.notes(sel.notes())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from store.errors import TandemError
-from tandem import review, safe_text, selection, service, widgets
+from tandem import agreement_targets, review, safe_text, selection, service, widgets
 
 st.title("Review meeting")
 sel = selection.filter_bar()
@@ -32,6 +32,7 @@ else:
     widgets.table(loads)
     st.markdown(f"**New data-quality findings** ({findings.height})")
     widgets.table(findings)
+    agreement_targets.review_changes(sel, last["review_id"])  # joint targets whose status moved
 st.button("Start this week's review", on_click=start_review, type="primary", icon=":material/play_arrow:",
           help=f"Remember the values of {sel.span.label} with the current filters as this review's starting point")
 if error := st.session_state.pop("review_error", None):

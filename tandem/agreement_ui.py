@@ -13,11 +13,12 @@ import streamlit as st
 from kpi_definitions import targets as kpi_targets
 from kpi_definitions.agreement import AgreementError
 from kpi_definitions.periods import month_label
-from kpi_definitions.registry import Registry
+from kpi_definitions.registry import Kpi, Registry
 from store.db import reading
 from store.errors import TandemError
 from tandem import agreement, audit, auth, exports, formats, service, widgets
 from tandem.auth import Identity
+from tandem.selection import Selected
 
 TEAM_KEY = "agreement_identity"  # the local user's stated (name, team), once per session
 
@@ -242,28 +243,44 @@ def targets_section(db: Path, reg: Registry, me: Identity) -> None:
                                "proposed_team", "proposal_comment", "decided_team", "decision_comment"))
 
 
-def targets_on_kpi(kpi_name: str, db: Path, ver: str, period: str, grain: str, first: int, last: int,
-                   filters: dict[str, list[str]], now: pl.DataFrame) -> None:
-    """Target vs actual, run-rate forecast and status for the approved targets of the period shown."""
-    from kpi_definitions import views
-    from tandem import targets
+# --- as defined today -------------------------------------------------------------------------------------------
 
-    found = _read(db, lambda con: targets.approved(con) if con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'targets'").fetchall()[0][0] else None)
-    if found is None or not found.height:
-        return
-    reg = service.reg()
-    kpi = reg[kpi_name]
-    span = service.months(str(db), ver)
-    mine = found.filter((pl.col("kpi") == kpi_name) & (pl.col("period") == period) & (pl.col("grain") == grain))
-    for t in mine.iter_rows(named=True):
-        wanted = {t["slice_dim"]: [t["slice_value"]]} if t["slice_dim"] else {}
-        if {k: v for k, v in filters.items() if v} != wanted or t["view"] not in kpi.views or span is None:
-            continue
-        actual = views.value_of(now, kpi_name, t["view"])
-        o = kpi_targets.outlook(t["value"], actual, kpi.unit, kpi.better, first, last, span[1])
-        ccy = service.cfg().reporting_currency
-        st.text(f"Target ({views.style(kpi, t['view']).word}, {period}): {formats.value(o.target, kpi.unit, ccy)} · "
-                f"actual {formats.value(o.actual, kpi.unit, ccy)} · forecast {formats.value(o.forecast, kpi.unit, ccy)}"
-                f" ({o.months_elapsed} of {o.months_total} months) · {o.status or 'no forecast'}")
-        st.caption(f"Status rule: {kpi_targets.RULE}.")
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _today_values(db: str, ver: str, first: int, last: int, grain: str, filters: service.Filters, kpi: str,
+                  day: date) -> pl.DataFrame:
+    """The KPI's values with its agreed view's version in effect on `day` for every period; `ver` keys the cache."""
+    from kpi_definitions.agreement import as_defined_today
+    from kpi_definitions.compute import Selection, compute
+
+    reg = as_defined_today(service._reg(db), day)
+    with reading(Path(db)) as con:
+        return compute(con, reg, Selection(first, last, grain, (), dict(filters)),  # type: ignore[arg-type]
+                       currency=service.cfg().reporting_currency, cal=service.calendar(), kpis=[kpi]).values
+
+
+def as_defined_today(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFrame, trend: pl.DataFrame
+                     ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """A KPI page's toggle "As defined today": the numbers and the trend with the agreed view's version in effect
+    today for every period (off, the default: each period under the version effective then)."""
+    from kpi_definitions.agreement import in_effect, versions_of
+
+    agreed = [name for name, v in kpi.views.items() if v.from_bridge]
+    if not agreed:
+        return now, before, trend
+    day = service.today()
+    current = in_effect(versions_of(kpi, agreed[0]), day)
+    if current is None:
+        return now, before, trend
+    if not st.toggle("As defined today", key=f"{kpi.name}_as_defined_today",
+                     help="Every period under the agreed definition in effect today, instead of the version "
+                          "effective in each period"):
+        return now, before, trend
+    st.caption(f"As defined today: every period below under agreed version {current.version} (effective "
+               f"{current.effective_date}); the bridge and the breakdown keep the version effective then.")
+    prev = sel.span.previous
+
+    def get(first: int, last: int) -> pl.DataFrame:
+        return _today_values(str(sel.db), sel.ver, first, last, sel.grain, sel.key, kpi.name, day)
+
+    return get(sel.span.first, sel.span.last), get(prev.first, prev.last), get(sel.trend_first, sel.span.last)

@@ -67,21 +67,44 @@ def _layout(fig: go.Figure, title: str, kpi: Kpi, height: int = 380, currency: s
 
 
 def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int = 380,
-          currency: str = "EUR") -> go.Figure:
-    """Every view of one KPI over time, on one chart."""
+          currency: str = "EUR", targets: pl.DataFrame | None = None) -> go.Figure:
+    """Every view of one KPI over time, on one chart (`targets`: approved joint targets to mark, with the
+    run-rate forecast of a period still running; tandem/targets.py's evaluated rows)."""
     fig = go.Figure()
     rows = values.filter(pl.col("kpi") == kpi.name)
     for view in kpi.views:
         v = rows.filter(pl.col("view") == view)
         fig.add_trace(go.Scatter(x=v["period"].to_list(), y=v["value"].to_list(), name=views.style(kpi, view).label,
                                  mode="lines+markers", line=dict(color=colour(kpi, view), width=3)))
+    if targets is not None and targets.height:
+        _target_marks(fig, kpi, targets.filter(pl.col("period").is_in(rows["period"].implode())))
     fig.update_xaxes(type="category")  # periods are labels ("2026-10", "2026-Q3"), not dates to interpolate
     return _layout(fig, f"{kpi.label}: {views.named(kpi)} over time" if title is None else title, kpi, height,
                    currency)
 
 
-def sparkline(kpi: Kpi, values: pl.DataFrame) -> go.Figure:
-    fig = trend(kpi, values, title="", height=140)
+def _target_marks(fig: go.Figure, kpi: Kpi, targets: pl.DataFrame) -> None:
+    """A target is a wide dash at its period in its view's colour; a forecast (a period still running) an
+    open diamond: target vs actual vs forecast read off the same axis."""
+    for view in kpi.views:
+        t = targets.filter(pl.col("view") == view)
+        if not t.height:
+            continue
+        label = views.style(kpi, view).label
+        fig.add_trace(go.Scatter(
+            x=t["period"].to_list(), y=t["target"].to_list(), name=f"Target ({label})", mode="markers",
+            marker=dict(symbol="line-ew-open", size=34, line=dict(width=4, color=colour(kpi, view))),
+            text=t["status"].fill_null("no forecast").to_list(), hovertemplate="target %{y:,.4~g} · %{text}"))
+        running = t.filter((pl.col("months_elapsed") < pl.col("months_total")) & pl.col("forecast").is_not_null())
+        if running.height:
+            fig.add_trace(go.Scatter(
+                x=running["period"].to_list(), y=running["forecast"].to_list(), name=f"Forecast ({label})",
+                mode="markers", marker=dict(symbol="diamond-open", size=12, line=dict(width=2, color=colour(kpi, view))),
+                hovertemplate="run-rate forecast %{y:,.4~g}"))
+
+
+def sparkline(kpi: Kpi, values: pl.DataFrame, targets: pl.DataFrame | None = None) -> go.Figure:
+    fig = trend(kpi, values, title="", height=140, targets=targets)
     fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), showlegend=False, xaxis=dict(visible=False))
     fig.update_yaxes(visible=False)
     return fig

@@ -287,8 +287,12 @@ def kpis(
     fmt: Annotated[Format, typer.Option("--format", help="table, json or csv")] = "table",
     explain: Annotated[bool, typer.Option("--explain", help="print the SQL each view and bridge would run, "
                                           "with its parameter values, instead of computing")] = False,
+    as_defined_today: Annotated[bool, typer.Option("--as-defined-today", help="every period under the agreed "
+                                                   "definition in effect today (default: the version effective "
+                                                   "then)")] = False,
 ) -> None:
-    """Every KPI under both definitions, one row per KPI, view, period and combination of --by values."""
+    """Every KPI under both definitions, one row per KPI, view, period and combination of --by values, with the
+    approved joint target of the row's period and slice, its run-rate forecast and status (null without one)."""
     import polars as pl
 
     from kpi_definitions import compute as kpi_compute
@@ -304,6 +308,12 @@ def kpis(
         from tandem.agreement import registry_for
 
         reg = registry_for(db or cfg.db)  # the declarations with the agreed views in the database
+        if as_defined_today:
+            from datetime import date
+
+            from kpi_definitions.agreement import as_defined_today as today_s
+
+            reg = today_s(reg, date.today())
         wanted = list(dict.fromkeys(reg.kpi_of(k) or k for k in kpi or []))
         for name in wanted:
             if name not in reg.names:
@@ -328,6 +338,10 @@ def kpis(
                 return
             result = compute(con, reg, sel, currency=cfg.reporting_currency, cal=cal, kpis=wanted or None)
             values = weak_data.warnings(con, reg, sel, result.values, cal)  # excluded rows, partial bases, filters
+            from tandem import targets
+
+            values = targets.attach(values, targets.evaluate(con, reg, cal, cfg.reporting_currency), grain,
+                                    dims, filters)
         if kpi:  # `--kpi budget_variance_pct` asks for the companion alone, `--kpi budget_variance` for both
             asked = set(kpi) | {c.name for k in reg for c in k.companions if k.name in kpi}
             values = values.filter(pl.col("kpi").is_in(sorted(asked)))
@@ -365,20 +379,25 @@ def _print_kpis(values: pl.DataFrame, dims: tuple[str, ...], fmt: str, currency:
     if fmt == "json":
         doc = [{"kpi": r["kpi"], "view": r["view"], "period": r["period"], "dimensions": {d: r[d] for d in dims},
                 "value": formats.json_number(r["value"]), "unit": r["unit"],
-                "excluded": _weak(r)["excluded"], "warnings": _weak(r)["warnings"]} for r in rows]
+                "excluded": _weak(r)["excluded"], "warnings": _weak(r)["warnings"]}
+               | {c: formats.json_number(r[c]) if c != "status" else r[c] for c in TARGET_COLUMNS if c in r}
+               for r in rows]
         sys.stdout.write(json.dumps(doc, indent=1, allow_nan=False) + "\n")
     elif fmt == "csv":
         # polars quotes a field with a separator, quote, LF or a bare CR; the csv module with lineterminator
         # "\n" leaves a bare CR unquoted, which splits the row in a spreadsheet.
-        header = ["kpi", "view", "period", *dims, "value", "unit", "excluded", "warnings"]
+        extra = [c for c in TARGET_COLUMNS if c in values.columns]
+        header = ["kpi", "view", "period", *dims, "value", "unit", "excluded", "warnings", *extra]
         cols: list[list[object]] = [[r["kpi"] for r in rows], [r["view"] for r in rows], [r["period"] for r in rows],
                                     *([r[d] for r in rows] for d in dims)]
         text = [[_csv_text(None if v is None else str(v)) for v in col] for col in cols]
         numbers = [None if (v := formats.json_number(r["value"])) is None else repr(v) for r in rows]
+        targets = [[None if (v := formats.json_number(r[c]) if c != "status" else r[c]) is None else
+                    (v if c == "status" else repr(v)) for r in rows] for c in extra]
         doc = pl.DataFrame([pl.Series(f"c{i}", col, dtype=pl.String) for i, col in
                             enumerate([*text, numbers, [_csv_text(r["unit"]) for r in rows],
                                        [str(r.get("excluded") or 0) for r in rows],
-                                       [_csv_text(_weak(r)["warnings_text"]) for r in rows]])])
+                                       [_csv_text(_weak(r)["warnings_text"]) for r in rows], *targets])])
         sys.stdout.write(doc.rename(dict(zip(doc.columns, map(str, map(_csv_text, header)), strict=True)))
                          .write_csv(line_terminator="\n"))
     else:
@@ -386,10 +405,18 @@ def _print_kpis(values: pl.DataFrame, dims: tuple[str, ...], fmt: str, currency:
         for col in ("kpi", "view", "period", *dims):
             table.add_column(safe_text.rich(col))
         table.add_column("value", justify="right")
+        targeted = "target" in values.columns and values["target"].null_count() < values.height
+        if targeted:  # only when a row has an approved target: the table stays as narrow as it was
+            table.add_column("target", justify="right")
+            table.add_column("forecast", justify="right")
+            table.add_column("status")
         table.add_column("warnings")
         for r in rows:
+            more = [formats.value(r["target"], r["unit"], currency) if r["target"] is not None else "",
+                    formats.value(r["forecast"], r["unit"], currency) if r["forecast"] is not None else "",
+                    r["status"] or ""] if targeted else []
             table.add_row(*map(safe_text.rich, (r["kpi"], r["view"], r["period"], *(r[d] for d in dims))),
-                          safe_text.rich(formats.value(r["value"], r["unit"], currency)),
+                          safe_text.rich(formats.value(r["value"], r["unit"], currency)), *map(safe_text.rich, more),
                           safe_text.rich(", ".join(w["code"] for w in r.get("warnings") or [])))
         _wide(table)
         said = dict.fromkeys(f"{w['code']}: {w['message']}" for r in rows for w in r.get("warnings") or [])
@@ -402,6 +429,9 @@ def _weak(row: dict) -> dict:
     found = [{"code": w["code"], "message": w["message"]} for w in row.get("warnings") or []]
     return {"excluded": int(row.get("excluded") or 0), "warnings": found,
             "warnings_text": " | ".join(f"{w['code']}: {w['message']}" for w in found)}
+
+
+TARGET_COLUMNS = ("target", "forecast", "status")  # tandem/targets.py attach(): the approved joint target's
 
 
 def _csv_text(v: object) -> object:

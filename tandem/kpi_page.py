@@ -8,7 +8,7 @@ import streamlit as st
 
 from kpi_definitions import views
 from kpi_definitions.registry import Kpi
-from tandem import agreement_ui, charts, formats, pack, selection, service, widgets
+from tandem import agreement_targets, agreement_ui, charts, formats, pack, selection, service, widgets
 from tandem.selection import Selected
 
 DIM_LABELS = {"supplier_id": "Supplier", "category": "Category", "cost_center": "Cost center", "item_id": "Item",
@@ -35,16 +35,18 @@ def show(name: str) -> None:
     st.text(kpi.description)
     sel = selection.filter_bar()
     now, before, trend = sel.now_before_trend()
+    now, before, trend = agreement_ui.as_defined_today(kpi, sel, now, before, trend)  # a toggle, off by default
     _definitions(kpi, sel, now, before)
-    agreement_ui.targets_on_kpi(kpi.name, sel.db, sel.ver, sel.span.label, sel.grain, sel.span.first, sel.span.last,
-                                sel.filters, now)
+    agreement_targets.kpi_lines(kpi, sel)
     for companion in kpi.companions:
         shown = views.compare(kpi, now, companion.name).values
         st.text(f"{companion.label}: " + ", ".join(f"{views.style(kpi, v).word} {formats.value(x, companion.unit)}"
                                                     for v, x in shown.items()))
     widgets.notes(sel.notes())
     st.subheader("Over time", anchor=False)
-    widgets.chart(charts.trend(kpi, trend, currency=sel.currency), f"{kpi.name}-trend", sel, kpi, f"{kpi.label}: trend")
+    widgets.chart(charts.trend(kpi, trend, currency=sel.currency,
+                               targets=agreement_targets.trend_targets(sel, kpi.name)),
+                  f"{kpi.name}-trend", sel, kpi, f"{kpi.label}: trend")
     _bridge(kpi, sel)
     _breakdown(kpi, sel)
 
@@ -99,6 +101,7 @@ def _breakdown(kpi: Kpi, sel: Selected) -> None:
     widgets.chart(charts.breakdown(kpi, shown, dim, title, sel.currency, names), f"{kpi.name}-by-{dim}", sel, kpi,
                   title)
     table = pack.with_names(widgets.side_by_side(rows, kpi, (dim,), sel.currency).drop("period"), dim, names)
+    table = agreement_targets.with_targets(table, rows, kpi, sel, dim)  # approved targets of the slices shown
     units = widgets.units_of(table, kpi.unit)
     widgets.table(table, units, sel.currency)
     widgets.table_downloads(table, f"{kpi.name}-by-{dim}-{sel.span.label}", f"{kpi.name}-by",

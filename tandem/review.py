@@ -9,7 +9,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from tandem import auth
+from tandem import auth, targets
 from tandem.auth import Identity
 from tandem.db import named
 
@@ -40,6 +40,7 @@ def start(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl
             con.unregister("_values")
         con.execute("INSERT INTO review_findings SELECT ?, export_type, rule, subject FROM dq_findings",
                     [review_id]).fetchall()
+        targets.remember(con, int(review_id))  # the joint targets' statuses, for the next "what changed"
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")  # a review is remembered whole or not at all

@@ -14,7 +14,7 @@ import streamlit as st
 
 from kpi_definitions import views
 from kpi_definitions.registry import Kpi
-from tandem import charts, exports, formats, pack, safe_text, service
+from tandem import agreement_targets, charts, exports, formats, pack, safe_text, service
 from tandem.selection import Selected
 
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
@@ -48,7 +48,9 @@ def kpi_card(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFrame, t
             with col:
                 metric(kpi, sel, view, now, before, views.style(kpi, view).label, help=kpi.views[view].definition)
         gap_lines(kpi, now, sel.currency)
-        st.plotly_chart(charts.sparkline(kpi, trend), key=f"spark-{kpi.name}", config={"staticPlot": True})
+        agreement_targets.card_lines(kpi, sel)  # approved joint targets: target vs actual, forecast, status
+        st.plotly_chart(charts.sparkline(kpi, trend, agreement_targets.trend_targets(sel, kpi.name)),
+                        key=f"spark-{kpi.name}", config={"staticPlot": True})
         if link is not None:
             st.page_link(link, label=f"{kpi.label}: bridge and breakdown", icon=":material/arrow_forward:")
 

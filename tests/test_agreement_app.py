@@ -87,5 +87,57 @@ def test_target_form_and_target_vs_actual_on_the_kpi_page(golden_db: Path, tmp_p
     at.selectbox(key="period").set_value("2026-Q1").run()
     assert not at.exception, [e.message for e in at.exception]
     # procurement 2026-Q1 = 60 + 15 + 0 = 75 with all 3 months in: forecast 75, short of 100 by 25 > 5 → off track
-    assert "Target (procurement, 2026-Q1): EUR 100 · actual EUR 75 · forecast EUR 75 (3 of 3 months) · off track" \
-        in [t.value for t in at.text]
+    line = "Target (procurement, 2026-Q1): EUR 100 · actual EUR 75 · forecast EUR 75 (3 of 3 months) · ✗ off track"
+    assert line in [t.value for t in at.text]
+    assert any(c.value.startswith("Status rule: on track: the forecast meets the target") for c in at.caption)
+    # the trend marks the target at 2026-Q1 (a wide dash in procurement's colour)
+    trend = [c for c in at.get("plotly_chart") if "Target (Procurement)" in c.proto.spec]
+    assert trend and '"symbol":"line-ew-open"' in trend[0].proto.spec.replace(" ", "")
+    # the Overview: the same line on the Savings card, and the target listed as off track with the rule
+    at = app(db, monkeypatch, "overview", grain="quarter", period="2026-Q1")
+    assert line in [c.value for c in at.caption]
+    off = at.dataframe[0].value
+    assert list(off["KPI"]) == ["Savings"] and list(off["Target"]) == ["EUR 100"] and list(off["Forecast"]) == ["EUR 75"]
+    assert any(c.value.startswith("1 of 1 approved joint targets are off track. Status rule:") for c in at.caption)
+
+
+def test_a_slice_target_in_the_breakdown_table_and_its_downloads(golden_db: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_targets import _approved_targets
+
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    _approved_targets(db, [("savings", "procurement", "month", "2026-01", 19, "category", "IT")])
+    at = app(db, monkeypatch, "savings", period="2026-01", savings_by="category")
+    table = next(d.value for d in at.dataframe if "Target (Procurement)" in d.value.columns)
+    # IT: procurement 20 against 19 → on track; LOG has no target
+    got = {r["category"]: (r["Target (Procurement)"], r["Forecast (Procurement)"], r["Status (Procurement)"])
+           for _, r in table.iterrows()}
+    assert got["IT"] == (19.0, 20.0, "on track")
+    assert all(x != x or x is None for x in got["LOG"])  # null (NaN on screen): no target for LOG
+
+
+def test_as_defined_today_toggle_on_the_kpi_page(golden_db: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """v1 (from 2025-01-01) drops cost avoidance and not-yet-invoiced savings, v2 (from 2026-02-01) counts no step.
+    2026-01 under v1 (default): 60 − 40 + 0 = 20; as defined today (v2): 60."""
+    from tandem.auth import Identity
+    from tandem.db import connect
+
+    pia = Identity("pia@corp.example", "Pia", "procurement", "editor", True)
+    ana = Identity("ana@corp.example", "Ana", "finance", "editor", True)
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    con = connect(db)
+    for counts, effective in ((["cost_avoidance", "not_yet_invoiced"], "2025-01-01"), ([], "2026-02-01")):
+        agreement.approve(con, agreement.propose(con, "savings", counts, TEXT, effective, "a new year", pia), ana)
+    con.close()
+    agreement._registry.cache_clear()
+    at = app(db, monkeypatch, "savings", period="2026-01")
+    assert ("Agreed · 2026-01", "EUR 20") in metrics(at)
+    at.toggle(key="savings_as_defined_today").set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert ("Agreed · 2026-01", "EUR 60") in metrics(at)
+    assert any(c.value.startswith("As defined today: every period below under agreed version 2 (effective 2026-02-01)")
+               for c in at.caption)
+    assert ("Procurement · 2026-01", "EUR 60") in metrics(at)  # the team views are as they were

@@ -173,3 +173,39 @@ def test_cli_shows_the_agreed_view_and_exports_declarations_that_load(gcon: duck
         (folder / f.name).write_text(yaml.safe_dump(raw))
     reg, issues = parse(folder)
     assert issues == [] and reg["savings"].views["agreed"].from_bridge[0].counts == tuple(DROPS)
+
+
+def test_as_defined_today_applies_the_current_version_to_every_period(golden_db: Path, tmp_path: Path) -> None:
+    """v1 (effective 2025-01-01) counts cost avoidance and not-yet-invoiced savings; v2 (effective 2026-02-01)
+    counts no step, so the agreed value is procurement's. By default each month uses the version effective then:
+    2026-01 v1: 60 − 40 + 0 = 20; 2026-02 v2: 15. As defined today (v2 in effect): 2026-01: 60; 2026-02: 15.
+    As defined on 2026-01-15 (v1 in effect): 2026-02: 15 + 0 − 15 = 0."""
+    from datetime import date
+
+    from kpi_definitions.agreement import as_defined_today, with_agreed
+    from kpi_definitions.registry import registry
+    from tests.test_cli import _run
+
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    con = connect(db)
+    for counts, effective in ((DROPS, "2025-01-01"), ([], "2026-02-01")):
+        agreement.approve(con, agreement.propose(con, "savings", counts, TEXT, effective, "a new year", PIA), ANA)
+    reg = with_agreed(registry(), agreement.versions(con))
+    sel = Selection(parse_month("2026-01"), parse_month("2026-02"))
+
+    def agreed(r) -> list:  # noqa: ANN001
+        out = compute(con, r, sel, kpis=["savings"]).values
+        return out.filter(out["view"] == "agreed").select("period", "value").rows()
+
+    assert agreed(reg) == [("2026-01", 20.0), ("2026-02", 15.0)]
+    assert agreed(as_defined_today(reg, date(2026, 12, 1))) == [("2026-01", 60.0), ("2026-02", 15.0)]
+    assert agreed(as_defined_today(reg, date(2026, 1, 15))) == [("2026-01", 20.0), ("2026-02", 0.0)]
+    assert as_defined_today(reg, date(2024, 12, 31))["savings"] == reg["savings"]  # nothing in effect yet: as is
+    con.close()
+    agreement._registry.cache_clear()
+    for flag, want in (([], [20.0, 15.0]), (["--as-defined-today"], [60.0, 15.0])):  # today is after 2026-02-01
+        code, stdout, stderr = _run("kpis", "--db", str(db), "--from", "2026-01", "--to", "2026-02", "--kpi",
+                                    "savings", "--format", "json", *flag)
+        assert code == 0, stderr
+        assert [r["value"] for r in json.loads(stdout) if r["view"] == "agreed"] == want

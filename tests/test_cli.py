@@ -128,19 +128,20 @@ def test_kpis_json_csv_and_table(golden_db: Path) -> None:
     # the golden base month 2025-01 holds 2 lines, under 60 % of the median 3.5 of the months after it
     assert [w["code"] for w in savings.pop("warnings")] == ["partial_base"]
     assert savings == {"kpi": "savings", "view": "finance", "period": "2026-01", "dimensions": {}, "value": -200.0,
-                       "unit": "EUR", "excluded": 0}
+                       "unit": "EUR", "excluded": 0, "target": None, "forecast": None, "status": None}  # no target
     assert by_key[("budget_variance_pct", "procurement")]["value"] == round(-100 / 550, 6)
     assert by_key[("budget_variance_pct", "procurement")]["unit"] == "ratio"
     assert by_key[("inventory_days", "finance")] == {"kpi": "inventory_days", "view": "finance", "period": "2026-01",
                                                      "dimensions": {}, "value": 41.0, "unit": "days", "excluded": 0,
-                                                     "warnings": []}
-    assert len(doc) == 12  # 5 KPIs + the companion, two views each
+                                                     "warnings": [], "target": None, "forecast": None, "status": None}
+    assert len(doc) == 14  # 6 KPIs (price change included) + the companion, two views each
 
     code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--from", "2026-01", "--to", "2026-02", "--kpi", "savings",
               "--by", "cost_center", "--format", "csv")
     assert code == 0, stderr
     rows = list(csv.DictReader(io.StringIO(stdout)))
-    assert rows[0].keys() == {"kpi", "view", "period", "cost_center", "value", "unit", "excluded", "warnings"}
+    assert rows[0].keys() == {"kpi", "view", "period", "cost_center", "value", "unit", "excluded", "warnings",
+                              "target", "forecast", "status"}
     got = {(x["view"], x["period"], x["cost_center"]): x["value"] for x in rows}
     assert got[("finance", "2026-02", "CC2")] == "-47.0" and got[("procurement", "2026-01", "CC2")] == "40.0"
     assert got[("finance", "2026-01", "CC3")] == ""  # null: no invoices a year earlier

@@ -32,8 +32,15 @@ def test_a_fiscal_year_with_a_july_start() -> None:
     assert forecast(None, "currency", 3, 12) is None and status(None, 1, "higher") is None
 
 
-def test_joint_target_workflow_and_bad_input(con) -> None:  # noqa: ANN001
+def test_joint_target_workflow_and_bad_input(golden_db, tmp_path) -> None:  # noqa: ANN001
+    import shutil
+
     import pytest
+
+    from tandem.db import connect
+
+    shutil.copy(golden_db, tmp_path / "g.duckdb")
+    con = connect(tmp_path / "g.duckdb")
 
     from kpi_definitions.agreement import AgreementError
     from kpi_definitions.registry import registry
@@ -54,6 +61,8 @@ def test_joint_target_workflow_and_bad_input(con) -> None:  # noqa: ANN001
             targets.propose(con, reg, *args, "c", pia)
     with pytest.raises(AgreementError, match="cannot be sliced by 'location'"):
         targets.propose(con, reg, "savings", "finance", "month", "2026-01", 1, "c", pia, "location", "DC")
+    with pytest.raises(AgreementError, match="There is no category 'Toys' in the data: pick one the filter bar offers"):
+        targets.propose(con, reg, "savings", "finance", "month", "2026-01", 1, "c", pia, "category", "Toys")
     assert audit.entries(con).height == 0
     tid = targets.propose(con, reg, "savings", "procurement", "quarter", "2026-Q1", "100", "price outlook: flat", pia,
                           "category", "IT")
@@ -67,3 +76,132 @@ def test_joint_target_workflow_and_bad_input(con) -> None:  # noqa: ANN001
     assert targets.approved(con).select("kpi", "period", "slice_value", "value").rows() == [
         ("savings", "2026-Q1", "IT", 100.0)]
     assert audit.entries(con, "target")["action"].to_list() == ["proposed", "approved"]
+    con.close()
+
+
+def _approved_targets(db, targets_spec):  # noqa: ANN001, ANN202
+    """Propose (procurement) and approve (finance) each (kpi, view, grain, period, value, slice_dim, slice_value)."""
+    from kpi_definitions.registry import registry
+    from tandem import targets
+    from tandem.auth import Identity
+    from tandem.db import connect
+
+    ana = Identity("ana@corp.example", "Ana", "finance", "editor", True)
+    pia = Identity("pia@corp.example", "Pia", "procurement", "editor", False)  # stated in local mode: unverified
+    c = connect(db)
+    try:
+        for kpi, view, grain, period, value, dim, slice_value in targets_spec:
+            tid = targets.propose(c, registry(), kpi, view, grain, period, value, "outlook", pia, dim, slice_value)
+            targets.decide(c, tid, True, "fits the budget", ana)
+    finally:
+        c.close()
+
+
+def test_targets_evaluated_against_the_golden_data_and_attached_to_kpi_rows(golden_db, tmp_path) -> None:  # noqa: ANN001
+    """Golden savings (procurement): 2026-01 60 (IT 20, LOG 40), 2026-02 15, 2026-03 0; data to 2026-03."""
+    import shutil
+
+    import polars as pl
+
+    from kpi_definitions.compute import Selection, compute
+    from kpi_definitions.periods import FiscalCalendar
+    from kpi_definitions.registry import registry
+    from store.db import reading
+    from tandem import targets
+
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    _approved_targets(db, [
+        ("savings", "procurement", "quarter", "2026-Q1", 100, None, None),
+        ("savings", "procurement", "month", "2026-01", 19, "category", "IT"),
+        ("savings", "procurement", "year", "2026", 310, None, None),
+        ("savings", "procurement", "quarter", "2026-02", 70, None, None),  # a month names its quarter: replaces 100
+    ])
+    cal = FiscalCalendar()
+    with reading(db) as con:
+        ev = targets.evaluate(con, registry(), cal, "EUR")
+        got = ev.sort("target_id").select("period", "slice_value", "target", "actual", "forecast", "status",
+                                          "months_elapsed", "months_total", "verified").rows()
+        # IT 2026-01: 20 ≥ 19 → on track; 2026: 75 over 3 of 12 months → 75 ÷ 3 × 12 = 300, short 10 ≤ 5 % × 310
+        # = 15.5 → at risk; 2026-Q1 (the newer target, 70): 75 ≥ 70 → on track
+        assert got == [("2026-01", "IT", 19.0, 20.0, 20.0, "on track", 1, 1, False),
+                       ("2026", None, 310.0, 75.0, 300.0, "at risk", 3, 12, False),
+                       ("2026-Q1", None, 70.0, 75.0, 75.0, "on track", 3, 3, False)]
+        q = compute(con, registry(), Selection(*cal.parse("2026-Q1", "quarter"), "quarter"), kpis=["savings"]).values
+        by = compute(con, registry(), Selection(*cal.parse("2026-01", "month"), "month", ("category",)),
+                     kpis=["savings"]).values
+        it = compute(con, registry(), Selection(*cal.parse("2026-01", "month"), "month", (), {"category": ["IT"]}),
+                     kpis=["savings"]).values
+    rows = targets.attach(q, ev, "quarter", (), {}).select("view", "value", *targets.COLUMNS_OUT).rows()
+    assert rows == [("finance", -270.0, None, None, None), ("procurement", 75.0, 70.0, 75.0, "on track")]
+    split = targets.attach(by, ev, "month", ("category",), {}).filter(pl.col("view") == "procurement")
+    assert split.select("category", "target", "status").rows() == [("IT", 19.0, "on track"), ("LOG", None, None)]
+    assert targets.attach(it, ev, "month", (), {"category": ["IT"]}).filter(
+        pl.col("view") == "procurement")["status"].to_list() == ["on track"]
+    # the month at quarter grain carries no month target; two filters name no target's slice
+    assert targets.attach(by, ev, "quarter", ("category",), {})["target"].null_count() == by.height
+    assert targets.attach(it, ev, "month", ("supplier_id",), {"category": ["IT"]})["target"].null_count() == it.height
+    assert targets.for_selection(ev, "month", "2026-01", {"category": ["IT"]})["target"].to_list() == [19.0]
+    assert targets.for_selection(ev, "month", "2026-01", {})["target"].to_list() == []
+    # `tandem kpis` carries them: the procurement IT row of 2026-01 has 19, forecast 20, on track; others null
+    import csv
+    import io
+    import json
+
+    from tests.test_cli import _run
+
+    code, stdout, stderr = _run("kpis", "--db", str(db), "--period", "2026-01", "--kpi", "savings", "--by",
+                                "category", "--format", "json")
+    assert code == 0, stderr
+    got = {(r["view"], r["dimensions"]["category"]): (r["target"], r["forecast"], r["status"])
+           for r in json.loads(stdout)}
+    assert got[("procurement", "IT")] == (19.0, 20.0, "on track")
+    assert got[("procurement", "LOG")] == got[("finance", "IT")] == (None, None, None)
+    code, stdout, stderr = _run("kpis", "--db", str(db), "--period", "2026-Q1", "--grain", "quarter", "--kpi",
+                                "savings", "--format", "csv")
+    rows = {r["view"]: r for r in csv.DictReader(io.StringIO(stdout))}
+    assert (rows["procurement"]["target"], rows["procurement"]["forecast"], rows["procurement"]["status"]) == (
+        "70.0", "75.0", "on track")
+    assert (rows["finance"]["target"], rows["finance"]["status"]) == ("", "")
+
+
+def test_the_review_lists_target_status_changes_since_it_started(golden_db, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """A review starts with savings 2026-Q1 (procurement) at target 100: 75 → off track. Then a new target of 70
+    replaces it (75 ≥ 70 → on track) and IT 2026-01 gets 19 (20 ≥ 19 → on track): both are "what changed"."""
+    import shutil
+    from datetime import date
+
+    import polars as pl
+
+    from kpi_definitions.periods import FiscalCalendar
+    from kpi_definitions.registry import registry
+    from store.db import reading
+    from tandem import review, targets
+    from tandem.auth import Identity
+    from tandem.db import connect
+    from tests.test_app import app
+
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    _approved_targets(db, [("savings", "procurement", "quarter", "2026-Q1", 100, None, None)])
+    con = connect(db)
+    rid = review.start(con, date(2026, 4, 2), "2026-Q1", pl.DataFrame(
+        schema={"kpi": pl.String, "view": pl.String, "period": pl.String, "value": pl.Float64}),
+        Identity("ana@corp.example", "Ana", "finance", "editor", True))
+    con.close()
+    _approved_targets(db, [("savings", "procurement", "quarter", "2026-Q1", 70, None, None),
+                           ("savings", "procurement", "month", "2026-01", 19, "category", "IT")])
+    with reading(db) as con:
+        then = targets.seen_by(con, rid)
+        now = targets.evaluate(con, registry(), FiscalCalendar(), "EUR")
+    assert then.select("period", "target", "status").rows() == [("2026-Q1", 100.0, "off track")]
+    changed = targets.status_changes(then, now).sort("period")
+    assert changed.select("period", "slice_value", "target_then", "status_then", "target_now", "status_now").rows() == [
+        ("2026-01", "IT", None, None, 19.0, "on track"), ("2026-Q1", None, 100.0, "off track", 70.0, "on track")]
+    assert targets.status_changes(now, now).height == 0  # nothing moved: nothing listed
+    at = app(db, monkeypatch, "review")
+    assert not at.exception, [e.message for e in at.exception]
+    assert "**Joint targets whose status changed** (2)" in [m.value for m in at.markdown]
+    table = next(d.value for d in at.dataframe if "Then" in d.value.columns)
+    assert list(table["Then"]) == ["no target then", "EUR 100 · ✗ off track"]
+    assert list(table["Now"]) == ["EUR 19 · ✓ on track", "EUR 70 · ✓ on track"]
