@@ -24,11 +24,18 @@ REBUILD = "facts"  # the named SQL of the full rebuild
 INVOICE_COLUMNS = [*EXPORT_TABLES["invoices"].column_names, "_load_id"]
 # The exports the facts are built from: a load of any other type leaves them as they are.
 SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates"})
-FACT_TABLES = ("fact_invoices", "fact_po", "facts_meta")
+FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "facts_meta")
 
 
 class CurrencyMismatch(TandemError):
     """The facts were converted to another reporting currency than the one asked for."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, FAILURE)
+
+
+class FactsOutdated(TandemError):
+    """A fact table is missing: the facts were built by an earlier version, and no writer has rebuilt them yet."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, FAILURE)
@@ -106,6 +113,9 @@ def currency_of(con: duckdb.DuckDBPyConnection) -> str | None:
 
 def check(con: duckdb.DuckDBPyConnection, wanted: str) -> None:
     """KPIs in `wanted` need facts converted to it (they are, unless the reporting currency setting changed)."""
+    if missing(con):  # facts built by an earlier version (before fact_items): a writer rebuilds them
+        raise FactsOutdated("The KPI facts of this database were built by an earlier version of Tandem: run "
+                               "`tandem refresh` (or load any file) to rebuild them.")
     have = currency_of(con)
     if have != wanted:
         raise CurrencyMismatch(f"The KPI facts are in {have}, not {wanted}: run `tandem refresh` after changing "

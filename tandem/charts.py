@@ -136,12 +136,16 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str
                          hoverinfo="skip"))
     fig.update_layout(barmode="overlay", showlegend=False)
     fig = _layout(fig, title or f"{kpi.label}: from the {start.word} to the {end.word} value", kpi, 440, currency)
-    key = (f"<span style='color:{STEP_UP}'>■</span> step adds   <span style='color:{STEP_DOWN}'>■</span> "
-           f"step subtracts   <span style='color:{colour(kpi, b.start_view)}'>■</span> {_escape(start.label)} value"
-           f"   <span style='color:{colour(kpi, b.end_view)}'>■</span> {_escape(end.label)} value")
-    if folded:
-        key += "   · zero steps not drawn: " + _escape(", ".join(s.label for s in folded))
-    fig.update_layout(title=dict(subtitle=dict(text=key, font=dict(size=12, color="#444"))), margin=dict(t=80))
+    # The key names only the colours drawn: no "step adds" entry when no step adds.
+    marks = [(colour(kpi, b.start_view), f"{start.label} value")]
+    marks += [(STEP_UP, "step adds")] if any(s.value > 0 for s in shown) else []
+    marks += [(STEP_DOWN, "step subtracts")] if any(s.value < 0 for s in shown) else []
+    marks += [(colour(kpi, b.end_view), f"{end.label} value")]
+    lines = ["   ".join(f"<span style='color:{c}'>■</span> {_escape(text)}" for c, text in marks)]
+    if folded:  # on lines of their own, wrapped, so a long list never runs off the canvas
+        lines += [_escape(x) for x in _wrap_line("Zero steps, not drawn: " + "; ".join(s.label for s in folded), 110)]
+    fig.update_layout(title=dict(subtitle=dict(text="<br>".join(lines), font=dict(size=12, color="#444"))),
+                      margin=dict(t=80 + 16 * (len(lines) - 1)))
     return fig
 
 

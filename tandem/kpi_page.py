@@ -77,7 +77,7 @@ def _bridge(kpi: Kpi, sel: Selected) -> None:
     rows: list[tuple[str, float, str]] = []
     for s in b.steps:
         rows.append((s.label, s.value, s.description))
-        rows += [(f"↳ {p.label}", p.value, f"Part of {s.label.lower()}: {p.description}") for p in s.parts]
+        rows += [(f"↳ {p.label}", p.value, f"Part of “{s.label}”: {p.description}") for p in s.parts]
     steps = pl.DataFrame(rows, schema={"Step": pl.String, "Amount": pl.Float64, "What it is": pl.String}, orient="row")
     widgets.table(steps, {"Amount": kpi.unit}, sel.currency)
     if kpi.bridge.convention:

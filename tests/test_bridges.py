@@ -21,6 +21,15 @@ Budget variance, 2026-04 (budget 200): committed = D1 100 + D2 50 (D4 is cancell
   timing = orders not invoiced −100 (D1) + invoices on orders of other periods 70 (J11 on D3, ordered in
   February) = −30; invoice vs order 52 − 50 = 2 (J10 on D2); unknown orders 15 (J13 on the cancelled D4).
   −25 − 30 + 2 + 15 = −38.
+
+Inventory days by category, 2026-03 (31 days; stock on 03-31, value = on hand × unit cost, above safety stock
+for procurement; consumption value per day = value ÷ 31):
+  K1 → PAC (its most recent PO line, B3/1 of 2026-03, beats A2/1's MRO of 2025-03): 10 × 3 = 30, above safety
+       (10 − 4) × 3 = 18; 31 a month = 1 a day → 30 and 18 days
+  K2 → MRO (D5/1 and D5/2 share their order date; D5/1's 20 beats D5/2's 10): 20 (no safety stock); 62 → 2 a day
+       → 10 and 10 days
+  K3 → RAW (no PO line; contract C2 names it): 5 × 2 = 10, none above safety; 1 a day → 10 and 0 days
+  K4 → (no category) (neither): 31; 1 a day → 31 and 31 days
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ import duckdb
 import pytest
 
 from kpi_definitions import agreement
-from kpi_definitions.compute import bridge
+from kpi_definitions.compute import Selection, bridge, compute
 from kpi_definitions.periods import parse_month
 from kpi_definitions.registry import check, registry
 from tandem.db import connect, ingest_file
@@ -54,6 +63,8 @@ D1,1,S1,,,LOG,CC1,2026-04-02,10,10,EUR,open
 D2,1,S1,,,LOG,CC1,2026-04-03,5,10,EUR,closed
 D3,1,S1,,,LOG,CC1,2026-02-10,7,10,EUR,closed
 D4,1,S1,,,LOG,CC1,2026-04-04,3,5,EUR,cancelled
+D5,1,S1,,K2,MRO,CC1,2026-05-05,2,10,EUR,open
+D5,2,S1,,K2,PAC,CC1,2026-05-05,1,10,EUR,open
 """,
     "invoices": """J1,1,S1,A1,1,,LOG,CC1,6300,2025-03-10,2025-04-09,,,200,EUR
 J2,1,S1,A2,1,,MRO,CC1,5200,2025-03-11,2025-04-10,,,20,EUR
@@ -68,6 +79,16 @@ J12,1,S1,,,,LOG,CC1,6300,2026-04-16,2026-05-16,,,25,EUR
 J13,1,S1,D4,1,,LOG,CC1,6300,2026-04-17,2026-05-17,,,15,EUR
 """,
     "budgets": """2026-04,CC1,LOG,200,EUR
+""",
+    "inventory": """2026-03-31,K1,L1,10,4,3,EUR
+2026-03-31,K2,L1,20,0,1,EUR
+2026-03-31,K3,L1,5,5,2,EUR
+2026-03-31,K4,L1,1,0,31,EUR
+""",
+    "consumption": """2026-03,K1,L1,10,31,EUR
+2026-03,K2,L1,62,62,EUR
+2026-03,K3,L1,15,31,EUR
+2026-03,K4,L1,1,31,EUR
 """,
 }
 
@@ -140,3 +161,43 @@ def test_a_netted_step_has_two_parts_or_more_one_level_deep() -> None:
         bad = kpi.model_copy(update={"bridge": kpi.bridge.model_copy(update={"steps": (step, *rest)})})
         assert [i.message for i in check(bad) if message in i.message], check(bad)
     assert check(kpi) == []
+
+
+def test_inventory_days_by_category_through_the_items_po_and_contract_category(bcon: duckdb.DuckDBPyConnection) -> None:
+    march = parse_month("2026-03")
+    out = compute(bcon, registry(), Selection(march, march, "month", ("category",)), kpis=["inventory_days"])
+    got = {(r["view"], r["category"]): r["value"] for r in out.values.iter_rows(named=True)}
+    assert got == pytest.approx({("finance", "PAC"): 30, ("procurement", "PAC"): 18, ("finance", "MRO"): 10,
+                                 ("procurement", "MRO"): 10, ("finance", "RAW"): 10, ("procurement", "RAW"): 0,
+                                 ("finance", "(no category)"): 31, ("procurement", "(no category)"): 31})
+    assert not [n for n in out.notes if "inventory_days" in n]
+
+
+def test_the_category_filter_applies_to_inventory_days_and_its_bridge(bcon: duckdb.DuckDBPyConnection) -> None:
+    march = parse_month("2026-03")
+    two = compute(bcon, registry(), Selection(march, march, filters={"category": ["MRO", "RAW"]}))
+    assert {r["view"]: r["value"] for r in two.values.filter(kpi="inventory_days").iter_rows(named=True)} == \
+        pytest.approx({"finance": (20 + 10) / ((62 + 31) / 31), "procurement": 20 / 3})
+    assert not [n for n in two.notes if "inventory_days" in n]  # no "shown for all of them": it is filtered
+    start, end, steps = _steps(bcon, "inventory_days", "2026-03", category="PAC")
+    assert (start, end, steps) == (pytest.approx(18), pytest.approx(30), {"safety_stock": pytest.approx(4 * 3 / 1)})
+
+
+def test_facts_from_before_the_item_categories_ask_for_a_refresh(bcon: duckdb.DuckDBPyConnection,
+                                                                 tmp_path_factory: pytest.TempPathFactory) -> None:
+    import shutil
+
+    from kpi_definitions.facts import FactsOutdated
+
+    db = tmp_path_factory.mktemp("old") / "old.duckdb"
+    shutil.copy(bcon.sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0],
+                db)
+    old = duckdb.connect(str(db))
+    old.execute("DROP TABLE fact_items")  # as an earlier version left the database
+    old.close()
+    march = parse_month("2026-03")
+    with connect(db, read_only=True) as c, pytest.raises(FactsOutdated, match="run `tandem refresh`"):
+        compute(c, registry(), Selection(march, march), kpis=["inventory_days"])
+    connect(db).close()  # a writer rebuilds what is missing
+    with connect(db, read_only=True) as c:
+        assert compute(c, registry(), Selection(march, march), kpis=["inventory_days"]).values.height == 2

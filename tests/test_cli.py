@@ -167,9 +167,10 @@ def test_kpis_defaults_to_the_latest_month_and_reports_usage_errors(golden_db: P
     ]:
         code, stdout, stderr = _run("kpis", "--db", str(golden_db), *args)
         assert code == 2 and text in stderr, (args, stderr)
-    code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--format", "json", "--by", "category", "--kpi", "inventory_days")
+    code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--format", "json", "--by", "cost_center", "--kpi",
+                                "inventory_days")
     assert code == 0 and json.loads(stdout) == []
-    assert "inventory_days (finance) cannot be split by category" in stderr
+    assert "inventory_days (finance) cannot be split by cost_center" in stderr
 
 
 def test_changing_the_reporting_currency_asks_for_a_refresh(golden_db: Path, tmp_path: Path,

@@ -92,9 +92,10 @@ def test_every_period_of_the_range_gets_a_row_even_without_data(gcon: duckdb.Duc
 
 
 def test_notes_name_unsplittable_kpis_unfiltered_kpis_and_left_out_rows(gcon: duckdb.DuckDBPyConnection) -> None:
-    sel = Selection(parse_month("2026-03"), parse_month("2026-03"), "month", ("category",), {"supplier_id": ["S2"]})
+    sel = Selection(parse_month("2026-03"), parse_month("2026-03"), "month", ("cost_center",), {"supplier_id": ["S2"]})
     result = compute(gcon, registry(), sel)
-    assert "inventory_days (finance) cannot be split by category: its rows carry item_id, location" in result.notes
+    assert ("inventory_days (finance) cannot be split by cost_center: its rows carry category, item_id, location"
+            in result.notes)
     assert not any("supplier" in n for n in result.notes)  # a warning on budget variance's rows (test_weak_data)
     assert "savings (procurement) is computed without 1 rows with no FX rate for their month" in result.notes
     assert set(result.values["kpi"]) == {"savings", "budget_variance", "budget_variance_pct", "payment_days",

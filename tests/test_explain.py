@@ -41,12 +41,12 @@ def test_explain_gives_each_view_and_bridge_with_its_parameters() -> None:
 
 def test_explain_follows_the_grain_and_the_split() -> None:
     first, last = FiscalCalendar().parse("2026-Q1", "quarter")
-    queries = explain(registry(), Selection(first, last, "quarter", ("category",)), bridges=False)
+    queries = explain(registry(), Selection(first, last, "quarter", ("cost_center",)), bridges=False)
     assert all(q.params["months"] == [first, first + 1, first + 2] for q in queries)
     assert all(q.params["labels"] == ["2026-Q1"] * 3 for q in queries)
-    # inventory days has no category: compute notes it and runs nothing for it, and explain lists nothing
+    # inventory days has no cost center: compute notes it and runs nothing for it, and explain lists nothing
     assert not [q for q in queries if q.label.startswith("inventory_days")]
-    assert all(", category" in q.sql for q in queries)
+    assert all(", cost_center" in q.sql for q in queries)
 
 
 def test_explained_queries_give_the_values_compute_gives(golden_db: Path) -> None:

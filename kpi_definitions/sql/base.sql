@@ -73,7 +73,7 @@ budget_lines AS (
       AND picked($cost_center, b.cost_center)
 ),
 inventory_lines AS (
-    SELECT v.*, month_ix(v.snapshot_date) AS m,
+    SELECT v.*, coalesce(k.category, '(no category)') AS category, month_ix(v.snapshot_date) AS m,
            v.on_hand_qty * v.unit_cost * rep_rate(v.currency, r.rate, $ccy) AS stock_rep,
            greatest(v.on_hand_qty - v.safety_stock_qty, 0) * v.unit_cost
                * rep_rate(v.currency, r.rate, $ccy) AS excess_rep,
@@ -81,14 +81,18 @@ inventory_lines AS (
                * rep_rate(v.currency, r.rate, $ccy) AS safety_rep
     FROM inventory v
     LEFT JOIN fx_monthly() r ON r.currency = v.currency AND r.m = month_ix(v.snapshot_date)
+    LEFT JOIN fact_items k ON k.item_id = v.item_id  -- the item's category (sql/facts.sql)
     WHERE picked($item_id, v.item_id)
       AND picked($location, v.location)
+      AND picked($category, coalesce(k.category, '(no category)'))
 ),
 consumption_lines AS (
-    SELECT c.* EXCLUDE (period), month_ix(c.period) AS m,
+    SELECT c.* EXCLUDE (period), coalesce(k.category, '(no category)') AS category, month_ix(c.period) AS m,
            c.value * rep_rate(c.currency, r.rate, $ccy) AS value_rep
     FROM consumption c
     LEFT JOIN fx_monthly() r ON r.currency = c.currency AND r.m = month_ix(c.period)
+    LEFT JOIN fact_items k ON k.item_id = c.item_id
     WHERE picked($item_id, c.item_id)
       AND picked($location, c.location)
+      AND picked($category, coalesce(k.category, '(no category)'))
 )

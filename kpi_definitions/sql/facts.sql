@@ -28,3 +28,14 @@ LEFT JOIN contracts c
 LEFT JOIN fx_monthly() rp ON rp.currency = p.currency AND rp.m = month_ix(p.order_date)
 LEFT JOIN fx_monthly() rc ON rc.currency = c.currency AND rc.m = month_ix(p.order_date)
 WHERE p.status <> 'cancelled';
+
+-- The category of each item, for inventory days by category (the exports carry no item master): the category
+-- of its most recent PO line that counts (by order date; on the same date the larger PO value, then the
+-- category's name), else of its most recent contract naming it (by start date, then contract id). An item
+-- named by neither has no row: the KPIs call its category '(no category)'.
+CREATE OR REPLACE TABLE fact_items AS
+SELECT coalesce(p.item_id, c.item_id) AS item_id, coalesce(p.category, c.category) AS category
+FROM (SELECT item_id, first(category ORDER BY order_date DESC, value_rep DESC NULLS LAST, category) AS category
+      FROM fact_po WHERE item_id IS NOT NULL GROUP BY item_id) p
+FULL JOIN (SELECT item_id, first(category ORDER BY start_date DESC, contract_id) AS category
+           FROM contracts WHERE item_id IS NOT NULL GROUP BY item_id) c ON c.item_id = p.item_id;

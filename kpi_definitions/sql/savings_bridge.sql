@@ -16,7 +16,9 @@ po AS (
     FROM po_lines x
     WHERE x.on_contract AND x.savings_rep IS NOT NULL AND x.m IN (SELECT m FROM cur)
 ),
-lines AS (
+-- Lines missing an item or a quantity, with what their PO line gives (never a cancelled one: fact_po holds the
+-- lines that count). Lines with both of their own need nothing of their PO line and skip this join.
+needy AS (
     SELECT x.m IN (SELECT m FROM cur) AS now, x.amount_rep,
            coalesce(x.item_id, p.item_id) AS item_id,
            -- no item anywhere, but a PO line: the supplier's unit in the category (NULL otherwise)
@@ -27,38 +29,40 @@ lines AS (
                 WHEN p.unit_price > 0 THEN x.amount_rep / (p.value_rep / p.quantity)
            END AS quantity
     FROM invoice_lines x
-    -- the line's PO line (never a cancelled one: fact_po holds the lines that count)
     LEFT JOIN fact_po p ON p.po_id = x.po_id AND p.po_line = x.po_line
     WHERE x.amount_rep IS NOT NULL AND (x.m IN (SELECT m FROM cur) OR x.m + 12 IN (SELECT m FROM cur))
+      AND (x.item_id IS NULL OR x.quantity IS NULL)
 ),
-keyed AS (  -- lines with a unit to compare prices in and a quantity
-    SELECT * FROM lines
-    WHERE (item_id IS NOT NULL OR unit_supplier IS NOT NULL) AND quantity IS NOT NULL
+item_lines AS (  -- lines with an item and a quantity: their own, or their PO line's
+    SELECT x.m IN (SELECT m FROM cur) AS now, x.amount_rep, x.item_id, x.quantity
+    FROM invoice_lines x
+    WHERE x.amount_rep IS NOT NULL AND (x.m IN (SELECT m FROM cur) OR x.m + 12 IN (SELECT m FROM cur))
+      AND x.item_id IS NOT NULL AND x.quantity IS NOT NULL
+    UNION ALL
+    SELECT now, amount_rep, item_id, quantity FROM needy WHERE item_id IS NOT NULL AND quantity IS NOT NULL
 ),
-items AS (
-    SELECT k.item_id, k.unit_supplier, k.unit_category,
-           coalesce(sum(k.quantity) FILTER (WHERE NOT k.now), 0) AS q0,
-           coalesce(sum(k.amount_rep) FILTER (WHERE NOT k.now), 0) AS s0,
-           coalesce(sum(k.quantity) FILTER (WHERE k.now), 0) AS q1,
-           coalesce(sum(k.amount_rep) FILTER (WHERE k.now), 0) AS s1,
-           count(*) FILTER (WHERE NOT k.now) AS n0, count(*) FILTER (WHERE k.now) AS n1
-    FROM keyed k
-    GROUP BY ALL
-),
-contracted AS (  -- the units the period's PO lines under contract bought, keyed like the invoice lines
-    SELECT DISTINCT item_id, CASE WHEN item_id IS NULL THEN supplier_id END AS unit_supplier,
-           CASE WHEN item_id IS NULL THEN category END AS unit_category
-    FROM po
+units AS (  -- per unit of comparison: an item, or a supplier's unit in a category
+    SELECT coalesce(sum(quantity) FILTER (WHERE NOT now), 0) AS q0, coalesce(sum(amount_rep) FILTER (WHERE NOT now), 0) AS s0,
+           coalesce(sum(quantity) FILTER (WHERE now), 0) AS q1, coalesce(sum(amount_rep) FILTER (WHERE now), 0) AS s1,
+           count(*) FILTER (WHERE NOT now) AS n0, count(*) FILTER (WHERE now) AS n1,
+           item_id IN (SELECT item_id FROM po WHERE item_id IS NOT NULL) AS contracted
+    FROM item_lines
+    GROUP BY item_id
+    UNION ALL
+    SELECT coalesce(sum(quantity) FILTER (WHERE NOT now), 0), coalesce(sum(amount_rep) FILTER (WHERE NOT now), 0),
+           coalesce(sum(quantity) FILTER (WHERE now), 0), coalesce(sum(amount_rep) FILTER (WHERE now), 0),
+           count(*) FILTER (WHERE NOT now), count(*) FILTER (WHERE now),
+           (unit_supplier, unit_category) IN (SELECT (supplier_id, category) FROM po WHERE item_id IS NULL)
+    FROM needy WHERE item_id IS NULL AND unit_supplier IS NOT NULL AND quantity IS NOT NULL
+    GROUP BY unit_supplier, unit_category
 ),
 effects AS (
     SELECT CASE WHEN q0 > 0 AND q1 > 0 THEN s0 / q0 * q1 - s1 END AS price,
            CASE WHEN q0 > 0 AND q1 > 0 THEN s0 - s0 / q0 * q1 END AS volume,
            CASE WHEN n0 = 0 OR n1 = 0 THEN s0 - s1 END AS mix,
            CASE WHEN n0 > 0 AND n1 > 0 AND NOT (q0 > 0 AND q1 > 0) THEN s0 - s1 END AS other,
-           c.unit_category IS NOT NULL OR c.item_id IS NOT NULL AS contracted
-    FROM items i
-    LEFT JOIN contracted c ON c.item_id IS NOT DISTINCT FROM i.item_id
-        AND c.unit_supplier IS NOT DISTINCT FROM i.unit_supplier AND c.unit_category IS NOT DISTINCT FROM i.unit_category
+           contracted
+    FROM units
 )
 SELECT
     -coalesce((SELECT sum(savings_rep) FROM po WHERE savings_type = 'cost_avoidance'), 0) AS cost_avoidance,
@@ -72,4 +76,4 @@ SELECT
     coalesce((SELECT sum(mix) FROM effects), 0) AS mix,
     coalesce((SELECT sum(other) FROM effects), 0)
         + (SELECT coalesce(sum(amount_rep) FILTER (WHERE NOT now), 0) - coalesce(sum(amount_rep) FILTER (WHERE now), 0)
-           FROM lines WHERE (item_id IS NULL AND unit_supplier IS NULL) OR quantity IS NULL) AS without_quantities
+           FROM needy WHERE (item_id IS NULL AND unit_supplier IS NULL) OR quantity IS NULL) AS without_quantities
