@@ -565,7 +565,8 @@ def typed_sql(mapping: Mapping, spec: ExportSpec, text: dict[str, str], typed_ce
             continue
         if col.type in ("str", "ccy"):
             expr = t
-        elif cm is not None and (cm.expr is not None or cm.number_within is not None):
+        elif cm is not None and (cm.expr is not None or cm.number_within is not None
+                                 or cm.after_supplier_terms is not None):
             # computed text is canonical: ISO dates and '.' decimals, whatever the file's own conventions
             if col.type in ("date", "period"):
                 expr = f"CAST(try_strptime({t}, '%Y-%m-%d') AS DATE)"

@@ -279,6 +279,9 @@ exports:
       amount: {from: Amount}
       currency: {value: EUR}
 """
+# the same with the file's own date format (the derived due date is written as ISO text before typing)
+TERMS_MAP_DMY = TERMS_MAP.replace("{from: Posted}", '{from: Posted, date_format: "%d.%m.%Y %H:%M"}').replace(
+    "{after_supplier_terms: Posted}", '{after_supplier_terms: Posted, date_format: "%d.%m.%Y %H:%M"}')
 
 
 def test_a_due_date_from_the_invoice_date_and_the_supplier_masters_terms(con: duckdb.DuckDBPyConnection,
@@ -308,6 +311,17 @@ def test_a_due_date_from_the_invoice_date_and_the_supplier_masters_terms(con: du
         date(2024, 3, 17)]
     c = load_module.check_file(f, _mapping(tmp_path, TERMS_MAP), "invoices")
     assert (c.rows_valid, c.rows_invalid) == (0, 4) and set(c.failures["column"]) == {"due_date"}
+
+
+def test_a_due_date_from_terms_with_the_files_own_date_format(con: duckdb.DuckDBPyConnection,
+                                                               tmp_path: Path) -> None:
+    ingest_file(con, write(tmp_path / "suppliers.csv", "supplier_id,supplier_name,country,preferred,"
+                           "payment_terms_days\nV1,Acme,NL,yes,30\n"))
+    f = write(tmp_path / "inv.csv", "Doc,Vendor,Posted,Amount\n9001,V1,31.01.2024 17:45,10\n")
+    r = ingest_file(con, f, export_type="invoices", mapping=_mapping(tmp_path, TERMS_MAP_DMY))
+    _balanced(r)
+    assert r.rows_loaded == 1  # 31 Jan + 30 days = 1 Mar 2024
+    assert con.sql("SELECT invoice_date, due_date FROM invoices").fetchall() == [(date(2024, 1, 31), date(2024, 3, 1))]
 
 
 def test_supplier_terms_derive_only_an_invoice_due_date(tmp_path: Path) -> None:
