@@ -6,6 +6,7 @@ The rules (also in CONTRACT.md, `tandem kpis`):
   is flagged when one of its base months holds fewer than PARTIAL (60 %) of the lines, or of the days
   with data, of the norm: the median over the twelve months after the base month (up to the compared
   month) of the months with any line. Counted over the whole export (sql/coverage.sql), not the slice.
+  A null value carries none (it has no base).
 - missing_fx (or the view's `excluded_code`): the row was computed without `excluded` rows (no FX rate for
   their month); when its value is null, nothing of it converted.
 - filter_ignored: a filter on a dimension the KPI's rows do not carry: the value is for all of them.
@@ -25,6 +26,18 @@ from kpi_definitions.registry import Registry
 PARTIAL = 0.6  # a base month under 60 % of the norm's lines or days is partial
 COVERAGE = {"invoices": ("fact_invoices", "invoice_date", "invoice lines"),
             "purchase_orders": ("fact_po", "order_date", "PO lines")}
+# Each code's rule in a sentence (the dashboard's tooltip; CONTRACT.md, `tandem kpis`).
+RULES = {
+    "partial_base": (f"A year-over-year value is flagged when a month of its base (a year earlier) holds fewer than "
+                     f"{PARTIAL:.0%} of the lines, or of the days with data, of a normal month: the median over the "
+                     "12 months after that base month of the months with any line, counted over the whole export."),
+    "missing_fx": ("Rows whose currency has no FX rate for their month are left out of the value; when every row "
+                   "of it is left out, there is no value (never 0). Load the missing fx_rates to include them."),
+    "missing_fx_or_terms": ("Paid lines with no FX rate for their month, or with no agreed terms (a supplier "
+                            "missing from the supplier master), are left out of the value."),
+    "filter_ignored": ("The KPI's rows do not carry the filtered dimension, so the filter cannot apply: the value "
+                       "is for all of them."),
+}
 WARNING = pl.Struct({"code": pl.String, "message": pl.String})
 ORDER = {"partial_base": 0, "filter_ignored": 2}  # any excluded code sorts between them (1)
 
@@ -77,15 +90,16 @@ def _partial_base(con: duckdb.DuckDBPyConnection, reg: Registry, sel: Selection,
                      for c in ("lines", "days", "norm_lines", "norm_days")]
         weak = weak.with_columns(
             (pl.col("m") + 12).alias("m"),
-            pl.format("Base month {}-{} is partial: {} {} on {} days with data, against {} on {} days in a normal "
-                      "month (the median of the 12 months after it; partial means under {}% of it).",
+            pl.format("Base month {}-{} is partial: {} {} on {} days, against {} on {} days in a normal month.",
                       pl.col("m") // 12, (pl.col("m") % 12 + 1).cast(pl.String).str.zfill(2), thousands[0],
-                      pl.lit(what), thousands[1], thousands[2], thousands[3], pl.lit(round(PARTIAL * 100)))
+                      pl.lit(what), thousands[1], thousands[2], thousands[3])
             .alias("month_text"))
         per_period = (buckets.join(weak, on="m").group_by("period", maintain_order=True)
                       .agg(pl.col("month_text").str.join(" ").alias("text")))
         views = pl.DataFrame([(k, v) for k, v, c in checked if c == source], schema=["_owner", "view"], orient="row")
-        out.append(rows.join(views, on=["_owner", "view"]).join(per_period, on="period")
+        # a null value has no base to be weak (no line a year earlier): nothing to flag
+        out.append(rows.filter(pl.col("value").is_not_null()).join(views, on=["_owner", "view"])
+                   .join(per_period, on="period")
                    .select("_row", pl.lit("partial_base").alias("code"),
                            pl.col("text").alias("message")))
     return pl.concat(out) if out else empty

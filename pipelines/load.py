@@ -320,6 +320,8 @@ def check_file(path: Path, mapping: Mapping, export_type: str | None = None, enc
     spec = EXPORTS[etype]
     con = duckdb.connect()
     try:
+        # nothing is loaded here: a due date from the supplier master's terms sees an empty master
+        con.execute("CREATE TABLE suppliers (supplier_id VARCHAR, payment_terms_days INTEGER)")
         raw, one_pass = stage(con, path, spec, mapping, encoding, DEFAULT_LIMITS)
         n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
         filtering = mapping.filters(spec.name) or mapping.distinct(spec.name)

@@ -44,7 +44,7 @@ def _texts(v: Any) -> Any:
     return [str(x) for x in v] if isinstance(v, list) else [str(v)]
 
 
-SOURCES = ("from", "value", "generate_key", "expr", "number_within")
+SOURCES = ("from", "value", "generate_key", "expr", "number_within", "after_supplier_terms")
 
 
 class ColumnMap(BaseModel):
@@ -56,6 +56,11 @@ class ColumnMap(BaseModel):
     generate_key: list[str] | None = None
     expr: str | None = None  # a computed column (pipelines/expr.py)
     number_within: list[str] | None = None  # 1, 2, ... in file order within each value of these columns
+    # A due date: this source date column + the payment_terms_days of the row's supplier in the supplier
+    # master loaded before (`terms_if_unknown` days for a supplier it does not hold; else the row has no
+    # due date and is quarantined for it).
+    after_supplier_terms: str | None = None
+    terms_if_unknown: int | None = Field(default=None, ge=0, le=365)
     prefix: str = ""
     default: str | None = None
     empty: list[str] = Field(default_factory=list)  # texts read as an empty cell in this column's sources
@@ -92,10 +97,12 @@ class ColumnMap(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> ColumnMap:
-        given = [x for x in (self.from_, self.value, self.generate_key, self.expr, self.number_within)
-                 if x is not None]
+        given = [x for x in (self.from_, self.value, self.generate_key, self.expr, self.number_within,
+                             self.after_supplier_terms) if x is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of {', '.join(repr(s) for s in SOURCES)}")
+        if self.terms_if_unknown is not None and self.after_supplier_terms is None:
+            raise ValueError("terms_if_unknown goes with after_supplier_terms")
         return self
 
 
@@ -398,6 +405,7 @@ def canonical_text_sql(
 
     p = mapping.parsing_for(spec.name)
     numbered: dict[str, ColumnMap] = {}
+    by_terms: dict[str, ColumnMap] = {}
 
     def src(name: str, cm: ColumnMap | None = None) -> str:
         n = normalise(name)
@@ -442,6 +450,12 @@ def canonical_text_sql(
         elif cm.number_within is not None:
             numbered[col.name] = cm
             continue
+        elif cm.after_supplier_terms is not None:
+            if (spec.name, col.name) != ("invoices", "due_date"):
+                raise TandemError(f"Mapping {mapping.name!r}: after_supplier_terms derives an invoice's due_date "
+                                  f"only, not {spec.name}.{col.name}.", USAGE)
+            by_terms[col.name] = cm
+            continue
         else:
             sources = [src(c, cm) for c in cm.from_ or []]
             expr = sources[0] if len(sources) == 1 else f"coalesce({', '.join(sources)})"
@@ -458,6 +472,15 @@ def canonical_text_sql(
         within = ", ".join(parts) or "NULL"
         expr = f"CAST(row_number() OVER (PARTITION BY {within} ORDER BY {line_col}) AS VARCHAR)"
         out[name] = f"{literal(cm.prefix)} || {expr}" if cm.prefix else expr
+    for name, cm in by_terms.items():
+        # the source date + the terms the supplier master holds for the row's supplier_id (as it loads)
+        tries = [f"try_strptime({src(cm.after_supplier_terms or '', cm)}, {literal(f)})"
+                 for f in (cm.date_format or p.date_format)]
+        day = f"CAST({tries[0] if len(tries) == 1 else 'coalesce(' + ', '.join(tries) + ')'} AS DATE)"
+        terms = f"(SELECT t.payment_terms_days FROM suppliers t WHERE t.supplier_id = {out.get('supplier_id', 'NULL')})"
+        if cm.terms_if_unknown is not None:
+            terms = f"coalesce({terms}, {int(cm.terms_if_unknown)})"
+        out[name] = f"strftime({day} + CAST({terms} AS INTEGER), '%Y-%m-%d')"
     out = {c.name: out[c.name] for c in spec.columns if c.name in out}
     if missing_sources:
         raise TandemError(
@@ -499,7 +522,8 @@ def reader_types(mapping: Mapping, spec: ExportSpec, header: list[str]) -> dict[
         return {}
     cms = mapping.columns(spec.name)
     p = mapping.parsing_for(spec.name)
-    uses = Counter(normalise(c) for cm in cms.values() for c in (cm.from_ or []) + (cm.generate_key or []))
+    uses = Counter(normalise(c) for cm in cms.values()
+                   for c in (cm.from_ or []) + (cm.generate_key or []) + [cm.after_supplier_terms or ""] if c)
     uses.update(c.name for c in spec.columns if c.name not in cms)
     out: dict[str, tuple[str, str]] = {}
     for col in spec.columns:
@@ -541,7 +565,8 @@ def typed_sql(mapping: Mapping, spec: ExportSpec, text: dict[str, str], typed_ce
             continue
         if col.type in ("str", "ccy"):
             expr = t
-        elif cm is not None and (cm.expr is not None or cm.number_within is not None):
+        elif cm is not None and (cm.expr is not None or cm.number_within is not None
+                                 or cm.after_supplier_terms is not None):
             # computed text is canonical: ISO dates and '.' decimals, whatever the file's own conventions
             if col.type in ("date", "period"):
                 expr = f"CAST(try_strptime({t}, '%Y-%m-%d') AS DATE)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -72,15 +74,38 @@ def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int 
     run-rate forecast of a period still running; tandem/targets.py's evaluated rows)."""
     fig = go.Figure()
     rows = values.filter(pl.col("kpi") == kpi.name)
+    any_weak = False
     for view in kpi.views:
         v = rows.filter(pl.col("view") == view)
+        weak = _weak_points(v)  # a point on weak data is hollow, and its hover says why
+        any_weak = any_weak or any(weak)
         fig.add_trace(go.Scatter(x=v["period"].to_list(), y=v["value"].to_list(), name=views.style(kpi, view).label,
-                                 mode="lines+markers", line=dict(color=colour(kpi, view), width=3)))
+                                 mode="lines+markers", line=dict(color=colour(kpi, view), width=3),
+                                 marker=dict(symbol=["circle-open" if w else "circle" for w in weak],
+                                             size=[13 if w else 7 for w in weak], line=dict(width=2.5)),
+                                 customdata=weak, hovertemplate=f"%{{y:{_hover_format(kpi.unit)}}}%{{customdata}}"))
     if targets is not None and targets.height:
         _target_marks(fig, kpi, targets.filter(pl.col("period").is_in(rows["period"].implode())))
     fig.update_xaxes(type="category")  # periods are labels ("2026-10", "2026-Q3"), not dates to interpolate
-    return _layout(fig, f"{kpi.label}: {views.named(kpi)} over time" if title is None else title, kpi, height,
-                   currency)
+    fig = _layout(fig, f"{kpi.label}: {views.named(kpi)} over time" if title is None else title, kpi, height,
+                  currency)
+    if any_weak and title != "":  # a sparkline has no room: its hollow points speak for themselves
+        fig.update_layout(title=dict(subtitle=dict(text="○ hollow point: weak data (a partial base, rows left out or "
+                                                        "a filter not applied); hover over it for why",
+                                                   font=dict(size=12, color="#444"))), margin=dict(t=80))
+    return fig
+
+
+def _hover_format(unit: str) -> str:
+    return {"ratio": ".1%", "days": ",.1f"}.get(unit, ",.0f")
+
+
+def _weak_points(rows: pl.DataFrame) -> list[str]:
+    """Per point, '' or the hover text of its weak-data warnings (kpi_definitions/weak_data.py); a dozen points."""
+    if "warnings" not in rows.columns:
+        return [""] * rows.height
+    return ["".join("<br>⚠ " + "<br>   ".join(textwrap.wrap(_escape(w["message"]), 70)) for w in ws or [])
+            for ws in rows["warnings"].to_list()]
 
 
 def _target_marks(fig: go.Figure, kpi: Kpi, targets: pl.DataFrame) -> None:

@@ -60,6 +60,7 @@ def _definitions(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFram
             st.text(view.definition)
             st.caption(f"Owner: {view.owner} · version {view.version} · effective {view.effective_date}")
     widgets.gap_lines(kpi, now, sel.currency)
+    widgets.ignored(kpi, now)
 
 
 def _bridge(kpi: Kpi, sel: Selected) -> None:

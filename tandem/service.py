@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from kpi_definitions import facts
+from kpi_definitions import facts, weak_data
 from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, data_months
 from kpi_definitions.lines import LINE_LIMIT
 from kpi_definitions.lines import lines as kpi_lines
@@ -70,11 +70,13 @@ def as_filters(filters: Mapping[str, Sequence[str]]) -> Filters:
 @st.cache_data(show_spinner=False, max_entries=512)
 def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple[str, ...], filters: Filters,
                kpis: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, list[str]]:
-    """KPI values (small: cached); `ver` only keys the cache."""
+    """KPI values (small: cached), each row with its weak-data warnings; `ver` only keys the cache."""
+    sel = Selection(first, last, grain, by, dict(filters))
     with reading(Path(db)) as con:
-        r = compute(con, _reg(db), Selection(first, last, grain, by, dict(filters)), currency=cfg().reporting_currency,
-                    cal=calendar(), kpis=list(kpis) if kpis else None)
-    return r.values, r.notes
+        r = compute(con, _reg(db), sel, currency=cfg().reporting_currency, cal=calendar(),
+                    kpis=list(kpis) if kpis else None)
+        values = weak_data.warnings(con, _reg(db), sel, r.values, calendar())
+    return values, r.notes
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from kpi_definitions import views
+from kpi_definitions import views, weak_data
 from kpi_definitions.registry import Kpi
 from tandem import agreement_targets, charts, exports, formats, pack, safe_text, service
 from tandem.selection import Selected
@@ -48,6 +48,7 @@ def kpi_card(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFrame, t
             with col:
                 metric(kpi, sel, view, now, before, views.style(kpi, view).label, help=kpi.views[view].definition)
         gap_lines(kpi, now, sel.currency)
+        ignored(kpi, now)
         agreement_targets.card_lines(kpi, sel)  # approved joint targets: target vs actual, forecast, status
         st.plotly_chart(charts.sparkline(kpi, trend, agreement_targets.trend_targets(sel, kpi.name)),
                         key=f"spark-{kpi.name}", config={"staticPlot": True})
@@ -66,6 +67,41 @@ def metric(kpi: Kpi, sel: Selected, view: str, now: pl.DataFrame, before: pl.Dat
               formats.signed(change, kpi.unit, sel.currency) if change is not None else None, delta_color="off",
               delta_arrow=arrow, delta_description=f"vs {sel.span.previous.label}" if change is not None else None,
               help=help)
+    weak(now, kpi.name, view)
+
+
+# What a weak-data warning (kpi_definitions/weak_data.py) is called on a card, by its code.
+WEAK_TITLES = {"partial_base": "Partial base", "missing_fx": "Rows left out", "missing_fx_or_terms": "Rows left out",
+               "filter_ignored": "Filter not applied"}
+
+
+def warnings_of(now: pl.DataFrame, kpi: str, view: str | None = None) -> list[dict]:
+    """The warnings ({code, message}) on a KPI's rows of `now` (one view's, or every view's once)."""
+    if "warnings" not in now.columns:
+        return []
+    rows = now.filter(pl.col("kpi") == kpi)
+    if view is not None:
+        rows = rows.filter(pl.col("view") == view)
+    return list({(w["code"], w["message"]): w for ws in rows["warnings"].to_list() for w in ws or []}.values())
+
+
+def _warning(w: dict) -> None:
+    st.caption(f":orange-badge[:material/warning: {WEAK_TITLES.get(w['code'], 'Weak data')}] {plain(w['message'])}",
+               help=weak_data.RULES.get(w["code"]))
+
+
+def weak(now: pl.DataFrame, kpi: str, view: str) -> None:
+    """Under a view's value: why it is weak (a partial year-earlier base, rows left out), if it is."""
+    for w in warnings_of(now, kpi, view):
+        if w["code"] != "filter_ignored":  # said once for the KPI (`ignored`)
+            _warning(w)
+
+
+def ignored(kpi: Kpi, now: pl.DataFrame) -> None:
+    """Once on a KPI: a filter of the selection it cannot apply (shown for all of them)."""
+    for w in warnings_of(now, kpi.name):
+        if w["code"] == "filter_ignored":
+            _warning(w)
 
 
 stamp_lines = pack.stamp_lines
@@ -141,9 +177,27 @@ def side_by_side(values: pl.DataFrame, kpi: Kpi, dims: tuple[str, ...], currency
         return pl.DataFrame()
     names = [v for v in kpi.views if v in wide.columns]
     gaps = [g.column for g in views.gaps(kpi) if g.column in wide.columns]
-    return wide.select("period", *dims, *names, *gaps).rename(
+    out = wide.select("period", *dims, *names, *gaps).rename(
         {v: views.style(kpi, v).label for v in names} | {g.column: g.header for g in views.gaps(kpi)
                                                           if g.column in gaps})
+    return with_warnings(out, values, kpi, dims)
+
+
+def with_warnings(wide: pl.DataFrame, values: pl.DataFrame, kpi: Kpi, dims: tuple[str, ...]) -> pl.DataFrame:
+    """A side-by-side table with a `Warnings` column: each view's weak-data warnings on that row, in words
+    ("Finance: Base month 2024-11 is partial: …"), so exports carry them beside the numbers."""
+    if "warnings" not in values.columns:
+        return wide
+    said = (values.filter(pl.col("kpi") == kpi.name).explode("warnings").drop_nulls("warnings")
+            .with_columns(pl.col("view").replace_strict({v: views.style(kpi, v).label for v in kpi.views},
+                                                        default=pl.col("view")).alias("_label"))
+            .group_by("period", *dims, maintain_order=True)
+            .agg((pl.col("_label") + ": " + pl.col("warnings").struct.field("message")).unique(maintain_order=True)
+                 .str.join(" | ").alias("Warnings")))
+    if not said.height:
+        return wide
+    return wide.join(said.with_columns(pl.col(d).cast(wide.schema[d]) for d in dims), on=["period", *dims],
+                     how="left", maintain_order="left")
 
 
 def units_of(df: pl.DataFrame, unit: str) -> dict[str, str]:

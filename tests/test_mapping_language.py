@@ -262,3 +262,72 @@ def test_a_due_date_derived_from_the_invoice_date_and_agreed_terms(con: duckdb.D
     r = ingest_file(con, write(tmp_path / "po.csv", PO_HEAD + "A1,V1,Order,2024-01-05,,10,1.5,USD\n"), mapping=m2)
     _balanced(r)
     assert con.sql("SELECT item_id FROM purchase_orders").fetchall() == [("due 2024-01-19",)]
+
+
+TERMS_MAP = """name: erp
+exports:
+  invoices:
+    columns:
+      invoice_id: {from: Doc}
+      invoice_line: {number_within: [invoice_id]}
+      supplier_id: {from: Vendor}
+      category: {value: Services}
+      cost_center: {value: CC1}
+      gl_account: {value: "6000"}
+      invoice_date: {from: Posted}
+      due_date: {after_supplier_terms: Posted}
+      amount: {from: Amount}
+      currency: {value: EUR}
+"""
+# the same with the file's own date format (the derived due date is written as ISO text before typing)
+TERMS_MAP_DMY = TERMS_MAP.replace("{from: Posted}", '{from: Posted, date_format: "%d.%m.%Y %H:%M"}').replace(
+    "{after_supplier_terms: Posted}", '{after_supplier_terms: Posted, date_format: "%d.%m.%Y %H:%M"}')
+
+
+def test_a_due_date_from_the_invoice_date_and_the_supplier_masters_terms(con: duckdb.DuckDBPyConnection,
+                                                                         tmp_path: Path) -> None:
+    master = write(tmp_path / "suppliers.csv", "supplier_id,supplier_name,country,preferred,payment_terms_days\n"
+                   "V1,Acme,NL,yes,30\nV2,Bolt,DE,no,60\n")
+    assert ingest_file(con, master).rows_loaded == 2
+    f = write(tmp_path / "inv.csv", "Doc,Vendor,Posted,Amount\n9001,V1,2024-01-15,10\n9001,V1,2024-01-15,5\n"
+              "9002,V2,2024-01-31,7\n9003,V9,2024-02-01,3\n")
+    r = ingest_file(con, f, export_type="invoices", mapping=_mapping(tmp_path, TERMS_MAP), allow_partial=True)
+    _balanced(r)
+    assert (r.rows_loaded, r.rows_quarantined) == (3, 1)
+    # V1: 15 Jan + 30 days = 14 Feb; V2: 31 Jan + 60 days = 31 Mar (2024 is a leap year)
+    assert sorted(con.sql("SELECT invoice_id, invoice_line, due_date FROM invoices").fetchall()) == [
+        ("9001", 1, date(2024, 2, 14)), ("9001", 2, date(2024, 2, 14)), ("9002", 1, date(2024, 3, 31))]
+    # V9 is not in the supplier master: no terms, no due date (never invented), quarantined for it
+    assert con.sql("SELECT line, column_name FROM quarantine").fetchall() == [(5, "due_date")]
+    # with terms for a supplier the master does not hold, it loads: 1 Feb + 45 days = 17 Mar
+    m = _mapping(tmp_path, TERMS_MAP.replace("{after_supplier_terms: Posted}",
+                                             "{after_supplier_terms: Posted, terms_if_unknown: 45}"))
+    r = ingest_file(con, write(tmp_path / "inv2.csv", "Doc,Vendor,Posted,Amount\n9003,V9,2024-02-01,3\n"),
+                    export_type="invoices", mapping=m)
+    _balanced(r)
+    assert con.sql("SELECT due_date FROM invoices WHERE invoice_id = '9003'").fetchall() == [(date(2024, 3, 17),)]
+    # `tandem mapping check` loads nothing, so it sees no supplier master: the default terms, or a missing due date
+    assert load_module.check_file(tmp_path / "inv2.csv", m, "invoices").preview["due_date"].to_list() == [
+        date(2024, 3, 17)]
+    c = load_module.check_file(f, _mapping(tmp_path, TERMS_MAP), "invoices")
+    assert (c.rows_valid, c.rows_invalid) == (0, 4) and set(c.failures["column"]) == {"due_date"}
+
+
+def test_a_due_date_from_terms_with_the_files_own_date_format(con: duckdb.DuckDBPyConnection,
+                                                               tmp_path: Path) -> None:
+    ingest_file(con, write(tmp_path / "suppliers.csv", "supplier_id,supplier_name,country,preferred,"
+                           "payment_terms_days\nV1,Acme,NL,yes,30\n"))
+    f = write(tmp_path / "inv.csv", "Doc,Vendor,Posted,Amount\n9001,V1,31.01.2024 17:45,10\n")
+    r = ingest_file(con, f, export_type="invoices", mapping=_mapping(tmp_path, TERMS_MAP_DMY))
+    _balanced(r)
+    assert r.rows_loaded == 1  # 31 Jan + 30 days = 1 Mar 2024
+    assert con.sql("SELECT invoice_date, due_date FROM invoices").fetchall() == [(date(2024, 1, 31), date(2024, 3, 1))]
+
+
+def test_supplier_terms_derive_only_an_invoice_due_date(tmp_path: Path) -> None:
+    with pytest.raises(TandemError, match="terms_if_unknown goes with after_supplier_terms"):
+        _mapping(tmp_path, TERMS_MAP.replace("{after_supplier_terms: Posted}", "{from: Posted, terms_if_unknown: 5}"))
+    m = _mapping(tmp_path, TERMS_MAP.replace("invoice_date: {from: Posted}", "invoice_date: {after_supplier_terms: Posted}"))
+    f = write(tmp_path / "inv.csv", "Doc,Vendor,Posted,Amount\n9001,V1,2024-01-15,10\n")
+    with pytest.raises(TandemError, match="derives an invoice's due_date only, not invoices.invoice_date"):
+        load_module.check_file(f, m, "invoices")

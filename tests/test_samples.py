@@ -76,6 +76,31 @@ def test_bradford_payments_ledger(con: duckdb.DuckDBPyConnection) -> None:
     assert con.sql("SELECT count(*) FROM invoices WHERE cost_center = 'UNASSIGNED'").fetchall()[0][0] > 0
 
 
+def test_nfe_invoice_register(con: duckdb.DuckDBPyConnection) -> None:
+    f = SAMPLES / "nfe_federal_purchases_2024-01.csv"
+    r = ingest_file(con, f, export_type="invoices", mapping=load_mapping(SAMPLES / "nfe.yaml"))
+    assert r.rows_read == r.rows_loaded + r.rows_quarantined + r.rows_filtered
+    assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined, r.rows_filtered) == (
+        "loaded", 565, 211, 0, 354)
+    # Independent: the item lines' totals by the month of their invoice's issue date, without the fiscal
+    # operations that are no purchase (CFOP 1.9xx/2.9xx inbound notes, 5.9xx/6.9xx remittances and returns).
+    expected: dict[str, float] = defaultdict(float)
+    lines = 0
+    with f.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["CFOP"][:2] not in {"19", "29", "59", "69"}:
+                expected[row["DATA EMISSÃO"][:7]] += float(row["VALOR TOTAL"])
+                lines += 1
+    got = _monthly(con, "SELECT strftime(invoice_date, '%Y-%m'), sum(amount) FROM invoices GROUP BY 1")
+    assert set(got) == set(expected) == {"2024-01"} and lines == 211
+    assert got["2024-01"] == pytest.approx(expected["2024-01"], abs=0.005)
+    assert got["2024-01"] == pytest.approx(2_427_025.50, abs=0.005)
+    # the access key and item number are the line's key; no supplier master: 30 days' terms for each due date
+    assert con.sql("SELECT count(DISTINCT invoice_id), max(invoice_line) FROM invoices").fetchall() == [(72, 43)]
+    assert con.sql("SELECT DISTINCT due_date - invoice_date FROM invoices").fetchall() == [(30,)]
+    assert con.sql("SELECT count(*) FROM invoices WHERE category = 'Unclassified'").fetchall() == [(1,)]
+
+
 @pytest.mark.parametrize(("name", "etype", "encoding", "currency"), [
     ("scms_delivery_history_cut", "purchase_orders", "utf-8", "USD"),
     ("bradford_spend_2018-01", "invoices", "cp1252", "GBP")])

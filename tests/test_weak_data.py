@@ -98,8 +98,7 @@ def test_a_partial_base_month_is_flagged_on_the_year_over_year_value_by_the_stat
     jan, feb = row(rows, "savings", "finance", "2026-01"), row(rows, "savings", "finance", "2026-02")
     assert jan["value"] == 50 - 100  # spend a year earlier 5 × 10 − spend now 10 × 10
     assert jan["warnings"] == [{"code": "partial_base", "message": (
-        "Base month 2025-01 is partial: 5 invoice lines on 5 days with data, against 10 on 10 days in a normal "
-        "month (the median of the 12 months after it; partial means under 60% of it).")}]
+        "Base month 2025-01 is partial: 5 invoice lines on 5 days, against 10 on 10 days in a normal month.")}]
     assert feb["value"] == 60 - 100 and feb["warnings"] == []  # 6 is 60 % of 10: not under it
     assert row(rows, "savings", "procurement", "2026-01")["warnings"] == []  # no year-earlier base
     # a quarter's base is flagged by its partial month
@@ -126,5 +125,83 @@ def test_the_demo_flags_its_2025_11_savings_on_a_partial_2024_11(demo_db: Path) 
     # The demo's invoices start in 2024-11 with 691 lines; the twelve months after it hold ~1,450 each.
     r = row(kpis(demo_db, "--period", "2025-11", "--kpi", "savings"), "savings", "finance")
     assert codes(r) == ["partial_base"]
-    assert r["warnings"][0]["message"].startswith("Base month 2024-11 is partial: 691 invoice lines on 30 days")
+    assert r["warnings"][0]["message"].startswith("Base month 2024-11 is partial: 691 invoice lines on 30 days, against 1,457")
     assert row(kpis(demo_db, "--period", "2025-12", "--kpi", "savings"), "savings", "finance")["warnings"] == []
+
+
+# --- the dashboard shows the same warnings: cards, KPI page, trend points, breakdown exports -------------
+
+
+def _app(db: Path, monkeypatch, page: str | None = None, **widgets: object):  # noqa: ANN001, ANN202
+    from tests.test_app import app
+
+    return app(db, monkeypatch, page, **widgets)
+
+
+def _captions(at) -> list[str]:  # noqa: ANN001
+    return [c.value for c in at.caption]
+
+
+def test_the_overview_card_flags_the_demo_2025_11_savings_on_its_partial_base(demo_db: Path, monkeypatch) -> None:  # noqa: ANN001
+    at = _app(demo_db, monkeypatch, period="2025-11")
+    weak = [c for c in _captions(at) if "Partial base" in c]
+    assert len(weak) == 1 and "Base month 2024\\-11 is partial\\: 691 invoice lines" in weak[0]
+    at = _app(demo_db, monkeypatch, period="2025-12")
+    assert not [c for c in _captions(at) if "Partial base" in c]
+
+
+def test_the_savings_page_marks_the_weak_trend_point_and_its_breakdown_export_carries_it(
+        demo_db: Path, monkeypatch) -> None:  # noqa: ANN001
+    import json as json_
+
+    at = _app(demo_db, monkeypatch, "savings", period="2025-11")
+    assert any("Partial base" in c for c in _captions(at))
+    breakdown = at.dataframe[-1].value  # the breakdown table (and so its CSV/XLSX) carries each row's warnings
+    with_value = breakdown[breakdown["Finance"].notna()]
+    assert len(with_value) > 10 and with_value["Warnings"].notna().all()
+    assert all(w.startswith("Finance: Base month 2024-11 is partial") for w in with_value["Warnings"])
+    at.selectbox(key="period").set_value("2026-01").run()  # the trend 2025-02..2026-01 holds 2025-11
+    trend = json_.loads(at.get("plotly_chart")[0].proto.spec)
+    finance = next(t for t in trend["data"] if t["name"] == "Finance")
+    weak = dict(zip(finance["x"], finance["marker"]["symbol"], strict=True))
+    assert weak["2025-11"] == "circle-open" and weak["2025-12"] != "circle-open"  # only the partial base's point
+    hover = dict(zip(finance["x"], finance["customdata"], strict=True))
+    assert "Base month 2024-11 is partial" in hover["2025-11"].replace("<br>   ", " ") and hover["2025-12"] == ""
+    assert "hollow point: weak data" in trend["layout"]["title"]["subtitle"]["text"]
+    assert not any("Partial base" in c for c in _captions(at))  # 2026-01's own base is whole
+
+
+def test_a_filter_a_kpi_cannot_apply_is_shown_on_its_card_and_page(golden_db: Path, monkeypatch) -> None:  # noqa: ANN001
+    at = _app(golden_db, monkeypatch, period="2026-01", supplier=["S1"])
+    said = [c for c in _captions(at) if "Filter not applied" in c]
+    # budget variance (budgets carry no supplier) and inventory days (stock carries none): once on each card
+    assert len(said) == 2
+    assert any("Budget variance ignores the supplier filter" in c for c in said)
+    assert any("Inventory days ignores the supplier filter" in c for c in said)
+    at = _app(golden_db, monkeypatch, "budget_variance", period="2026-01", supplier=["S1"])
+    assert [c for c in _captions(at) if "Filter not applied" in c] == [
+        ":orange-badge[:material/warning: Filter not applied] Budget variance ignores the supplier filter\\: its rows "
+        "carry no supplier\\, so it is shown for all of them\\."]
+
+
+def test_the_breakdown_xlsx_carries_the_warnings_beside_the_numbers(demo_db: Path) -> None:
+    import openpyxl
+
+    from kpi_definitions.compute import Selection, compute
+    from kpi_definitions.periods import parse_month
+    from kpi_definitions.registry import registry
+    from kpi_definitions.weak_data import warnings
+    from store.db import reading
+    from tandem import exports, widgets
+
+    sel = Selection(parse_month("2025-11"), parse_month("2025-11"), "month", ("category",))
+    with reading(demo_db) as con:
+        values = warnings(con, registry(), sel, compute(con, registry(), sel).values)
+    table = widgets.side_by_side(values, registry()["savings"], ("category",), "EUR")
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx(table, "savings"))).active
+    cells = [[c.value for c in r] for r in sheet.iter_rows()]
+    header = next(r for r in cells if "Warnings" in r)
+    col = header.index("Warnings")
+    body = cells[cells.index(header) + 1:]
+    assert len(body) == table.height and all(isinstance(r[header.index("Finance")], float) for r in body)
+    assert all(r[col].startswith("Finance: Base month 2024-11 is partial: 691 invoice lines") for r in body)

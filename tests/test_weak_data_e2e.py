@@ -1,0 +1,27 @@
+"""In a real headless Chromium: the weak-data note on the demo's 2025-11 savings (its base month 2024-11 is
+partial), on the card and on the trend point's hover."""
+
+from __future__ import annotations
+
+from tests.test_e2e import page, server  # noqa: F401  (the running app and a browser page: fixtures)
+
+
+def test_the_demo_2025_11_savings_point_says_its_base_is_partial(server, page) -> None:  # noqa: ANN001, F811
+    base, _ = server
+    page.goto(f"{base}/savings?period=2025-11")
+    note = page.get_by_text("Base month 2024-11 is partial: 691 invoice lines").first
+    note.wait_for(timeout=90_000)  # under the finance value
+    assert page.get_by_text("Partial base").first.is_visible()
+    page.goto(f"{base}/savings?period=2026-01")  # a trend that holds 2025-11 and the months after it
+    chart = page.locator(".js-plotly-plot").filter(has_text="hollow point: weak data").first
+    chart.wait_for(timeout=90_000)
+    chart.scroll_into_view_if_needed()
+    finance = chart.locator(".scatterlayer .trace").first.locator("path.point")
+    assert finance.count() == 3  # 2025-11, 2025-12, 2026-01: before 2025-11 no base, no value
+    finance.first.hover(force=True)
+    page.wait_for_timeout(500)
+    hover = chart.locator(".hoverlayer").text_content() or ""
+    assert "2025-11" in hover and "Base month 2024-11 is partial" in hover
+    finance.last.hover(force=True)
+    page.wait_for_timeout(500)
+    assert "partial" not in (chart.locator(".hoverlayer").text_content() or "")
