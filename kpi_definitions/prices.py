@@ -92,3 +92,8 @@ def outlook(con: duckdb.DuckDBPyConnection, reg: Registry, last: int,
     return rows.join(ours, on="category", how="left").select(
         "category", "index_name", "our_change", "market_change", "contracts_ending", "spend_ending",
         "below_market", "exposure")
+
+
+def mapped_categories(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The categories that follow a market index (export category_index), in order."""
+    return [r[0] for r in con.execute("SELECT category FROM category_index ORDER BY category").fetchall()]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from store.errors import TandemError
-from tandem import formats, selection, service, widgets
+from tandem import formats, scenarios_ui, selection, service, widgets
 
 st.title("Payment terms")
 st.text("Choose suppliers in the filter bar (supplier, category; none: all of them) and the terms to move them to. "
@@ -20,10 +20,10 @@ capital = c2.number_input("Cost of capital (% a year)", 0.0, 100.0, service.cfg(
 band = c3.text_input("Annual spend band (from-to, optional)", "", key="terms_band", placeholder="e.g. 100000-1000000")
 discount = c4.text_input("Early-payment discount (optional)", "2/10/30", key="terms_discount",
                          help="RATE/DAYS/NET: 2/10/30 is 2 % off when paid within 10 days, else net 30")
+inputs = (sel.span.first, sel.span.last, int(terms), float(capital), tuple(sel.filters.get("supplier_id", ())),
+          tuple(sel.filters.get("category", ())), band, discount)
 try:
-    result = service.terms(str(sel.db), sel.ver, sel.span.first, sel.span.last, int(terms), float(capital),
-                           tuple(sel.filters.get("supplier_id", ())), tuple(sel.filters.get("category", ())),
-                           band, discount)
+    result = service.terms(str(sel.db), sel.ver, *inputs)
 except TandemError as exc:
     st.info(exc.message)
     st.stop()
@@ -59,3 +59,4 @@ st.caption(f"Σ amount × max(agreed terms − days taken, 0) ÷ 365, a year: {f
 table = service.terms_table(result, ccy)
 widgets.table(table)
 widgets.table_downloads(table, f"payment-terms-{sel.span.label}", "terms")
+scenarios_ui.save_form(sel, service.terms_scenario(*inputs), result)

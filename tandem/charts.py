@@ -26,7 +26,7 @@ def colour(kpi: Kpi, view: str) -> str:
 
 def unit_title(unit: str, currency: str = "EUR") -> str:
     """The y axis title: the unit every tick is in, so a slide reads without the page around it."""
-    return {"ratio": "Share (%)", "days": "Days"}.get(unit, currency if unit == "currency" else unit)
+    return {"ratio": "Percent (%)", "days": "Days"}.get(unit, currency if unit == "currency" else unit)
 
 
 def _axis_format(kpi: Kpi) -> dict:

@@ -630,6 +630,20 @@ def definitions_export(
                 out.print(f"wrote {out_dir / f'{name}.agreed.yaml'}", highlight=False, markup=False)
 
 
+@app.command()
+def outlook(
+    db: DbOption = None,
+    period: Annotated[str | None, typer.Option("--period", help="as of this month YYYY-MM (default: the latest)")] = None,
+    fmt: Annotated[Literal["table", "json"], typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Price outlook per category: our and the market's price change over a year, and the contracts ending
+    in the next twelve months with their spend and how far the market moved since they started."""
+    from tandem.prices_cli import outlook as show
+
+    with _errors():
+        show(db, period, fmt, _wide)
+
+
 def run() -> None:  # pragma: no cover - console entry
     app()
 

@@ -116,6 +116,20 @@ def build(p: Pack) -> bytes:
         _text(slide, Inches(0.4), Inches(1.2), W, Inches(0.5), ["No open actions."], size=16)
     _stamp(slide, [sel.filter_text(), sel.as_of_text() + " · Tandem"])
 
+    _scenarios(prs, blank, p)
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
+
+
+def _scenarios(prs, blank, p: Pack) -> None:  # noqa: ANN001
+    """A slide of the saved payment-terms scenarios, when there are any."""
+    from tandem import scenarios
+
+    rows = scenarios.pack_table(p.sel.db, p.sel.currency, limit=8)
+    if not rows.height:
+        return
+    slide = prs.slides.add_slide(blank)
+    _title(slide, "Payment-terms scenarios")
+    _table(slide, rows.drop("Assumptions"), Inches(0.4), Inches(1.0), W - Inches(0.8), size=9)
+    _stamp(slide, [p.sel.filter_text(), p.sel.as_of_text() + " · Tandem"])

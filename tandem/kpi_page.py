@@ -8,7 +8,7 @@ import streamlit as st
 
 from kpi_definitions import views
 from kpi_definitions.registry import Kpi
-from tandem import agreement_targets, agreement_ui, charts, formats, pack, selection, service, widgets
+from tandem import agreement_targets, agreement_ui, charts, formats, pack, prices_ui, selection, service, widgets
 from tandem.selection import Selected
 
 DIM_LABELS = {"supplier_id": "Supplier", "category": "Category", "cost_center": "Cost center", "item_id": "Item",
@@ -49,6 +49,7 @@ def show(name: str) -> None:
                   f"{kpi.name}-trend", sel, kpi, f"{kpi.label}: trend")
     _bridge(kpi, sel)
     _breakdown(kpi, sel)
+    prices_ui.sections(kpi, sel)  # the market and the outlook (prices), savings net of market (savings)
 
 
 def _definitions(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFrame) -> None:

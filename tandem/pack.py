@@ -12,7 +12,7 @@ from kpi_definitions import views
 from kpi_definitions.periods import Grain
 from kpi_definitions.registry import Kpi
 from store.errors import FAILURE, USAGE, TandemError
-from tandem import charts, exports, formats, review, service
+from tandem import charts, exports, formats, review, scenarios, service
 from tandem.selection import Selected
 
 TOP = 15  # bars a breakdown chart shows
@@ -217,6 +217,7 @@ def _sections(p: Pack, figs: dict) -> list:
             items.append(("p", part.bridge_note))
         items += [("h3", "Definitions"), part.definitions]
         sections.append((part.kpi.label, items))
+    sections += scenarios.pack_sections(sel.db, sel.currency)  # saved payment-terms scenarios
     return sections
 
 

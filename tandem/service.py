@@ -27,6 +27,7 @@ from tandem.db import connect, named
 
 if TYPE_CHECKING:
     from kpi_definitions.terms import Result as TermsResult
+    from kpi_definitions.terms import Scenario as TermsScenario
 
 T = TypeVar("T")
 Filters = tuple[tuple[str, tuple[str, ...]], ...]  # hashable for the cache: ((dim, values), ...)
@@ -183,11 +184,10 @@ def today() -> date:
     return date.today()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def terms(db: str, ver: str, first: int, last: int, new_terms: int, cost_of_capital: float,
-          suppliers: tuple[str, ...], categories: tuple[str, ...], band: str, discount: str) -> TermsResult:
-    """A payment-terms scenario over months first..last (kpi_definitions/terms.py); `ver` only keys the cache."""
-    from kpi_definitions.terms import Discount, Scenario, run
+def terms_scenario(first: int, last: int, new_terms: int, cost_of_capital: float, suppliers: tuple[str, ...],
+                   categories: tuple[str, ...], band: str, discount: str) -> TermsScenario:
+    """The scenario the Payment terms page's inputs describe; a sentence when the band or discount is malformed."""
+    from kpi_definitions.terms import Discount, Scenario
     from store.errors import USAGE, TandemError
 
     try:
@@ -203,7 +203,16 @@ def terms(db: str, ver: str, first: int, last: int, new_terms: int, cost_of_capi
             d = Discount(float(rate) / 100, int(within), int(net))
         except ValueError:
             raise TandemError(f"Discount {discount!r}: give RATE/DAYS/NET, e.g. 2/10/30.", USAGE) from None
-    scenario = Scenario(new_terms, first, last, cost_of_capital, suppliers, categories, spend[0], spend[1], d)
+    return Scenario(new_terms, first, last, cost_of_capital, suppliers, categories, spend[0], spend[1], d)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def terms(db: str, ver: str, first: int, last: int, new_terms: int, cost_of_capital: float,
+          suppliers: tuple[str, ...], categories: tuple[str, ...], band: str, discount: str) -> TermsResult:
+    """A payment-terms scenario over months first..last (kpi_definitions/terms.py); `ver` only keys the cache."""
+    from kpi_definitions.terms import run
+
+    scenario = terms_scenario(first, last, new_terms, cost_of_capital, suppliers, categories, band, discount)
     with reading(Path(db)) as con:
         return run(con, scenario, cfg().reporting_currency)
 
