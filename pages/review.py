@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from store.errors import TandemError
-from tandem import agreement_targets, review, safe_text, scenarios_ui, selection, service, widgets
+from tandem import agreement_targets, agreement_ui, review, safe_text, scenarios_ui, selection, service, widgets
 
 st.title("Review meeting")
 sel = selection.filter_bar()
@@ -65,5 +65,6 @@ if items.height:
     if c2.button("Close it", icon=":material/check:"):
         service.run_write(sel.db, lambda con: review.close_item(con, item))
         st.rerun()
+agreement_ui.open_from_review(items)  # an item's proposal or target on the Agreements page
 scenarios_ui.listed(sel)  # payment-terms scenarios saved for the meeting
 widgets.review_pack_button(sel)

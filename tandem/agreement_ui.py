@@ -16,11 +16,13 @@ from kpi_definitions.periods import month_label
 from kpi_definitions.registry import Kpi, Registry
 from store.db import reading
 from store.errors import TandemError
-from tandem import agreement, audit, auth, exports, formats, service, widgets
+from tandem import agreement, audit, auth, exports, formats, safe_text, service, widgets
 from tandem.auth import Identity
 from tandem.selection import Selected
 
 TEAM_KEY = "agreement_identity"  # the local user's stated (name, team), once per session
+# A KPI opened from a review action (open_from_review): each form preselects it once, when it is drawn.
+OPEN_PROPOSAL, OPEN_PENDING, OPEN_TARGET = "agreement_open_proposal", "agreement_open_pending", "agreement_open_target"
 
 
 def identity() -> Identity | None:
@@ -75,6 +77,8 @@ def propose_form(db: Path, reg: Registry, me: Identity) -> None:
     bridged = [k.name for k in reg if k.bridge is not None]
     ver = service.version(db)
     span = service.months(str(db), ver)
+    if (opened := st.session_state.pop(OPEN_PROPOSAL, None)) in bridged:  # opened from a review action
+        st.session_state["agreement_kpi"] = opened
     kpi_name = st.selectbox("KPI", bridged, format_func=lambda n: reg[n].label, key="agreement_kpi")
     kpi = reg[kpi_name]
     b = kpi.bridge
@@ -124,6 +128,10 @@ def decisions(db: Path, reg: Registry, me: Identity) -> None:
     if pending.height:
         labels = {r["proposal_id"]: f"#{r['proposal_id']} {reg[r['kpi']].label if r['kpi'] in reg.kpis else r['kpi']}"
                   f" · by {r['proposed_name']} ({r['proposed_team']})" for r in pending.iter_rows(named=True)}
+        opened = st.session_state.pop(OPEN_PENDING, None)
+        mine = [r["proposal_id"] for r in pending.iter_rows(named=True) if r["kpi"] == opened]
+        if mine:  # opened from a review action: that KPI's pending proposal
+            st.session_state["agreement_pick"] = mine[0]
         pid = st.selectbox("Proposal", list(labels), format_func=labels.get, key="agreement_pick")
         with st.form("agreement_decide", border=True):
             comment = st.text_input("Comment (approval) or reason (rejection, withdrawal)", max_chars=500)
@@ -205,6 +213,9 @@ def targets_section(db: Path, reg: Registry, me: Identity) -> None:
                "center or supplier), proposed by one team and approved by the other. Status rule: "
                + kpi_targets.RULE + ".")
     c1, c2 = st.columns(2)
+    opened = st.session_state.pop(OPEN_TARGET, None)
+    if opened in reg.names:  # opened from a review action
+        st.session_state["target_kpi"] = opened
     kpi_name = c1.selectbox("KPI", reg.names, format_func=lambda n: reg[n].label, key="target_kpi")
     view = c2.selectbox("View", list(reg[kpi_name].views), key="target_view")
     with st.form("target_propose", border=True):
@@ -228,6 +239,9 @@ def targets_section(db: Path, reg: Registry, me: Identity) -> None:
         return
     pending = frame.filter(pl.col("status") == "pending")
     if pending.height:
+        mine = pending.filter(pl.col("kpi") == opened)["target_id"].to_list()
+        if mine:
+            st.session_state["target_pick"] = mine[0]
         tid = st.selectbox("Pending target", pending["target_id"].to_list(), key="target_pick",
                            format_func=lambda t: "#{target_id} {kpi} ({view}) {period}: {value:g}".format(
                                **pending.filter(pl.col("target_id") == t).row(0, named=True)))
@@ -284,3 +298,28 @@ def as_defined_today(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.Data
         return _today_values(str(sel.db), sel.ver, first, last, sel.grain, sel.key, kpi.name, day)
 
     return get(sel.span.first, sel.span.last), get(prev.first, prev.last), get(sel.trend_first, sel.span.last)
+
+
+# --- from the review meeting ------------------------------------------------------------------------------------
+
+
+def open_from_review(items: pl.DataFrame) -> None:
+    """On the review page: open an open item's KPI on the Agreements page, with its proposal form, its pending
+    proposal and its target form (and pending target) preselected."""
+    if not items.height or "kpi" not in items.columns:
+        return
+    reg = service.reg()
+    kpis = dict(zip(items["item_id"].to_list(), items["kpi"].to_list(), strict=True))
+    texts = dict(zip(items["item_id"].to_list(), items["text"].to_list(), strict=True))
+
+    def label(i: int) -> str:
+        name = reg[kpis[i]].label if kpis[i] in reg.kpis else kpis[i]
+        return safe_text.visible(f"#{i} {name}: {texts[i][:60]}")
+
+    c1, c2 = st.columns([3, 1])
+    item = c1.selectbox("Open an item's agreement or target", list(kpis), key="review_open_item", format_func=label)
+    if c2.button("Open in Agreements", icon=":material/handshake:", key="review_open_agreement",
+                 help="The Agreements page with this KPI chosen: its pending proposal and target, or the forms to "
+                      "propose one"):
+        st.session_state.update({OPEN_PROPOSAL: kpis[item], OPEN_PENDING: kpis[item], OPEN_TARGET: kpis[item]})
+        st.switch_page("pages/agreement.py")

@@ -67,6 +67,21 @@ def _stamp(slide, lines: list[str]) -> None:  # noqa: ANN001
     _text(slide, Inches(0.4), H - Inches(0.75), W - Inches(0.8), Inches(0.6), lines, size=10, colour=GREY)
 
 
+def _agreements_slide(prs, p: Pack) -> None:  # noqa: ANN001
+    """Agreed definitions and joint targets, agreed, approved or pending, with the unverified mark (none: no slide)."""
+    if not p.agreements.height:
+        return
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    _title(slide, "Agreements and joint targets")
+    shown = p.agreements.select("What", "KPI", "Status", "Detail", "Proposed by", "Approved / decided by")
+    _table(slide, shown, Inches(0.4), Inches(1.0), W - Inches(0.8), size=10)
+    more = [f"… and {shown.height - 14} more"] if shown.height > 14 else []
+    unverified = ["Records made without login (local mode) are marked unverified."] if (
+        p.agreements["Identity"] == "unverified").any() else []
+    if more or unverified:
+        _text(slide, Inches(0.4), H - Inches(1.2), W - Inches(0.8), Inches(0.4), more + unverified, size=11)
+
+
 def build(p: Pack) -> bytes:
     from tandem.pack import stamp_lines
 
@@ -106,6 +121,7 @@ def build(p: Pack) -> bytes:
         lines = stamp_lines(sel, k, k.label)
         _stamp(slide, [lines[0] + " · " + lines[1], lines[-1]])
 
+    _agreements_slide(prs, p)
     slide = prs.slides.add_slide(blank)
     _title(slide, "Open actions and decisions")
     if p.actions.height:

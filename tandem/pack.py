@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -96,6 +96,7 @@ class Pack:
     overview_shot: Shot
     kpis: list[KpiPart]
     actions: pl.DataFrame
+    agreements: pl.DataFrame = field(default_factory=pl.DataFrame)  # agreements_section(): agreed and pending
 
     @property
     def shots(self) -> list[Shot]:
@@ -162,7 +163,7 @@ def collect(sel: Selected) -> Pack:
             *[pl.col(c).alias(h) for c, h in [("kpi", "KPI"), ("kind", "Kind"), ("text", "What"), ("owner", "Owner"),
                                                ("due_date", "Due"), ("review", "Raised")] if c in actions.columns])
     return Pack(f"Tandem weekly KPI review · {sel.span.label}", sel, overview_table(sel, now, before), overview, parts,
-                actions)
+                actions, agreements(sel))
 
 
 def overview_table(sel: Selected, now: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
@@ -218,7 +219,25 @@ def _sections(p: Pack, figs: dict) -> list:
         items += [("h3", "Definitions"), part.definitions]
         sections.append((part.kpi.label, items))
     sections += scenarios.pack_sections(sel.db, sel.currency)  # saved payment-terms scenarios
-    return sections
+    return sections + agreements_section(p)
+
+
+def agreements(sel: Selected) -> pl.DataFrame:
+    """What was agreed, approved or is still pending: agreed definitions and joint targets (tandem/targets.py)."""
+    from store.db import reading
+    from tandem import agreement_targets, targets
+
+    with reading(sel.db) as con:
+        return targets.ledger(con, service.reg(), agreement_targets.evaluated(str(sel.db), sel.ver), sel.currency)
+
+
+def agreements_section(p: Pack) -> list:
+    """The pack's section of agreements and targets (none when nothing was ever proposed)."""
+    if not p.agreements.height:
+        return []
+    note = ("Records made without login (local mode) are marked unverified."
+            if (p.agreements["Identity"] == "unverified").any() else "")
+    return [("Agreements and joint targets: agreed, approved, pending", [p.agreements] + ([("p", note)] if note else []))]
 
 
 def selected(db: Path, period: str | None, grain: Grain = "month", filters: dict[str, list[str]] | None = None,

@@ -141,3 +141,44 @@ def test_as_defined_today_toggle_on_the_kpi_page(golden_db: Path, tmp_path: Path
     assert any(c.value.startswith("As defined today: every period below under agreed version 2 (effective 2026-02-01)")
                for c in at.caption)
     assert ("Procurement · 2026-01", "EUR 60") in metrics(at)  # the team views are as they were
+
+
+def test_the_review_opens_an_actions_proposal_and_target(golden_db: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """An open action on Payment days: "Open in Agreements" opens the Agreements page with Payment days chosen in
+    the proposal and target forms and its pending proposal and target picked (not the first KPI's)."""
+    from datetime import date
+
+    import polars as pl
+
+    from kpi_definitions.registry import registry
+    from tandem import review, targets
+    from tandem.auth import Identity
+    from tandem.db import connect
+
+    pia = Identity("pia@corp.example", "Pia", "procurement", "editor", True)
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    con = connect(db)
+    rid = review.start(con, date(2026, 4, 2), "2026-03", pl.DataFrame(
+        schema={"kpi": pl.String, "view": pl.String, "period": pl.String, "value": pl.Float64}), pia)
+    review.add_item(con, rid, "savings", "action", "Agree what counts", "Ana", date(2026, 4, 9), pia)
+    item = review.add_item(con, rid, "payment_days", "action", "Settle the terms target", "Ana", date(2026, 4, 9), pia)
+    agreement.propose(con, "savings", [], TEXT, "2025-01-01", "first", pia)
+    pd = agreement.propose(con, "payment_days", [], "Payment days as both teams count them, from the bridge.",
+                           "2025-01-01", "second", pia)
+    targets.propose(con, registry(), "savings", "finance", "month", "2026-03", 1, "x", pia)
+    tid = targets.propose(con, registry(), "payment_days", "finance", "month", "2026-03", 30, "terms", pia)
+    con.close()
+    at = app(db, monkeypatch, "review")
+    at.selectbox(key="review_open_item").set_value(item).run()
+    at = at.button(key="review_open_agreement").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Agreements"
+    go(at, "agreement")  # AppTest reruns the page it was told, not the one switched to (a browser stays there)
+    at = state(at, "Ana", "finance")
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.selectbox(key="agreement_kpi").value == "payment_days"
+    assert at.selectbox(key="agreement_pick").value == pd
+    assert at.selectbox(key="target_kpi").value == "payment_days"
+    assert at.selectbox(key="target_pick").value == tid

@@ -205,3 +205,53 @@ def test_the_review_lists_target_status_changes_since_it_started(golden_db, tmp_
     table = next(d.value for d in at.dataframe if "Then" in d.value.columns)
     assert list(table["Then"]) == ["no target then", "EUR 100 · ✗ off track"]
     assert list(table["Now"]) == ["EUR 19 · ✓ on track", "EUR 70 · ✓ on track"]
+
+
+def test_the_review_pack_lists_agreements_and_targets_with_the_unverified_mark(golden_db, tmp_path,  # noqa: ANN001
+                                                                                monkeypatch) -> None:  # noqa: ANN001
+    """One agreed savings definition (Pia proposed in local mode: unverified; Ana approved signed in), one approved
+    target (evaluated: 2026-Q1 75 vs 100 → off track) and one pending target: HTML, PPTX list all three."""
+    import io
+    import shutil
+
+    from pptx import Presentation
+
+    from kpi_definitions.registry import registry
+    from tandem import agreement, pack, service
+    from tandem.agreement import local_identity
+    from tandem.auth import Identity
+    from tandem.db import connect
+
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    monkeypatch.setenv("TANDEM_DB", str(db))
+    _approved_targets(db, [("savings", "procurement", "quarter", "2026-Q1", 100, None, None)])
+    pia = local_identity("Pia", "procurement")
+    ana = Identity("ana@corp.example", "Ana", "finance", "editor", True)
+    con = connect(db)
+    agreement.approve(con, agreement.propose(con, "savings", ["cost_avoidance"], "Savings without cost avoidance, "
+                                             "as both teams count them.", "2025-01-01", "align", pia), ana)
+    from tandem import targets
+
+    targets.propose(con, registry(), "payment_days", "finance", "month", "2026-03", 30, "terms", ana)
+    con.close()
+    agreement._registry.cache_clear()
+    sel = pack.selected(db, "2026-Q1", "quarter")
+    rows = pack.agreements(sel)
+    assert rows.select("What", "KPI", "Status", "Identity").rows() == [
+        ("Joint target", "Payment days", "pending", "verified"),
+        ("Agreed definition", "Savings", "approved", "unverified"),
+        ("Joint target", "Savings", "approved", "unverified")]
+    assert rows["Detail"].to_list()[1] == "version 1, effective 2025-01-01: counts Cost avoidance"
+    assert rows["Detail"].to_list()[2] == "procurement 2026-Q1: EUR 100 · forecast EUR 75 · off track"
+    assert rows["Proposed by"].to_list()[1] == "Pia (procurement, unverified)"
+    html = pack.build(sel)
+    assert "<h2>Agreements and joint targets: agreed, approved, pending</h2>" in html
+    assert "procurement 2026-Q1: EUR 100 · forecast EUR 75 · off track" in html
+    assert "Records made without login (local mode) are marked unverified." in html
+    deck = Presentation(io.BytesIO(pack.pptx(sel)))
+    texts = [" ".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame) for s in deck.slides]
+    slide = next(s for s, t in zip(deck.slides, texts, strict=True) if "Agreements and joint targets" in t)
+    cells = [c.text for sh in slide.shapes if sh.has_table for row in sh.table.rows for c in row.cells]
+    assert "Pia (procurement, unverified)" in cells and "pending" in cells
+    service.st.cache_data.clear()
