@@ -74,10 +74,17 @@ def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int 
     for view in kpi.views:
         v = rows.filter(pl.col("view") == view)
         fig.add_trace(go.Scatter(x=v["period"].to_list(), y=v["value"].to_list(), name=views.style(kpi, view).label,
-                                 mode="lines+markers", line=dict(color=colour(kpi, view), width=3)))
+                                 mode="lines+markers", line=dict(color=colour(kpi, view), width=3),
+                                 **_hover(v["value"].to_list(), kpi.unit, currency)))
     fig.update_xaxes(type="category")  # periods are labels ("2026-10", "2026-Q3"), not dates to interpolate
     return _layout(fig, f"{kpi.label}: {views.named(kpi)} over time" if title is None else title, kpi, height,
                    currency)
+
+
+def _hover(values: list, unit: str, currency: str) -> dict:
+    """Hover texts in the product's number format (formats.value): −EUR 60,970, not plotly's -60,970."""
+    return dict(customdata=[formats.value(y, unit, currency) for y in values],
+                hovertemplate="%{fullData.name}: %{customdata}<extra></extra>")
 
 
 def sparkline(kpi: Kpi, values: pl.DataFrame) -> go.Figure:
@@ -107,7 +114,7 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str
         x=labels, y=values, measure=measure, connector=dict(line=dict(color="#bbb")),
         increasing=dict(marker=dict(color=STEP_UP)), decreasing=dict(marker=dict(color=STEP_DOWN)),
         totals=dict(marker=dict(color=colour(kpi, b.end_view))), textposition="outside", cliponaxis=False,
-        text=[_short(v, kpi.unit) for v in values], showlegend=False))
+        text=[_short(v, kpi.unit, currency) for v in values], showlegend=False))
     # The first bar is an absolute in the start view's colour: draw it over the default.
     fig.add_trace(go.Bar(x=[labels[0]], y=[b.start], marker_color=colour(kpi, b.start_view), showlegend=False,
                          hoverinfo="skip"))
@@ -123,9 +130,9 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str
 
 
 def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None, currency: str = "EUR",
-              names: dict[str, str] | None = None) -> go.Figure:
+              names: dict[str, str] | None = None, order: list[str] | None = None) -> go.Figure:
     """Every view side by side for each value of one dimension (`names`: a label per value, e.g. the
-    supplier's name beside its id)."""
+    supplier's name beside its id; `order`: the values left to right, e.g. largest gap first)."""
     fig = go.Figure()
     rows = values.filter(pl.col("kpi") == kpi.name)
     raw = rows[dim].cast(pl.String).unique(maintain_order=True).to_list()
@@ -133,10 +140,19 @@ def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None
     shown = safe_text.label_map(display)  # capped, escaped, visible
     label = {v: shown[d] for v, d in zip(raw, display, strict=True)}
     for view in kpi.views:
-        v = rows.filter(pl.col("view") == view).sort(dim)
-        fig.add_trace(go.Bar(x=[wrap(label[x], 10) for x in v[dim].cast(pl.String).to_list()], y=v["value"].to_list(),
-                             name=views.style(kpi, view).label, marker_color=colour(kpi, view)))
+        v = rows.filter(pl.col("view") == view)
+        v = v.sort(dim) if order is None else v.sort(pl.col(dim).cast(pl.String).replace_strict(
+            {k: i for i, k in enumerate(order)}, default=len(order), return_dtype=pl.Int64))
+        keys = v[dim].cast(pl.String).to_list()
+        fig.add_trace(go.Bar(x=[wrap(label[x], 10) for x in keys], y=v["value"].to_list(),
+                             name=views.style(kpi, view).label, marker_color=colour(kpi, view),
+                             # the value behind the bar rides along: a click opens its lines (tandem/click.py)
+                             customdata=[[k, view, formats.value(y, kpi.unit, currency)]
+                                         for k, y in zip(keys, v["value"].to_list(), strict=True)],
+                             hovertemplate="%{fullData.name}: %{customdata[2]}<extra></extra>"))
     fig.update_layout(barmode="group")
+    if order is not None:  # the first view may lack a value another view has: the axis follows `order`
+        fig.update_xaxes(categoryorder="array", categoryarray=[wrap(label[k], 10) for k in order if k in label])
     fig = _layout(fig, title or f"{kpi.label} by {dim.replace('_', ' ')}", kpi, currency=currency)
     fig.update_xaxes(tickfont=dict(size=11))  # up to 15 names side by side: short lines, horizontal
     return fig
@@ -170,17 +186,9 @@ def gaps(rows: list[dict], who: str) -> go.Figure:
     return fig
 
 
-def _short(v: float | None, unit: str) -> str:
-    """A bar's label: short, with a real minus sign like every other number in the product."""
-    if v is None:
-        return ""
-    if unit == "ratio":
-        text = f"{abs(v):.1%}"
-    elif unit == "days":
-        text = f"{abs(v):,.1f}"
-    else:
-        text = f"{abs(v) / 1000:,.0f}k" if abs(v) >= 10_000 else f"{abs(v):,.0f}"
-    return f"{formats.MINUS}{text}" if v < 0 and text.strip("0.,k%") else text
+def _short(v: float | None, unit: str, currency: str = "EUR") -> str:
+    """A bar's label: short, with the sign and currency every other number in the product has (formats.compact)."""
+    return formats.compact(v, unit, currency)
 
 
 # Snapshot sizes (width, height in CSS pixels): a 16:9 slide, and the chart as the page draws it.
