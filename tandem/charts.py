@@ -167,21 +167,22 @@ def top(rows: pl.DataFrame, dim: str, n: int = 15) -> pl.DataFrame:
 
 
 def gaps(rows: list[dict], who: str) -> go.Figure:
-    """Where the views (`who`, in words) disagree most: how far apart they lie as a share of
-    the largest value, per KPI (kpi_definitions.views.disagreement)."""
+    """How far apart the views (`who`, in words) lie, per KPI: the gap as a share of the larger value
+    (kpi_definitions.views.disagreement), each bar labelled in words ("83% apart")."""
     rows = sorted(rows, key=lambda r: r["relative_gap"] if r["relative_gap"] is not None else -1)
     fig = go.Figure(go.Bar(x=[r["relative_gap"] for r in rows], y=[r["label"] for r in rows], orientation="h",
-                           marker_color="#555", text=[f"{r['relative_gap']:.0%}" if r["relative_gap"] is not None
+                           marker_color="#555", text=[f"{r['relative_gap']:.0%} apart" if r["relative_gap"] is not None
                                                       else "n/a" for r in rows], textposition="outside",
-                           cliponaxis=False))
-    fig.update_layout(title=dict(text=f"Where {who} disagree most", x=0, xanchor="left", font=dict(size=15), pad=dict(l=12),
-                                 automargin=True, yref="container", y=0.98, yanchor="top",
-                                 subtitle=dict(text="the gap between the views as a share of the larger value",
-                                               font=dict(size=12, color="#444"))),
-                      height=300, font=FONT, margin=dict(l=16, r=40, t=80, b=10), plot_bgcolor="white",
+                           cliponaxis=False, hoverinfo="skip"))
+    fig.update_layout(title=dict(text=f"How far apart {who} are", x=0, xanchor="left", font=dict(size=15),
+                                 pad=dict(l=12), automargin=True, yref="container", y=0.98, yanchor="top",
+                                 subtitle=dict(text="0% = the same number; 100% = one is zero, or they point in "
+                                                    "opposite directions", font=dict(size=12, color="#444"))),
+                      height=300, font=FONT, margin=dict(l=16, r=70, t=80, b=10), plot_bgcolor="white",
                       paper_bgcolor="white",
                       xaxis=dict(tickformat=".0%", gridcolor="#e6e6e6", automargin=True,
-                                 title=dict(text="Gap ÷ larger value (%)", font=dict(size=12, color="#444"))),
+                                 title=dict(text="Gap as a share of the larger value (%)",
+                                            font=dict(size=12, color="#444"))),
                       yaxis=dict(automargin=True))
     return fig
 

@@ -39,22 +39,27 @@ def fmt(v: float | None, kpi: Kpi, currency: str) -> str:
 
 
 def kpi_card(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFrame, trend: pl.DataFrame,
-             link: st.Page | None = None) -> None:
-    """One KPI: its views side by side, the gaps, the change since the previous period, a trend."""
+             link: st.Page | None = None, compact: bool = False) -> None:
+    """One KPI: its views side by side, the gaps, the change since the previous period, a trend. The values sit
+    in a row that wraps (each as wide as its number): a narrow screen puts one under the other instead of
+    cutting a headline number to "EUR …"."""
     with st.container(border=True):
         st.subheader(kpi.label, anchor=False)
-        cols = st.columns(len(kpi.views))
-        for col, view in zip(cols, kpi.views, strict=True):
-            with col:
-                metric(kpi, sel, view, now, before, views.style(kpi, view).label, help=kpi.views[view].definition)
+        with st.container(horizontal=True, gap="medium"):
+            for view in kpi.views:
+                metric(kpi, sel, view, now, before, views.style(kpi, view).label, help=kpi.views[view].definition,
+                       width="content")
         gap_lines(kpi, now, sel.currency)
-        st.plotly_chart(charts.sparkline(kpi, trend), key=f"spark-{kpi.name}", config={"staticPlot": True})
+        spark = charts.sparkline(kpi, trend)
+        if compact:
+            spark.update_layout(height=90)
+        st.plotly_chart(spark, key=f"spark-{kpi.name}", config={"staticPlot": True})
         if link is not None:
             st.page_link(link, label=f"{kpi.label}: bridge and breakdown", icon=":material/arrow_forward:")
 
 
 def metric(kpi: Kpi, sel: Selected, view: str, now: pl.DataFrame, before: pl.DataFrame, label: str,
-           help: str | None = None) -> None:
+           help: str | None = None, width: str = "stretch") -> None:
     """One view's value with its change since the previous period, in neutral grey: a rise is not
     "good" for one team and "bad" for the other, so the arrow shows direction only."""
     v, p = value_of(now, kpi.name, view), value_of(before, kpi.name, view)
@@ -63,7 +68,7 @@ def metric(kpi: Kpi, sel: Selected, view: str, now: pl.DataFrame, before: pl.Dat
     st.metric(f"{views.style(kpi, view).mark} {label}", fmt(v, kpi, sel.currency),
               formats.signed(change, kpi.unit, sel.currency) if change is not None else None, delta_color="off",
               delta_arrow=arrow, delta_description=f"vs {sel.span.previous.label}" if change is not None else None,
-              help=help)
+              help=help, width=width)
 
 
 stamp_lines = pack.stamp_lines
@@ -249,6 +254,10 @@ def moved_table(moved: pl.DataFrame) -> pl.DataFrame:
 MOVED_UNITS = {"Then": "", "Now": "", "Change": "", "Relative": "ratio"}  # "" = the row's unit
 
 
-def moved(moved_frame: pl.DataFrame, currency: str, key: str | None = None) -> None:
-    """The "KPIs that moved most" table: numbers in each KPI's unit, sorting as numbers."""
-    table(moved_table(moved_frame), MOVED_UNITS, currency, key=key, unit_column="unit")
+def moved(moved_frame: pl.DataFrame, currency: str, key: str | None = None, compact: bool = False) -> None:
+    """The "KPIs that moved most" table: numbers in each KPI's unit, sorting as numbers (`compact`: now and the
+    change only, for the Overview)."""
+    frame = moved_table(moved_frame)
+    if compact:
+        frame = frame.select("KPI", "View", "Now", "Change", "Relative", "unit")
+    table(frame, {c: u for c, u in MOVED_UNITS.items() if c in frame.columns}, currency, key=key, unit_column="unit")
