@@ -32,7 +32,7 @@ event = widgets.table(gaps, {c: "" for c in gaps.columns if c not in (*standout.
                       key="standout-gaps", on_select="rerun", unit_column="unit")
 if (row := (event or {}).get("selection", {}).get("rows", [])) and row[0] < len(picks):
     name, dim, value = picks[row[0]]
-    click.open_lines(sel, reg[name], (dim,), (value,), kpi_page.DIM_LABELS)
+    click.lines_panel(sel, reg[name], (dim,), (value,), kpi_page.DIM_LABELS, names.get(dim, {}).get(value, value))
 moved, quality, off_track = st.columns([3, 2, 2])
 with moved:
     last = review.latest(sel.db)

@@ -60,6 +60,36 @@ def filter_params(sel: Selected) -> dict[str, list[str]]:
     return out
 
 
-def open_lines(sel: Selected, kpi: Kpi, dims: Sequence[str], values: Sequence[str], labels: Mapping[str, str]) -> None:
-    """Go to the drill-down on those lines (its URL carries them: the address bar then holds the link)."""
-    st.switch_page(DRILLDOWN, query_params=link(kpi, dims, values, filter_params(sel), labels))
+def lines_panel(sel: Selected, kpi: Kpi, dims: Sequence[str], values: Sequence[str], labels: Mapping[str, str],
+                shown_as: str | None = None) -> None:
+    """The lines behind a selected bar or row, right under it: every view side by side with its value, line
+    count and lines, the gap, and the drill-down's link (to open it whole, or to share it).
+
+    (A page whose widgets are bound to the URL cannot switch to another page with new query parameters:
+    Streamlit refuses to set a bound parameter. So the lines open here, and the link opens the drill-down.)"""
+    from kpi_definitions import views
+    from tandem import formats, widgets
+
+    narrow = dict(zip(dims, values, strict=True))
+    what = shown_as or " · ".join(values)
+    with st.container(border=True):
+        st.markdown(f"**Lines behind {widgets.plain(safe_text.visible(what))}** · {kpi.label} · "
+                    f"{' and '.join(labels.get(d, d) for d in dims)} · {sel.span.label}")
+        slice_values = sel.values(by=tuple(dims), kpis=(kpi.name,))
+        for d, v in narrow.items():
+            slice_values = slice_values.filter(pl.col(d).cast(pl.String) == v)
+        compared = views.compare(kpi, slice_values.filter(pl.col("kpi") == kpi.name))
+        st.text(" · ".join([f"{views.style(kpi, v).label} {formats.value(compared.values.get(v), kpi.unit, sel.currency)}"
+                            for v in kpi.views]
+                           + [f"Gap ({g.words}) {formats.signed(compared.gaps.get(g.column), kpi.unit, sel.currency)}"
+                              for g in views.gaps(kpi)]))
+        st.page_link(DRILLDOWN, label="Open in the drill-down (a link to share)", icon=":material/open_in_new:",
+                     query_params=link(kpi, dims, values, filter_params(sel), labels))
+        for col, view in zip(st.columns(len(kpi.views)), kpi.views, strict=True):
+            own = narrow if set(narrow) <= set(kpi.view_dimensions(view)) else None
+            lines = service.lines(sel.db, kpi.name, view, sel.span.first, sel.span.last, sel.filters, narrow=own)
+            with col:
+                style = views.style(kpi, view)
+                st.markdown(f"{style.mark} **{style.label}** · {lines.height:,} lines"
+                            + ("" if own is not None else f" (not split by {', '.join(dims)}: all of them)"))
+                widgets.table(lines.rename({c: formats.header(c) for c in lines.columns}), height=260)

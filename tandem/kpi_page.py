@@ -112,14 +112,14 @@ def _breakdown(kpi: Kpi, sel: Selected) -> None:
              + (f" (largest {TOP}{' gaps' if by_gap else ''})" if shown[dim].n_unique() == TOP else ""))
     picked = widgets.chart(charts.breakdown(kpi, shown, dim, title, sel.currency, names, keep),
                            f"{kpi.name}-by-{dim}", sel, kpi, title, select=True)
-    if (value := click.chart_pick(picked)) is not None:  # a bar clicked: its lines, on the drill-down
-        click.open_lines(sel, kpi, (dim,), (value,), DIM_LABELS)
+    if (value := click.chart_pick(picked)) is not None:  # a bar clicked: the lines behind it, right here
+        click.lines_panel(sel, kpi, (dim,), (value,), DIM_LABELS, names.get(value, value))
     table = pack.with_names(wide, dim, names)
     units = widgets.units_of(table, kpi.unit)
-    st.caption("Select a bar or a row to open the lines behind it.")
+    st.caption("Select a bar or a row for the lines behind it.")
     event = widgets.table(table, units, sel.currency, key=f"{kpi.name}-rows", on_select="rerun")
-    if (values_picked := click.row_pick(event, table, (dim,))) is not None:
-        click.open_lines(sel, kpi, (dim,), values_picked, DIM_LABELS)
+    if (row := click.row_pick(event, table, (dim,))) is not None:
+        click.lines_panel(sel, kpi, (dim,), row, DIM_LABELS, names.get(row[0], row[0]))
     widgets.table_downloads(table, f"{kpi.name}-by-{dim}-{sel.span.label}", f"{kpi.name}-by",
                             widgets.stamp_lines(sel, kpi, f"{kpi.label} by {DIM_LABELS.get(dim, dim).lower()}"),
                             units, sel.currency)

@@ -137,7 +137,7 @@ def _cell_text(dtype: pl.DataType, unit: str | None, column: str, currency: str)
 
 
 def table(df: pl.DataFrame, units: dict[str, str] | None = None, currency: str = "EUR", key: str | None = None,
-          on_select: object = "ignore", unit_column: str | None = None) -> object:
+          on_select: object = "ignore", unit_column: str | None = None, height: int | None = None) -> object:
     """A table without its index, the cells formatted as everywhere else (−EUR 1,235, thousands separators,
     "—" for a missing value) while every column keeps its type, so it sorts as numbers and dates. Columns in
     `units` are KPI values in that unit (gaps and changes signed); with `unit_column`, each row's unit is in
@@ -151,6 +151,8 @@ def table(df: pl.DataFrame, units: dict[str, str] | None = None, currency: str =
     config: dict = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in shown.schema.items()
                     if t == pl.Date}
     select = dict(on_select=on_select, selection_mode="single-row", key=key) if on_select != "ignore" else {}
+    if height is not None:
+        select["height"] = height
     if shown.height * max(shown.width, 1) > STYLED_CELLS:
         for c, unit in units.items():
             if c in shown.columns:
