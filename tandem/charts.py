@@ -83,7 +83,7 @@ def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int 
                                  mode="lines+markers", line=dict(color=colour(kpi, view), width=3),
                                  marker=dict(symbol=["circle-open" if w else "circle" for w in weak],
                                              size=[13 if w else 7 for w in weak], line=dict(width=2.5)),
-                                 customdata=weak, hovertemplate=f"%{{y:{_hover_format(kpi.unit)}}}%{{customdata}}"))
+                                 **_hover(v["value"].to_list(), kpi.unit, currency, weak)))
     if targets is not None and targets.height:
         _target_marks(fig, kpi, targets.filter(pl.col("period").is_in(rows["period"].implode())))
     fig.update_xaxes(type="category")  # periods are labels ("2026-10", "2026-Q3"), not dates to interpolate
@@ -96,8 +96,12 @@ def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int 
     return fig
 
 
-def _hover_format(unit: str) -> str:
-    return {"ratio": ".1%", "days": ",.1f"}.get(unit, ",.0f")
+def _hover(values: list, unit: str, currency: str, notes: list[str] | None = None) -> dict:
+    """Hover texts in the product's number format (formats.value): −EUR 60,970, not plotly's -60,970; a weak
+    point's reasons follow its value."""
+    notes = notes or [""] * len(values)
+    return dict(customdata=[formats.value(y, unit, currency) + n for y, n in zip(values, notes, strict=True)],
+                hovertemplate="%{fullData.name}: %{customdata}<extra></extra>")
 
 
 def _weak_points(rows: pl.DataFrame) -> list[str]:
@@ -155,7 +159,7 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str
         x=labels, y=values, measure=measure, connector=dict(line=dict(color="#bbb")),
         increasing=dict(marker=dict(color=STEP_UP)), decreasing=dict(marker=dict(color=STEP_DOWN)),
         totals=dict(marker=dict(color=colour(kpi, b.end_view))), textposition="outside", cliponaxis=False,
-        text=[_short(v, kpi.unit) for v in values], showlegend=False))
+        text=[_short(v, kpi.unit, currency) for v in values], showlegend=False))
     # The first bar is an absolute in the start view's colour: draw it over the default.
     fig.add_trace(go.Bar(x=[labels[0]], y=[b.start], marker_color=colour(kpi, b.start_view), showlegend=False,
                          hoverinfo="skip"))
@@ -175,9 +179,9 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str
 
 
 def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None, currency: str = "EUR",
-              names: dict[str, str] | None = None) -> go.Figure:
+              names: dict[str, str] | None = None, order: list[str] | None = None) -> go.Figure:
     """Every view side by side for each value of one dimension (`names`: a label per value, e.g. the
-    supplier's name beside its id)."""
+    supplier's name beside its id; `order`: the values left to right, e.g. largest gap first)."""
     fig = go.Figure()
     rows = values.filter(pl.col("kpi") == kpi.name)
     raw = rows[dim].cast(pl.String).unique(maintain_order=True).to_list()
@@ -185,10 +189,19 @@ def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None
     shown = safe_text.label_map(display)  # capped, escaped, visible
     label = {v: shown[d] for v, d in zip(raw, display, strict=True)}
     for view in kpi.views:
-        v = rows.filter(pl.col("view") == view).sort(dim)
-        fig.add_trace(go.Bar(x=[wrap(label[x], 10) for x in v[dim].cast(pl.String).to_list()], y=v["value"].to_list(),
-                             name=views.style(kpi, view).label, marker_color=colour(kpi, view)))
+        v = rows.filter(pl.col("view") == view)
+        v = v.sort(dim) if order is None else v.sort(pl.col(dim).cast(pl.String).replace_strict(
+            {k: i for i, k in enumerate(order)}, default=len(order), return_dtype=pl.Int64))
+        keys = v[dim].cast(pl.String).to_list()
+        fig.add_trace(go.Bar(x=[wrap(label[x], 10) for x in keys], y=v["value"].to_list(),
+                             name=views.style(kpi, view).label, marker_color=colour(kpi, view),
+                             # the value behind the bar rides along: a click opens its lines (tandem/click.py)
+                             customdata=[[k, view, formats.value(y, kpi.unit, currency)]
+                                         for k, y in zip(keys, v["value"].to_list(), strict=True)],
+                             hovertemplate="%{fullData.name}: %{customdata[2]}<extra></extra>"))
     fig.update_layout(barmode="group")
+    if order is not None:  # the first view may lack a value another view has: the axis follows `order`
+        fig.update_xaxes(categoryorder="array", categoryarray=[wrap(label[k], 10) for k in order if k in label])
     fig = _layout(fig, title or f"{kpi.label} by {dim.replace('_', ' ')}", kpi, currency=currency)
     fig.update_xaxes(tickfont=dict(size=11))  # up to 15 names side by side: short lines, horizontal
     return fig
@@ -203,36 +216,29 @@ def top(rows: pl.DataFrame, dim: str, n: int = 15) -> pl.DataFrame:
 
 
 def gaps(rows: list[dict], who: str) -> go.Figure:
-    """Where the views (`who`, in words) disagree most: how far apart they lie as a share of
-    the largest value, per KPI (kpi_definitions.views.disagreement)."""
+    """How far apart the views (`who`, in words) lie, per KPI: the gap as a share of the larger value
+    (kpi_definitions.views.disagreement), each bar labelled in words ("83% apart")."""
     rows = sorted(rows, key=lambda r: r["relative_gap"] if r["relative_gap"] is not None else -1)
     fig = go.Figure(go.Bar(x=[r["relative_gap"] for r in rows], y=[r["label"] for r in rows], orientation="h",
-                           marker_color="#555", text=[f"{r['relative_gap']:.0%}" if r["relative_gap"] is not None
+                           marker_color="#555", text=[f"{r['relative_gap']:.0%} apart" if r["relative_gap"] is not None
                                                       else "n/a" for r in rows], textposition="outside",
-                           cliponaxis=False))
-    fig.update_layout(title=dict(text=f"Where {who} disagree most", x=0, xanchor="left", font=dict(size=15), pad=dict(l=12),
-                                 automargin=True, yref="container", y=0.98, yanchor="top",
-                                 subtitle=dict(text="the gap between the views as a share of the larger value",
-                                               font=dict(size=12, color="#444"))),
-                      height=300, font=FONT, margin=dict(l=16, r=40, t=80, b=10), plot_bgcolor="white",
+                           cliponaxis=False, hoverinfo="skip"))
+    fig.update_layout(title=dict(text=f"How far apart {who} are", x=0, xanchor="left", font=dict(size=15),
+                                 pad=dict(l=12), automargin=True, yref="container", y=0.98, yanchor="top",
+                                 subtitle=dict(text="0% = the same number; 100% = one is zero, or they point in "
+                                                    "opposite directions", font=dict(size=12, color="#444"))),
+                      height=300, font=FONT, margin=dict(l=16, r=70, t=80, b=10), plot_bgcolor="white",
                       paper_bgcolor="white",
                       xaxis=dict(tickformat=".0%", gridcolor="#e6e6e6", automargin=True,
-                                 title=dict(text="Gap ÷ larger value (%)", font=dict(size=12, color="#444"))),
+                                 title=dict(text="Gap as a share of the larger value (%)",
+                                            font=dict(size=12, color="#444"))),
                       yaxis=dict(automargin=True))
     return fig
 
 
-def _short(v: float | None, unit: str) -> str:
-    """A bar's label: short, with a real minus sign like every other number in the product."""
-    if v is None:
-        return ""
-    if unit == "ratio":
-        text = f"{abs(v):.1%}"
-    elif unit == "days":
-        text = f"{abs(v):,.1f}"
-    else:
-        text = f"{abs(v) / 1000:,.0f}k" if abs(v) >= 10_000 else f"{abs(v):,.0f}"
-    return f"{formats.MINUS}{text}" if v < 0 and text.strip("0.,k%") else text
+def _short(v: float | None, unit: str, currency: str = "EUR") -> str:
+    """A bar's label: short, with the sign and currency every other number in the product has (formats.compact)."""
+    return formats.compact(v, unit, currency)
 
 
 # Snapshot sizes (width, height in CSS pixels): a 16:9 slide, and the chart as the page draws it.

@@ -164,7 +164,7 @@ def review_pack(title: str, as_of: datetime | None, sections: list[tuple], actio
                   "section{break-before:page}section:first-of-type{break-before:auto}"
                   "img.chart{width:49.5%;display:inline-block;vertical-align:top;break-inside:avoid}"
                   "img.chart.wide{width:100%;max-height:120mm;object-fit:contain;object-position:left}"
-                  "table{font-size:10px;width:100%;table-layout:auto}td{overflow-wrap:anywhere}"
+                  "table{font-size:10px;width:100%;table-layout:auto}td{overflow-wrap:break-word}"
                   "tr{break-inside:avoid}h2{margin:.2em 0}h3{margin:.4em 0 0}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")

@@ -1,4 +1,8 @@
-"""Number formats finance people read: thousands separators, negatives in parentheses, days, percentages.
+"""Number formats finance people read: thousands separators, a real minus sign before a negative, days, percentages.
+
+One convention on every screen, image and text file: a negative reads "−EUR 1,235" (the sign before the currency,
+U+2212 MINUS SIGN), as a gap or a change does ("+EUR 730,776"); a zero carries no sign. Only XLSX files show
+negatives in parentheses, as a number format of a numeric cell (tandem/exports.py, README).
 
 Every function here takes any number a query can return (a float, an int, a Decimal, None, NaN, ±inf, 1e300)
 and never raises: what is not a number is "n/a", a number too large to be real money is shown as such
@@ -48,7 +52,7 @@ def money(value: float | None, currency: str = "EUR", decimals: int = 0) -> str:
         return f"{currency} {_too_large(v)}"
     rounded = _half_up(v, decimals)
     text = f"{abs(rounded):,.{decimals}f}"
-    return f"{currency} ({text})" if rounded < 0 else f"{currency} {text}"
+    return f"{MINUS}{currency} {text}" if rounded < 0 else f"{currency} {text}"
 
 
 def days(value: float | None) -> str:
@@ -79,11 +83,13 @@ def value(v: float | None, unit: str, currency: str = "EUR") -> str:
 
 
 def signed(v: float | None, unit: str, currency: str = "EUR") -> str:
-    """A difference, always with its sign, so a gap reads the same way for both teams."""
+    """A difference, always with its sign, so a gap reads the same way for both teams (a zero, as shown, has none)."""
     x = _number(v)
     if x is None:
         return NA
-    sign = "+" if x > 0 else MINUS if x < 0 else "±"
+    shown = {"days": round(x, 1), "ratio": round(x * 100, 1)}.get(unit, float(_half_up(x, 0)) if abs(x) < MAX_MONEY
+                                                                 else x)
+    sign = "+" if shown > 0 else MINUS if shown < 0 else ""
     if unit == "days":
         return f"{sign}{abs(x):,.1f} days" if abs(x) < MAX_DAYS else f"{sign}{abs(x):.1e} days ({OUT_OF_RANGE})"
     if unit == "ratio":
@@ -102,3 +108,36 @@ def json_number(v: object, decimals: int = 6) -> float | None:
         return None
     r = round(x, decimals)
     return r if math.isfinite(r) else None
+
+
+def compact(v: float | None, unit: str, currency: str = "EUR") -> str:
+    """A short label for a bar or a point (same sign and currency convention as `value`): EUR 4.26M, −EUR 61k."""
+    x = _number(v)
+    if x is None:
+        return ""
+    if unit in ("days", "ratio") or abs(x) < 10_000 or abs(x) >= MAX_MONEY:
+        return value(x, unit, currency)
+    code = currency if unit == "currency" else unit
+    text = f"{abs(x) / 1e6:,.2f}M" if abs(x) >= 1e6 else f"{abs(x) / 1e3:,.0f}k"
+    return f"{MINUS if x < 0 else ''}{code} {text}"
+
+
+def number(v: object, decimals: int = 0) -> str:
+    """A plain number in a table (quantities, prices in their own currency): 1,234.50, −20.00."""
+    x = _number(v)
+    if x is None:
+        return NA
+    text = f"{abs(_half_up(x, decimals)) if abs(x) < MAX_MONEY else abs(x):,.{decimals}f}"
+    return f"{MINUS}{text}" if x < 0 and text.strip("0.,") else text
+
+
+_WORDS = {"po": "PO", "id": "ID", "qty": "quantity", "fx": "FX", "vs": "vs"}
+
+
+def header(name: str) -> str:
+    """A column name as a person writes it: po_line → PO line, supplier_id → Supplier ID (a name that is
+    already readable, with capitals or spaces, is kept)."""
+    if not name or name != name.lower() or " " in name:
+        return name
+    text = " ".join(_WORDS.get(w, w) for w in name.split("_") if w)
+    return text[:1].upper() + text[1:]

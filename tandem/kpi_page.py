@@ -8,7 +8,7 @@ import streamlit as st
 
 from kpi_definitions import views
 from kpi_definitions.registry import Kpi
-from tandem import agreement_targets, agreement_ui, charts, formats, pack, prices_ui, selection, service, widgets
+from tandem import agreement_targets, agreement_ui, charts, click, formats, pack, prices_ui, selection, service, widgets
 from tandem.selection import Selected
 
 DIM_LABELS = {"supplier_id": "Supplier", "category": "Category", "cost_center": "Cost center", "item_id": "Item",
@@ -86,26 +86,46 @@ def _bridge(kpi: Kpi, sel: Selected) -> None:
         st.caption(f"Convention: {kpi.bridge.convention}")
 
 
+ORDERS = {"value": "Largest value", "gap": "Largest gap"}
+
+
 def _breakdown(kpi: Kpi, sel: Selected) -> None:
     st.subheader("Breakdown", anchor=False)
     dims = [d for d in kpi.dimensions]
-    dim = st.selectbox("Split by", dims, key=f"{kpi.name}_by", bind="query-params",
+    c1, c2 = st.columns([2, 1])
+    dim = c1.selectbox("Split by", dims, key=f"{kpi.name}_by", bind="query-params",
                        format_func=lambda d: DIM_LABELS.get(d, d))
+    order = c2.radio("Bars", list(ORDERS), key=f"{kpi.name}_order", bind="query-params", horizontal=True,
+                     format_func=ORDERS.get, help="Which values the chart shows: the largest under any view, or "
+                                                  "where the views differ most")
     values = sel.values(by=(dim,), kpis=(kpi.name,))
     rows = values.filter(pl.col("kpi") == kpi.name)
     if not rows.height:
         st.info("Nothing to split for this selection.")
         return
-    shown = charts.top(rows, dim, TOP)  # the bars: the values with the largest magnitude under any view
-    title = (f"{kpi.label} by {DIM_LABELS.get(dim, dim).lower()}"
-             + (f" (largest {TOP})" if shown[dim].n_unique() == TOP else ""))
     names = pack.dimension_names(sel, dim)  # supplier names beside their ids
-    widgets.chart(charts.breakdown(kpi, shown, dim, title, sel.currency, names), f"{kpi.name}-by-{dim}", sel, kpi,
-                  title)
-    table = pack.with_names(widgets.side_by_side(rows, kpi, (dim,), sel.currency).drop("period"), dim, names)
+    wide = widgets.side_by_side(rows, kpi, (dim,), sel.currency).drop("period")
+    gap = next((g.header for g in views.gaps(kpi) if g.header in wide.columns), None)
+    by_gap = order == "gap" and gap is not None
+    if by_gap:  # the largest gaps first, in the chart and the table: where the two teams' numbers part
+        wide = wide.sort(pl.col(gap).abs(), descending=True, nulls_last=True)
+        keep = wide[dim].cast(pl.String).head(TOP).to_list()
+        shown = rows.filter(pl.col(dim).cast(pl.String).is_in(keep))
+    else:
+        shown, keep = charts.top(rows, dim, TOP), None  # the values with the largest magnitude under any view
+    title = (f"{kpi.label} by {DIM_LABELS.get(dim, dim).lower()}"
+             + (f" (largest {TOP}{' gaps' if by_gap else ''})" if shown[dim].n_unique() == TOP else ""))
+    picked = widgets.chart(charts.breakdown(kpi, shown, dim, title, sel.currency, names, keep),
+                           f"{kpi.name}-by-{dim}", sel, kpi, title, select=True)
+    if (value := click.chart_pick(picked)) is not None:  # a bar clicked: the lines behind it, right here
+        click.lines_panel(sel, kpi, (dim,), (value,), DIM_LABELS, names.get(value, value))
+    table = pack.with_names(wide, dim, names)
     table = agreement_targets.with_targets(table, rows, kpi, sel, dim)  # approved targets of the slices shown
     units = widgets.units_of(table, kpi.unit)
-    widgets.table(table, units, sel.currency)
+    st.caption("Select a bar or a row for the lines behind it.")
+    event = widgets.table(table, units, sel.currency, key=f"{kpi.name}-rows", on_select="rerun")
+    if (row := click.row_pick(event, table, (dim,))) is not None:
+        click.lines_panel(sel, kpi, (dim,), row, DIM_LABELS, names.get(row[0], row[0]))
     widgets.table_downloads(table, f"{kpi.name}-by-{dim}-{sel.span.label}", f"{kpi.name}-by",
                             widgets.stamp_lines(sel, kpi, f"{kpi.label} by {DIM_LABELS.get(dim, dim).lower()}"),
                             units, sel.currency)

@@ -52,12 +52,8 @@ def add_item(con: duckdb.DuckDBPyConnection, review_id: int, kpi: str, kind: Kin
              owner: str | None = None, due: date | None = None, by: Identity | None = None) -> int:
     """Add a note, decision or action; `by` (default: the signed-in user, or the local user) is recorded."""
     user = auth.require("review", by)
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
-    if not text.strip():
-        raise ValueError("an empty note says nothing")
-    if kind == "action" and not (owner and owner.strip() and due):
-        raise ValueError("an action needs an owner and a due date")
+    if problem := item_problem(kind, text, owner, due):
+        raise ValueError(problem)
     _who_columns(con)
     item_id = con.execute("SELECT nextval('review_item_seq')").fetchall()[0][0]
     con.execute("INSERT INTO review_items (item_id, review_id, kpi, kind, text, owner, due_date, status, created_at, "
@@ -65,6 +61,19 @@ def add_item(con: duckdb.DuckDBPyConnection, review_id: int, kpi: str, kind: Kin
                 [item_id, review_id, kpi, kind, text.strip(), (owner or "").strip() or None, due, user.who,
                  user.team]).fetchall()
     return int(item_id)
+
+
+def item_problem(kind: str | None, text: str, owner: str | None, due: date | None) -> str | None:
+    """What keeps an item from being saved, in one sentence (None: it can be saved)."""
+    if kind not in KINDS:
+        return f"Choose what it is: {', '.join(KINDS)}."
+    if not text.strip():
+        return "an empty note says nothing"
+    if kind == "action":
+        missing = [w for w, v in (("an owner", (owner or "").strip()), ("a due date", due)) if not v]
+        if missing:
+            return f"an action needs an owner and a due date: {' and '.join(missing)} missing"
+    return None
 
 
 def close_item(con: duckdb.DuckDBPyConnection, item_id: int, by: Identity | None = None) -> None:
@@ -82,6 +91,18 @@ def latest(db: Path) -> dict | None:
 def open_items(db: Path) -> pl.DataFrame:
     """Everything not closed, from every review: open actions carry over until someone closes them."""
     return named(db, "review_items_open")
+
+
+def closed_items(db: Path) -> pl.DataFrame:
+    """The history: items closed, from every review, the most recently closed first."""
+    return named(db, "review_items_closed")
+
+
+def started_on(db: Path, day: date) -> dict | None:
+    """The review started on `day`, if one was (the latest): starting another the same day is refused."""
+    frame = named(db, "reviews")
+    same = frame.filter(pl.col("held_on") == day)
+    return same.row(0, named=True) if same.height else None
 
 
 def changes(db: Path, review_id: int) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -39,25 +39,29 @@ def fmt(v: float | None, kpi: Kpi, currency: str) -> str:
 
 
 def kpi_card(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFrame, trend: pl.DataFrame,
-             link: st.Page | None = None) -> None:
-    """One KPI: its views side by side, the gaps, the change since the previous period, a trend."""
+             link: st.Page | None = None, compact: bool = False) -> None:
+    """One KPI: its views side by side, the gaps, the change since the previous period, a trend. The values sit
+    in a row that wraps (each as wide as its number): a narrow screen puts one under the other instead of
+    cutting a headline number to "EUR …"."""
     with st.container(border=True):
         st.subheader(kpi.label, anchor=False)
-        cols = st.columns(len(kpi.views))
-        for col, view in zip(cols, kpi.views, strict=True):
-            with col:
-                metric(kpi, sel, view, now, before, views.style(kpi, view).label, help=kpi.views[view].definition)
+        with st.container(horizontal=True, gap="medium"):
+            for view in kpi.views:
+                metric(kpi, sel, view, now, before, views.style(kpi, view).label, help=kpi.views[view].definition,
+                       width="content")
         gap_lines(kpi, now, sel.currency)
         ignored(kpi, now)
         agreement_targets.card_lines(kpi, sel)  # approved joint targets: target vs actual, forecast, status
-        st.plotly_chart(charts.sparkline(kpi, trend, agreement_targets.trend_targets(sel, kpi.name)),
-                        key=f"spark-{kpi.name}", config={"staticPlot": True})
+        spark = charts.sparkline(kpi, trend, agreement_targets.trend_targets(sel, kpi.name))
+        if compact:
+            spark.update_layout(height=90)
+        st.plotly_chart(spark, key=f"spark-{kpi.name}", config={"staticPlot": True})
         if link is not None:
             st.page_link(link, label=f"{kpi.label}: bridge and breakdown", icon=":material/arrow_forward:")
 
 
 def metric(kpi: Kpi, sel: Selected, view: str, now: pl.DataFrame, before: pl.DataFrame, label: str,
-           help: str | None = None) -> None:
+           help: str | None = None, width: str = "stretch") -> None:
     """One view's value with its change since the previous period, in neutral grey: a rise is not
     "good" for one team and "bad" for the other, so the arrow shows direction only."""
     v, p = value_of(now, kpi.name, view), value_of(before, kpi.name, view)
@@ -66,7 +70,7 @@ def metric(kpi: Kpi, sel: Selected, view: str, now: pl.DataFrame, before: pl.Dat
     st.metric(f"{views.style(kpi, view).mark} {label}", fmt(v, kpi, sel.currency),
               formats.signed(change, kpi.unit, sel.currency) if change is not None else None, delta_color="off",
               delta_arrow=arrow, delta_description=f"vs {sel.span.previous.label}" if change is not None else None,
-              help=help)
+              help=help, width=width)
     weak(now, kpi.name, view)
 
 
@@ -107,10 +111,12 @@ def ignored(kpi: Kpi, now: pl.DataFrame) -> None:
 stamp_lines = pack.stamp_lines
 
 
-def chart(fig: go.Figure, key: str, sel: Selected, kpi: Kpi | None, what: str) -> None:
+def chart(fig: go.Figure, key: str, sel: Selected, kpi: Kpi | None, what: str, select: bool = False) -> object:
     """A chart with its snapshot buttons, stamped inside the image with what it shows: a 16:9 slide PNG
-    (1280×720 at twice the pixels), and PNG and SVG at the size the page draws it."""
-    st.plotly_chart(fig, key=key, config=PLOT_CONFIG)
+    (1280×720 at twice the pixels), and PNG and SVG at the size the page draws it. With `select`, a click on
+    a bar or point reruns the page with the selection, which is returned (tandem/click.py)."""
+    picked = (st.plotly_chart(fig, key=key, config=PLOT_CONFIG, on_select="rerun", selection_mode="points")
+              if select else st.plotly_chart(fig, key=key, config=PLOT_CONFIG))
     lines = stamp_lines(sel, kpi, what)
     slide, screen = charts.stamp(fig, lines, "slide"), charts.stamp(fig, lines, "screen")
     name = f"tandem-{key}-{sel.span.label}"
@@ -121,6 +127,7 @@ def chart(fig: go.Figure, key: str, sel: Selected, kpi: Kpi | None, what: str) -
                        mime="image/png", on_click="ignore", key=f"png-{key}", icon=":material/photo_camera:")
     row.download_button("Snapshot SVG", data=lambda: exports.image(screen, "svg"), file_name=f"{name}.svg",
                        mime="image/svg+xml", on_click="ignore", key=f"svg-{key}", icon=":material/image:")
+    return picked
 
 
 def review_pack_button(sel: Selected) -> None:
@@ -142,18 +149,73 @@ def review_pack_button(sel: Selected) -> None:
 
 
 def number_format(unit: str, currency: str) -> str:
-    """How a number column of `unit` shows on screen: still a number, so the column sorts numerically."""
+    """A printf format for a number column of `unit` (where a Styler cannot be used: very large tables)."""
     return {"ratio": "percent", "days": "%,.1f days"}.get(unit, f"{currency if unit == 'currency' else unit} %,.0f")
 
 
-def table(df: pl.DataFrame, units: dict[str, str] | None = None, currency: str = "EUR") -> None:
-    """A table without its index; dates as dates (Streamlit would show a polars Date with 00:00:00); number
-    columns with a unit (`units`) formatted on screen only, so they sort as numbers."""
-    config: dict = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in df.schema.items() if t == pl.Date}
-    for c, unit in (units or {}).items():
-        if c in df.columns:
-            config[c] = st.column_config.NumberColumn(format=number_format(unit, currency))
-    st.dataframe(safe_text.visible_frame(df), hide_index=True, column_config=config or None)
+STYLED_CELLS = 40_000  # above this, pandas' Styler takes seconds: printf formats instead (a hyphen for minus)
+
+
+def _is_change(column: str) -> bool:
+    """A gap or a change: shown with its sign (formats.signed), like the gap lines under the numbers."""
+    return column.startswith("Gap") or column in ("Change", "Moved")
+
+
+def _cell_text(dtype: pl.DataType, unit: str | None, column: str, currency: str):  # noqa: ANN202
+    """How one number column's cells read on screen (formats.py's convention), or None to leave it as it is."""
+    if unit is not None:
+        fn = formats.signed if _is_change(column) else formats.value
+        return lambda v: fn(v, unit, currency)
+    if dtype.is_float():
+        return lambda v: formats.number(v, 2)
+    if dtype.is_integer():
+        return lambda v: formats.number(v, 0)
+    return None
+
+
+def table(df: pl.DataFrame, units: dict[str, str] | None = None, currency: str = "EUR", key: str | None = None,
+          on_select: object = "ignore", unit_column: str | None = None, height: int | None = None) -> object:
+    """A table without its index, the cells formatted as everywhere else (−EUR 1,235, thousands separators,
+    "—" for a missing value) while every column keeps its type, so it sorts as numbers and dates. Columns in
+    `units` are KPI values in that unit (gaps and changes signed); with `unit_column`, each row's unit is in
+    that (hidden) column instead. `on_select` (with `key`) makes a row selectable: the selection event is
+    returned."""
+    units = units or {}
+    if unit_column is not None:
+        row_units, df = df[unit_column].to_list(), df.drop(unit_column)
+        return _per_row(df, units, row_units, currency, key, on_select)
+    shown = safe_text.visible_frame(df)
+    config: dict = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in shown.schema.items()
+                    if t == pl.Date}
+    select = dict(on_select=on_select, selection_mode="single-row", key=key) if on_select != "ignore" else {}
+    if height is not None:
+        select["height"] = height
+    if shown.height * max(shown.width, 1) > STYLED_CELLS:
+        for c, unit in units.items():
+            if c in shown.columns:
+                config[c] = st.column_config.NumberColumn(format=number_format(unit, currency))
+        return st.dataframe(shown, hide_index=True, column_config=config or None, **select)
+    fmt = {c: f for c, t in shown.schema.items() if (f := _cell_text(t, units.get(c), c, currency)) is not None}
+    data = shown.to_pandas()
+    styled = data.style.format(fmt, na_rep="—").format(na_rep="—", subset=[c for c in data.columns if c not in fmt])
+    return st.dataframe(styled, hide_index=True, column_config=config or None, **select)
+
+
+def _per_row(df: pl.DataFrame, columns: dict[str, str], row_units: list[str], currency: str, key: str | None,
+             on_select: object) -> object:
+    """`table` for rows in different units (a KPI per row): each row's number columns in its own unit."""
+    import pandas as pd
+
+    shown = safe_text.visible_frame(df)
+    data = shown.to_pandas()
+    styled = data.style.format(na_rep="—")
+    for unit in set(row_units):
+        rows = [i for i, u in enumerate(row_units) if u == unit]
+        for c, own in columns.items():  # a column's own unit (e.g. "ratio") wins over the row's
+            fn = _cell_text(shown.schema[c], own or unit, c, currency)
+            styled = styled.format(fn, na_rep="—", subset=pd.IndexSlice[rows, [c]])
+    select = dict(on_select=on_select, selection_mode="single-row", key=key) if on_select != "ignore" else {}
+    return st.dataframe(styled, hide_index=True, **select)
 
 
 def table_downloads(df: pl.DataFrame, name: str, key: str, header: list[str] | None = None,
@@ -229,17 +291,30 @@ def _measure(name: str) -> tuple[str, str]:
     return companion.label, companion.unit
 
 
-def moved_table(moved: pl.DataFrame, currency: str) -> pl.DataFrame:
-    """Each KPI view then (at the last review) and now, formatted, largest relative move first."""
+def moved_table(moved: pl.DataFrame) -> pl.DataFrame:
+    """Each KPI view then (at the last review) and now, largest relative move first, as numbers (so the
+    table sorts by them); `unit` is each row's unit, for `table(..., unit_column="unit")`."""
+    schema = {"KPI": pl.String, "View": pl.String, "Then": pl.Float64, "Period then": pl.String, "Now": pl.Float64,
+              "Period now": pl.String, "Change": pl.Float64, "Relative": pl.Float64, "unit": pl.String}
     if not moved.height:
-        return pl.DataFrame({"KPI": [], "View": []}, schema={"KPI": pl.String, "View": pl.String})
-    rows = []
+        return pl.DataFrame(schema=schema)
     reg = service.reg()
-    for r in moved.iter_rows(named=True):
-        label, unit = _measure(r["kpi"])
-        rows.append({"KPI": label, "View": views.label_of(reg, r["kpi"], r["view"]),
-                     "Then": f"{formats.value(r['then'], unit, currency)} ({r['period_then']})",
-                     "Now": f"{formats.value(r['now'], unit, currency)} ({r['period_now']})",
-                     "Change": formats.signed(r["change"], unit, currency),
-                     "Relative": formats.ratio(r["relative"]) if r["relative"] is not None else "n/a"})
-    return pl.DataFrame(rows)
+    measures = {k: _measure(k) for k in moved["kpi"].unique().to_list()}  # per KPI, not per row
+    return pl.DataFrame({
+        "KPI": [measures[k][0] for k in moved["kpi"]],
+        "View": [views.label_of(reg, k, v) for k, v in zip(moved["kpi"], moved["view"], strict=True)],
+        "Then": moved["then"], "Period then": moved["period_then"], "Now": moved["now"],
+        "Period now": moved["period_now"], "Change": moved["change"], "Relative": moved["relative"],
+        "unit": [measures[k][1] for k in moved["kpi"]]}, schema=schema)
+
+
+MOVED_UNITS = {"Then": "", "Now": "", "Change": "", "Relative": "ratio"}  # "" = the row's unit
+
+
+def moved(moved_frame: pl.DataFrame, currency: str, key: str | None = None, compact: bool = False) -> None:
+    """The "KPIs that moved most" table: numbers in each KPI's unit, sorting as numbers (`compact`: now and the
+    change only, for the Overview)."""
+    frame = moved_table(moved_frame)
+    if compact:
+        frame = frame.select("KPI", "View", "Now", "Change", "Relative", "unit")
+    table(frame, {c: u for c, u in MOVED_UNITS.items() if c in frame.columns}, currency, key=key, unit_column="unit")

@@ -14,7 +14,8 @@ from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.registry import registry
 from store.db import reading
-from tandem import formats
+from tandem import formats, review
+from tandem.db import named
 from tandem.demo import write_demo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,20 +97,20 @@ def test_overview_shows_hand_computed_values_and_filters_change_them(golden_db: 
     assert [t.value for t in at.title] == ["Overview"]
     shown = metrics(at)
     # savings: finance 300 − 500 = −200, procurement 20 + 40 = 60; inventory days 41.0 / 20.0
-    assert shown[:4] == [("Finance", "EUR (200)"), ("Procurement", "EUR 60"),
+    assert shown[:4] == [("Finance", "−EUR 200"), ("Procurement", "EUR 60"),
                          ("Finance", "41.0 days"), ("Procurement", "20.0 days")]
     assert "Gap (finance − procurement): −EUR 260" in [t.value for t in at.text]
     at.multiselect(key="category").set_value(["IT"]).run()
     assert not at.exception
     # category IT: finance I01 100 − (80 + 50 − 20) = −10; procurement P1 = 20
-    assert metrics(at)[:2] == [("Finance", "EUR (10)"), ("Procurement", "EUR 20")]
+    assert metrics(at)[:2] == [("Finance", "−EUR 10"), ("Procurement", "EUR 20")]
 
 
 def test_a_fiscal_quarter_is_the_sum_of_its_months(golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(golden_db, monkeypatch, "savings", grain="quarter", period="2026-Q1")
     assert at.selectbox(key="grain").value == "quarter" and at.selectbox(key="period").value == "2026-Q1"
     # 2026-Q1: finance (300 + 90) − (500 + 160 + 0) = −270, procurement 60 + 15 + 0 = 75
-    assert metrics(at)[:2] == [("Finance · 2026-Q1", "EUR (270)"), ("Procurement · 2026-Q1", "EUR 75")]
+    assert metrics(at)[:2] == [("Finance · 2026-Q1", "−EUR 270"), ("Procurement · 2026-Q1", "EUR 75")]
 
 
 # --- every page on the demo database --------------------------------------------------------------------
@@ -163,26 +164,34 @@ def test_kpi_page_shows_definitions_bridge_and_breakdown(demo_db: Path, monkeypa
 
 
 def test_drilldown_narrows_to_the_lines_behind_one_value(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = app(demo_db, monkeypatch, "drilldown", kpi="spend_under_management", view="procurement", by=["category"])
-    aggregate = at.dataframe[0].value
-    assert list(aggregate.columns) == ["category", "Spend under management"]
-    everything = at.dataframe[1].value
-    category = aggregate["category"].iloc[0]
+    at = app(demo_db, monkeypatch, "drilldown", kpi="spend_under_management", by=["category"])
+    aggregate = at.dataframe[0].value  # every view side by side, the gap, readable headers, numbers
+    assert list(aggregate.columns) == ["Category", "Finance", "Procurement", "Gap (F − P)"]
+    gaps = aggregate["Gap (F − P)"].abs().tolist()
+    assert gaps == sorted(gaps, reverse=True)  # largest gap first
+    finance, procurement = at.dataframe[1].value, at.dataframe[2].value  # the lines under each view
+    assert "Invoice ID" in finance.columns and not [c for c in procurement.columns if "_" in c]
+    category = aggregate["Category"].iloc[0]
     at.selectbox(key="lines_for").set_value(category).run()
-    lines = at.dataframe[1].value
-    assert 0 < len(lines) < len(everything) and set(lines["category"]) == {category}
+    lines = at.dataframe[2].value
+    assert 0 < len(lines) < len(procurement) and set(lines["Category"]) == {category}
+    row = aggregate.iloc[0]
+    assert (f"{category}: Finance {formats.ratio(row['Finance'])} · Procurement {formats.ratio(row['Procurement'])} · "
+            f"Gap (F − P) {formats.signed(row['Gap (F − P)'], 'ratio')}") in [t.value for t in at.text]
 
 
 def test_drilldown_by_two_dimensions_down_to_the_hand_built_po_line(golden_db: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    at = app(golden_db, monkeypatch, "drilldown", period="2026-01", kpi="savings", view="procurement",
+    at = app(golden_db, monkeypatch, "drilldown", period="2026-01", kpi="savings",
              by=["savings_type", "category"])
-    # 2026-01: P1 (IT, price reduction) (10 − 8) × 10 = 20; P2 (LOG, cost avoidance) (100 − 90) × 0.8 × 5 = 40
-    assert at.dataframe[0].value.values.tolist() == [["cost_avoidance", "LOG", 40.0],  # numbers: they sort
-                                                     ["price_reduction", "IT", 20.0]]
+    # 2026-01: P1 (IT, price reduction) (10 − 8) × 10 = 20; P2 (LOG, cost avoidance) (100 − 90) × 0.8 × 5 = 40;
+    # finance has no savings types: its column is empty, the gap too
+    aggregate = at.dataframe[0].value
+    assert aggregate[["Savings type", "Category", "Procurement"]].values.tolist() == [
+        ["cost_avoidance", "LOG", 40.0], ["price_reduction", "IT", 20.0]]  # numbers: they sort
     at.selectbox(key="lines_for").set_value("cost_avoidance · LOG").run()
-    lines = at.dataframe[1].value
-    assert lines[["po_id", "savings_type", "category"]].values.tolist() == [["P2", "cost_avoidance", "LOG"]]
+    lines = at.dataframe[-1].value  # procurement's lines: the PO line behind 40
+    assert lines[["PO ID", "Savings type", "Category"]].values.tolist() == [["P2", "cost_avoidance", "LOG"]]
 
 
 def test_review_persists_notes_and_carries_open_actions(demo_db: Path, tmp_path: Path,
@@ -193,18 +202,19 @@ def test_review_persists_notes_and_carries_open_actions(demo_db: Path, tmp_path:
     at.button[0].click().run()  # start this week's review
     assert not at.exception and "Since the last review" in at.subheader[0].value
     form = at.get("form")[0]
+    form.radio[0].set_value("action")
     form.text_area[0].input("Chase <b>S0007</b> credit notes =1+1")
     form.text_input[0].input("Ana (AP)")
     form.date_input[0].set_value(date.today() + timedelta(days=7))
     form.button[0].click().run()  # the form's submit button
-    assert not at.exception and [s.value for s in at.success] == ["Saved."]
+    assert not at.exception and [s.value for s in at.success] == ["Saved as an action."]
     # a new session (next week's meeting) still sees the open action, text exactly as typed
     at = app(db, monkeypatch, "review")
-    items = at.dataframe[-1].value
+    items = at.dataframe[-2].value
     assert list(items["text"]) == ["Chase <b>S0007</b> credit notes =1+1"] and list(items["owner"]) == ["Ana (AP)"]
     close = [b for b in at.button if b.label == "Close it"][0]
     close.click().run()
-    assert len(at.dataframe[-1].value) == 0
+    assert len(at.dataframe[-2].value) == 0
 
 
 def test_an_action_without_owner_is_refused_with_a_message(demo_db: Path, tmp_path: Path,
@@ -215,7 +225,51 @@ def test_an_action_without_owner_is_refused_with_a_message(demo_db: Path, tmp_pa
     form = at.get("form")[0]
     form.text_area[0].input("Someone should look at this")
     form.button[0].click().run()
-    assert [e.value for e in at.error] == ["an action needs an owner and a due date"]
+    assert [e.value for e in at.error] == ["Choose what it is: note, decision, action."]  # nothing pre-chosen
+    form = at.get("form")[0]
+    form.radio[0].set_value("action")
+    form.text_area[0].input("Someone should look at this")
+    form.text_input[0].input("Ana")
+    form.button[0].click().run()
+    assert [e.value for e in at.error] == ["An action needs an owner and a due date: a due date missing."]
+    assert review.open_items(db).height == 0  # nothing saved, not even as a note
+
+
+def test_an_action_with_owner_and_due_date_is_saved_as_an_action(demo_db: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: the kind control was pre-set to "action"; clicking it unset it and the item was saved as a note."""
+    db = tmp_path / "review.duckdb"
+    shutil.copy(demo_db, db)
+    at = app(db, monkeypatch, "review")
+    form = at.get("form")[0]
+    assert form.radio[0].value is None and form.radio[0].options == ["Note", "Decision", "Action"]
+    form.radio[0].set_value("action")
+    form.text_area[0].input("Ask S0007 for the credit note")
+    form.text_input[0].input("Ana")
+    form.date_input[0].set_value(date.today() + timedelta(days=3))
+    form.button[0].click().run()
+    assert not at.exception and [s.value for s in at.success] == ["Saved as an action."]
+    items = review.open_items(db)
+    assert items.select("kind", "owner").rows() == [("action", "Ana")]
+
+
+def test_starting_a_review_twice_the_same_day_says_so_and_closed_items_stay_visible(
+        demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "review.duckdb"
+    shutil.copy(demo_db, db)
+    at = app(db, monkeypatch, "review")
+    start = [b for b in at.button if b.label == "Start this week's review"][0]
+    start.click().run()
+    assert [s.value for s in at.success][0].startswith("Review started")
+    [b for b in at.button if b.label == "Start this week's review"][0].click().run()
+    assert "already started" in at.info[0].value and named(db, "reviews").height == 1
+    form = at.get("form")[0]
+    form.radio[0].set_value("note")
+    form.text_area[0].input("Both views agree on MRO")
+    form.button[0].click().run()
+    [b for b in at.button if b.label == "Close it"][0].click().run()
+    closed = at.expander[-1]
+    assert "(1)" in closed.label and list(closed.dataframe[0].value["text"]) == ["Both views agree on MRO"]
 
 
 def test_definitions_page_lists_every_view_with_owner_version_and_date(demo_db: Path,
@@ -288,7 +342,7 @@ def test_a_link_reopens_the_overview_with_its_period_and_filters(golden_db: Path
     assert not at.exception
     assert at.selectbox(key="period").value == "2026-01" and at.multiselect(key="category").value == ["IT"]
     # category IT in 2026-01: finance I01 100 − (80 + 50 − 20) = −10; procurement P1 = 20
-    assert metrics(at)[:2] == [("Finance", "EUR (10)"), ("Procurement", "EUR 20")]
+    assert metrics(at)[:2] == [("Finance", "−EUR 10"), ("Procurement", "EUR 20")]
 
 
 def test_a_link_reopens_a_kpi_page_at_a_fiscal_quarter(golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,7 +351,7 @@ def test_a_link_reopens_a_kpi_page_at_a_fiscal_quarter(golden_db: Path, monkeypa
     at.query_params.update({"grain": "quarter", "period": "2026-Q1", "savings_by": "Cost center"})
     at.run()
     assert not at.exception
-    assert metrics(at)[:2] == [("Finance · 2026-Q1", "EUR (270)"), ("Procurement · 2026-Q1", "EUR 75")]
+    assert metrics(at)[:2] == [("Finance · 2026-Q1", "−EUR 270"), ("Procurement · 2026-Q1", "EUR 75")]
     assert "cost_center" in at.dataframe[1].value.columns
 
 
@@ -307,6 +361,6 @@ def test_a_link_reopens_a_drilldown(demo_db: Path, monkeypatch: pytest.MonkeyPat
     at.query_params.update({"kpi": "Payment days", "view": "Procurement", "by": "Category", "lines_for": "MRO"})
     at.run()
     assert not at.exception
-    assert [at.selectbox(key=k).value for k in ("kpi", "view", "lines_for")] == ["payment_days", "procurement", "MRO"]
+    assert [at.selectbox(key=k).value for k in ("kpi", "lines_for")] == ["payment_days", "MRO"]
     assert at.multiselect(key="by").value == ["category"]
-    assert set(at.dataframe[1].value["category"]) == {"MRO"}
+    assert set(at.dataframe[1].value["Category"]) == {"MRO"} == set(at.dataframe[2].value["Category"])

@@ -201,7 +201,7 @@ def sign_in(browser, base: str, email: str, shot: Path | None = None):  # noqa: 
 
 def add_note(page, text: str) -> None:  # noqa: ANN001
     page.get_by_role("heading", name="Notes, decisions and actions").wait_for(timeout=60_000)
-    page.locator('[data-testid="stForm"] [data-testid="stButtonGroup"] button').filter(has_text="Note").click()
+    page.locator('[data-testid="stForm"] [data-testid="stRadio"]').get_by_text("Note", exact=True).click()
     page.locator('[data-testid="stForm"] textarea').fill(text)
     page.locator('[data-testid="stForm"] [data-testid="stFormSubmitButton"] button').click()
 
@@ -257,7 +257,7 @@ def test_sign_in_roles_and_who_in_a_real_browser(login_server: tuple[str, Path, 
     page.locator('[data-testid="stFileUploader"]').wait_for(timeout=60_000)
     page.goto(f"{base}/review")
     add_note(page, "Credit notes from Northwind are late")
-    page.get_by_text("Saved.").wait_for(timeout=30_000)
+    page.get_by_text("Saved as a note.").wait_for(timeout=30_000)
     page.screenshot(path=tmp_path / "review-finance.png")
     page.context.close()
     with reading(db) as con:

@@ -163,3 +163,28 @@ def test_the_app_end_to_end(server: tuple[str, Path], page, tmp_path: Path) -> N
     assert load.returncode == 0, load.stderr
     after = expected(db, month, "savings", "finance")  # spend rose by 1,000,000: finance savings fell by it
     wait_for_metric(page, after)
+
+
+def test_clicking_a_bar_opens_the_lines_behind_it(server: tuple[str, Path], page) -> None:  # noqa: ANN001
+    """Click-through in a real browser: a bar of the supplier breakdown → every view's lines for that supplier,
+    with the gap; its link opens the drill-down on the same lines."""
+    base, db = server
+    page.goto(f"{base}/payment_days?period=2026-10")
+    page.get_by_role("heading", name="Breakdown").wait_for(timeout=60_000)
+    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Payment days by supplier").first
+    chart.scroll_into_view_if_needed()
+    bar = chart.locator("g.trace.bars g.point path").first
+    bar.wait_for(timeout=60_000)
+    box = bar.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_text("Lines behind").first.wait_for(timeout=60_000)
+    panel = page.locator('[data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"]').filter(
+        has_text="Lines behind").last
+    assert panel.get_by_text("Finance", exact=True).count() and panel.get_by_text("Procurement", exact=True).count()
+    assert panel.get_by_text("Gap (finance − procurement)").count()
+    assert panel.locator('[data-testid="stDataFrame"]').count() == 2  # the lines under each view, side by side
+    page.get_by_text("Open in the drill-down").click()
+    page.get_by_role("heading", name="Drill-down").wait_for(timeout=60_000)
+    assert "kpi=Payment+days" in page.url and "lines_for=S" in page.url  # the supplier clicked (by: the default)
+    page.get_by_text("Lines behind the number").wait_for(timeout=60_000)

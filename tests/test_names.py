@@ -74,10 +74,10 @@ def test_drilldown_rows_and_lines_show_names_as_written(db: Path, monkeypatch: p
     assert {SHOWN[BIDI], SHOWN[HTML], SHOWN[MD], SHOWN[ZW]} <= set(picker.options)
     _no_hidden(picker.options)
     aggregate = at.dataframe[0].value
-    assert {SHOWN[BIDI], SHOWN[MD]} <= set(aggregate["category"])
+    assert {SHOWN[BIDI], SHOWN[MD]} <= set(aggregate["Category"])
     picker.set_value(BIDI).run()
     lines = at.dataframe[1].value
-    assert set(lines["category"]) == {SHOWN[BIDI]}
+    assert set(lines["Category"]) == {SHOWN[BIDI]}
 
 
 def test_data_page_tables_show_names_as_written(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,7 +89,7 @@ def test_data_page_tables_show_names_as_written(db: Path, monkeypatch: pytest.Mo
 
 def test_review_items_show_names_as_written(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(db, monkeypatch, "review")
-    items = at.dataframe[-1].value
+    items = at.dataframe[-2].value  # the open items (the closed ones follow)
     assert list(items["text"]) == ["Ask abc⟨U+202E⟩txt.exe about <b>x</b>"]
     close = at.selectbox(key="close_item")
     assert close.options[0].endswith(": Ask abc⟨U+202E⟩txt.exe about <b>x</b>")

@@ -79,17 +79,17 @@ def test_tandem_kpis_lists_the_agreed_view(golden_db: Path, agreed: Path) -> Non
     assert {k for k, view in rows if view == "agreed"} == set(registry().names) | {"budget_variance_pct"}
     assert rows["savings", "agreed"] == -200 and rows["inventory_days", "agreed"] == 20.0
     table = CliRunner().invoke(cli, ["kpis", "--db", str(golden_db), "--period", "2026-01", "--kpi", "savings"])
-    assert table.exit_code == 0 and "agreed" in table.stdout and "EUR (200)" in table.stdout
+    assert table.exit_code == 0 and "agreed" in table.stdout and "−EUR 200" in table.stdout
 
 
 def test_the_overview_shows_agreed_with_its_gap(golden_db: Path, agreed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(golden_db, monkeypatch, period="2026-01")
-    assert metrics(at)[:6] == [("Finance", "EUR (200)"), ("Procurement", "EUR 60"), ("Agreed", "EUR (200)"),
+    assert metrics(at)[:6] == [("Finance", "−EUR 200"), ("Procurement", "EUR 60"), ("Agreed", "−EUR 200"),
                                ("Finance", "41.0 days"), ("Procurement", "20.0 days"), ("Agreed", "20.0 days")]
     assert ":violet[■] Agreed" in [m.label for m in at.metric]
     texts = [t.value for t in at.text]
     assert "Gap (finance − procurement): −EUR 260" in texts and "Gap (agreed − procurement): −EUR 260" in texts
-    assert "Gap (agreed − procurement): ±0.0 days" in texts
+    assert "Gap (agreed − procurement): 0.0 days" in texts
     assert any("■ violet always **agreed**" in c.value and "agreed − procurement" in c.value for c in at.caption)
 
 
@@ -113,9 +113,9 @@ def test_every_page_runs_with_three_views(demo_db: Path, agreed: Path, monkeypat
 
 def test_drilldown_lists_the_lines_behind_the_agreed_view(demo_db: Path, agreed: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    at = app(demo_db, monkeypatch, "drilldown", kpi="payment_days", view="agreed", by=["category"])
-    assert at.selectbox(key="view").value == "agreed" and "(agreed)" in at.subheader[0].value
-    assert len(at.dataframe[1].value) > 0
+    at = app(demo_db, monkeypatch, "drilldown", kpi="payment_days", by=["category"])
+    assert "Agreed" in at.dataframe[0].value.columns  # every view side by side, the agreed one too
+    assert len(at.dataframe[3].value) > 0  # its lines, after finance's and procurement's
 
 
 def test_table_exports_carry_the_agreed_column(golden_db: Path, agreed: Path) -> None:
