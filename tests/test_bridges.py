@@ -35,6 +35,7 @@ for procurement; consumption value per day = value ÷ 31):
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -94,7 +95,8 @@ J13,1,S1,D4,1,,LOG,CC1,6300,2026-04-17,2026-05-17,,,15,EUR
 
 
 @pytest.fixture(scope="module")
-def bcon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+def bdb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The exports above, loaded through the real ingestion into a DuckDB file."""
     folder = tmp_path_factory.mktemp("bridges")
     db = folder / "bridges.duckdb"
     c = connect(db)
@@ -106,7 +108,12 @@ def bcon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyCo
             assert result.ok and result.rows_quarantined == 0, f"{name}: {result.outcome}"
     finally:
         c.close()
-    c = connect(db, read_only=True)
+    return db
+
+
+@pytest.fixture(scope="module")
+def bcon(bdb: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    c = connect(bdb, read_only=True)
     yield c
     c.close()
 
@@ -183,15 +190,14 @@ def test_the_category_filter_applies_to_inventory_days_and_its_bridge(bcon: duck
     assert (start, end, steps) == (pytest.approx(18), pytest.approx(30), {"safety_stock": pytest.approx(4 * 3 / 1)})
 
 
-def test_facts_from_before_the_item_categories_ask_for_a_refresh(bcon: duckdb.DuckDBPyConnection,
+def test_facts_from_before_the_item_categories_ask_for_a_refresh(bdb: Path,
                                                                  tmp_path_factory: pytest.TempPathFactory) -> None:
     import shutil
 
     from kpi_definitions.facts import FactsOutdated
 
     db = tmp_path_factory.mktemp("old") / "old.duckdb"
-    shutil.copy(bcon.sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0],
-                db)
+    shutil.copy(bdb, db)
     old = duckdb.connect(str(db))
     old.execute("DROP TABLE fact_items")  # as an earlier version left the database
     old.close()
@@ -201,3 +207,22 @@ def test_facts_from_before_the_item_categories_ask_for_a_refresh(bcon: duckdb.Du
     connect(db).close()  # a writer rebuilds what is missing
     with connect(db, read_only=True) as c:
         assert compute(c, registry(), Selection(march, march), kpis=["inventory_days"]).values.height == 2
+
+
+def test_the_budget_page_draws_one_timing_step_and_lists_its_parts(bdb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_app import app
+
+    at = app(bdb, monkeypatch, "budget_variance", period="2026-04")
+    steps = at.dataframe[0].value
+    assert list(steps["Step"]) == ["Timing (net)", "↳ Orders not yet invoiced", "↳ Invoices on orders of other periods",
+                                   "Invoice vs order price and quantity", "Invoices on cancelled or unknown orders"]
+    assert list(steps["Amount"]) == [-30, -100, 70, 2, 15]
+
+
+def test_the_inventory_page_honours_the_category_filter(bdb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_app import app, metrics
+
+    at = app(bdb, monkeypatch, "inventory_days", period="2026-03", category=["PAC"])
+    assert [v for _, v in metrics(at)] == ["30.0 days", "18.0 days"]  # K1 alone (see the module's docstring)
+    assert not [t.value for t in [*at.caption, *at.markdown, *at.info, *at.warning] if "inventory_days" in str(t.value)]
+    assert "category" in at.dataframe[1].value.columns  # the breakdown splits by category first
