@@ -217,6 +217,16 @@ def draft(path: Path, export_type: str | None = None, delimiter: str | None = No
     for col in spec.columns:
         g = guesses[col.name]
         if g.source is None and not g.lines and not col.nullable:
+            invoiced = guesses.get("invoice_date")
+            if (spec.name, col.name) == ("invoices", "due_date") and invoiced is not None and invoiced.source:
+                # derived by the contract's rule, not taken from the invoice date (that makes every invoice due
+                # the day it is issued): the supplier master's terms, 30 days for a supplier it does not hold
+                g.lines = {"after_supplier_terms": _yaml(invoiced.source[0]),
+                           **{k: v for k, v in invoiced.lines.items() if k == "date_format"},
+                           "terms_if_unknown": "30"}
+                g.why = ["no due date in the file: the invoice date + the supplier's payment terms from the supplier "
+                         "master (load it first); TODO: check the 30 days used for suppliers it does not hold"]
+                continue
             if col.type in ("date", "period"):
                 dates = [n for n, x in guesses.items() if x.source and spec.column(n).type == col.type]
                 if dates:

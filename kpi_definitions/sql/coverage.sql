@@ -3,11 +3,14 @@
 -- norm they are held against, the medians over the twelve months after it (up to the compared month) of
 -- the months that hold any line. Counted over the whole export, not a slice: coverage is a property of
 -- what was loaded, and a supplier's quiet month is not a gap in the data.
-WITH monthly AS (
-    SELECT m, count(*) AS lines, count(DISTINCT {date}) AS days
+WITH daily AS (  -- lines per day first: faster than count(DISTINCT day) on millions of lines
+    SELECT m, {date} AS day, count(*) AS lines
     FROM {table}
     WHERE m BETWEEN list_min($bases::INTEGER[]) AND list_max($bases::INTEGER[]) + 12
-    GROUP BY m
+    GROUP BY m, {date}
+),
+monthly AS (
+    SELECT m, sum(lines) AS lines, count(*) AS days FROM daily GROUP BY m
 ),
 bases AS (
     SELECT DISTINCT unnest($bases::INTEGER[]) AS m
