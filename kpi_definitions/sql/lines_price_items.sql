@@ -9,15 +9,15 @@ terms AS (
            a.spend0 * ((b.spend / b.qty) / (a.spend0 / a.qty0) - 1)
                / sum(a.spend0) OVER (PARTITION BY b.m) AS contribution
     FROM window_items b
-    JOIN (SELECT m + 1 AS m1, supplier_id AS s0, item_id AS i0, spend AS spend0, qty AS qty0 FROM window_items) a
-      ON a.s0 = b.supplier_id AND a.i0 = b.item_id AND a.m1 = b.m
+    JOIN (SELECT m + 1 AS m1, k AS k0, spend AS spend0, qty AS qty0 FROM window_items) a
+      ON a.k0 = b.k AND a.m1 = b.m AND b.spend IS NOT NULL AND a.spend0 IS NOT NULL  -- both months priced
 ),
 items AS (
     SELECT supplier_id, item_id, any_value(category) AS category, sum(spend) AS spend, sum(qty) AS quantity,
            arg_min(spend / qty, m) AS first_price, arg_max(spend / qty, m) AS last_price,
            strftime(make_date(min(m) // 12, min(m) % 12 + 1, 1), '%Y-%m') AS first_month,
            strftime(make_date(max(m) // 12, max(m) % 12 + 1, 1), '%Y-%m') AS last_month
-    FROM window_items GROUP BY ALL
+    FROM window_items WHERE spend IS NOT NULL GROUP BY ALL
 )
 SELECT * FROM (
 SELECT i.supplier_id, i.item_id, i.category, i.first_month, i.last_month, i.first_price, i.last_price,

@@ -12,8 +12,8 @@ WITH ends AS (SELECT max(m) AS t FROM buckets),
 terms AS (
     SELECT b.m, b.contracted, a.spend0 * ((b.spend / b.qty) / (a.spend0 / a.qty0) - 1) AS term, a.spend0
     FROM price_items b
-    JOIN (SELECT m + 1 AS m1, supplier_id AS s0, item_id AS i0, spend AS spend0, qty AS qty0 FROM price_items) a
-      ON a.s0 = b.supplier_id AND a.i0 = b.item_id AND a.m1 = b.m
+    JOIN (SELECT m + 1 AS m1, k AS k0, spend AS spend0, qty AS qty0 FROM price_items) a
+      ON a.k0 = b.k AND a.m1 = b.m AND b.spend IS NOT NULL AND a.spend0 IS NOT NULL  -- both months priced
     WHERE b.m BETWEEN (SELECT t FROM ends) - 11 AND (SELECT t FROM ends)
 ),
 months AS (

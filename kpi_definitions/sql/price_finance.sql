@@ -9,22 +9,14 @@
 WITH links AS (
     SELECT b.m{dims}, sum(a.spend0 * (b.spend / b.qty) / (a.spend0 / a.qty0)) / sum(a.spend0) AS link
     FROM price_items b
-    JOIN (SELECT m + 1 AS m1, supplier_id AS s0, item_id AS i0, spend AS spend0, qty AS qty0 FROM price_items) a
-      ON a.s0 = b.supplier_id AND a.i0 = b.item_id AND a.m1 = b.m
-    GROUP BY ALL
-),
-unpriced AS (
-    SELECT m{dims}, count(*) AS excluded
-    FROM invoice_lines
-    WHERE amount_rep IS NULL AND item_id IS NOT NULL AND quantity > 0 AND amount > 0
+    JOIN (SELECT m + 1 AS m1, k AS k0, spend AS spend0, qty AS qty0 FROM price_items) a
+      ON a.k0 = b.k AND a.m1 = b.m AND b.spend IS NOT NULL AND a.spend0 IS NOT NULL  -- both months priced
     GROUP BY ALL
 ),
 monthly AS (
     SELECT m{dims}, link, 0 AS excluded FROM links
-    UNION ALL BY NAME
-    SELECT m{dims}, NULL AS link, excluded FROM unpriced
-    UNION ALL BY NAME  -- a slice with prices but no link yet: shown, not computable
-    SELECT DISTINCT m{dims}, NULL AS link, 0 AS excluded FROM price_items
+    UNION ALL BY NAME  -- a slice with prices but no link yet: shown, not computable; lines without a rate counted
+    SELECT m{dims}, NULL AS link, sum(unpriced) AS excluded FROM price_items GROUP BY ALL
 ),
 ends AS (SELECT period, max(m) AS t FROM buckets GROUP BY period)
 SELECT e.period{dims},

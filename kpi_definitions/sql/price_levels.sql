@@ -4,8 +4,8 @@
 WITH links AS (
     SELECT b.m{dims}, sum(a.spend0 * (b.spend / b.qty) / (a.spend0 / a.qty0)) / sum(a.spend0) AS link
     FROM price_items b
-    JOIN (SELECT m + 1 AS m1, supplier_id AS s0, item_id AS i0, spend AS spend0, qty AS qty0 FROM price_items) a
-      ON a.s0 = b.supplier_id AND a.i0 = b.item_id AND a.m1 = b.m
+    JOIN (SELECT m + 1 AS m1, k AS k0, spend AS spend0, qty AS qty0 FROM price_items) a
+      ON a.k0 = b.k AND a.m1 = b.m AND b.spend IS NOT NULL AND a.spend0 IS NOT NULL  -- both months priced
     WHERE b.m IN (SELECT m FROM buckets)
     GROUP BY ALL
 ),
