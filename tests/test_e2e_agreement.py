@@ -1,0 +1,99 @@
+"""End to end in a real headless Chromium against a real `tandem serve` in local mode (no login): one agreed
+definition proposed by procurement and approved by finance, and one joint target proposed by finance, approved
+by procurement, then seen on the Overview's Savings card with its forecast and status."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import polars as pl
+
+from kpi_definitions.compute import Selection, compute
+from kpi_definitions.periods import FiscalCalendar
+from kpi_definitions.registry import registry
+from store.db import reading
+from tandem import formats
+from tests.test_e2e import choose, page, server  # noqa: F401 - the running app and the browser, as fixtures
+
+TEXT = "Negotiated savings without cost avoidance: only what changes the price paid counts."
+
+
+def me(page, name: str, team: str) -> None:  # noqa: ANN001, F811 - a Playwright page
+    """State who you are once (local mode): name and team."""
+    change = page.get_by_role("button", name="Change")
+    if change.count():
+        change.click()
+    page.get_by_label("Your name").fill(name)
+    choose(page, "Your team", team)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_text(f"You: {name} · {team.lower()} · unverified").wait_for(timeout=60_000)
+
+
+def pick(page, nth: int, label: str, option: str) -> None:  # noqa: ANN001, F811
+    """The nth selectbox labelled `label` (two forms on the Agreements page have a "KPI")."""
+    widget = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).nth(nth)
+    widget.locator("input").first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def test_one_agreement_and_one_target_through_the_app(server: tuple[str, Path], page) -> None:  # noqa: ANN001, F811
+    base, db = server
+    page.goto(f"{base}/agreements")
+    page.get_by_role("heading", name="Agreements").first.wait_for(timeout=60_000)
+
+    # procurement proposes: savings without cost avoidance
+    me(page, "Pia", "Procurement")
+    choose(page, "Bridge steps the agreed number counts", "Cost avoidance")
+    page.get_by_label("The agreed definition, in plain words").fill(TEXT)
+    page.get_by_label("Reason").fill("Count what changes the price")
+    page.get_by_role("button", name="Propose", exact=True).click()
+    page.get_by_text("Proposed: Savings. A member of the other team approves it on this page.").wait_for(
+        timeout=60_000)
+
+    # procurement cannot approve its own proposal; finance can
+    page.get_by_role("button", name="Approve", exact=True).click()
+    page.get_by_text("Procurement proposed it, so its approval is given").wait_for(timeout=60_000)
+    me(page, "Ana", "Finance")
+    page.get_by_role("button", name="Approve", exact=True).click()
+    page.get_by_text("Approved proposal 1.").wait_for(timeout=60_000)
+
+    # finance proposes a target for procurement's savings in the latest month, 2026-10
+    # (the target form's KPI is Savings, the first KPI, by default)
+    pick(page, 0, "View", "procurement")
+    page.get_by_label("Period (2026-03, 2026-Q1, FY2026)").fill("2026-10")
+    page.get_by_label("Target value").fill("160000")
+    page.get_by_label("Comment (price outlook, budget constraint)").fill("the budget needs 160k")
+    page.get_by_role("button", name="Propose target").click()
+    page.get_by_text("Target proposed: the other team approves it here.").wait_for(timeout=60_000)
+    me(page, "Pia", "Procurement")
+    page.get_by_role("button", name="Approve target").click()
+    page.get_by_text("Target 1 approved.").wait_for(timeout=60_000)
+    # the audit log has all four steps, each unverified (local mode)
+    page.get_by_role("heading", name="Audit log").wait_for(timeout=60_000)
+
+    # the Overview's Savings card shows target vs actual, the forecast and status; the agreed view is on it too
+    first, last = FiscalCalendar().parse("2026-10", "month")
+    with reading(db) as con:
+        values = compute(con, registry(), Selection(first, last), currency="EUR", kpis=["savings"]).values
+    actual = values.filter(pl.col("view") == "procurement")["value"][0]
+    # a month complete: the forecast is the actual; it misses 160,000 by 160,000 − actual
+    short = 160_000 - actual
+    status = "✓ on track" if short <= 0 else "⚠ at risk" if short <= 0.05 * 160_000 else "✗ off track"
+    line = (f"Target (procurement, 2026-10): EUR 160,000 · actual {formats.money(actual)} · forecast "
+            f"{formats.money(actual)} (1 of 1 months) · {status}")
+    page.goto(base)
+    page.get_by_role("heading", name="Overview").wait_for(timeout=60_000)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not page.get_by_text(line).count():
+        time.sleep(0.5)
+    assert page.get_by_text(line).count() == 1, line
+    # the agreed view on the card: procurement + the cost-avoidance step, as the KPI layer computes it
+    from tandem.agreement import registry_for
+
+    with reading(db) as con:
+        agreed = compute(con, registry_for(db), Selection(first, last), currency="EUR", kpis=["savings"]).values
+    value = agreed.filter(pl.col("view") == "agreed")["value"][0]
+    shown = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert formats.money(value) in shown, (formats.money(value), shown)
