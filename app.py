@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from store.errors import Busy, TandemError
-from tandem import auth, kpi_page, selection, service
+from tandem import auth, kpi_page, selection, service, widgets
 
 
 def _open(page: st.Page) -> None:
@@ -16,6 +16,7 @@ def _open(page: st.Page) -> None:
 
 def run() -> None:
     auth.gate()  # sign-in, or "not on the list", or the local user without login; sets the page config
+    widgets.fit_numbers()  # headline numbers wrap on a narrow screen instead of reading "EUR …"
     overview = st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview")
     # The app's root opens the Overview at its own address, so /overview is a link like any other page's
     # (Streamlit serves a default page only at / and answers its own path with "Page not found").

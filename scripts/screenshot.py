@@ -1,4 +1,5 @@
-"""Screenshots of the running app's pages with Debian's chromium (for the README and for looking at it).
+"""Screenshots of the running app's pages with Debian's chromium (for the README and for looking at it), at
+1440×900 (docs/<page>-page.png) and at 1024×768 (docs/<page>-page-1024.png).
 
     uv run python scripts/screenshot.py http://localhost:8501 overview data [other pages...] [--full]
 """
@@ -14,19 +15,23 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 
 
+SIZES = {"": (1440, 900), "-1024": (1024, 768)}  # a laptop, and the smallest screen Tandem is made for
+
+
 def main(base: str, pages: list[str], out: Path = Path("docs"), full: bool = False) -> None:
     out.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 3600 if full else 1000})
-        page.goto(base)
-        page.wait_for_selector("h1", timeout=30_000)
-        for name in pages:
-            page.goto(f"{base}/{'' if name == 'overview' else name}")  # the default page lives at /
-            page.wait_for_selector("h1", timeout=30_000)
-            page.wait_for_timeout(2500)  # let tables and charts finish drawing
-            page.screenshot(path=str(out / f"{name}-page.png"), full_page=full)
-            print(out / f"{name}-page.png")
+        for suffix, (width, height) in SIZES.items():
+            page = browser.new_page(viewport={"width": width, "height": 3600 if full else height})
+            for name in pages:
+                page.goto(f"{base}/{name}")
+                page.wait_for_selector("h1", timeout=30_000)
+                page.wait_for_timeout(8000)  # let tables and charts finish drawing
+                path = out / f"{name}-page{suffix}.png"
+                page.screenshot(path=str(path), full_page=full)
+                print(path)
+            page.close()
         browser.close()
 
 

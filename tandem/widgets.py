@@ -21,6 +21,23 @@ PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "sele
 value_of = views.value_of
 
 
+# A metric's value and label are cut with "…" when their column is narrower than the text (st.metric's default):
+# on a 1024-px screen that turned headline numbers into "EUR …". Let them wrap (at the space after the currency),
+# in a size that follows the screen's width.
+FIT_NUMBERS = """<style>
+[data-testid="stMetricValue"] div, [data-testid="stMetricValue"] p,
+[data-testid="stMetricLabel"] div, [data-testid="stMetricLabel"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: break-word; }
+[data-testid="stMetricValue"] { font-size: clamp(1.15rem, 1.9vw, 2.25rem) !important; }
+</style>"""
+
+
+def fit_numbers() -> None:
+    """Every page: headline numbers wrap instead of being cut (called once by app.py)."""
+    st.html(FIT_NUMBERS)
+
+
 def gap_lines(kpi: Kpi, now: pl.DataFrame, currency: str) -> None:
     """Each gap of the KPI in words, one line each: "Gap (<view> − <base>): <signed value>"."""
     compared = views.compare(kpi, now)
