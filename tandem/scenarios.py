@@ -92,16 +92,16 @@ def table(rows: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("suppliers").list.len() > 0).then(pl.lit("suppliers ") + pl.col("suppliers").list.join(", ")),
         pl.when(pl.col("categories").list.len() > 0).then(pl.lit("categories ") + pl.col("categories").list.join(", ")),
         separator="; ", ignore_nulls=True)
-    return rows.select(
-        pl.col("name").alias("Scenario"), pl.col("saved_by").alias("Saved by"),
-        pl.col("saved_at").dt.strftime("%Y-%m-%d").alias("On"),
-        pl.format("{} days · {} to {} · capital {}%", "new_terms", "window_from", "window_to",
-                  (pl.col("cost_of_capital") * 100).round(2)).alias("Terms, window, cost of capital"),
-        pl.when(chosen == "").then(pl.lit("all suppliers")).otherwise(chosen).alias("Selection"),
-        pl.col("suppliers_affected").alias("Suppliers"),
+    return rows.select(  # the figures first: what the meeting discusses; who and how after
+        pl.col("name").alias("Scenario"),
         pl.col("cash_released").alias("Cash released"), pl.col("financing_value").alias("Financing a year"),
         pl.col("break_even_price_increase").alias("Break-even price rise"),
-        pl.col("assumptions").fill_null("").alias("Assumptions"))
+        pl.col("suppliers_affected").alias("Suppliers"),
+        pl.when(chosen == "").then(pl.lit("all suppliers")).otherwise(chosen).alias("Selection"),
+        pl.format("{} days · {} to {} · capital {}%", "new_terms", "window_from", "window_to",
+                  (pl.col("cost_of_capital") * 100).round(2)).alias("Terms, window, cost of capital"),
+        pl.col("assumptions").fill_null("").alias("Assumptions"),
+        pl.col("saved_by").alias("Saved by"), pl.col("saved_at").dt.strftime("%Y-%m-%d").alias("On"))
 
 
 UNITS = {"Cash released": "currency", "Financing a year": "currency", "Break-even price rise": "ratio"}
