@@ -122,13 +122,15 @@ def _target_marks(fig: go.Figure, kpi: Kpi, targets: pl.DataFrame) -> None:
         label = views.style(kpi, view).label
         fig.add_trace(go.Scatter(
             x=t["period"].to_list(), y=t["target"].to_list(), name=f"Target ({label})", mode="markers",
-            marker=dict(symbol="line-ew-open", size=34, line=dict(width=4, color=colour(kpi, view))),
+            marker=dict(symbol="line-ew-open", size=34, color=colour(kpi, view),
+                        line=dict(width=4, color=colour(kpi, view))),
             text=t["status"].fill_null("no forecast").to_list(), hovertemplate="target %{y:,.4~g} · %{text}"))
         running = t.filter((pl.col("months_elapsed") < pl.col("months_total")) & pl.col("forecast").is_not_null())
         if running.height:
             fig.add_trace(go.Scatter(
                 x=running["period"].to_list(), y=running["forecast"].to_list(), name=f"Forecast ({label})",
-                mode="markers", marker=dict(symbol="diamond-open", size=12, line=dict(width=2, color=colour(kpi, view))),
+                mode="markers", marker=dict(symbol="diamond-open", size=12, color=colour(kpi, view),
+                                            line=dict(width=2, color=colour(kpi, view))),
                 hovertemplate="run-rate forecast %{y:,.4~g}"))
 
 

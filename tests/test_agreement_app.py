@@ -82,6 +82,8 @@ def test_target_form_and_target_vs_actual_on_the_kpi_page(golden_db: Path, tmp_p
     at = state(at, "Ana", "finance")
     at = at.button(key="FormSubmitter:target_decide-Approve target").click().run()
     assert [s.value for s in at.success] == ["Target 1 approved."]
+    listed = next(d.value for d in at.dataframe if "outlook" in d.value.columns)
+    assert (listed["status"][0], listed["forecast"][0], listed["outlook"][0]) == ("approved", 75.0, "off track")
     go(at, "savings").run()
     at.selectbox(key="grain").set_value("quarter").run()
     at.selectbox(key="period").set_value("2026-Q1").run()
