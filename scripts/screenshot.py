@@ -29,7 +29,7 @@ def main(base: str, pages: list[str], out: Path = Path("docs"), full: bool = Fal
                 page.wait_for_selector("h1", timeout=30_000)
                 page.wait_for_timeout(8000)  # let tables and charts finish drawing
                 path = out / f"{name}-page{suffix}.png"
-                page.screenshot(path=str(path), full_page=full)
+                page.screenshot(path=str(path), full_page=full, timeout=120_000)
                 print(path)
             page.close()
         browser.close()

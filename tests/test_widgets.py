@@ -43,8 +43,34 @@ def test_tables_show_dates_as_dates() -> None:
 
         widgets.table(pl.DataFrame({"invoice_id": ["I1"], "invoice_date": [date(2026, 10, 1)]}))
 
-    at = AppTest.from_function(page).run()
+    at = AppTest.from_function(page, default_timeout=60).run()  # the first Styler imports jinja2
     assert not at.exception
     shown = at.dataframe[0]
     assert shown.value["invoice_date"].astype(str).tolist() == ["2026-10-01"]
     assert '"format":"YYYY-MM-DD"' in shown.proto.columns.replace(" ", "")
+
+
+def test_tables_show_the_one_number_format_while_cells_stay_numbers() -> None:
+    """On screen −EUR 60,970, a signed gap, "—" for nothing; underneath, numbers (a column sorts as numbers)."""
+    import io
+
+    import pyarrow as pa
+    from streamlit.testing.v1 import AppTest
+
+    def page() -> None:
+        import polars as pl
+
+        from tandem import widgets
+
+        widgets.table(pl.DataFrame({"Supplier": ["S0007", None], "Finance": [-60970.4, 1234.0],
+                                    "Gap (F − P)": [-50.0, 0.2], "Quantity": [1500.5, None]}),
+                      {"Finance": "currency", "Gap (F − P)": "days"})
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    shown = at.dataframe[0]
+    assert shown.value["Finance"].tolist() == [-60970.4, 1234.0]  # the data: numbers
+    display = pa.ipc.open_stream(io.BytesIO(shown.proto.arrow_data.styler.display_values)).read_all().to_pydict()
+    assert display["Finance"] == ["−EUR 60,970", "EUR 1,234"]
+    assert display["Gap (F − P)"] == ["−50.0 days", "+0.2 days"]
+    assert display["Quantity"] == ["1,500.50", "—"] and display["Supplier"] == ["S0007", "—"]
