@@ -128,6 +128,13 @@ def missing(con: duckdb.DuckDBPyConnection) -> bool:
     return found < len(FACT_TABLES)
 
 
+def outdated(con: duckdb.DuckDBPyConnection) -> bool:
+    """Facts built by an earlier version: some of their tables exist, not all (a new database has none)."""
+    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE list_contains(?, table_name)",
+                        [list(FACT_TABLES)]).fetchall()[0][0]
+    return 0 < found < len(FACT_TABLES)
+
+
 def prepare(con: duckdb.DuckDBPyConnection, currency: str) -> None:
     """A writer's first step: the facts' tables where missing (a new database is built in `currency`).
 

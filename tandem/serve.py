@@ -164,11 +164,35 @@ def main(args: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     for message in chosen.messages:
         print(message, file=sys.stderr)
+    if said := upgrade():
+        print(said, file=sys.stderr)
     # Streamlit treats a `pages/` folder next to the entry script as the legacy router until a session
     # has run st.navigation: a shared link opened first on a fresh server (say /savings?grain=quarter)
     # would run that page bare, without app.py's navigation. Our pages/ is st.navigation's, so say so.
     PagesManager.uses_pages_directory = False
     cli.main(["run", str(ASGI), *chosen.args], prog_name="streamlit")
+
+
+def upgrade(cfg: Settings | None = None) -> str | None:
+    """Before the first reader: rebuild facts an earlier version built (one writer, one transaction), so the
+    pages do not each say "run `tandem refresh`" after an upgrade. What was done or why not, or None."""
+    from kpi_definitions import facts
+    from store.db import reading
+    from store.errors import TandemError
+    from tandem.db import connect
+
+    cfg = cfg or settings()
+    if not Path(cfg.db).is_file():
+        return None
+    try:
+        with reading(cfg.db) as con:
+            if not facts.outdated(con):
+                return None
+        con = connect(cfg.db, memory_limit=cfg.memory_limit, wait_s=cfg.lock_wait_s)  # rebuilds what is missing
+        con.close()
+    except TandemError as exc:  # busy or damaged: the pages say the same sentence, the server still starts
+        return f"The KPI facts were built by an earlier version and could not be rebuilt now: {exc}"
+    return f"The KPI facts of {cfg.db} were built by an earlier version of Tandem: rebuilt them for this one."
 
 
 class SecurityHeaders:

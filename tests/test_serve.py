@@ -110,3 +110,29 @@ def test_a_refused_start_is_one_sentence_and_exit_2(tmp_path: Path, monkeypatch:
         serve.main(["--server.address", "0.0.0.0"])
     assert stop.value.code == 2
     assert capsys.readouterr().err.startswith("error: Refusing to serve on 0.0.0.0 without login")
+
+
+# --- start-up after an upgrade ----------------------------------------------------------------------------
+
+def test_facts_an_earlier_version_built_are_rebuilt_once_at_start(golden_db: Path, tmp_path: Path) -> None:
+    """A database from before fact_items: serve rebuilds the facts before any reader, then leaves them alone."""
+    import duckdb
+
+    from kpi_definitions import facts
+    from store.db import reading
+
+    db = Path(shutil.copy(golden_db, tmp_path / "old.duckdb"))
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE fact_items")  # what a database built before inventory-by-category lacks
+    con.close()
+    with reading(db) as con, pytest.raises(facts.FactsOutdated):
+        facts.check(con, "EUR")
+    cfg = serve.Settings(db=db, reporting_currency="EUR")
+    assert serve.upgrade(cfg) == (f"The KPI facts of {db} were built by an earlier version of Tandem: rebuilt them "
+                                  "for this one.")
+    with reading(db) as con:
+        facts.check(con, "EUR")  # no longer outdated
+        assert con.execute("SELECT count(*) FROM fact_items").fetchone()[0] > 0
+    assert serve.upgrade(cfg) is None  # current facts: nothing to do, the file is not opened for writing
+    assert serve.upgrade(serve.Settings(db=tmp_path / "none.duckdb")) is None  # no database yet: nothing made
+    assert not (tmp_path / "none.duckdb").exists()
