@@ -108,7 +108,7 @@ def collect(sel: Selected) -> Pack:
     now, before, trend = sel.now_before_trend()
     reg = service.reg()
     who = views.named(reg)
-    overview = Shot("overview-gaps", None, f"Where {who} disagree most", charts.gaps(views.disagreement(reg, now), who))
+    overview = Shot("overview-gaps", None, f"How far apart {who} are", charts.gaps(views.disagreement(reg, now), who))
     parts = []
     for k in reg:
         c = views.compare(k, now)

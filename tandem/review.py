@@ -118,7 +118,11 @@ def moved(db: Path, review_id: int, now: pl.DataFrame) -> pl.DataFrame:
     joined = now.select("kpi", "view", pl.col("period").alias("period_now"), pl.col("value").alias("now")).join(
         then.select("kpi", "view", pl.col("period").alias("period_then"), pl.col("value").alias("then")),
         on=["kpi", "view"], how="inner")
-    return joined.with_columns(change=pl.col("now") - pl.col("then")).with_columns(
+    # A float sum over parallel threads can differ in its last bits between two runs (8.9e-16 on a ratio):
+    # that is not a move.
+    diff = pl.col("now") - pl.col("then")
+    noise = diff.abs() <= 1e-9 * pl.max_horizontal(pl.col("then").abs(), pl.lit(1.0))
+    return joined.with_columns(change=pl.when(noise).then(0.0).otherwise(diff)).with_columns(
         relative=(pl.col("change").abs() / pl.max_horizontal(pl.col("then").abs(), pl.lit(1e-9)))
     ).sort("relative", descending=True, nulls_last=True)
 

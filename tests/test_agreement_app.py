@@ -98,7 +98,7 @@ def test_target_form_and_target_vs_actual_on_the_kpi_page(golden_db: Path, tmp_p
     # the Overview: the same line on the Savings card, and the target listed as off track with the rule
     at = app(db, monkeypatch, "overview", grain="quarter", period="2026-Q1")
     assert line in [c.value for c in at.caption]
-    off = at.dataframe[0].value
+    off = next(d.value for d in at.dataframe if "Target" in d.value.columns)  # after "what stands out"'s tables
     assert list(off["KPI"]) == ["Savings"] and list(off["Target"]) == ["EUR 100"] and list(off["Forecast"]) == ["EUR 75"]
     assert any(c.value.startswith("1 of 1 approved joint targets are off track. Status rule:") for c in at.caption)
 

@@ -105,7 +105,8 @@ def test_every_page_runs_with_three_views(demo_db: Path, agreed: Path, monkeypat
         want = views.value_of(sql_values(demo_db, *M(period, "month")), page, "agreed")
         assert (f"Agreed · {period}", formats.value(want, kpi.unit, "EUR")) in metrics(at)
         assert kpi.views["agreed"].definition in [t.value for t in at.text]
-        breakdown = at.dataframe[-1].value
+        # the breakdown: the last table with the views (the price page's market and outlook tables follow it)
+        breakdown = next(d.value for d in reversed(at.dataframe) if "Procurement" in d.value.columns)
         assert {"Finance", "Procurement", "Agreed", "Gap (F − P)", "Gap (A − P)"} <= set(breakdown.columns)
     if page == "definitions":
         assert set(at.dataframe[0].value["View"]) == {"finance", "procurement", "agreed"}
@@ -152,7 +153,7 @@ def test_the_review_pack_shows_the_agreed_view(demo_db: Path, tmp_path: Path, ag
     agreed_savings, procurement = (views.value_of(now, "savings", v) for v in ("agreed", "procurement"))
     assert f"<td>{formats.value(agreed_savings, 'currency', 'EUR')}</td>" in html
     assert f"<td>{formats.signed(agreed_savings - procurement, 'currency', 'EUR')}</td>" in html
-    assert "Where finance, procurement and agreed disagree most" in html
+    assert "How far apart finance, procurement and agreed are" in html
     assert "<td>Joint KPI review</td>" in html  # the agreed definitions, in each KPI's section
 
 

@@ -166,7 +166,9 @@ def test_the_savings_page_marks_the_weak_trend_point_and_its_breakdown_export_ca
     weak = dict(zip(finance["x"], finance["marker"]["symbol"], strict=True))
     assert weak["2025-11"] == "circle-open" and weak["2025-12"] != "circle-open"  # only the partial base's point
     hover = dict(zip(finance["x"], finance["customdata"], strict=True))
-    assert "Base month 2024-11 is partial" in hover["2025-11"].replace("<br>   ", " ") and hover["2025-12"] == ""
+    # the hover: the value in the product's format, then the reasons of a weak point
+    assert hover["2025-11"].replace("<br>   ", " ").startswith("−EUR 4,273,162<br>⚠ Base month 2024-11 is partial")
+    assert hover["2025-12"] == "EUR 179,463"
     assert "hollow point: weak data" in trend["layout"]["title"]["subtitle"]["text"]
     assert not any("Partial base" in c for c in _captions(at))  # 2026-01's own base is whole
 

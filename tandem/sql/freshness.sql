@@ -11,6 +11,8 @@ WITH loads AS (
     UNION ALL SELECT 'fx_rates', max(period), count(*) FROM fx_rates
     UNION ALL SELECT 'contracts', max(end_date), count(*) FROM contracts
     UNION ALL SELECT 'suppliers', NULL, count(*) FROM suppliers
+    UNION ALL SELECT 'price_indices', max(period), count(*) FROM price_indices
+    UNION ALL SELECT 'category_index', NULL, count(*) FROM category_index
 )
 SELECT r.export_type, r.rows AS rows_in_database, strftime(r.data_until::DATE, '%Y-%m-%d') AS data_until, l.last_load,
        date_diff('day', l.last_load, now()::TIMESTAMP) AS days_since_load
