@@ -9,6 +9,7 @@ the file does not have get a constant marked TODO.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/
 PERIOD_FORMATS = ["%Y-%m", "%Y%m", "%m/%Y", "%b-%y", "%b %Y", "%B %Y"]
 
 # Names a source column goes by, per canonical column: compared with the header's names reduced to
-# letters and digits, lower-cased (`Vendor ID` -> `vendorid`). Earlier names are better matches.
+# letters and digits, lower-cased, accents folded (`Vendor ID` -> `vendorid`). Earlier names are better matches.
 SYNONYMS: dict[str, list[str]] = {
     "supplier_id": ["supplierid", "lieferant", "kreditor", "vendorid", "vendorno", "vendornumber", "suppliernumber",
                     "supplierno", "lifnr", "vendorcode", "suppliercode", "vendor", "supplier", "payee", "vendorname",
@@ -75,6 +76,22 @@ SYNONYMS: dict[str, list[str]] = {
     "value": ["value", "amount", "consumptionvalue"],
     "rate_to_reporting": ["ratetoreporting", "rate", "fxrate", "exchangerate"],
 }
+# Brazilian names (NF-e registers, ERP exports in Portuguese), each ranked right after the column's own name.
+PORTUGUESE: dict[str, list[str]] = {
+    "supplier_id": ["cpfcnpjemitente", "cnpjemitente", "fornecedor"],
+    "supplier_name": ["razaosocialemitente", "razaosocial"],
+    "invoice_id": ["chavedeacesso"],
+    "invoice_line": ["numeroproduto", "nitem"],
+    "category": ["categoria", "ncmshtipodeproduto"],
+    "cost_center": ["centrodecusto", "nomedestinatario"],
+    "invoice_date": ["dataemissao", "datadeemissao"],
+    "due_date": ["datavencimento", "vencimento"],
+    "quantity": ["quantidade", "qtde"],
+    "unit_price": ["valorunitario", "precounitario"],
+    "amount": ["valortotal"],
+}
+for _col, _names in PORTUGUESE.items():
+    SYNONYMS[_col][1:1] = _names
 # Canonical columns matched by content when no name matches: required dates, and the money a file is about.
 CONTENT_MATCHES = {"invoice_date", "order_date", "snapshot_date", "start_date", "end_date", "amount", "budget_amount",
                    "value"}
@@ -100,7 +117,9 @@ CURRENCIES = {"EUR", "USD", "GBP", "CHF", "JPY", "CNY", "SEK", "NOK", "DKK", "PL
 
 
 def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    """Letters and digits, lower-cased, accents folded (`DATA EMISSÃO` -> `dataemissao`)."""
+    folded = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]", "", folded)
 
 
 def _sniff(path: Path) -> str:

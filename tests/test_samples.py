@@ -103,7 +103,8 @@ def test_nfe_invoice_register(con: duckdb.DuckDBPyConnection) -> None:
 
 @pytest.mark.parametrize(("name", "etype", "encoding", "currency"), [
     ("scms_delivery_history_cut", "purchase_orders", "utf-8", "USD"),
-    ("bradford_spend_2018-01", "invoices", "cp1252", "GBP")])
+    ("bradford_spend_2018-01", "invoices", "cp1252", "GBP"),
+    ("nfe_federal_purchases_2024-01", "invoices", "utf-8", "BRL")])
 def test_a_drafted_mapping_loads_each_sample_with_the_currency_edit(con: duckdb.DuckDBPyConnection, tmp_path: Path,
                                                                     name: str, etype: str, encoding: str,
                                                                     currency: str) -> None:

@@ -25,3 +25,18 @@ def test_the_demo_2025_11_savings_point_says_its_base_is_partial(server, page) -
     finance.last.hover(force=True)
     page.wait_for_timeout(500)
     assert "partial" not in (chart.locator(".hoverlayer").text_content() or "")
+
+
+def test_a_filter_budget_variance_cannot_apply_is_said_on_its_page(server, page) -> None:  # noqa: ANN001, F811
+    base, _ = server
+    page.goto(f"{base}/budget_variance")
+    page.get_by_role("heading", name="Budget variance").first.wait_for(timeout=90_000)
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Supplier")
+    box.locator("input").first.click()
+    page.keyboard.type("S0007")
+    page.wait_for_timeout(500)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    note = page.get_by_text("Budget variance ignores the supplier filter: its rows carry no supplier").first
+    note.wait_for(timeout=90_000)  # on the page, under the numbers: not a chip that silently does nothing
+    assert page.get_by_text("Filter not applied").first.is_visible()
