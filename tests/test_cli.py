@@ -130,7 +130,7 @@ def test_kpis_json_csv_and_table(golden_db: Path) -> None:
     assert by_key[("budget_variance_pct", "procurement")]["unit"] == "ratio"
     assert by_key[("inventory_days", "finance")] == {"kpi": "inventory_days", "view": "finance", "period": "2026-01",
                                                      "dimensions": {}, "value": 41.0, "unit": "days"}
-    assert len(doc) == 12  # 5 KPIs + the companion, two views each
+    assert len(doc) == 14  # 6 KPIs + the companion, two views each
 
     code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--from", "2026-01", "--to", "2026-02", "--kpi", "savings",
               "--by", "cost_center", "--format", "csv")
