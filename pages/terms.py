@@ -32,22 +32,25 @@ st.caption(f"{result.months} month(s) of payments ({sel.span.label}), annualised
 finance, procurement = st.columns(2)
 with finance.container(border=True):
     st.subheader("Finance", anchor=False)
-    a, b = st.columns(2)
-    a.metric("DPO before", formats.value(result.dpo_before, "days", ccy))
-    b.metric("DPO after", formats.value(result.dpo_after, "days", ccy))
-    a.metric("Cash released", formats.value(result.cash_released, "currency", ccy))
-    b.metric(f"Financing value a year at {capital:.1%}", formats.value(result.financing_value, "currency", ccy))
+    a = b = st.container(horizontal=True, gap="large")  # metrics as wide as their text, wrapping: never cut
+    a.metric("DPO before", formats.value(result.dpo_before, "days", ccy), width="content")
+    b.metric("DPO after", formats.value(result.dpo_after, "days", ccy), width="content")
+    a.metric("Cash released", formats.value(result.cash_released, "currency", ccy), width="content")
+    b.metric(f"Financing value a year at {capital:.1%}", formats.value(result.financing_value, "currency", ccy),
+             width="content")
     st.caption("Cash released = Σ annual spend × (new terms − days taken now) ÷ 365, over the chosen suppliers; "
                "financing value = cash released × cost of capital.")
 with procurement.container(border=True):
     st.subheader("Procurement", anchor=False)
-    a, b = st.columns(2)
-    a.metric("Suppliers affected", f"{result.suppliers_affected:,}")
-    b.metric("Spend affected a year", formats.value(result.spend_affected, "currency", ccy))
+    a = b = st.container(horizontal=True, gap="large")  # metrics as wide as their text, wrapping: never cut
+    a.metric("Suppliers affected", f"{result.suppliers_affected:,}", width="content")
+    b.metric("Spend affected a year", formats.value(result.spend_affected, "currency", ccy), width="content")
     a.metric("Pushed beyond agreed terms", f"{result.suppliers_beyond_terms:,}",
-             help="Suppliers with spend whose agreed terms (contract, else supplier master) are below the new terms")
+             help="Suppliers with spend whose agreed terms (contract, else supplier master) are below the new terms",
+             width="content")
     b.metric("Break-even price increase", formats.value(result.break_even_price_increase, "ratio", ccy),
-             help="A price rise above this costs more than the cash brings: financing value ÷ spend affected")
+             help="A price rise above this costs more than the cash brings: financing value ÷ spend affected",
+             width="content")
 if result.discount_annualised is not None:
     verdict = "pays: it beats" if result.discount_pays else "does not pay: it is below"
     st.text(f"Early-payment discount {discount}: {result.discount_annualised:.1%} a year annualised "

@@ -62,3 +62,13 @@ def test_outlook_and_kpis_on_the_command_line(basket_db: Path) -> None:  # noqa:
     assert rows["procurement"]["value"] == pytest.approx(16 / 105, abs=1e-6)
     r = runner.invoke(cli, ["outlook", "--db", str(basket_db), "--period", "2026-13"])
     assert r.exit_code != 0 and "is not a period" in r.output
+
+
+def test_the_drill_down_lists_the_items_that_moved_the_index(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(demo_db, monkeypatch, "drilldown", period="2026-09", kpi="price_change", view="finance",
+             by=["category"])
+    lines = next(df.value for df in at.dataframe if "contribution" in df.value.columns)
+    assert len(lines) > 0
+    contribution = lines["contribution"].abs().tolist()
+    assert contribution == sorted(contribution, reverse=True)  # the items that moved it most come first
+    assert {"supplier_id", "item_id", "first_price", "last_price", "months_compared"} <= set(lines.columns)
