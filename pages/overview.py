@@ -47,8 +47,9 @@ with quality:
     st.subheader("Data quality", anchor=False)
     dq = standout.data_quality(sel.db)
     if dq["quarantined"] or dq["findings"]:
-        st.warning(f"{dq['quarantined']:,} rows quarantined by the input rules; {dq['findings']:,} data-quality "
-                   f"findings across files covering {dq['finding_rows']:,} rows.", icon=":material/warning:")
+        st.warning(f"{dq['quarantined']:,} row{'s' * (dq['quarantined'] != 1)} quarantined by the input rules; "
+                   f"{dq['findings']:,} data-quality finding{'s' * (dq['findings'] != 1)} across files, covering "
+                   f"{dq['finding_rows']:,} row{'s' * (dq['finding_rows'] != 1)}.", icon=":material/warning:")
     else:
         st.success("No quarantined rows and no data-quality findings.", icon=":material/check_circle:")
     st.page_link("pages/data.py", label="Data: the quarantine and the findings", icon=":material/database:")

@@ -123,7 +123,7 @@ def _breakdown(kpi: Kpi, sel: Selected) -> None:
     table = agreement_targets.with_targets(table, rows, kpi, sel, dim)  # approved targets of the slices shown
     units = widgets.units_of(table, kpi.unit)
     st.caption("Select a bar or a row for the lines behind it.")
-    event = widgets.table(table, units, sel.currency, key=f"{kpi.name}-rows", on_select="rerun")
+    event = widgets.table(table, units, sel.currency, key=f"{kpi.name}-rows-{dim}", on_select="rerun")
     if (row := click.row_pick(event, table, (dim,))) is not None:
         click.lines_panel(sel, kpi, (dim,), row, DIM_LABELS, names.get(row[0], row[0]))
     widgets.table_downloads(table, f"{kpi.name}-by-{dim}-{sel.span.label}", f"{kpi.name}-by",

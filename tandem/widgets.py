@@ -207,10 +207,12 @@ def table(df: pl.DataFrame, units: dict[str, str] | None = None, currency: str =
     select = dict(on_select=on_select, selection_mode="single-row", key=key) if on_select != "ignore" else {}
     if height is not None:
         select["height"] = height
-    if shown.height * max(shown.width, 1) > STYLED_CELLS:
-        for c, unit in units.items():
-            if c in shown.columns:
-                config[c] = st.column_config.NumberColumn(format=number_format(unit, currency))
+    if shown.height * max(shown.width, 1) > STYLED_CELLS:  # still thousands separators and "—" for nothing
+        for c, t in shown.schema.items():
+            if t.is_numeric():
+                config[c] = st.column_config.NumberColumn(
+                    format=number_format(units[c], currency) if c in units else "localized")
+        shown = shown.with_columns(pl.col(c).fill_null("—") for c, t in shown.schema.items() if t == pl.String)
         return st.dataframe(shown, hide_index=True, column_config=config or None, **select)
     fmt = {c: f for c, t in shown.schema.items() if (f := _cell_text(t, units.get(c), c, currency)) is not None}
     data = shown.to_pandas()

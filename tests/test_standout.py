@@ -37,8 +37,8 @@ def test_overview_warns_of_findings_and_shows_what_moved_since_the_review(demo_d
     [b for b in at.button if b.label == "Start this week's review"][0].click().run()
     at = app(db, monkeypatch)
     # the demo holds one finding (invoices naming the unknown supplier S9999) and no quarantined rows
-    assert [w.value for w in at.warning] == ["0 rows quarantined by the input rules; 1 data-quality findings "
-                                             "across files covering 3 rows."]
+    assert [w.value for w in at.warning] == ["0 rows quarantined by the input rules; 1 data-quality finding "
+                                             "across files, covering 3 rows."]
     moved = at.dataframe[1].value  # nothing moved since the review that just started: every change is 0
     assert list(moved.columns) == ["KPI", "View", "Now", "Change", "Relative"] and set(moved["Change"]) == {0.0}
 

@@ -74,3 +74,22 @@ def test_tables_show_the_one_number_format_while_cells_stay_numbers() -> None:
     assert display["Finance"] == ["−EUR 60,970", "EUR 1,234"]
     assert display["Gap (F − P)"] == ["−50.0 days", "+0.2 days"]
     assert display["Quantity"] == ["1,500.50", "—"] and display["Supplier"] == ["S0007", "—"]
+
+
+def test_a_very_long_listing_keeps_separators_and_shows_nothing_as_a_dash() -> None:
+    """Above STYLED_CELLS (a Styler would take seconds) the lines still read 1,234.5 and "—", never None."""
+    from streamlit.testing.v1 import AppTest
+
+    def page() -> None:
+        import polars as pl
+
+        from tandem import widgets
+
+        n = widgets.STYLED_CELLS // 2 + 1  # two columns: one cell over the limit
+        widgets.table(pl.DataFrame({"Supplier ID": [None] + ["S0007"] * (n - 1), "Amount": [1234.5] * n}))
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    shown = at.dataframe[0]
+    assert shown.value["Supplier ID"].iloc[0] == "—" and shown.value["Amount"].iloc[0] == 1234.5
+    assert '"format":"localized"' in shown.proto.columns.replace(" ", "")
