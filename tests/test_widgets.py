@@ -74,6 +74,8 @@ def test_tables_show_the_one_number_format_while_cells_stay_numbers() -> None:
     assert display["Finance"] == ["−EUR 60,970", "EUR 1,234"]
     assert display["Gap (F − P)"] == ["−50.0 days", "+0.2 days"]
     assert display["Quantity"] == ["1,500.50", "—"] and display["Supplier"] == ["S0007", "—"]
+    # the grid draws a missing cell itself ("None", whatever the Styler says) unless told its placeholder
+    assert shown.proto.placeholder == "—"
 
 
 def test_a_very_long_listing_keeps_separators_and_shows_nothing_as_a_dash() -> None:
@@ -93,3 +95,25 @@ def test_a_very_long_listing_keeps_separators_and_shows_nothing_as_a_dash() -> N
     shown = at.dataframe[0]
     assert shown.value["Supplier ID"].iloc[0] == "—" and shown.value["Amount"].iloc[0] == 1234.5
     assert '"format":"localized"' in shown.proto.columns.replace(" ", "")
+
+
+def test_a_column_named_as_in_the_data_is_headed_in_words() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tandem.widgets import readable
+
+    assert [readable(c) for c in ("supplier_id", "cost_center", "po_line", "Gap (F − P)", "Supplier")] == [
+        "Supplier ID", "Cost center", "PO line", "Gap (F − P)", "Supplier"]
+
+    def page() -> None:
+        import polars as pl
+
+        from tandem import widgets
+
+        widgets.table(pl.DataFrame({"supplier_id": ["S0007"], "Finance": [1.0]}), {"Finance": "currency"})
+
+    at = AppTest.from_function(page, default_timeout=60).run()
+    assert not at.exception
+    config = at.dataframe[0].proto.columns  # the header the grid shows; the data keeps its name for files
+    assert '"supplier_id":{"label":"SupplierID"}' in config.replace(" ", "")
+    assert list(at.dataframe[0].value.columns) == ["supplier_id", "Finance"]
