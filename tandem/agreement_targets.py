@@ -4,8 +4,6 @@ evaluates them; the status rule is kpi_definitions/targets.py's, stated beside e
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import streamlit as st
 
@@ -13,18 +11,14 @@ from kpi_definitions import targets as kpi_targets
 from kpi_definitions import views
 from kpi_definitions.registry import Kpi
 from store.db import reading
-from tandem import formats, service, targets
+from tandem import formats, grid, service, targets
 from tandem.selection import Selected
 
 MARK = {"on track": "✓", "at risk": "⚠", "off track": "✗"}  # a sign beside the word: status reads without colour
 RULE = f"Status rule: {kpi_targets.RULE}."
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def evaluated(db: str, ver: str) -> pl.DataFrame:
-    """Every approved target with its actual, forecast and status (tandem/targets.py); `ver` keys the cache."""
-    with reading(Path(db)) as con:
-        return targets.evaluate(con, service._reg(db), service.calendar(), service.cfg().reporting_currency)
+evaluated = service.targets_evaluated  # every approved target with its actual, forecast and status
 
 
 def of_selection(sel: Selected, kpi: str, period: bool = True) -> pl.DataFrame:
@@ -93,9 +87,8 @@ def off_track(sel: Selected) -> None:
                      "Actual so far": formats.value(t["actual"], kpi.unit, sel.currency),
                      "Forecast": formats.value(t["forecast"], kpi.unit, sel.currency),
                      "Months with data": f"{t['months_elapsed']} of {t['months_total']}"})
-    from tandem import widgets  # widgets puts the targets on its cards: imported here, when the page runs
 
-    widgets.table(pl.DataFrame(rows))
+    grid.table(pl.DataFrame(rows))
     st.caption(f"{len(rows)} of {found.height} approved joint targets are off track. {RULE}")
 
 
@@ -141,7 +134,6 @@ def review_changes(sel: Selected, review_id: int) -> None:
                      "Then": said(r["target_then"], r["status_then"]), "Now": said(r["target_now"], r["status_now"])})
     st.markdown(f"**Joint targets whose status changed** ({len(rows)})")
     if rows:
-        from tandem import widgets
 
-        widgets.table(pl.DataFrame(rows))
+        grid.table(pl.DataFrame(rows))
     st.caption(RULE)

@@ -579,13 +579,14 @@ def pack(
         # output stays one line (a filter, which Streamlit's own log-level resets leave in place).
         logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(
             lambda record: "No runtime found" not in record.getMessage())
+        from tandem import deck
         from tandem import pack as review_pack
 
         sel = review_pack.selected(path, period, grain, filters)
         if fmt == "pdf":
             data = review_pack.pdf(sel)
         elif fmt == "pptx":
-            data = review_pack.pptx(sel)
+            data = deck.pptx(sel)
         else:
             data = review_pack.build(sel).encode("utf-8")
         out_file.write_bytes(data)

@@ -4,7 +4,6 @@ open actions, 16:9. Text from the data goes into text frames as text (PowerPoint
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import polars as pl
@@ -12,10 +11,9 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.util import Emu, Inches, Pt
 
-from tandem import exports, safe_text
-
-if TYPE_CHECKING:
-    from tandem.pack import Pack
+from tandem import exports, pack, safe_text
+from tandem.pack import Pack
+from tandem.selection import Selected, stamp_lines
 
 W, H = Emu(12192000), Emu(6858000)  # 13.333 × 7.5 in: PowerPoint's own 16:9
 GREY = RGBColor(0x55, 0x55, 0x55)
@@ -83,7 +81,6 @@ def _agreements_slide(prs, p: Pack) -> None:  # noqa: ANN001
 
 
 def build(p: Pack) -> bytes:
-    from tandem.pack import stamp_lines
 
     prs = Presentation()
     prs.slide_width, prs.slide_height = W, H
@@ -149,3 +146,9 @@ def _scenarios(prs, blank, p: Pack) -> None:  # noqa: ANN001
     _title(slide, "Payment-terms scenarios")
     _table(slide, rows.drop("Assumptions"), Inches(0.4), Inches(1.0), W - Inches(0.8), size=9)
     _stamp(slide, [p.sel.filter_text(), p.sel.as_of_text() + " · Tandem"])
+
+
+def pptx(sel: Selected) -> bytes:
+    """The pack as a PowerPoint deck: a title slide, the overview, one slide per KPI (every view's number
+    and gap, the trend and bridge images, the definitions with versions, the stamp) and the actions."""
+    return build(pack.collect(sel))

@@ -13,7 +13,7 @@ from kpi_definitions.periods import Grain
 from kpi_definitions.registry import Kpi
 from store.errors import FAILURE, USAGE, TandemError
 from tandem import charts, exports, formats, review, scenarios, service
-from tandem.selection import Selected
+from tandem.selection import Selected, stamp_lines  # noqa: F401 - pack.stamp_lines: what a snapshot says
 
 TOP = 15  # bars a breakdown chart shows
 
@@ -26,16 +26,6 @@ class Shot:
     kpi: Kpi | None
     what: str
     fig: go.Figure
-
-
-def stamp_lines(sel: Selected, kpi: Kpi | None, what: str) -> list[str]:
-    """What a snapshot shows, written inside it: a slide has no filter bar."""
-    lines = [f"{what} · {sel.span.label} ({sel.grain})", sel.filter_text()]
-    if kpi is not None:
-        lines.append("Definitions: " + "; ".join(
-            f"{name} v{v.version} (effective {v.effective_date}, owner {v.owner})" for name, v in kpi.views.items()))
-    lines.append(f"{sel.as_of_text()} · Tandem")
-    return lines
 
 
 NAMED = {"supplier_id": "Supplier"}  # dimensions whose ids have names in a master (the supplier master)
@@ -225,10 +215,10 @@ def _sections(p: Pack, figs: dict) -> list:
 def agreements(sel: Selected) -> pl.DataFrame:
     """What was agreed, approved or is still pending: agreed definitions and joint targets (tandem/targets.py)."""
     from store.db import reading
-    from tandem import agreement_targets, targets
+    from tandem import targets
 
     with reading(sel.db) as con:
-        return targets.ledger(con, service.reg(), agreement_targets.evaluated(str(sel.db), sel.ver), sel.currency)
+        return targets.ledger(con, service.reg(), service.targets_evaluated(str(sel.db), sel.ver), sel.currency)
 
 
 def agreements_section(p: Pack) -> list:
@@ -268,11 +258,3 @@ def pdf(sel: Selected) -> bytes:
     figs = {s.key: exports.png_data_uri(s.fig, 1400 if "-by-" in s.key else 1000) for s in p.shots}
     html = exports.review_pack(p.title, sel.as_of, _sections(p, figs), p.actions, printable=True)
     return exports.print_pdf(html)
-
-
-def pptx(sel: Selected) -> bytes:
-    """The pack as a PowerPoint deck: a title slide, the overview, one slide per KPI (every view's number
-    and gap, the trend and bridge images, the definitions with versions, the stamp) and the actions."""
-    from tandem import deck
-
-    return deck.build(collect(sel))

@@ -14,6 +14,7 @@ import streamlit as st
 
 from kpi_definitions import views
 from kpi_definitions.periods import GRAINS, STEP, Grain, Span, resolve
+from kpi_definitions.registry import Kpi
 from store import gate
 from store.errors import Busy, TandemError
 from tandem import safe_text, service
@@ -178,3 +179,13 @@ def loading(db: Path) -> None:
 def _until_done(db: Path, ver: str, was_writing: bool) -> None:
     if (was_writing and not gate.writing()) or service.version(db) != ver:
         st.rerun()
+
+
+def stamp_lines(sel: Selected, kpi: Kpi | None, what: str) -> list[str]:
+    """What a snapshot shows, written inside it: a slide has no filter bar."""
+    lines = [f"{what} · {sel.span.label} ({sel.grain})", sel.filter_text()]
+    if kpi is not None:
+        lines.append("Definitions: " + "; ".join(
+            f"{name} v{v.version} (effective {v.effective_date}, owner {v.owner})" for name, v in kpi.views.items()))
+    lines.append(f"{sel.as_of_text()} · Tandem")
+    return lines

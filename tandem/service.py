@@ -225,3 +225,12 @@ def terms_table(result: TermsResult, currency: str) -> pl.DataFrame:
                     pl.col("annual_spend").round(0).alias(f"Spend a year ({currency})"),
                     pl.col("days_now").round(1).alias("Days taken"), pl.col("agreed_days").round(1).alias("Agreed days"),
                     pl.col("chosen").alias("In the scenario")))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def targets_evaluated(db: str, ver: str) -> pl.DataFrame:
+    """Every approved joint target with its actual, forecast and status (tandem/targets.py); `ver` keys the cache."""
+    from tandem import targets
+
+    with reading(Path(db)) as con:
+        return targets.evaluate(con, _reg(db), calendar(), cfg().reporting_currency)

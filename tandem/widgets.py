@@ -14,7 +14,7 @@ import streamlit as st
 
 from kpi_definitions import views, weak_data
 from kpi_definitions.registry import Kpi
-from tandem import agreement_targets, charts, exports, formats, pack, safe_text, service
+from tandem import agreement_targets, charts, deck, exports, formats, grid, pack, selection, service
 from tandem.selection import Selected
 
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
@@ -125,7 +125,9 @@ def ignored(kpi: Kpi, now: pl.DataFrame) -> None:
             _warning(w)
 
 
-stamp_lines = pack.stamp_lines
+stamp_lines = selection.stamp_lines
+# tables live in tandem/grid.py (targets and prices show tables too, below the widgets)
+table, number_format, readable, STYLED_CELLS = grid.table, grid.number_format, grid.readable, grid.STYLED_CELLS
 
 
 def chart(fig: go.Figure, key: str, sel: Selected, kpi: Kpi | None, what: str, select: bool = False) -> object:
@@ -155,7 +157,7 @@ def review_pack_button(sel: Selected) -> None:
     row.download_button("Review pack (PDF)", data=lambda: pack.pdf(sel), file_name=f"{name}.pdf",
                        mime="application/pdf", on_click="ignore", icon=":material/picture_as_pdf:",
                        help="A handout: the overview, each KPI's values, bridge and top breakdown, the open actions")
-    row.download_button("Deck (PPTX)", data=lambda: pack.pptx(sel), file_name=f"{name}.pptx",
+    row.download_button("Deck (PPTX)", data=lambda: deck.pptx(sel), file_name=f"{name}.pptx",
                        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
                        on_click="ignore", icon=":material/slideshow:",
                        help="One 16:9 slide per KPI with both views' numbers, the trend, the bridge and the definitions")
@@ -163,92 +165,6 @@ def review_pack_button(sel: Selected) -> None:
                        file_name=f"{name}.html", mime="text/html", on_click="ignore",
                        icon=":material/description:",
                        help="The overview, every KPI page and the open actions, in one self-contained file")
-
-
-def number_format(unit: str, currency: str) -> str:
-    """A printf format for a number column of `unit` (where a Styler cannot be used: very large tables)."""
-    return {"ratio": "percent", "days": "%,.1f days"}.get(unit, f"{currency if unit == 'currency' else unit} %,.0f")
-
-
-STYLED_CELLS = 40_000  # above this, pandas' Styler takes seconds: printf formats instead (a hyphen for minus)
-
-
-def _is_change(column: str) -> bool:
-    """A gap or a change: shown with its sign (formats.signed), like the gap lines under the numbers."""
-    return column.startswith("Gap") or column in ("Change", "Moved")
-
-
-def _cell_text(dtype: pl.DataType, unit: str | None, column: str, currency: str):  # noqa: ANN202
-    """How one number column's cells read on screen (formats.py's convention), or None to leave it as it is."""
-    if unit is not None:
-        fn = formats.signed if _is_change(column) else formats.value
-        return lambda v: fn(v, unit, currency)
-    if dtype.is_float():
-        return lambda v: formats.number(v, 2)
-    if dtype.is_integer():
-        return lambda v: formats.number(v, 0)
-    return None
-
-
-def table(df: pl.DataFrame, units: dict[str, str] | None = None, currency: str = "EUR", key: str | None = None,
-          on_select: object = "ignore", unit_column: str | None = None, height: int | None = None) -> object:
-    """A table without its index, the cells formatted as everywhere else (−EUR 1,235, thousands separators,
-    "—" for a missing value) while every column keeps its type, so it sorts as numbers and dates. Columns in
-    `units` are KPI values in that unit (gaps and changes signed); with `unit_column`, each row's unit is in
-    that (hidden) column instead. `on_select` (with `key`) makes a row selectable: the selection event is
-    returned."""
-    units = units or {}
-    if unit_column is not None:
-        row_units, df = df[unit_column].to_list(), df.drop(unit_column)
-        return _per_row(df, units, row_units, currency, key, on_select)
-    shown = safe_text.visible_frame(df)
-    config: dict = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c, t in shown.schema.items()
-                    if t == pl.Date}
-    select = dict(on_select=on_select, selection_mode="single-row", key=key) if on_select != "ignore" else {}
-    if height is not None:
-        select["height"] = height
-    for c in shown.columns:  # a column named as in the data (supplier_id) is headed in words (Supplier ID)
-        if c != (said := readable(c)):
-            config[c] = {**config[c], "label": said} if c in config else st.column_config.Column(label=said)
-    if shown.height * max(shown.width, 1) > STYLED_CELLS:  # still thousands separators and "—" for nothing
-        for c, t in shown.schema.items():
-            if t.is_numeric():
-                config[c] = st.column_config.NumberColumn(
-                    readable(c), format=number_format(units[c], currency) if c in units else "localized")
-        shown = shown.with_columns(pl.col(c).fill_null("—") for c, t in shown.schema.items() if t == pl.String)
-        return st.dataframe(shown, hide_index=True, column_config=config or None, placeholder="—", **select)
-    fmt = {c: f for c, t in shown.schema.items() if (f := _cell_text(t, units.get(c), c, currency)) is not None}
-    data = shown.to_pandas()
-    styled = data.style.format(fmt, na_rep="—").format(na_rep="—", subset=[c for c in data.columns if c not in fmt])
-    return st.dataframe(styled, hide_index=True, column_config=config or None, placeholder="—", **select)
-
-
-def readable(column: str) -> str:
-    """A data name as a header: supplier_id → Supplier ID, cost_center → Cost center; a header stays as it is."""
-    if "_" not in column or column != column.lower():
-        return column
-    words = [ACRONYMS.get(w, w) for w in column.split("_")]
-    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
-
-
-ACRONYMS = {"id": "ID", "po": "PO", "fx": "FX", "gl": "GL", "kpi": "KPI"}
-
-
-def _per_row(df: pl.DataFrame, columns: dict[str, str], row_units: list[str], currency: str, key: str | None,
-             on_select: object) -> object:
-    """`table` for rows in different units (a KPI per row): each row's number columns in its own unit."""
-    import pandas as pd
-
-    shown = safe_text.visible_frame(df)
-    data = shown.to_pandas()
-    styled = data.style.format(na_rep="—")
-    for unit in set(row_units):
-        rows = [i for i, u in enumerate(row_units) if u == unit]
-        for c, own in columns.items():  # a column's own unit (e.g. "ratio") wins over the row's
-            fn = _cell_text(shown.schema[c], own or unit, c, currency)
-            styled = styled.format(fn, na_rep="—", subset=pd.IndexSlice[rows, [c]])
-    select = dict(on_select=on_select, selection_mode="single-row", key=key) if on_select != "ignore" else {}
-    return st.dataframe(styled, hide_index=True, placeholder="—", **select)
 
 
 def table_downloads(df: pl.DataFrame, name: str, key: str, header: list[str] | None = None,

@@ -13,6 +13,7 @@ import pytest
 from kpi_definitions.periods import Span
 from kpi_definitions.registry import registry
 from kpi_definitions.views import value_of
+from tandem import deck as tandem_deck
 from tandem import formats, pack, review, service
 from tandem.db import connect
 from tandem.selection import Selected
@@ -98,7 +99,7 @@ def test_pptx_deck_has_a_slide_per_kpi_with_numbers_images_definitions_and_a_sta
 
     from pptx import Presentation
 
-    deck = Presentation(io.BytesIO(pack.pptx(with_action)))
+    deck = Presentation(io.BytesIO(tandem_deck.pptx(with_action)))
     assert deck.slide_width * 9 == deck.slide_height * 16  # 16:9
     slides = list(deck.slides)
     reg = registry()

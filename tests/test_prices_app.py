@@ -65,10 +65,12 @@ def test_outlook_and_kpis_on_the_command_line(basket_db: Path) -> None:  # noqa:
 
 
 def test_the_drill_down_lists_the_items_that_moved_the_index(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = app(demo_db, monkeypatch, "drilldown", period="2026-09", kpi="price_change", view="finance",
-             by=["category"])
-    lines = next(df.value for df in at.dataframe if "contribution" in df.value.columns)
-    assert len(lines) > 0
-    contribution = lines["contribution"].abs().tolist()
+    """The drill-down shows every view's lines at once: finance's items by contribution, procurement's by contract."""
+    at = app(demo_db, monkeypatch, "drilldown", period="2026-09", kpi="price_change", by=["category"])
+    at.selectbox(key="lines_for").set_value("IT Hardware").run()
+    assert not at.exception
+    lines = next(df.value for df in at.dataframe if "Contribution" in df.value.columns)
+    assert len(lines) > 0 and set(lines["Category"]) == {"IT Hardware"}
+    contribution = lines["Contribution"].abs().tolist()
     assert contribution == sorted(contribution, reverse=True)  # the items that moved it most come first
-    assert {"supplier_id", "item_id", "first_price", "last_price", "months_compared"} <= set(lines.columns)
+    assert {"Supplier ID", "Item ID", "First price", "Last price", "Months compared"} <= set(lines.columns)

@@ -249,7 +249,9 @@ def test_the_review_pack_lists_agreements_and_targets_with_the_unverified_mark(g
     assert "<h2>Agreements and joint targets: agreed, approved, pending</h2>" in html
     assert "procurement 2026-Q1: EUR 100 · forecast EUR 75 · off track" in html
     assert "Records made without login (local mode) are marked unverified." in html
-    deck = Presentation(io.BytesIO(pack.pptx(sel)))
+    from tandem import deck as tandem_deck
+
+    deck = Presentation(io.BytesIO(tandem_deck.pptx(sel)))
     texts = [" ".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame) for s in deck.slides]
     slide = next(s for s, t in zip(deck.slides, texts, strict=True) if "Agreements and joint targets" in t)
     cells = [c.text for sh in slide.shapes if sh.has_table for row in sh.table.rows for c in row.cells]
