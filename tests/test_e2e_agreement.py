@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import FiscalCalendar
@@ -33,8 +34,15 @@ def me(page, name: str, team: str) -> None:  # noqa: ANN001, F811 - a Playwright
 def pick(page, nth: int, label: str, option: str) -> None:  # noqa: ANN001, F811
     """The nth selectbox labelled `label` (two forms on the Agreements page have a "KPI")."""
     widget = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).nth(nth)
-    widget.locator("input").first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):  # a click while the page reruns (after the approval above) opens nothing: open it again
+        widget.locator("input").first.click()
+        try:
+            wanted.wait_for(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    wanted.click()
     page.keyboard.press("Escape")
 
 
@@ -95,5 +103,8 @@ def test_one_agreement_and_one_target_through_the_app(server: tuple[str, Path], 
     with reading(db) as con:
         agreed = compute(con, registry_for(db), Selection(first, last), currency="EUR", kpis=["savings"]).values
     value = agreed.filter(pl.col("view") == "agreed")["value"][0]
-    shown = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    deadline, shown = time.monotonic() + 60, []
+    while time.monotonic() < deadline and formats.money(value) not in shown:  # the page may be rerunning
+        shown = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        time.sleep(0.5)
     assert formats.money(value) in shown, (formats.money(value), shown)
