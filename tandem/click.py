@@ -4,11 +4,14 @@ behind it. The drill-down is opened by its link (query parameters), so the same 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import polars as pl
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
+from kpi_definitions.periods import Span
 from kpi_definitions.registry import Kpi
 from tandem import safe_text, service
 from tandem.selection import FILTER_PARAMS, Selected
@@ -22,6 +25,8 @@ def link(kpi: Kpi, dims: Sequence[str], values: Sequence[str], params: Mapping[s
     """The drill-down's query parameters for the lines behind `values` of `dims` of `kpi`, named as its
     widgets show them (?kpi=Payment+days&by=Supplier&lines_for=S0007), with the filter bar's parameters kept."""
     kept = {k: list(v) for k, v in params.items() if k in KEPT}
+    if not dims:  # a trend point: the period's lines, not split
+        return kept | {"kpi": [kpi.label]}
     return kept | {"kpi": [kpi.label], "by": [labels.get(d, d) for d in dims],
                    "lines_for": [" · ".join(safe_text.visible(str(v)) for v in values)]}
 
@@ -38,6 +43,19 @@ def chart_pick(event: object) -> str | None:
         return None
     data = points[0].get("customdata")
     return str(data[0]) if isinstance(data, list | tuple) and data else None
+
+
+def point_period(event: object) -> str | None:
+    """The period of the trend point selected (its x: "2026-09", "2026-Q3"), or None."""
+    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, Mapping) else []
+    x = points[0].get("x") if points else None
+    return str(x) if x is not None else None
+
+
+def at_period(sel: Selected, period: str) -> Selected:
+    """The same selection for one period of the trend (at the page's grain)."""
+    first, last = service.calendar().parse(period, sel.grain)
+    return replace(sel, span=Span(first, last, sel.grain, period))
 
 
 def row_pick(event: object, frame: pl.DataFrame, dims: Sequence[str]) -> list[str] | None:
@@ -73,8 +91,9 @@ def lines_panel(sel: Selected, kpi: Kpi, dims: Sequence[str], values: Sequence[s
     narrow = dict(zip(dims, values, strict=True))
     what = shown_as or " · ".join(values)
     with st.container(border=True):
-        st.markdown(f"**Lines behind {widgets.plain(safe_text.visible(what))}** · {kpi.label} · "
-                    f"{' and '.join(labels.get(d, d) for d in dims)} · {sel.span.label}")
+        split = f"{' and '.join(labels.get(d, d) for d in dims)} · " if dims else ""
+        st.markdown(f"**Lines behind {widgets.plain(safe_text.visible(what))}** · {kpi.label} · {split}"
+                    f"{sel.span.label}")
         slice_values = sel.values(by=tuple(dims), kpis=(kpi.name,))
         for d, v in narrow.items():
             slice_values = slice_values.filter(pl.col(d).cast(pl.String) == v)
@@ -83,8 +102,12 @@ def lines_panel(sel: Selected, kpi: Kpi, dims: Sequence[str], values: Sequence[s
                             for v in kpi.views]
                            + [f"Gap ({g.words}) {formats.signed(compared.gaps.get(g.column), kpi.unit, sel.currency)}"
                               for g in views.gaps(kpi)]))
-        st.page_link(DRILLDOWN, label="Open in the drill-down (a link to share)", icon=":material/open_in_new:",
-                     query_params=link(kpi, dims, values, filter_params(sel), labels))
+        params = link(kpi, dims, values, filter_params(sel), labels)
+        try:
+            st.page_link(DRILLDOWN, label="Open in the drill-down (a link to share)", icon=":material/open_in_new:",
+                         query_params=params)
+        except StreamlitPageNotFoundError:  # a page run on its own (no navigation): the same link, as an address
+            st.markdown(f"[Open in the drill-down (a link to share)]({url(params)})")
         for col, view in zip(st.columns(len(kpi.views)), kpi.views, strict=True):
             own = narrow if set(narrow) <= set(kpi.view_dimensions(view)) else None
             lines = service.lines(sel.db, kpi.name, view, sel.span.first, sel.span.last, sel.filters, narrow=own)

@@ -44,9 +44,12 @@ def show(name: str) -> None:
                                                     for v, x in shown.items()))
     widgets.notes(sel.notes())
     st.subheader("Over time", anchor=False)
-    widgets.chart(charts.trend(kpi, trend, currency=sel.currency,
-                               targets=agreement_targets.trend_targets(sel, kpi.name)),
-                  f"{kpi.name}-trend", sel, kpi, f"{kpi.label}: trend")
+    st.caption("Select a point for the lines behind it.")
+    picked = widgets.chart(charts.trend(kpi, trend, currency=sel.currency,
+                                        targets=agreement_targets.trend_targets(sel, kpi.name)),
+                           f"{kpi.name}-trend", sel, kpi, f"{kpi.label}: trend", select=True)
+    if (period := click.point_period(picked)) is not None:  # a point clicked: that period's lines, right here
+        click.lines_panel(click.at_period(sel, period), kpi, (), (), DIM_LABELS, f"{kpi.label} in {period}")
     _bridge(kpi, sel)
     _breakdown(kpi, sel)
     prices_ui.sections(kpi, sel)  # the market and the outlook (prices), savings net of market (savings)

@@ -188,3 +188,23 @@ def test_clicking_a_bar_opens_the_lines_behind_it(server: tuple[str, Path], page
     page.get_by_role("heading", name="Drill-down").wait_for(timeout=60_000)
     assert "kpi=Payment+days" in page.url and "lines_for=S" in page.url  # the supplier clicked (by: the default)
     page.get_by_text("Lines behind the number").wait_for(timeout=60_000)
+
+
+def test_clicking_a_trend_point_opens_that_periods_lines(server: tuple[str, Path], page) -> None:  # noqa: ANN001
+    """A point of the trend (a month the page does not show) → every view's lines of that month, with the gap."""
+    base, _ = server
+    page.goto(f"{base}/payment_days?period=2026-10")
+    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="over time").first
+    chart.wait_for(timeout=60_000)
+    chart.scroll_into_view_if_needed()
+    point = chart.locator("g.trace.scatter g.points path.point").first  # finance's first month on the chart
+    point.wait_for(timeout=60_000)
+    box = point.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_text("Lines behind Payment days in 2025-11").first.wait_for(timeout=60_000)
+    panel = page.locator('[data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"]').filter(
+        has_text="Lines behind Payment days in 2025-11").last
+    panel.get_by_text("Gap (finance − procurement)").first.wait_for(timeout=60_000)
+    panel.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=60_000)
+    assert panel.locator('[data-testid="stDataFrame"]').count() == 2  # the month's lines under each view

@@ -67,3 +67,32 @@ def test_the_link_of_a_clicked_bar_opens_the_lines_behind_it_under_every_view(de
     finance, procurement = at.dataframe[1].value, at.dataframe[2].value
     assert set(finance["Supplier ID"]) == {"S0007"} == set(procurement["Supplier ID"]) and len(finance) > 0
     assert "Days taken" in finance.columns
+
+
+def test_a_clicked_trend_point_opens_that_periods_lines_under_every_view(golden_db: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page shows 2026-02; the point clicked is 2026-01: the panel holds January's lines, not February's."""
+    monkeypatch.setenv("TANDEM_DB", str(golden_db))
+    event = {"selection": {"points": [{"x": "2026-01", "y": 12.0, "customdata": "12.0 days"}]}}
+    assert click.point_period(event) == "2026-01" and click.point_period({"selection": {"points": []}}) is None
+    assert click.link(registry()["payment_days"], (), (), {"period": ["2026-01"]}, kpi_page.DIM_LABELS) == {
+        "period": ["2026-01"], "kpi": ["Payment days"]}  # the drill-down of the whole period
+
+    def page(db: str) -> None:
+        from pathlib import Path
+
+        from kpi_definitions.registry import registry
+        from tandem import click, kpi_page, pack
+
+        sel = pack.selected(Path(db), "2026-02")
+        click.lines_panel(click.at_period(sel, "2026-01"), registry()["payment_days"], (), (), kpi_page.DIM_LABELS,
+                          "Payment days in 2026-01")
+
+    at = AppTest.from_function(page, args=(str(golden_db),), default_timeout=120).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.markdown[0].value == "**Lines behind Payment days in 2026\\-01** · Payment days · 2026-01"  # escaped
+    finance = at.dataframe[0].value  # the lines paid in January (finance counts by paid date), not February's
+    assert len(at.dataframe) == 2 and len(finance) > 0  # every view's lines side by side
+    assert all((d.year, d.month) == (2026, 1) for d in finance["Paid date"])
+    i11 = finance[finance["Invoice ID"] == "I11"].iloc[0]
+    assert (i11["Days taken"], i11["Agreed terms"]) == (10, 60)  # invoiced 12 Jan, paid 22 Jan: 10 days
