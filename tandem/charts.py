@@ -205,7 +205,8 @@ def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None
     if order is not None:  # the first view may lack a value another view has: the axis follows `order`
         fig.update_xaxes(categoryorder="array", categoryarray=[wrap(label[k], 10) for k in order if k in label])
     fig = _layout(fig, title or f"{kpi.label} by {dim.replace('_', ' ')}", kpi, currency=currency)
-    fig.update_xaxes(tickfont=dict(size=11))  # up to 15 names side by side: short lines, horizontal
+    # up to 15 names side by side: short lines, horizontal, smaller when many (they touched at 11 px)
+    fig.update_xaxes(tickfont=dict(size=11 if len(raw) <= 10 else 9))
     return fig
 
 

@@ -101,3 +101,17 @@ def test_axes_carry_their_unit(demo_sel: Selected) -> None:
     shots = {s.key: s for s in pack.figures(demo_sel)}
     assert shots["savings-trend"].fig.layout.yaxis.title.text == "EUR"
     assert shots["inventory_days-trend"].fig.layout.yaxis.title.text == "Days"
+
+
+def test_many_bars_get_smaller_names_so_they_do_not_touch() -> None:
+    import polars as pl
+
+    from kpi_definitions.registry import registry
+    from tandem import charts
+
+    def names(n: int) -> float:
+        rows = pl.DataFrame({"kpi": ["savings"] * n, "view": ["finance"] * n, "supplier_id": [f"S{i}" for i in range(n)],
+                             "value": [1.0] * n})
+        return charts.breakdown(registry()["savings"], rows, "supplier_id").layout.xaxis.tickfont.size
+
+    assert (names(10), names(15)) == (11, 9)  # 15 two-word names at 11 px touched each other on a 960-px chart
