@@ -239,7 +239,7 @@ def targets_section(db: Path, reg: Registry, me: Identity) -> None:
         return
     pending = frame.filter(pl.col("status") == "pending")
     if pending.height:
-        mine = pending.filter(pl.col("kpi") == opened)["target_id"].to_list()
+        mine = pending.filter(pl.col("kpi") == opened)["target_id"].to_list() if opened else []
         if mine:
             st.session_state["target_pick"] = mine[0]
         tid = st.selectbox("Pending target", pending["target_id"].to_list(), key="target_pick",
