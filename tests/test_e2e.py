@@ -165,22 +165,29 @@ def test_the_app_end_to_end(server: tuple[str, Path], page, tmp_path: Path) -> N
     wait_for_metric(page, after)
 
 
+def click_for_lines(page, chart_title: str, mark: str, heading: str):  # noqa: ANN001, ANN201
+    """Click the middle of the first `mark` (a bar, a point) of the chart titled `chart_title`; the panel of
+    lines it opens (headed `heading`)."""
+    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text=chart_title).first
+    chart.wait_for(timeout=60_000)
+    chart.scroll_into_view_if_needed()
+    target = chart.locator(mark).first
+    target.wait_for(timeout=60_000)
+    box = target.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_text(heading).first.wait_for(timeout=60_000)
+    return page.locator('[data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"]').filter(
+        has_text=heading).last
+
+
 def test_clicking_a_bar_opens_the_lines_behind_it(server: tuple[str, Path], page) -> None:  # noqa: ANN001
     """Click-through in a real browser: a bar of the supplier breakdown → every view's lines for that supplier,
     with the gap; its link opens the drill-down on the same lines."""
     base, db = server
     page.goto(f"{base}/payment_days?period=2026-10")
     page.get_by_role("heading", name="Breakdown").wait_for(timeout=60_000)
-    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Payment days by supplier").first
-    chart.scroll_into_view_if_needed()
-    bar = chart.locator("g.trace.bars g.point path").first
-    bar.wait_for(timeout=60_000)
-    box = bar.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.get_by_text("Lines behind").first.wait_for(timeout=60_000)
-    panel = page.locator('[data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"]').filter(
-        has_text="Lines behind").last
+    panel = click_for_lines(page, "Payment days by supplier", "g.trace.bars g.point path", "Lines behind")
     assert panel.get_by_text("Finance", exact=True).count() and panel.get_by_text("Procurement", exact=True).count()
     assert panel.get_by_text("Gap (finance − procurement)").count()
     assert panel.locator('[data-testid="stDataFrame"]').count() == 2  # the lines under each view, side by side
@@ -194,17 +201,9 @@ def test_clicking_a_trend_point_opens_that_periods_lines(server: tuple[str, Path
     """A point of the trend (a month the page does not show) → every view's lines of that month, with the gap."""
     base, _ = server
     page.goto(f"{base}/payment_days?period=2026-10")
-    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="over time").first
-    chart.wait_for(timeout=60_000)
-    chart.scroll_into_view_if_needed()
-    point = chart.locator("g.trace.scatter g.points path.point").first  # finance's first month on the chart
-    point.wait_for(timeout=60_000)
-    box = point.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.get_by_text("Lines behind Payment days in 2025-11").first.wait_for(timeout=60_000)
-    panel = page.locator('[data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"]').filter(
-        has_text="Lines behind Payment days in 2025-11").last
+    # the first point drawn: finance's first month on the chart
+    panel = click_for_lines(page, "over time", "g.trace.scatter g.points path.point",
+                            "Lines behind Payment days in 2025-11")
     panel.get_by_text("Gap (finance − procurement)").first.wait_for(timeout=60_000)
     panel.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=60_000)
     assert panel.locator('[data-testid="stDataFrame"]').count() == 2  # the month's lines under each view
