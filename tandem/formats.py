@@ -131,7 +131,7 @@ def number(v: object, decimals: int = 0) -> str:
     return f"{MINUS}{text}" if x < 0 and text.strip("0.,") else text
 
 
-_WORDS = {"po": "PO", "id": "ID", "qty": "quantity", "fx": "FX", "vs": "vs"}
+_WORDS = {"po": "PO", "id": "ID", "qty": "quantity", "fx": "FX", "vs": "vs", "gl": "GL", "kpi": "KPI"}
 
 
 def header(name: str) -> str:

@@ -52,30 +52,19 @@ def table(df: pl.DataFrame, units: dict[str, str] | None = None, currency: str =
     if height is not None:
         select["height"] = height
     for c in shown.columns:  # a column named as in the data (supplier_id) is headed in words (Supplier ID)
-        if c != (said := readable(c)):
+        if c != (said := formats.header(c)):
             config[c] = {**config[c], "label": said} if c in config else st.column_config.Column(label=said)
     if shown.height * max(shown.width, 1) > STYLED_CELLS:  # still thousands separators and "—" for nothing
         for c, t in shown.schema.items():
             if t.is_numeric():
                 config[c] = st.column_config.NumberColumn(
-                    readable(c), format=number_format(units[c], currency) if c in units else "localized")
+                    formats.header(c), format=number_format(units[c], currency) if c in units else "localized")
         shown = shown.with_columns(pl.col(c).fill_null("—") for c, t in shown.schema.items() if t == pl.String)
         return st.dataframe(shown, hide_index=True, column_config=config or None, placeholder="—", **select)
     fmt = {c: f for c, t in shown.schema.items() if (f := _cell_text(t, units.get(c), c, currency)) is not None}
     data = shown.to_pandas()
     styled = data.style.format(fmt, na_rep="—").format(na_rep="—", subset=[c for c in data.columns if c not in fmt])
     return st.dataframe(styled, hide_index=True, column_config=config or None, placeholder="—", **select)
-
-
-def readable(column: str) -> str:
-    """A data name as a header: supplier_id → Supplier ID, cost_center → Cost center; a header stays as it is."""
-    if "_" not in column or column != column.lower():
-        return column
-    words = [ACRONYMS.get(w, w) for w in column.split("_")]
-    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
-
-
-ACRONYMS = {"id": "ID", "po": "PO", "fx": "FX", "gl": "GL", "kpi": "KPI"}
 
 
 def _per_row(df: pl.DataFrame, columns: dict[str, str], row_units: list[str], currency: str, key: str | None,

@@ -127,7 +127,7 @@ def ignored(kpi: Kpi, now: pl.DataFrame) -> None:
 
 stamp_lines = selection.stamp_lines
 # tables live in tandem/grid.py (targets and prices show tables too, below the widgets)
-table, number_format, readable, STYLED_CELLS = grid.table, grid.number_format, grid.readable, grid.STYLED_CELLS
+table, number_format, STYLED_CELLS = grid.table, grid.number_format, grid.STYLED_CELLS
 
 
 def chart(fig: go.Figure, key: str, sel: Selected, kpi: Kpi | None, what: str, select: bool = False) -> object:
