@@ -22,7 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kpi_definitions import facts  # noqa: E402
 from tandem.db import connect  # noqa: E402
 
-# Deterministic pseudo-random columns from the row number: hash(i, salt) spread over a range.
+# Deterministic pseudo-random columns from the row number: hash(i, salt) spread over a range. As in real
+# exports, an invoice line's item is one of the three its supplier sells (15,000 supplier-items over 2,000
+# items) and its category is the item's: the price index has items bought month after month to compare.
 BUILD = """
 CREATE OR REPLACE TEMP MACRO pick(i, salt, n) AS ((hash(i, salt) % n)::BIGINT);
 INSERT INTO suppliers SELECT 'S' || i, 'Supplier ' || i, 'NL', i % 3 = 0, [30, 45, 60, 90][1 + pick(i, 1, 4)], 0
@@ -41,8 +43,8 @@ INSERT INTO purchase_orders SELECT 'PO' || (i // 2), i % 2 + 1, 'S' || pick(i, 1
 FROM range($po) t(i);
 INSERT INTO fact_invoices ($lines_columns) SELECT 'INV' || (i // 3), i % 3 + 1, 'S' || pick(i, 21, 5000),
     CASE WHEN pick(i, 22, 10) < 8 THEN 'PO' || pick(i, 23, $po // 2) END,
-    CASE WHEN pick(i, 22, 10) < 8 THEN 1 + pick(i, 24, 2) END, 'IT-' || pick(i, 25, 2000),
-    ['IT', 'Logistics', 'Facilities', 'MRO', 'Packaging'][1 + pick(i, 26, 5)],
+    CASE WHEN pick(i, 22, 10) < 8 THEN 1 + pick(i, 24, 2) END, 'IT-' || (pick(i, 21, 5000) * 3 + pick(i, 25, 3)) % 2000,
+    ['IT', 'Logistics', 'Facilities', 'MRO', 'Packaging'][1 + (pick(i, 21, 5000) * 3 + pick(i, 25, 3)) % 2000 % 5],
     ['OPS', 'SALES', 'IT', 'FIN', 'RND'][1 + pick(i, 27, 5)], '6000',
     DATE '2024-11-01' + pick(i, 28, 730)::INT AS d, d + 30,
     CASE WHEN pick(i, 29, 10) < 9 THEN d + pick(i, 30, 70)::INT END, 1 + pick(i, 31, 40),

@@ -24,7 +24,7 @@ REBUILD = "facts"  # the named SQL of the full rebuild
 INVOICE_COLUMNS = [*EXPORT_TABLES["invoices"].column_names, "_load_id"]
 # The exports the facts are built from: a load of any other type leaves them as they are.
 SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates"})
-FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "facts_meta")
+FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "facts_meta")
 
 
 class CurrencyMismatch(TandemError):
@@ -44,12 +44,26 @@ class FactsOutdated(TandemError):
 def refresh(con: duckdb.DuckDBPyConnection, currency: str, export_type: str | None = None) -> None:
     """Rebuild the facts in `currency`, inside the caller's transaction (a failed load leaves the old ones).
 
-    A load of invoices wrote its lines' facts as it stored them (`add_invoices`): nothing is left to do
-    unless the facts are in another currency. Anything else rebuilds both tables.
+    A load of invoices wrote its lines' facts as it stored them (`add_invoices`): only the price facts of
+    the months it changed are left to rebuild, unless the facts are in another currency. Anything else
+    rebuilds them all.
     """
     if export_type == "invoices" and not missing(con) and currency_of(con) == currency:
+        update_prices(con, currency)
         return
     _run(con, REBUILD, {"ccy": currency})
+
+
+def update_prices(con: duckdb.DuckDBPyConnection, currency: str) -> None:
+    """The price facts of the months a load of invoices changed (sql/fact_prices_changed.sql), rebuilt from
+    their lines: a monthly load re-sums one month, not the whole history."""
+    macros.ensure(con)
+    months = [m for (m,) in con.execute(SQL["fact_prices_changed"]).fetchall()]
+    if not months:
+        return
+    con.execute("DELETE FROM fact_prices WHERE list_contains($months, m)", {"months": months})
+    con.execute(f"INSERT INTO fact_prices {_fact_prices('list_contains($months, x.m)')}",
+                {"months": months, "ccy": currency})
 
 
 def table_of(export_type: str) -> str:
@@ -98,10 +112,15 @@ def _fact_invoices(lines: str) -> str:
     return SQL["fact_invoices"].replace("{invoices}", lines)
 
 
+def _fact_prices(where: str) -> str:
+    return SQL["fact_prices"].replace("{where}", where)
+
+
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> None:
     macros.ensure(con)
     for statement in SQL.statements(name):  # DuckDB binds parameters one statement at a time
-        statement = statement.replace("{fact_invoices}", _fact_invoices("invoices"))
+        statement = (statement.replace("{fact_invoices}", _fact_invoices("invoices"))
+                     .replace("{fact_prices}", _fact_prices("true")))
         used = {k: v for k, v in params.items() if f"${k}" in statement}
         con.execute(statement, used) if used else con.execute(statement)
 

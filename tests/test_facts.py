@@ -50,6 +50,44 @@ def test_an_invoice_load_replaces_just_its_lines_and_equals_a_full_rebuild(golde
         k: i21[k] for k in ("po_found", "on_contract", "agreed_terms", "m")}
 
 
+def price_rows(con) -> pl.DataFrame:  # noqa: ANN001 - a DuckDB connection
+    return con.sql("SELECT * FROM fact_prices").pl().sort(["m", "supplier_id", "item_id", "category"],
+                                                           nulls_last=True)
+
+
+def test_an_invoice_load_re_sums_the_price_facts_of_the_months_it_changed(
+        golden_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    invoices = pl.read_csv(GOLDEN / "exports" / "invoices.csv", infer_schema=False)
+    # I03 (S1, X1: 5 for 50 in 2025-02) moves to 2026-03 at a new price; I24 (S2, X3 in 2026-02) gets 7 for 91
+    pl.concat([
+        invoices.filter(pl.col("invoice_id") == "I03").with_columns(
+            invoice_date=pl.lit("2026-03-02"), due_date=pl.lit("2026-04-01"), paid_date=pl.lit(""),
+            quantity=pl.lit("4"), amount=pl.lit("60")),
+        invoices.filter(pl.col("invoice_id") == "I24").with_columns(quantity=pl.lit("7"), amount=pl.lit("91")),
+    ]).write_csv(tmp_path / "invoices_correction.csv")
+    con = connect(db)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(facts, "REBUILD", "no_full_rebuild_here")  # the incremental path must not need it
+            ingest_file(con, tmp_path / "invoices_correction.csv")
+        incremental = price_rows(con)
+        facts.refresh(con, "EUR")
+        assert incremental.equals(price_rows(con))  # the same as a full rebuild
+        cols = ["supplier_id", "item_id", "lines", "priced_lines", "spend", "qty"]
+        feb25 = incremental.filter(pl.col("m") == 2025 * 12 + 1).select(cols).rows()
+        assert feb25 == [("S2", "X3", 1, 1, 40.0, 4.0)]  # I03 left it: only I04 is left
+        mar26 = incremental.filter((pl.col("m") == 2026 * 12 + 2) & (pl.col("item_id") == "X1")).select(cols).rows()
+        assert mar26 == [("S1", "X1", 1, 1, 60.0, 4.0)]
+        feb26 = incremental.filter((pl.col("m") == 2026 * 12 + 1) & (pl.col("item_id") == "X3")).select(cols).rows()
+        assert feb26 == [("S2", "X3", 1, 1, 91.0, 7.0)]
+        # every line of the database is in exactly one row of the facts
+        assert incremental["lines"].sum() == con.sql("SELECT count(*) FROM invoices").fetchall()[0][0] == 14
+    finally:
+        con.close()
+
+
 def test_other_loads_rebuild_the_facts(golden_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "g.duckdb"
     shutil.copy(golden_db, db)

@@ -26,7 +26,7 @@ from store.db import reading
 from tandem.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-STATEMENTS = 5  # facts._run: the macros, then facts.sql's facts_meta, fact_invoices, fact_po and fact_items
+STATEMENTS = 6  # facts._run: the macros, then facts.sql's facts_meta, fact_invoices, fact_po, fact_items and fact_prices
 
 
 def _expected(con: duckdb.DuckDBPyConnection, currency: str) -> dict[str, float]:

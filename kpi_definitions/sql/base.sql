@@ -52,24 +52,28 @@ committed_spend AS (
     UNION ALL
     SELECT m, supplier_id, category, cost_center, amount_rep FROM invoice_lines WHERE NOT has_po
 ),
+-- The price KPI's facts of the months needed (sql/fact_prices.sql: invoice lines summed per month, supplier,
+-- item and category at load).
+price_facts AS (
+    SELECT * FROM fact_prices
+    WHERE m BETWEEN $m_lo AND $m_hi
+      AND picked($supplier_id, supplier_id)
+      AND picked($category, category)
+),
 -- The price KPI's items by month: an item is an item_id bought from one supplier, so a change of supplier
 -- is never read as a change of price (its category: the category its lines carry). Its price in a month
 -- p = spend ÷ qty over its invoice lines of the month with a quantity > 0 and an amount > 0 in the
 -- reporting currency (credit notes and lines without an item or a quantity carry no price; an item whose
--- lines of the month all lack an FX rate has a NULL spend and no price). `contracted`:
--- some of those lines were bought on a valid contract.
+-- lines of the month all lack an FX rate has a NULL spend and no price). `contracted`: some of those lines
+-- were bought on a valid contract; `unpriced`: its lines of the month with no FX rate.
 price_items AS MATERIALIZED (
     -- keyed by one 64-bit hash of (supplier_id, item_id): grouping and joining on it is several times faster
-    -- than on the two texts at millions of lines (a collision between two items is vanishingly unlikely).
-    -- `unpriced`: the item's lines of the month with no FX rate (counted here, so that no KPI query reads
-    -- invoice_lines twice, which would make DuckDB copy it).
+    -- than on the two texts (a collision between two items is vanishingly unlikely).
     SELECT m, hash(supplier_id, item_id) AS k, any_value(supplier_id) AS supplier_id, any_value(item_id) AS item_id,
-           any_value(category) AS category, sum(amount_rep) AS spend,
-           sum(quantity) FILTER (WHERE amount_rep IS NOT NULL) AS qty,
-           bool_or(on_contract) FILTER (WHERE amount_rep IS NOT NULL) AS contracted,
-           count(*) FILTER (WHERE amount_rep IS NULL) AS unpriced
-    FROM invoice_lines
-    WHERE item_id IS NOT NULL AND quantity > 0 AND amount > 0 AND m BETWEEN $m_lo AND $m_hi
+           any_value(category) AS category, sum(spend) AS spend, sum(qty) AS qty,
+           bool_or(contracted) AS contracted, sum(unpriced) AS unpriced
+    FROM price_facts
+    WHERE priced_lines > 0
     GROUP BY m, k
 ),
 budget_lines AS (

@@ -39,3 +39,6 @@ FROM (SELECT item_id, first(category ORDER BY order_date DESC, value_rep DESC NU
       FROM fact_po WHERE item_id IS NOT NULL GROUP BY item_id) p
 FULL JOIN (SELECT item_id, first(category ORDER BY start_date DESC, contract_id) AS category
            FROM contracts WHERE item_id IS NOT NULL GROUP BY item_id) c ON c.item_id = p.item_id;
+
+-- The price KPI's item-months (sql/fact_prices.sql), from the lines above.
+CREATE OR REPLACE TABLE fact_prices AS {fact_prices};

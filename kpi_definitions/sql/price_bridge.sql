@@ -22,17 +22,9 @@ months AS (
            sum(term) / sum(spend0) AS change
     FROM terms GROUP BY m
 ),
-priced AS (
-    SELECT x.amount_rep, x.quantity * c.contract_unit_price * rep_rate(c.currency, r.rate, $ccy) AS agreed_rep
-    FROM invoice_lines x
-    JOIN contracts c ON c.contract_id = x.po_contract_id
-    LEFT JOIN fx_monthly() r ON r.currency = c.currency AND r.m = x.m
-    WHERE x.on_contract AND x.quantity > 0 AND x.amount > 0 AND (c.item_id IS NULL OR c.item_id = x.item_id)
-      AND x.m IN (SELECT m FROM buckets)
-),
-ppv AS (
-    SELECT (sum(amount_rep) - sum(agreed_rep)) / nullif(sum(agreed_rep), 0) AS value
-    FROM priced WHERE amount_rep IS NOT NULL AND agreed_rep IS NOT NULL
+ppv AS (  -- sql/price_procurement.sql over the span
+    SELECT (sum(ppv_paid) - sum(ppv_agreed)) / nullif(sum(ppv_agreed), 0) AS value
+    FROM price_facts WHERE m IN (SELECT m FROM buckets)
 )
 SELECT
     -coalesce((SELECT value FROM ppv), 0) AS contract_variance,

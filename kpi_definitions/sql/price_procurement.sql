@@ -5,19 +5,10 @@
 -- both sides in the reporting currency at the rate of the invoice month (the contract price converted from
 -- its own currency). Positive: paid above the contract (leakage). Null without such lines; a line whose
 -- amount or contract price has no rate is left out and counted in `excluded`.
-WITH priced AS (
-    SELECT x.*, x.quantity * c.contract_unit_price * rep_rate(c.currency, r.rate, $ccy) AS agreed_rep
-    FROM invoice_lines x
-    JOIN contracts c ON c.contract_id = x.po_contract_id
-    LEFT JOIN fx_monthly() r ON r.currency = c.currency AND r.m = x.m
-    WHERE x.on_contract AND x.quantity > 0 AND x.amount > 0 AND (c.item_id IS NULL OR c.item_id = x.item_id)
-),
-monthly AS (
-    SELECT m{dims},
-           sum(amount_rep) FILTER (WHERE amount_rep IS NOT NULL AND agreed_rep IS NOT NULL) AS paid,
-           sum(agreed_rep) FILTER (WHERE amount_rep IS NOT NULL AND agreed_rep IS NOT NULL) AS agreed,
-           count(*) FILTER (WHERE amount_rep IS NULL OR agreed_rep IS NULL) AS excluded
-    FROM priced
+WITH monthly AS (  -- the lines' sums, kept per item-month by sql/fact_prices.sql
+    SELECT m{dims}, sum(ppv_paid) AS paid, sum(ppv_agreed) AS agreed, sum(ppv_excluded) AS excluded
+    FROM price_facts
+    WHERE ppv_lines > 0
     GROUP BY ALL
 )
 SELECT b.period{dims},
