@@ -3,7 +3,7 @@ reruns a page when a load has changed the database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -135,9 +135,10 @@ def filter_bar() -> Selected:
         for param, dim in FILTER_PARAMS.items():
             choices = opts.get(dim, [])
             label_of = dict(choices)
+            shown = lambda v, m=label_of: safe_text.visible(m.get(v, v))  # noqa: E731 - the widget's format
+            _ids_as_shown(param, label_of, shown)
             picked = st.multiselect(FILTER_LABELS[param], [v for v, _ in choices], key=param, bind="query-params",
-                                    format_func=lambda v, m=label_of: safe_text.visible(m.get(v, v)),
-                                    placeholder="All")
+                                    format_func=shown, placeholder="All")
             if picked:
                 filters[dim] = list(picked)
         st.caption(legend())
@@ -146,6 +147,18 @@ def filter_bar() -> Selected:
     n = TREND_PERIODS[grain]
     trend_first = max(data_first, cal.span(span.last - STEP[grain] * (n - 1), grain)[0])
     return Selected(db, ver, span, trend_first, filters, as_of, service.cfg().reporting_currency)
+
+
+def _ids_as_shown(param: str, label_of: Mapping[str, str], shown: Callable[[str], str]) -> None:
+    """A link typed by hand names ids (?supplier=S0007), where the bound widget writes and reads the values it
+    shows ("S0007 · Northwind Components") and drops any other: on the page's first run, pick what the link
+    names through the session state (Streamlit lets only that set a bound widget)."""
+    given = st.query_params.get_all(param)
+    if param in st.session_state or not any(v in label_of for v in given):
+        return
+    id_of = {shown(v): v for v in label_of}
+    st.session_state[param] = list(dict.fromkeys(v if v in label_of else id_of[v] for v in given
+                                                 if v in label_of or v in id_of))
 
 
 @st.fragment(run_every=WATCH_EVERY_S)

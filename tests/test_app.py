@@ -346,6 +346,18 @@ def test_a_link_reopens_the_overview_with_its_period_and_filters(golden_db: Path
     assert metrics(at)[:2] == [("Finance", "−EUR 10"), ("Procurement", "EUR 20")]
 
 
+def test_a_hand_written_link_may_name_a_supplier_by_its_id(golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The filter shows "S1 · <name>" and a link it writes carries that; a link typed by hand says ?supplier=S1.
+    monkeypatch.setenv("TANDEM_DB", str(golden_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"period": "2026-01", "supplier": ["S1"]})
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="supplier").value == ["S1"]
+    # supplier S1 in 2026-01 (all IT): the same lines as category IT above, −10 and 20
+    assert metrics(at)[:2] == [("Finance", "−EUR 10"), ("Procurement", "EUR 20")]
+
+
 def test_a_link_reopens_a_kpi_page_at_a_fiscal_quarter(golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TANDEM_DB", str(golden_db))
     at = kpi_page_alone("savings")  # the page the link names
