@@ -83,8 +83,9 @@ def _bridge(kpi: Kpi, sel: Selected) -> None:
     for s in b.steps:
         rows.append((s.label, s.value, s.description))
         rows += [(f"↳ {p.label}", p.value, f"Part of “{s.label}”: {p.description}") for p in s.parts]
-    steps = pl.DataFrame(rows, schema={"Step": pl.String, "Amount": pl.Float64, "What it is": pl.String}, orient="row")
-    widgets.table(steps, {"Amount": kpi.unit}, sel.currency)
+    # "Change": each step signed (+EUR 1,234 / −EUR 1,234), as it moves the number from one view to the other
+    steps = pl.DataFrame(rows, schema={"Step": pl.String, "Change": pl.Float64, "What it is": pl.String}, orient="row")
+    widgets.table(steps, {"Change": kpi.unit}, sel.currency)
     if kpi.bridge.convention:
         st.caption(f"Convention: {kpi.bridge.convention}")
 

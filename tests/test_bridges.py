@@ -34,10 +34,12 @@ for procurement; consumption value per day = value ÷ 31):
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from kpi_definitions import agreement
@@ -216,7 +218,10 @@ def test_the_budget_page_draws_one_timing_step_and_lists_its_parts(bdb: Path, mo
     steps = at.dataframe[0].value
     assert list(steps["Step"]) == ["Timing (net)", "↳ Orders not yet invoiced", "↳ Invoices on orders of other periods",
                                    "Invoice vs order price and quantity", "Invoices on cancelled or unknown orders"]
-    assert list(steps["Amount"]) == [-30, -100, 70, 2, 15]
+    assert list(steps["Change"]) == [-30, -100, 70, 2, 15]
+    # on screen each step carries its sign: it moves the number from one view towards the other
+    display = pa.ipc.open_stream(io.BytesIO(at.dataframe[0].proto.arrow_data.styler.display_values)).read_all()
+    assert display.to_pydict()["Change"] == ["−EUR 30", "−EUR 100", "+EUR 70", "+EUR 2", "+EUR 15"]
 
 
 def test_the_inventory_page_honours_the_category_filter(bdb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
