@@ -18,7 +18,7 @@ import polars as pl
 
 from kpi_definitions import facts, macros
 from kpi_definitions.periods import FiscalCalendar
-from kpi_definitions.query import Query, Selection, bridge_queries, params, render, unit_of
+from kpi_definitions.query import Query, Selection, bridge_queries, params, render, unit_of, used
 from kpi_definitions.registry import NAME, Counted, Kpi, Registry, View
 
 VIEW = "agreed"  # the name of the view agreed definitions make
@@ -115,7 +115,8 @@ def _steps(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, months:
     p = params(Selection(min(months), max(months), "month", (), filters), FiscalCalendar(), kpi.dimensions,
                currency, months=[(m, "span") for m in months])
     columns = ", ".join(c for c in counts if NAME.match(c))  # registry-checked step names
-    row = con.sql(f"SELECT {columns} FROM ({render(reg, kpi.bridge.sql, {}, ())})", params=p).pl().row(0, named=True)  # type: ignore[union-attr]
+    sql = f"SELECT {columns} FROM ({render(reg, kpi.bridge.sql, {}, ())})"  # type: ignore[union-attr]
+    row = con.sql(sql, params=used(sql, p)).pl().row(0, named=True)
     return {c: float(row[c] or 0.0) for c in counts}
 
 
@@ -136,8 +137,8 @@ def frame(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, versions
     for m, label in cal.buckets(sel.first, sel.last, sel.grain):
         periods.setdefault(label, []).append(m)
     start_view = kpi.views[kpi.bridge.from_view]  # type: ignore[union-attr]
-    starts = con.sql(render(reg, start_view.sql, start_view.bind, sel.by),
-                     params=params(sel, cal, kpi.dimensions, currency)).pl()
+    start_q = Query("start", render(reg, start_view.sql, start_view.bind, sel.by), params(sel, cal, kpi.dimensions, currency))
+    starts = con.sql(start_q.sql, params=start_q.params).pl()
     by = list(sel.by)
     if by:
         starts = starts.filter(pl.all_horizontal(pl.col(d).is_not_null() for d in by))

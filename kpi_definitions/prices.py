@@ -12,7 +12,7 @@ import polars as pl
 from kpi_definitions import facts, macros
 from kpi_definitions.compute import compute
 from kpi_definitions.periods import FiscalCalendar
-from kpi_definitions.query import Selection, params, render
+from kpi_definitions.query import Selection, params, render, used
 from kpi_definitions.registry import Registry
 
 OURS = "Our prices"
@@ -29,7 +29,8 @@ def _run(con: duckdb.DuckDBPyConnection, reg: Registry, name: str, first: int, l
     months = [(m, "span") for m in range(first, last + 1)] if one_bucket else [
         (m, cal.label(m, "month")) for m in range(first, last + 1)]
     p = params(sel, cal, reg[PRICE_KPI].dimensions, currency, months=months)
-    return con.sql(render(reg, name, {}, dims), params=p).pl()
+    sql = render(reg, name, {}, dims)
+    return con.sql(sql, params=used(sql, p)).pl()
 
 
 def comparison(con: duckdb.DuckDBPyConnection, reg: Registry, first: int, last: int, category: str | None = None,

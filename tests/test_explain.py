@@ -25,15 +25,20 @@ def test_explain_gives_each_view_and_bridge_with_its_parameters() -> None:
         "savings bridge: the procurement value over the span", "savings bridge: the finance value over the span",
         "savings bridge: procurement to finance, step by step"]
     finance = queries[0]
-    # the shared relations, then the view's own SQL, using the shared macros
-    assert finance.sql.startswith("WITH ") and "invoice_lines AS (" in finance.sql and "po_lines AS (" in finance.sql
-    assert "picked($category, i.category)" in finance.sql and "LEFT JOIN fx_monthly() r" in finance.sql
-    assert "month_ix(b.fiscal_period)" in finance.sql and "rep_rate(b.currency, r.rate, $ccy)" in finance.sql
+    # the shared relations it uses (no others), then the view's own SQL, using the shared macros
+    assert finance.sql.startswith("WITH ") and "invoice_lines AS (" in finance.sql and "buckets AS (" in finance.sql
+    assert "po_lines AS (" not in finance.sql and "budget_lines AS (" not in finance.sql
+    assert "picked($category, i.category)" in finance.sql
+    budget = explain(registry(), sel, currency="USD", kpis=["budget_variance"], bridges=False)[0]
+    assert "month_ix(b.fiscal_period)" in budget.sql and "rep_rate(b.currency, r.rate, $ccy)" in budget.sql
+    assert "LEFT JOIN fx_monthly() r" in budget.sql
     assert "12 + month(" not in finance.sql and "list_contains" not in finance.sql  # written once, in the macros
     assert "FROM invoice_lines x" in finance.sql  # savings_finance.sql
     assert finance.params["months"] == [MARCH] == [24314]
     assert finance.params["labels"] == ["2026-03"]
-    assert (finance.params["ccy"], finance.params["m_lo"], finance.params["m_hi"]) == ("USD", MARCH - 12, MARCH)
+    assert (finance.params["m_lo"], finance.params["m_hi"]) == (MARCH - 12, MARCH)
+    # only the parameters its text names: invoice lines were converted at load, budgets are converted here
+    assert "ccy" not in finance.params and budget.params["ccy"] == "USD"
     assert finance.params["category"] == ["IT"] and finance.params["supplier_id"] is None
     assert "savings_type = 'cost_avoidance'" in queries[-1].sql
     assert "--   $months = [24314]" in finance.text() and "--   $category = ['IT']" in finance.text()
@@ -78,7 +83,7 @@ def test_kpis_explain_prints_the_sql_instead_of_computing(golden_db: Path) -> No
     out = r.stdout
     assert "CREATE OR REPLACE TEMP MACRO month_ix(d) AS year(d) * 12 + month(d) - 1;" in out
     assert "-- savings (finance)\n-- parameters:\n--   $months = [24314]\n--   $labels = ['2026-03']\n" in out
-    assert "--   $ccy = 'EUR'" in out and "invoice_lines AS (" in out
+    assert "--   $m_lo = 24302" in out and "invoice_lines AS (" in out
     assert "-- savings bridge: procurement to finance, step by step" in out
     assert "payment_days" not in out and "KPIs" not in out  # only what was asked, and no table of values
 
