@@ -85,7 +85,11 @@ def _bridge(kpi: Kpi, sel: Selected) -> None:
         rows += [(f"↳ {p.label}", p.value, f"Part of “{s.label}”: {p.description}") for p in s.parts]
     # "Change": each step signed (+EUR 1,234 / −EUR 1,234), as it moves the number from one view to the other
     steps = pl.DataFrame(rows, schema={"Step": pl.String, "Change": pl.Float64, "What it is": pl.String}, orient="row")
-    widgets.table(steps, {"Change": kpi.unit}, sel.currency)
+    left, right = st.columns([2, 3])
+    with left:
+        widgets.table(steps.drop("What it is"), {"Change": kpi.unit}, sel.currency)
+    # what each step is, in full (a table cell cut the longer ones off)
+    right.markdown("\n".join(f"- **{widgets.plain(step)}**: {widgets.plain(what)}" for step, _, what in rows))
     if kpi.bridge.convention:
         st.caption(f"Convention: {kpi.bridge.convention}")
 
