@@ -161,7 +161,8 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str
         x=labels, y=values, measure=measure, connector=dict(line=dict(color="#bbb")),
         increasing=dict(marker=dict(color=STEP_UP)), decreasing=dict(marker=dict(color=STEP_DOWN)),
         totals=dict(marker=dict(color=colour(kpi, b.end_view))), textposition="outside", cliponaxis=False,
-        text=[_short(v, kpi.unit, currency) for v in values], showlegend=False))
+        text=[formats.compact(v, kpi.unit, currency, change=0 < i < len(values) - 1) for i, v in enumerate(values)],
+        showlegend=False))  # the steps signed (+EUR 985k), the two values as they are
     # The first bar is an absolute in the start view's colour: draw it over the default.
     fig.add_trace(go.Bar(x=[labels[0]], y=[b.start], marker_color=colour(kpi, b.start_view), showlegend=False,
                          hoverinfo="skip"))

@@ -110,16 +110,17 @@ def json_number(v: object, decimals: int = 6) -> float | None:
     return r if math.isfinite(r) else None
 
 
-def compact(v: float | None, unit: str, currency: str = "EUR") -> str:
-    """A short label for a bar or a point (same sign and currency convention as `value`): EUR 4.26M, −EUR 61k."""
+def compact(v: float | None, unit: str, currency: str = "EUR", *, change: bool = False) -> str:
+    """A short label for a bar or a point (same sign and currency convention as `value`): EUR 4.26M, −EUR 61k;
+    a `change` (a bridge step) always with its sign, as `signed`: +EUR 985k."""
     x = _number(v)
     if x is None:
         return ""
     if unit in ("days", "ratio") or abs(x) < 10_000 or abs(x) >= MAX_MONEY:
-        return value(x, unit, currency)
+        return (signed if change else value)(x, unit, currency)
     code = currency if unit == "currency" else unit
     text = f"{abs(x) / 1e6:,.2f}M" if abs(x) >= 1e6 else f"{abs(x) / 1e3:,.0f}k"
-    return f"{MINUS if x < 0 else ''}{code} {text}"
+    return f"{MINUS if x < 0 else '+' if change else ''}{code} {text}"
 
 
 def number(v: object, decimals: int = 0) -> str:

@@ -34,6 +34,14 @@ def test_chart_labels_have_the_same_sign_and_currency(v: float | None, unit: str
     assert formats.compact(v, unit) == text
 
 
+@pytest.mark.parametrize(("v", "unit", "text"), [
+    (985124.0, "currency", "+EUR 985k"), (-60970.4, "currency", "−EUR 61k"), (1500.0, "currency", "+EUR 1,500"),
+    (0.2, "currency", "EUR 0"), (0.0123, "ratio", "+1.2 pts"), (-3.25, "days", "−3.2 days"),
+])
+def test_a_bridge_step_label_carries_its_sign(v: float, unit: str, text: str) -> None:
+    assert formats.compact(v, unit, change=True) == text
+
+
 @pytest.mark.parametrize(("v", "decimals", "text"), [
     (1234.5, 2, "1,234.50"), (-20.0, 2, "−20.00"), (-0.001, 2, "0.00"), (1234567, 0, "1,234,567"), (None, 0, "n/a"),
 ])
