@@ -43,6 +43,14 @@ class BridgeResult:
     steps: tuple[BridgeStep, ...]
     reason: str | None = None  # why there are no steps
 
+    def listed(self) -> list[tuple[str, float, str]]:
+        """(label, value, what it is) of each step, a netted step followed by its parts (which add up to it)."""
+        rows: list[tuple[str, float, str]] = []
+        for s in self.steps:
+            rows.append((s.label, s.value, s.description))
+            rows += [(f"↳ {p.label}", p.value, f"Part of “{s.label}”: {p.description}") for p in s.parts]
+        return rows
+
     @property
     def total(self) -> float | None:
         if self.start is None or not self.steps:

@@ -158,7 +158,7 @@ def review_pack(title: str, as_of: datetime | None, sections: list[tuple], actio
     parts.append("</section>")
     style = ("body{font-family:Arial,sans-serif;max-width:1150px;margin:2em auto;color:#222}"
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
-             ".meta{color:#666}img.chart{width:100%;margin:.5em 0}")
+             ".meta{color:#666}img.chart{width:100%;margin:.5em 0}td.nw{white-space:nowrap}")
     if printable:  # A4 landscape, a KPI per page, no row or chart cut across pages
         style += ("@page{size:A4 landscape;margin:12mm}body{max-width:none;margin:0;font-size:11px}"
                   "section{break-before:page}section:first-of-type{break-before:auto}"
@@ -206,7 +206,13 @@ def print_pdf(page: str, timeout_s: float = 120) -> bytes:
 def _table(df: pl.DataFrame) -> str:
     """Every cell escaped and visible: supplier names and notes are data, never markup or hidden text."""
     head = "".join(f"<th>{html.escape(safe_text.visible(c))}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(safe_text.visible('' if v is None else str(v)))}</td>"
-                                    for v in row) + "</tr>"
+    body = "".join("<tr>" + "".join(_cell(safe_text.visible('' if v is None else str(v))) for v in row) + "</tr>"
                    for row in df.iter_rows())
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+SHORT_CELL = 20  # characters: a date, an id or an amount is never broken across lines (2026-01-01 broke at "-")
+
+
+def _cell(text: str) -> str:
+    return f"<td class='nw'>{html.escape(text)}</td>" if len(text) <= SHORT_CELL else f"<td>{html.escape(text)}</td>"

@@ -78,11 +78,7 @@ def _bridge(kpi: Kpi, sel: Selected) -> None:
         st.info(f"No bridge for {sel.span.label}: {b.reason}.")
         return
     widgets.chart(charts.waterfall(kpi, b, currency=sel.currency), f"{kpi.name}-bridge", sel, kpi, f"{kpi.label}: bridge")
-    # A netted step (one bar in the chart) is followed by its parts, which add up to it.
-    rows: list[tuple[str, float, str]] = []
-    for s in b.steps:
-        rows.append((s.label, s.value, s.description))
-        rows += [(f"↳ {p.label}", p.value, f"Part of “{s.label}”: {p.description}") for p in s.parts]
+    rows = b.listed()  # a netted step (one bar in the chart) is followed by its parts, which add up to it
     # "Change": each step signed (+EUR 1,234 / −EUR 1,234), as it moves the number from one view to the other
     steps = pl.DataFrame(rows, schema={"Step": pl.String, "Change": pl.Float64, "What it is": pl.String}, orient="row")
     left, right = st.columns([2, 3])

@@ -114,7 +114,7 @@ def collect(sel: Selected) -> Pack:
                 shots.append(Shot(f"{k.name}-bridge", k, f"{k.label}: bridge",
                                   charts.waterfall(k, b, currency=sel.currency)))
                 ends = [(views.style(k, b.start_view).label + " value", b.start, "")]
-                ends += [(s.label, s.value, s.description) for s in b.steps]
+                ends += b.listed()  # a netted step followed by its parts
                 bridge = pl.DataFrame({
                     "Step": [e[0] for e in ends] + [views.style(k, b.end_view).label + " value"],
                     "Amount": [formats.value(e[1], k.unit, sel.currency) if i == 0 else

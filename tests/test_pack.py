@@ -36,7 +36,8 @@ def test_pack_has_every_kpi_the_overview_numbers_and_the_open_actions(demo_db: P
         assert f"<h2>{kpi.label}</h2>" in html
     now = sel.values()
     savings = formats.value(value_of(now, "savings", "finance"), "currency", "EUR")
-    assert f"<td>{savings}</td>" in html  # the overview table carries the KPI layer's number
+    assert f"<td class='nw'>{savings}</td>" in html  # the overview table carries the KPI layer's number
+    assert "<td class='nw'>2026-01-01</td>" in html  # a short cell (a date, an amount) never breaks in print
     assert "Ask &lt;Logistics&gt; why spend rose" in html and "<Logistics>" not in html
 
 
@@ -150,3 +151,18 @@ def test_suppliers_are_named_and_a_shared_name_keeps_its_id(with_action: Selecte
     table = pack.with_names(pl.DataFrame({"supplier_id": ["S0007", "S9999"], "v": [1.0, 2.0]}), "supplier_id", names)
     assert table.columns == ["supplier_id", "Supplier", "v"] and table["Supplier"].to_list() == [
         "Northwind Components (S0007)", None]
+
+
+def test_the_pack_lists_a_netted_bridge_step_with_its_parts(with_action: Selected) -> None:
+    p = pack.collect(with_action)
+    budget = next(k for k in p.kpis if k.kpi.name == "budget_variance").bridge
+    assert budget is not None
+    steps = budget["Step"].to_list()
+    b = service.bridge_of(str(with_action.db), with_action.ver, "budget_variance", with_action.span.first,
+                          with_action.span.last, with_action.key)
+    timing = next(s for s in b.steps if s.parts)  # the demo's budget bridge nets its timing step
+    at = steps.index(timing.label)
+    assert steps[at + 1:at + 1 + len(timing.parts)] == [f"↳ {part.label}" for part in timing.parts]
+    amounts = budget["Amount"].to_list()[at:at + 1 + len(timing.parts)]
+    assert amounts == [formats.signed(v, "currency", "EUR") for v in [timing.value, *(x.value for x in timing.parts)]]
+    assert abs(sum(x.value for x in timing.parts) - timing.value) < 0.01  # the parts add up to the step
