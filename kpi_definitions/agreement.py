@@ -18,7 +18,7 @@ import polars as pl
 
 from kpi_definitions import facts, macros
 from kpi_definitions.periods import FiscalCalendar
-from kpi_definitions.query import Query, Selection, bridge_queries, params, render, unit_of, used
+from kpi_definitions.query import Query, Selection, bridge_queries, lookback, params, render, unit_of, used
 from kpi_definitions.registry import NAME, Counted, Kpi, Registry, View
 
 VIEW = "agreed"  # the name of the view agreed definitions make
@@ -137,7 +137,8 @@ def frame(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, versions
     for m, label in cal.buckets(sel.first, sel.last, sel.grain):
         periods.setdefault(label, []).append(m)
     start_view = kpi.views[kpi.bridge.from_view]  # type: ignore[union-attr]
-    start_q = Query("start", render(reg, start_view.sql, start_view.bind, sel.by), params(sel, cal, kpi.dimensions, currency))
+    start_q = Query("start", render(reg, start_view.sql, start_view.bind, sel.by),
+                    params(sel, cal, kpi.dimensions, currency, lookback=lookback(start_view)))
     starts = con.sql(start_q.sql, params=start_q.params).pl()
     by = list(sel.by)
     if by:

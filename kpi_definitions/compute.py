@@ -10,7 +10,7 @@ import polars as pl
 
 from kpi_definitions import facts, macros
 from kpi_definitions.periods import FiscalCalendar, Grain
-from kpi_definitions.query import Query, Selection, bridge_queries, params, render, unit_of
+from kpi_definitions.query import Query, Selection, bridge_queries, lookback, params, render, unit_of
 from kpi_definitions.registry import Kpi, Registry, Step
 
 UNIT_LABELS = {"days": "days", "ratio": "ratio"}  # currency KPIs report the reporting currency's code
@@ -106,7 +106,7 @@ def _plan(reg: Registry, sel: Selection, cal: FiscalCalendar, currency: str, kpi
                              f"its rows carry {', '.join(dims)}")
                 continue
             yield kpi, view_name, Query(f"{kpi.name} ({view_name})", render(reg, view.sql, view.bind, sel.by),
-                                        params(sel, cal, kpi.dimensions, currency))
+                                        params(sel, cal, kpi.dimensions, currency, lookback=lookback(view)))
 
 
 def _view_frames(con: duckdb.DuckDBPyConnection, kpi: Kpi, view_name: str, query: Query, by: Sequence[str],

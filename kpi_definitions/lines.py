@@ -10,7 +10,7 @@ import polars as pl
 
 from kpi_definitions import facts, macros
 from kpi_definitions.periods import FiscalCalendar
-from kpi_definitions.query import Query, Selection, params, render
+from kpi_definitions.query import Query, Selection, lookback, params, render
 from kpi_definitions.registry import FILTERABLE, Registry
 
 LINE_LIMIT = 5_000
@@ -45,7 +45,7 @@ def lines_query(reg: Registry, kpi: str, view: str, first: int, last: int, filte
         sql += f"\nLIMIT {int(limit)}"
     sel = Selection(first, last, "month", (), filters)
     span = [(m, "span") for m in range(first, last + 1)]
-    bind |= params(sel, cal or FiscalCalendar(), k.dimensions, currency, months=span)
+    bind |= params(sel, cal or FiscalCalendar(), k.dimensions, currency, months=span, lookback=lookback(v))
     return Query(f"{kpi} ({view}) lines", sql, bind)
 
 

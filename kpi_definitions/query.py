@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kpi_definitions.periods import FiscalCalendar, Grain
-from kpi_definitions.registry import FILTERABLE, Registry
+from kpi_definitions.registry import FILTERABLE, Registry, View
 
 
 @dataclass(frozen=True)
@@ -96,15 +96,22 @@ def used(sql: str, params: Mapping[str, object]) -> dict[str, object]:
 
 
 def params(sel: Selection, cal: FiscalCalendar, dims_of_kpi: Sequence[str], currency: str,
-           months: Sequence[tuple[int, str]] | None = None) -> dict[str, object]:
+           months: Sequence[tuple[int, str]] | None = None, lookback: int = 12) -> dict[str, object]:
+    """The values of a query's parameters. $m_lo..$m_hi: the months its rows may come from, the span and the
+    `lookback` months before it (a view that reads no year before gets 0, so it groups only the span's lines)."""
     buckets = months if months is not None else cal.buckets(sel.first, sel.last, sel.grain)
     months_ = [m for m, _ in buckets]
     out: dict[str, object] = {"months": months_, "labels": [lbl for _, lbl in buckets], "ccy": currency,
-                              "m_lo": min(months_) - 12, "m_hi": max(months_)}
+                              "m_lo": min(months_) - lookback, "m_hi": max(months_)}
     for dim in FILTERABLE:
         values = sel.filters.get(dim)
         out[dim] = list(values) if values and dim in dims_of_kpi else None
     return out
+
+
+def lookback(view: View) -> int:
+    """The months before the span a view's queries read: a year for a year-over-year view, else none."""
+    return 12 if view.year_before else 0
 
 
 def unit_of(kpi_unit: str, currency: str) -> str:

@@ -69,6 +69,9 @@ class View(_Model):
     # A view compared with the same months a year earlier: the export whose coverage of those base months
     # is checked (a partial base month is flagged on the value, kpi_definitions/weak_data.py).
     base_coverage: Literal["invoices", "purchase_orders"] | None = None
+    # Its SQL reads the twelve months before the span too (year over year): only then are they fetched, so a
+    # view of one month groups one month of lines, not thirteen (check() refuses SQL that reads them undeclared).
+    year_before: bool = False
     label: str | None = Field(default=None, min_length=1, max_length=40)  # shown name; default: the name, capitalised
     colour: Colour = "gray"
     # An agreed view made from the bridge: its versions, each counting bridge steps (the value is computed
@@ -207,6 +210,13 @@ def parse(folder: Path = HERE, sql_dir: Path = SQL_DIR) -> tuple[Registry, list[
     return Registry(ordered, sql_dir), issues
 
 
+YEAR_BEFORE = re.compile(r"[-+]\s*1[12]\b")  # month arithmetic a year back: m - 12, m + 12 IN ..., t - 11
+
+
+def _code(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
 def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
     """What is wrong with one parsed declaration, beyond its field types."""
     issues: list[Issue] = []
@@ -244,6 +254,11 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
         sql_file(f"views.{view_name}.sql", view.sql, set(view.bind))
         if view.lines:
             sql_file(f"views.{view_name}.lines", view.lines, set(view.bind), all_used=False)
+        for name in filter(None, (view.sql, view.lines)):
+            path = sql_dir / f"{name}.sql"
+            if not view.year_before and path.is_file() and YEAR_BEFORE.search(_code(path.read_text())):
+                bad(f"views.{view_name}.year_before", f"{name}.sql reads months a year before the span: declare "
+                    "`year_before: true`, or the query is given none of them")
         for dim in view.dimensions or ():
             if dim not in DIMENSIONS:
                 bad(f"views.{view_name}.dimensions", f"unknown dimension {dim!r}")

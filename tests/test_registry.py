@@ -90,6 +90,31 @@ def test_a_bad_name_and_a_bad_binding_are_caught(tmp_path: Path) -> None:
     assert ("bridge.steps.name", "'Orders-not-invoiced' is not a name (lower-case letters") in fields
 
 
+def test_a_view_reading_the_year_before_must_say_so(tmp_path: Path) -> None:
+    # Only a view that declares year_before is given the twelve months before its span (kpi_definitions/query.py):
+    # a year-over-year SQL without it would compare with nothing.
+    def savings(d: dict) -> None:
+        del d["views"]["finance"]["year_before"]
+
+    _, issues = parse(_folder(tmp_path, savings=savings), SQL_DIR)
+    assert {(i.field, i.message) for i in issues} == {
+        ("views.finance.year_before", f"{name}.sql reads months a year before the span: declare `year_before: true`, "
+         "or the query is given none of them") for name in ("savings_finance", "lines_invoices_yoy")}
+
+
+def test_a_view_of_the_span_alone_groups_only_its_months() -> None:
+    from kpi_definitions.compute import _plan
+    from kpi_definitions.periods import FiscalCalendar
+
+    oct26 = 2026 * 12 + 9
+    queries = {f"{k.name} ({v})": q for k, v, q in _plan(registry(), Selection(oct26, oct26), FiscalCalendar(), "EUR",
+                                                         None, None, [])}
+    assert queries["savings (finance)"].params["m_lo"] == oct26 - 12  # year over year: the year before too
+    assert queries["price_change (finance)"].params["m_lo"] == oct26 - 12
+    assert queries["payment_days (finance)"].params["m_lo"] == oct26  # paid in the month: the month alone
+    assert queries["spend_under_management (procurement)"].params["m_lo"] == oct26
+
+
 def test_registry_raises_with_every_issue(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import kpi_definitions.registry as mod
 

@@ -151,10 +151,10 @@ def test_the_review_pack_shows_the_agreed_view(demo_db: Path, tmp_path: Path, ag
         assert f"<th>{header}</th>" in html
     now = sql_values(db, 24321, 24321)
     agreed_savings, procurement = (views.value_of(now, "savings", v) for v in ("agreed", "procurement"))
-    assert f"<td>{formats.value(agreed_savings, 'currency', 'EUR')}</td>" in html
-    assert f"<td>{formats.signed(agreed_savings - procurement, 'currency', 'EUR')}</td>" in html
+    assert f"<td class='nw'>{formats.value(agreed_savings, 'currency', 'EUR')}</td>" in html
+    assert f"<td class='nw'>{formats.signed(agreed_savings - procurement, 'currency', 'EUR')}</td>" in html
     assert "How far apart finance, procurement and agreed are" in html
-    assert "<td>Joint KPI review</td>" in html  # the agreed definitions, in each KPI's section
+    assert "<td class='nw'>Joint KPI review</td>" in html  # the agreed definitions, in each KPI's section
 
 
 def test_a_kpi_page_is_reached_at_its_url_path(demo_db: Path, agreed: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,8 +16,9 @@ period_days AS (
 invoice_lines AS (
     SELECT i.*
     FROM fact_invoices i
-    -- only the months asked for and the year before them (year-over-year)
-    WHERE (i.m BETWEEN $m_lo AND $m_hi OR i.paid_m BETWEEN $m_lo AND $m_hi)
+    -- only the months asked for (and the year before them for a year-over-year view): one range on m, which
+    -- DuckDB checks against each row group's min and max, so facts kept in month order skip the other months
+    WHERE i.m BETWEEN $m_lo AND $m_hi
       AND picked($supplier_id, i.supplier_id)
       AND picked($category, i.category)
       AND picked($cost_center, i.cost_center)
@@ -37,11 +38,14 @@ po_lines AS (
 invoice_po AS (
     SELECT * FROM invoice_lines
 ),
--- Payment days count lines with a positive amount by the month they were paid in.
+-- Payment days count lines with a positive amount by the month they were paid in (invoiced then or before).
 paid_lines AS (
-    SELECT * EXCLUDE (m, paid_m), paid_m AS m
-    FROM invoice_po
-    WHERE amount > 0 AND paid_date IS NOT NULL
+    SELECT i.* EXCLUDE (m, paid_m), i.paid_m AS m
+    FROM fact_invoices i
+    WHERE i.paid_m BETWEEN $m_lo AND $m_hi AND i.amount > 0 AND i.paid_date IS NOT NULL
+      AND picked($supplier_id, i.supplier_id)
+      AND picked($category, i.category)
+      AND picked($cost_center, i.cost_center)
 ),
 actual_spend AS (
     SELECT m, supplier_id, category, cost_center, amount_rep AS amount FROM invoice_lines
