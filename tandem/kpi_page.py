@@ -81,11 +81,10 @@ def _bridge(kpi: Kpi, sel: Selected) -> None:
     rows = b.listed()  # a netted step (one bar in the chart) is followed by its parts, which add up to it
     # "Change": each step signed (+EUR 1,234 / −EUR 1,234), as it moves the number from one view to the other
     steps = pl.DataFrame(rows, schema={"Step": pl.String, "Change": pl.Float64, "What it is": pl.String}, orient="row")
-    left, right = st.columns([2, 3])
-    with left:
-        widgets.table(steps.drop("What it is"), {"Change": kpi.unit}, sel.currency)
-    # what each step is, in full (a table cell cut the longer ones off)
-    right.markdown("\n".join(f"- **{widgets.plain(step)}**: {widgets.plain(what)}" for step, _, what in rows))
+    widgets.table(steps.drop("What it is"), {"Change": kpi.unit}, sel.currency)
+    # what each step is, in full, under the table (a table cell cut the longer ones off; beside it, at 1024 px
+    # the table was too narrow for its amounts)
+    st.markdown("\n".join(f"- **{widgets.plain(step)}**: {widgets.plain(what)}" for step, _, what in rows))
     if kpi.bridge.convention:
         st.caption(f"Convention: {kpi.bridge.convention}")
 
