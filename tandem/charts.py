@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from itertools import accumulate
 
 import plotly.graph_objects as go
 import polars as pl
@@ -168,6 +169,12 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str
                          hoverinfo="skip"))
     fig.update_layout(barmode="overlay", showlegend=False)
     fig = _layout(fig, title or f"{kpi.label}: from the {start.word} to the {end.word} value", kpi, 440, currency)
+    # Room above and below the bars for the labels outside them: a small step down at zero put its label on
+    # the category names under the axis.
+    levels = list(accumulate(v or 0.0 for v in values[:-1])) + [b.end or 0.0]
+    lo, hi = min(0.0, *levels), max(0.0, *levels)
+    pad = (hi - lo) * 0.1 or 1.0
+    fig.update_yaxes(range=[lo - pad if lo < 0 or any(s.value < 0 for s in shown) else lo, hi + pad])
     # The key names only the colours drawn: no "step adds" entry when no step adds.
     marks = [(colour(kpi, b.start_view), f"{start.label} value")]
     marks += [(STEP_UP, "step adds")] if any(s.value > 0 for s in shown) else []

@@ -97,6 +97,21 @@ def test_bridge_folds_zero_steps_and_names_its_colours(demo_sel: Selected) -> No
     assert wf.increasing.marker.color == charts.STEP_UP and wf.decreasing.marker.color == charts.STEP_DOWN
 
 
+def test_a_bridge_leaves_room_for_the_labels_outside_its_bars() -> None:
+    from kpi_definitions.compute import BridgeResult, BridgeStep
+    from kpi_definitions.registry import registry
+
+    # 0.1 % → −0.1 pt → +3.7 pts → 3.7 %: the running levels are 0.001, 0, 0.037
+    b = BridgeResult("price_change", "procurement", "finance", 0.001, 0.037, (
+        BridgeStep("contract_variance", "Paid vs contract price", "", -0.001),
+        BridgeStep("contracted_items", "Contracted", "", 0.037)))
+    fig = charts.waterfall(registry()["price_change"], b)
+    low, high = fig.layout.yaxis.range
+    assert low == pytest.approx(-0.0037) and high == pytest.approx(0.037 + 0.0037)  # 10 % of 0.037 each side
+    labels = list(fig.data[0].text)
+    assert labels == ["0.1%", "−0.1 pts", "+3.7 pts", "3.7%"]  # the steps signed, the two values as they are
+
+
 def test_axes_carry_their_unit(demo_sel: Selected) -> None:
     shots = {s.key: s for s in pack.figures(demo_sel)}
     assert shots["savings-trend"].fig.layout.yaxis.title.text == "EUR"
