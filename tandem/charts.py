@@ -84,6 +84,8 @@ def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int 
                                  mode="lines+markers", line=dict(color=colour(kpi, view), width=3),
                                  marker=dict(symbol=["circle-open" if w else "circle" for w in weak],
                                              size=[13 if w else 7 for w in weak], line=dict(width=2.5)),
+                                 # a point clicked for its lines leaves the others as they are (plotly dims them)
+                                 selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
                                  **_hover(v["value"].to_list(), kpi.unit, currency, weak)))
     if targets is not None and targets.height:
         _target_marks(fig, kpi, targets.filter(pl.col("period").is_in(rows["period"].implode())))

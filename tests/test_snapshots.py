@@ -130,3 +130,10 @@ def test_many_bars_get_smaller_names_so_they_do_not_touch() -> None:
         return charts.breakdown(registry()["savings"], rows, "supplier_id").layout.xaxis.tickfont.size
 
     assert (names(10), names(15)) == (11, 9)  # 15 two-word names at 11 px touched each other on a 960-px chart
+
+
+def test_a_clicked_trend_point_leaves_the_other_points_as_they_are(demo_sel: Selected) -> None:
+    # plotly dims every point but the selected one; a point is clicked for its lines, not to hide the rest
+    fig = next(s for s in pack.figures(demo_sel) if s.key == "savings-trend").fig
+    views = [t for t in fig.data if t.mode == "lines+markers"]
+    assert len(views) == 2 and all(t.unselected.marker.opacity == 1 == t.selected.marker.opacity for t in views)
