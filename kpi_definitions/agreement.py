@@ -64,6 +64,10 @@ def check_steps(reg: Registry, kpi_name: str, counts: Sequence[str]) -> Kpi:
                              f"(its steps: {', '.join(known)}).")
     if len(set(counts)) != len(counts):
         raise AgreementError("A step is chosen twice.")
+    labels = kpi.bridge.labels
+    for step, part in kpi.bridge.overlaps(counts):
+        raise AgreementError(f"“{labels[step]}” already adds up its parts, “{labels[part]}” among them: count the "
+                             "step or some of its parts, not both.")
     return kpi
 
 

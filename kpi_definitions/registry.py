@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -108,6 +109,17 @@ class Bridge(_Model):
     def names(self) -> tuple[str, ...]:
         """Every column of the bridge SQL: each step's name and its parts' (all of them can be counted)."""
         return tuple(n for s in self.steps for n in (s.name, *(p.name for p in s.parts)))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Each step's label and each part's, which says what it is part of: "Orders not yet invoiced (part of
+        Timing (net))"."""
+        return {n: label for s in self.steps
+                for n, label in ((s.name, s.label), *((p.name, f"{p.label} (part of {s.label})") for p in s.parts))}
+
+    def overlaps(self, counts: Sequence[str]) -> list[tuple[str, str]]:
+        """(netted step, part) pairs both in `counts`: the step already adds up its parts."""
+        return [(s.name, p.name) for s in self.steps if s.name in counts for p in s.parts if p.name in counts]
 
 
 class Kpi(_Model):

@@ -27,7 +27,9 @@ for kpi in reg:
                         f"{view.effective_date}")
             st.text(view.definition)
     if kpi.bridge is not None:
-        st.dataframe(pl.DataFrame([{"Bridge step": s.label, "What it is": s.description} for s in kpi.bridge.steps]),
+        st.dataframe(pl.DataFrame([{"Bridge step": label, "What it is": what} for s in kpi.bridge.steps
+                                   for label, what in ((s.label, s.description),
+                                                       *((f"↳ {p.label}", p.description) for p in s.parts))]),
                      hide_index=True)
         st.caption(f"Bridge from {kpi.bridge.from_view} to {kpi.bridge.to_view}. {kpi.bridge.convention or ''}")
     with st.expander("SQL"):

@@ -83,15 +83,14 @@ def propose_form(db: Path, reg: Registry, me: Identity) -> None:
     kpi = reg[kpi_name]
     b = kpi.bridge
     assert b is not None
-    steps = {s.name: s for s in b.steps}
+    labels = b.labels  # every step, and each part of a netted step (either can be counted, not both)
     latest = None
     if span is not None:
         latest = service.bridge_of(str(db), ver, kpi_name, span[1], span[1], ())
     st.caption(f"The agreed value is the {b.from_view} value plus the bridge steps it counts: counting every step is "
                f"the {b.to_view} value, counting none is the {b.from_view} value.")
     with st.form("agreement_propose", border=True):
-        chosen = st.multiselect("Bridge steps the agreed number counts", list(steps),
-                                format_func=lambda s: steps[s].label)
+        chosen = st.multiselect("Bridge steps the agreed number counts", list(labels), format_func=labels.get)
         text = st.text_area("The agreed definition, in plain words", max_chars=2000)
         c1, c2 = st.columns(2)
         first = date(span[0] // 12, span[0] % 12 + 1, 1) if span else date.today()
@@ -102,8 +101,8 @@ def propose_form(db: Path, reg: Registry, me: Identity) -> None:
                    f"Proposed: {kpi.label}. A member of the other team approves it on this page.")
     if latest is not None and not latest.reason and latest.start is not None:
         unit = kpi.unit
-        rows = [{"Step": s.label, f"Amount ({month_label(span[1])})":
-                 formats.signed(s.value, unit, service.cfg().reporting_currency)} for s in latest.steps]
+        rows = [{"Step": label, f"Amount ({month_label(span[1])})":
+                 formats.signed(value, unit, service.cfg().reporting_currency)} for label, value, _ in latest.listed()]
         with st.expander(f"The bridge in {month_label(span[1])}: {b.from_view} "
                          f"{formats.value(latest.start, unit, service.cfg().reporting_currency)} → {b.to_view} "
                          f"{formats.value(latest.end, unit, service.cfg().reporting_currency)}"):
@@ -148,7 +147,7 @@ def decisions(db: Path, reg: Registry, me: Identity) -> None:
     st.markdown("**Every proposal**")
     def steps_in_words(row: dict) -> str:
         kpi = reg.kpis.get(row["kpi"])
-        names = {s.name: s.label for s in kpi.bridge.steps} if kpi and kpi.bridge else {}
+        names = kpi.bridge.labels if kpi and kpi.bridge else {}
         return ", ".join(names.get(c, c) for c in json.loads(row["counts"])) or "no step"
 
     frame = frame.with_columns(pl.struct("kpi", "counts").map_elements(steps_in_words, return_dtype=pl.String)
@@ -190,7 +189,7 @@ def history(db: Path, reg: Registry) -> None:
         mine = [v for v in found if v.kpi == kpi.name]
         if not mine or kpi.bridge is None:
             continue
-        label = {s.name: s.label for s in kpi.bridge.steps}
+        label = kpi.bridge.labels
         st.subheader(kpi.label, anchor=False)
         widgets.table(pl.DataFrame([{"Version": v.version, "Effective": str(v.effective_date),
                                      "Counts": ", ".join(label.get(c, c) for c in v.counts) or "no step",

@@ -90,6 +90,16 @@ def test_unknown_kpi_or_step_is_a_sentence(gcon: duckdb.DuckDBPyConnection) -> N
         agreement.check_steps(registry(), "savings", ("rebates",))
 
 
+def test_a_netted_step_and_its_part_are_not_counted_together() -> None:
+    reg = registry()
+    timing = next(s for s in reg["budget_variance"].bridge.steps if s.parts)
+    part = timing.parts[0]
+    with pytest.raises(AgreementError, match=r"already adds up its parts.*count the step or some of its parts, not both"):
+        agreement.check_steps(reg, "budget_variance", (timing.name, part.name))
+    assert agreement.check_steps(reg, "budget_variance", (part.name,)).name == "budget_variance"  # a part alone: fine
+    assert reg["budget_variance"].bridge.labels[part.name] == f"{part.label} (part of {timing.label})"
+
+
 def test_a_split_computes_the_largest_slices_and_says_so(gcon: duckdb.DuckDBPyConnection,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(agreement, "MAX_SLICES", 1)

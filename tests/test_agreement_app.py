@@ -184,3 +184,31 @@ def test_the_review_opens_an_actions_proposal_and_target(golden_db: Path, tmp_pa
     assert at.selectbox(key="agreement_pick").value == pd
     assert at.selectbox(key="target_kpi").value == "payment_days"
     assert at.selectbox(key="target_pick").value == tid
+
+
+def test_a_part_of_a_netted_step_can_be_counted_on_its_own(golden_db: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    agreement._registry.cache_clear()
+    at = state(app(db, monkeypatch, "agreement"), "Pia", "procurement")
+    at.selectbox(key="agreement_kpi").set_value("budget_variance").run()
+    assert not at.exception, [e.message for e in at.exception]
+    offered = at.multiselect[0].options
+    assert "Timing (net)" in offered and "Orders not yet invoiced (part of Timing (net))" in offered
+    at.multiselect[0].set_value(["timing", "orders_not_invoiced"])
+    at.text_area[0].input("Budget on orders, without the timing of invoices on orders of other periods.")
+    [w for w in at.text_input if w.label == "Reason"][0].input("Test")
+    at = at.button(key="FormSubmitter:agreement_propose-Propose").click().run()
+    assert [e.value for e in at.error] == ["“Timing (net)” already adds up its parts, “Orders not yet invoiced (part "
+                                           "of Timing (net))” among them: count the step or some of its parts, not "
+                                           "both."]
+
+
+def test_definitions_list_a_netted_steps_parts(golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(golden_db, monkeypatch, "definitions")
+    assert not at.exception, [e.message for e in at.exception]
+    steps = [list(d.value["Bridge step"]) for d in at.dataframe if "Bridge step" in d.value.columns]
+    budget = next(s for s in steps if "Timing (net)" in s)
+    at_timing = budget.index("Timing (net)")
+    assert budget[at_timing + 1:at_timing + 3] == ["↳ Orders not yet invoiced", "↳ Invoices on orders of other periods"]
