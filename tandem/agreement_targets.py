@@ -18,13 +18,10 @@ MARK = {"on track": "✓", "at risk": "⚠", "off track": "✗"}  # a sign besid
 RULE = f"Status rule: {kpi_targets.RULE}."
 
 
-evaluated = service.targets_evaluated  # every approved target with its actual, forecast and status
-
-
 def of_selection(sel: Selected, kpi: str, period: bool = True) -> pl.DataFrame:
     """The KPI's evaluated targets for what the page shows: its grain and slice (and its period, unless a
     trend wants every period)."""
-    found = evaluated(str(sel.db), sel.ver)
+    found = service.targets_evaluated(str(sel.db), sel.ver)
     if period:
         return targets.for_selection(found, sel.grain, sel.span.label, sel.filters, kpi)
     return targets.of_slice(found, sel.grain, sel.filters, kpi)
@@ -67,7 +64,7 @@ def trend_targets(sel: Selected, kpi: str) -> pl.DataFrame:
 
 def off_track(sel: Selected) -> None:
     """The Overview's list of approved targets off track (any period; every slice), with the rule."""
-    found = evaluated(str(sel.db), sel.ver)
+    found = service.targets_evaluated(str(sel.db), sel.ver)
     if not found.height:
         return
     reg = service.reg()
@@ -96,7 +93,7 @@ def with_targets(table: pl.DataFrame, rows: pl.DataFrame, kpi: Kpi, sel: Selecte
     """A breakdown table (one row per value of `dim`) with, per view that has any, the approved target of each
     value's slice, its forecast and status: columns "Target (Procurement)", "Forecast (…)", "Status (…)", null
     where a value has none; the table as it was when no value has a target (what its downloads carry too)."""
-    found = evaluated(str(sel.db), sel.ver)
+    found = service.targets_evaluated(str(sel.db), sel.ver)
     if not found.height or dim not in table.columns:
         return table
     hit = targets.attach(rows, found, sel.grain, (dim,), sel.filters).filter(pl.col("target").is_not_null())
@@ -112,7 +109,7 @@ def with_targets(table: pl.DataFrame, rows: pl.DataFrame, kpi: Kpi, sel: Selecte
 def review_changes(sel: Selected, review_id: int) -> None:
     """The review's "what changed": joint targets whose status moved since the review started, and targets
     approved since (the review kept the statuses it saw)."""
-    now = evaluated(str(sel.db), sel.ver)
+    now = service.targets_evaluated(str(sel.db), sel.ver)
     with reading(sel.db) as con:
         then = targets.seen_by(con, review_id)
     if not now.height and not then.height:

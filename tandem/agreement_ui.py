@@ -252,9 +252,7 @@ def targets_section(db: Path, reg: Registry, me: Identity) -> None:
         if yes or no:
             _write(db, lambda con: targets.decide(con, tid, bool(yes), note, me),
                    f"Target {tid} {'approved' if yes else 'rejected'}.")
-    from tandem import agreement_targets
-
-    seen = agreement_targets.evaluated(str(db), service.version(db)).select(
+    seen = service.targets_evaluated(str(db), service.version(db)).select(
         "target_id", "forecast", pl.col("status").alias("outlook"))  # approved ones: run-rate forecast and status
     frame = frame.join(seen, on="target_id", how="left", maintain_order="left")
     widgets.table(frame.select("target_id", "kpi", "view", "period", "slice_dim", "slice_value", "value", "status",
