@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from kpi_definitions import views
-from tandem import agreement_ui, selection, service
+from tandem import agreement_ui, formats, selection, service, widgets
 
 st.title("Definitions")
 st.text("Every number in Tandem comes from these declarations (kpi_definitions/*.yaml). "
@@ -24,13 +24,14 @@ for kpi in reg:
         with st.container(border=True):
             look = views.style(kpi, name)
             st.markdown(f"{look.mark} **{look.label}** · {view.owner} · version {view.version}, effective "
-                        f"{view.effective_date}")
+                        f"{formats.day(view.effective_date)}")
             st.text(view.definition)
     if kpi.bridge is not None:
-        st.dataframe(pl.DataFrame([{"Bridge step": label, "What it is": what} for s in kpi.bridge.steps
-                                   for label, what in ((s.label, s.description),
-                                                       *((f"↳ {p.label}", p.description) for p in s.parts))]),
-                     hide_index=True)
+        # the bridge steps and what each is, in full (a table cell cut the longer ones off), a netted step's parts
+        # under it
+        st.markdown("**Bridge steps**\n\n" + "\n".join(
+            f"- **{widgets.plain(label)}**: {widgets.plain(what)}" for s in kpi.bridge.steps
+            for label, what in ((s.label, s.description), *((f"↳ {p.label}", p.description) for p in s.parts))))
         st.caption(f"Bridge from {kpi.bridge.from_view} to {kpi.bridge.to_view}. {kpi.bridge.convention or ''}")
     with st.expander("SQL"):
         for name, view in kpi.views.items():

@@ -123,6 +123,11 @@ def compact(v: float | None, unit: str, currency: str = "EUR", *, change: bool =
     return f"{MINUS if x < 0 else '+' if change else ''}{code} {text}"
 
 
+def day(d: object) -> str:
+    """A date on screen that a narrow column never breaks at its hyphens (2026-01-\n01): non-breaking hyphens."""
+    return str(d).replace("-", "\u2011")
+
+
 def number(v: object, decimals: int = 0) -> str:
     """A plain number in a table (quantities, prices in their own currency): 1,234.50, −20.00."""
     x = _number(v)

@@ -62,7 +62,7 @@ def _definitions(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFram
         with col.container(border=True):
             widgets.metric(kpi, sel, view_name, now, before, f"{views.style(kpi, view_name).label} · {sel.span.label}")
             st.text(view.definition)
-            st.caption(f"Owner: {view.owner} · version {view.version} · effective {view.effective_date}")
+            st.caption(f"Owner: {view.owner} · version {view.version} · effective {formats.day(view.effective_date)}")
     widgets.gap_lines(kpi, now, sel.currency)
     widgets.ignored(kpi, now)
 

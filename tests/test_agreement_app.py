@@ -208,7 +208,8 @@ def test_a_part_of_a_netted_step_can_be_counted_on_its_own(golden_db: Path, tmp_
 def test_definitions_list_a_netted_steps_parts(golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(golden_db, monkeypatch, "definitions")
     assert not at.exception, [e.message for e in at.exception]
-    steps = [list(d.value["Bridge step"]) for d in at.dataframe if "Bridge step" in d.value.columns]
-    budget = next(s for s in steps if "Timing (net)" in s)
-    at_timing = budget.index("Timing (net)")
-    assert budget[at_timing + 1:at_timing + 3] == ["↳ Orders not yet invoiced", "↳ Invoices on orders of other periods"]
+    budget = next(m.value for m in at.markdown if m.value.startswith("**Bridge steps**") and "Timing" in m.value)
+    lines = [line for line in budget.splitlines() if line.startswith("- ")]
+    at_timing = next(i for i, line in enumerate(lines) if line.startswith("- **Timing \\(net\\)**"))
+    assert lines[at_timing + 1].startswith("- **↳ Orders not yet invoiced**: PO lines ordered in the period")
+    assert lines[at_timing + 2].startswith("- **↳ Invoices on orders of other periods**: Invoices in the period")

@@ -52,3 +52,9 @@ def test_plain_numbers_in_tables(v: float | None, decimals: int, text: str) -> N
 def test_one_convention_for_a_negative_value_and_a_negative_gap() -> None:
     """The issue saw "−EUR 60,970", "(331,331)" and "-61k" on one page: a value and a gap now read alike."""
     assert formats.value(-60970.2, "currency") == formats.signed(-60970.2, "currency") == "−EUR 60,970"
+
+
+def test_a_date_on_screen_does_not_break_at_its_hyphens() -> None:
+    from datetime import date
+
+    assert formats.day(date(2026, 1, 1)) == "2026\u201101\u201101"  # non-breaking hyphens: the same to the eye
