@@ -185,7 +185,8 @@ def view_of(kpi: Kpi, versions: Sequence[Version]) -> View:
     latest = max(versions, key=lambda v: v.version)
     start = kpi.views[kpi.bridge.from_view]  # type: ignore[union-attr]
     return View(label=LABEL, colour=COLOUR, definition=latest.definition, sql=start.sql, lines=start.lines,
-                bind=start.bind, owner=OWNER, version=str(latest.version), effective_date=latest.effective_date,
+                bind=start.bind, year_before=start.year_before,  # its SQL and lines are the start view's
+                owner=OWNER, version=str(latest.version), effective_date=latest.effective_date,
                 from_bridge=tuple(Counted(version=v.version, effective_date=v.effective_date, counts=v.counts,
                                           definition=v.definition) for v in sorted(versions, key=lambda v: v.version)))
 

@@ -132,15 +132,18 @@ def filter_bar() -> Selected:
                               help="A period still running is shown up to the latest month with data.")
         span = resolve(cal, grain, rng, period, clamp=True)
         filters: dict[str, list[str]] = {}
+        rerun = False
         for param, dim in FILTER_PARAMS.items():
             choices = opts.get(dim, [])
             label_of = dict(choices)
             shown = lambda v, m=label_of: safe_text.visible(m.get(v, v))  # noqa: E731 - the widget's format
-            _ids_as_shown(param, label_of, shown)
+            rerun |= _ids_as_shown(param, label_of, shown)
             picked = st.multiselect(FILTER_LABELS[param], [v for v, _ in choices], key=param, bind="query-params",
                                     format_func=shown, placeholder="All")
             if picked:
                 filters[dim] = list(picked)
+        if rerun:
+            st.rerun()
         st.caption(legend())
         as_of = service.data_as_of(str(db), ver)
         st.caption(f"Data as of {as_of:%Y-%m-%d %H:%M}" if as_of else "No load yet")
@@ -149,16 +152,25 @@ def filter_bar() -> Selected:
     return Selected(db, ver, span, trend_first, filters, as_of, service.cfg().reporting_currency)
 
 
-def _ids_as_shown(param: str, label_of: Mapping[str, str], shown: Callable[[str], str]) -> None:
+def _ids_as_shown(param: str, label_of: Mapping[str, str], shown: Callable[[str], str]) -> bool:
     """A link typed by hand names ids (?supplier=S0007), where the bound widget writes and reads the values it
-    shows ("S0007 · Northwind Components") and drops any other: on the page's first run, pick what the link
-    names through the session state (Streamlit lets only that set a bound widget)."""
+    shows ("S0007 · Northwind Components") and drops any other. Streamlit lets only the session state set a
+    bound widget, and on a page's first run the URL wins whenever one of its values is valid: a link of ids
+    alone is picked through the session state now; a link mixing ids and shown values needs a second run,
+    once the widget exists (True: rerun after the filters are drawn)."""
+    if (pending := st.session_state.pop(f"_link_{param}", None)) is not None:
+        st.session_state[param] = pending  # the second run: the code's value wins over the URL's
+        return False
     given = st.query_params.get_all(param)
     if param in st.session_state or not any(v in label_of for v in given):
-        return
+        return False
     id_of = {shown(v): v for v in label_of}
-    st.session_state[param] = list(dict.fromkeys(v if v in label_of else id_of[v] for v in given
-                                                 if v in label_of or v in id_of))
+    ids = list(dict.fromkeys(v if v in label_of else id_of[v] for v in given if v in label_of or v in id_of))
+    if all(v in label_of or v not in id_of for v in given):  # no shown value: the URL's are all dropped
+        st.session_state[param] = ids
+        return False
+    st.session_state[f"_link_{param}"] = ids
+    return True
 
 
 @st.fragment(run_every=WATCH_EVERY_S)

@@ -109,3 +109,12 @@ def test_a_split_computes_the_largest_slices_and_says_so(gcon: duckdb.DuckDBPyCo
     # procurement by category in 2026-01: LOG 40 (P2) is larger than IT 20 (P1): LOG only, 40 − 40 = 0
     assert by.select("category", "value").rows() == [("LOG", 0.0)]
     assert notes == ["savings (agreed) is split for the 1 largest of 2 category values only"]
+
+
+def test_an_agreed_view_reads_the_year_before_when_its_start_view_does() -> None:
+    savings = registry()["savings"]
+    # a bridge that starts from the year-over-year view: the agreed view runs that view's SQL and lines
+    from_finance = savings.model_copy(update={"bridge": savings.bridge.model_copy(update={"from_view": "finance"})})
+    version = Version(kpi="savings", version=1, counts=(), definition="x" * 30, effective_date=date(2026, 1, 1))
+    assert agreement.view_of(from_finance, [version]).year_before is True
+    assert agreement.view_of(savings, [version]).year_before is False  # procurement's reads only its span

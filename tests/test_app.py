@@ -358,6 +358,18 @@ def test_a_hand_written_link_may_name_a_supplier_by_its_id(golden_db: Path, monk
     assert metrics(at)[:2] == [("Finance", "−EUR 10"), ("Procurement", "EUR 20")]
 
 
+@pytest.mark.parametrize("given", [["S1", "S2 · Beta"], ["S1 · Acme", "S2"], ["S2", "S1"]])
+def test_a_link_may_mix_ids_and_shown_suppliers(golden_db: Path, monkeypatch: pytest.MonkeyPatch,
+                                                given: list[str]) -> None:
+    # On a first run Streamlit seeds the filter from the URL's shown values alone (S1 was lost): every one counts.
+    monkeypatch.setenv("TANDEM_DB", str(golden_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"period": "2026-01", "supplier": given})
+    at.run()
+    assert not at.exception
+    assert sorted(at.multiselect(key="supplier").value) == ["S1", "S2"]
+
+
 def test_a_link_reopens_a_kpi_page_at_a_fiscal_quarter(golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TANDEM_DB", str(golden_db))
     at = kpi_page_alone("savings")  # the page the link names
