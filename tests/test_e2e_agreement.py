@@ -35,15 +35,36 @@ def pick(page, nth: int, label: str, option: str) -> None:  # noqa: ANN001, F811
     """The nth selectbox labelled `label` (two forms on the Agreements page have a "KPI")."""
     widget = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).nth(nth)
     wanted = page.get_by_role("option", name=option, exact=True)
-    for _ in range(3):  # a click while the page reruns (after the approval above) opens nothing: open it again
+    # A page still rerunning after the approval above (the database changed: the page reruns itself) opens
+    # nothing on a click, or redraws the open list under the pointer: open it and pick again.
+    for attempt in range(4):
         widget.locator("input").first.click()
         try:
-            wanted.wait_for(timeout=15_000)
+            wanted.click(timeout=15_000)
             break
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
-    wanted.click()
+            if attempt == 3:
+                raise
     page.keyboard.press("Escape")
+
+
+def settled(page) -> None:  # noqa: ANN001, F811
+    """Wait until the page has finished rerunning: a field filled while it redraws can come back empty."""
+    page.wait_for_timeout(500)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+
+
+def fill(page, label: str, value: str) -> None:  # noqa: ANN001, F811
+    """Fill a field and see that it kept the value (it is filled again if a rerun redrew it empty)."""
+    field = page.get_by_label(label)
+    for _ in range(4):
+        settled(page)
+        field.fill(value)
+        page.wait_for_timeout(300)
+        if field.input_value() == value:
+            return
+    raise AssertionError(f"{label!r} would not keep {value!r}")
 
 
 def test_one_agreement_and_one_target_through_the_app(server: tuple[str, Path], page) -> None:  # noqa: ANN001, F811
@@ -70,9 +91,10 @@ def test_one_agreement_and_one_target_through_the_app(server: tuple[str, Path], 
     # finance proposes a target for procurement's savings in the latest month, 2026-10
     # (the target form's KPI is Savings, the first KPI, by default)
     pick(page, 0, "View", "procurement")
-    page.get_by_label("Period (2026-03, 2026-Q1, FY2026)").fill("2026-10")
-    page.get_by_label("Target value").fill("160000")
-    page.get_by_label("Comment (price outlook, budget constraint)").fill("the budget needs 160k")
+    for label, value in [("Period (2026-03, 2026-Q1, FY2026)", "2026-10"), ("Target value", "160000"),
+                         ("Comment (price outlook, budget constraint)", "the budget needs 160k")]:
+        fill(page, label, value)
+    settled(page)
     page.get_by_role("button", name="Propose target").click()
     page.get_by_text("Target proposed: the other team approves it here.").wait_for(timeout=60_000)
     me(page, "Pia", "Procurement")
