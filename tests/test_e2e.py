@@ -188,6 +188,8 @@ def test_clicking_a_bar_opens_the_lines_behind_it(server: tuple[str, Path], page
     page.goto(f"{base}/payment_days?period=2026-10")
     page.get_by_role("heading", name="Breakdown").wait_for(timeout=60_000)
     panel = click_for_lines(page, "Payment days by supplier", "g.trace.bars g.point path", "Lines behind")
+    # the panel's heading comes first; the numbers and the lines follow as their queries return
+    panel.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=60_000)
     assert panel.get_by_text("Finance", exact=True).count() and panel.get_by_text("Procurement", exact=True).count()
     assert panel.get_by_text("Gap (finance − procurement)").count()
     assert panel.locator('[data-testid="stDataFrame"]').count() == 2  # the lines under each view, side by side
