@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kpi_definitions.periods import FiscalCalendar, Grain
-from kpi_definitions.registry import FILTERABLE, Registry, View
+from kpi_definitions.registry import FILTERABLE, Registry, View, sql_code
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def shared(base: str, body: str) -> str:
 
 def used(sql: str, params: Mapping[str, object]) -> dict[str, object]:
     """The parameters `sql` names (DuckDB refuses a value for a parameter the query does not have)."""
-    code = re.sub(r"--[^\n]*", "", sql)  # a parameter named in a comment is not one
+    code = sql_code(sql)  # a parameter named in a comment is not one
     return {k: v for k, v in params.items() if re.search(rf"\${k}\b", code)}
 
 

@@ -225,7 +225,8 @@ def parse(folder: Path = HERE, sql_dir: Path = SQL_DIR) -> tuple[Registry, list[
 YEAR_BEFORE = re.compile(r"[-+]\s*1[12]\b")  # month arithmetic a year back: m - 12, m + 12 IN ..., t - 11
 
 
-def _code(sql: str) -> str:
+def sql_code(sql: str) -> str:
+    """SQL without its comments (a name or a parameter in a comment is not used)."""
     return re.sub(r"--[^\n]*", "", sql)
 
 
@@ -268,7 +269,7 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
             sql_file(f"views.{view_name}.lines", view.lines, set(view.bind), all_used=False)
         for name in filter(None, (view.sql, view.lines)):
             path = sql_dir / f"{name}.sql"
-            if not view.year_before and path.is_file() and YEAR_BEFORE.search(_code(path.read_text())):
+            if not view.year_before and path.is_file() and YEAR_BEFORE.search(sql_code(path.read_text())):
                 bad(f"views.{view_name}.year_before", f"{name}.sql reads months a year before the span: declare "
                     "`year_before: true`, or the query is given none of them")
         for dim in view.dimensions or ():
