@@ -63,7 +63,7 @@ def measured(*args: str) -> tuple[int, float, float, str]:
     """A `tandem` command in its own process: exit status, wall seconds, its own peak memory in GB (wait4 on
     the one child, not the maximum over all children) and its last stderr line."""
     t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "tandem.cli", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -91,7 +91,7 @@ def main() -> None:
         print(f"    {err}")
 
         db = work / "demo.duckdb"
-        subprocess.run([sys.executable, "-m", "tandem.cli", "demo", "--db", str(db)], cwd=ROOT, check=True,
+        subprocess.run([sys.executable, "-m", "cli.main", "demo", "--db", str(db)], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         csv = work / "invoices.csv"
         generate(args.rows, csv)

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tandem import audit
-from tandem.auth import Identity
+from decisions import audit
+from decisions.identity import Identity
 
 ANA = Identity("ana@corp.example", "Ana", "finance", "editor", True)
 LOCAL = Identity("me@localhost", "Me", "procurement", "admin", False)

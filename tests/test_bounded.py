@@ -24,7 +24,7 @@ def _workbook(path: Path, rows: int) -> Path:
 def _ingest(f: Path, db: Path, **env: str) -> tuple[int, str, float]:
     """`tandem ingest` in its own process: exit status, stderr (words) and the child's peak memory in GB."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run([sys.executable, "-m", "tandem.cli", "ingest", str(f), "--db", str(db)],
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "ingest", str(f), "--db", str(db)],
                           capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env}, timeout=300)
     peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / (1 << 20)
     return proc.returncode, " ".join(proc.stderr.split()), peak

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from tandem.cli import app
+from cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGETS = (ROOT / "tests" / "golden" / "exports" / "budgets.csv").read_bytes()  # header + 5 rows, LF line ends

@@ -12,12 +12,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from cli.main import app
 from pipelines.draft import draft
 from pipelines.mappings import load_mapping
-from tandem.cli import app
-from tandem.db import ingest_file
 from tests.conftest import write
 from tests.test_mappings import REAL_GLA
+from workspace.db import ingest_file
 
 runner = CliRunner()
 

@@ -14,8 +14,8 @@ from pipelines import load as load_module
 from pipelines.load import LoadResult
 from pipelines.mappings import load_mapping
 from store.errors import TandemError
-from tandem.db import ingest_file
 from tests.conftest import table, write
+from workspace.db import ingest_file
 
 
 def _balanced(r: LoadResult) -> None:

@@ -13,9 +13,9 @@ import pytest
 from pipelines.mappings import IDENTITY, Mapping, _text, load_mapping, reader_types
 from pipelines.schemas import EXPORTS
 from store.errors import TandemError
-from tandem.db import connect, ingest_file
 from tests.conftest import table, write
 from tests.rows import VALID
+from workspace.db import connect, ingest_file
 
 REAL_GLA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "gla_spending_2008_2013.csv"
 

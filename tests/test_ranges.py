@@ -17,12 +17,12 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from pipelines import load
 from pipelines.schemas import EXPORTS, MAX_MONEY, MAX_QUANTITY, MAX_RATE
-from tandem import formats
-from tandem.cli import app
-from tandem.db import connect, ingest_file
+from reports import formats
 from tests.rows import VALID
+from workspace.db import connect, ingest_file
 
 runner = CliRunner()
 

@@ -2,7 +2,7 @@
 
 One convention on every screen, image and text file: a negative reads "−EUR 1,235" (the sign before the currency,
 U+2212 MINUS SIGN), as a gap or a change does ("+EUR 730,776"); a zero carries no sign. Only XLSX files show
-negatives in parentheses, as a number format of a numeric cell (tandem/exports.py, README).
+negatives in parentheses, as a number format of a numeric cell (reports/exports.py, README).
 
 Every function here takes any number a query can return (a float, an int, a Decimal, None, NaN, ±inf, 1e300)
 and never raises: what is not a number is "n/a", a number too large to be real money is shown as such

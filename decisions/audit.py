@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import duckdb
 import polars as pl
 
-if TYPE_CHECKING:  # no streamlit for a writer that only creates the table
-    from tandem.auth import Identity
+from decisions.identity import Identity
 
 Action = Literal["proposed", "approved", "rejected", "withdrawn", "changed"]
 ACTIONS: tuple[Action, ...] = ("proposed", "approved", "rejected", "withdrawn", "changed")
@@ -33,7 +32,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the audit log where missing (tandem/db.py `prepare`, a writer's first step)."""
+    """Create the audit log where missing (workspace/db.py `prepare`, a writer's first step)."""
     con.execute(DDL)
 
 

@@ -5,19 +5,16 @@ the server's write gate (service.run_write) like every write of the app; each sa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
+from decisions import audit, identity
+from decisions.identity import Identity
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.terms import Result, Scenario
 from store import db as store_db
 from store.errors import USAGE, TandemError
-from tandem import audit
-
-if TYPE_CHECKING:
-    from tandem.auth import Identity
 
 ENTITY = "terms_scenario"
 DDL = """
@@ -39,11 +36,10 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def save(con: duckdb.DuckDBPyConnection, s: Scenario, r: Result, name: str, assumptions: str, currency: str,
-         by: Identity | None = None) -> int:
+         by: Identity | None) -> int:
     """Save a scenario and its result under `name`, by the user (who needs the review role); returns its id."""
-    from tandem import auth
 
-    user = auth.require("review", by)
+    user = identity.require("review", by)
     name, assumptions = name.strip(), assumptions.strip()
     if not name:
         raise TandemError("Give the scenario a name, e.g. “IT Hardware to 90 days”.", USAGE)
@@ -102,27 +98,3 @@ def table(rows: pl.DataFrame) -> pl.DataFrame:
                   (pl.col("cost_of_capital") * 100).round(2)).alias("Terms, window, cost of capital"),
         pl.col("assumptions").fill_null("").alias("Assumptions"),
         pl.col("saved_by").alias("Saved by"), pl.col("saved_at").dt.strftime("%Y-%m-%d").alias("On"))
-
-
-UNITS = {"Cash released": "currency", "Financing a year": "currency", "Break-even price rise": "ratio"}
-
-
-def pack_table(db: Path, currency: str, limit: int = 12) -> pl.DataFrame:
-    """The latest saved scenarios with their numbers written out, for the review pack (HTML, PDF, PPTX)."""
-    from tandem import formats
-
-    rows = table(saved(db)).head(limit)
-    if not rows.height:
-        return rows
-    return rows.with_columns(
-        pl.col(c).map_elements(lambda v, u=u: formats.value(v, u, currency), return_dtype=pl.String)
-        for c, u in UNITS.items())
-
-
-def pack_sections(db: Path, currency: str) -> list:
-    """The pack's section of saved scenarios ((heading, items), as pack._sections builds them); none when empty."""
-    rows = pack_table(db, currency)
-    if not rows.height:
-        return []
-    return [("Payment-terms scenarios", [("p", "Saved on the Payment terms page, latest first, with who saved them "
-                                               "and their assumptions; figures a year, annualised."), rows])]

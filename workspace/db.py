@@ -1,5 +1,5 @@
 """Where the layers meet for the face and the CLI: a writer with every table ready, loads that keep the KPI
-facts current, and the face's own named queries (`tandem/sql/`)."""
+facts current, and the named queries of what was loaded (`workspace/sql/`)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
+from decisions import audit
 from kpi_definitions import facts
 from store import db as store_db
 from store import tables
+from store.config import settings
 from store.sql import Queries
-from tandem import audit
-from tandem.config import settings
 
 if TYPE_CHECKING:  # ingestion (pandera, pandas) is imported only by the commands that load
     from pipelines.load import LoadResult, Progress
@@ -60,5 +60,5 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, export_type: str | N
 
 
 def named(db: Path, name: str, params: list | dict | None = None) -> pl.DataFrame:
-    """Run the face's named query `tandem/sql/<name>.sql` on a short-lived reader."""
+    """Run the named query `workspace/sql/<name>.sql` on a short-lived reader."""
     return store_db.read(db, QUERIES[name], params)

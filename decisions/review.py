@@ -9,9 +9,17 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from tandem import auth, targets
-from tandem.auth import Identity
-from tandem.db import named
+from decisions import identity, targets
+from decisions.identity import Identity
+from store import db as store_db
+from store.sql import Queries
+
+QUERIES = Queries(Path(__file__).parent / "sql")  # decisions/sql: the review's named queries
+
+
+def named(db: Path, name: str, params: list | None = None) -> pl.DataFrame:
+    """Run the review query `decisions/sql/<name>.sql` on a short-lived reader."""
+    return store_db.read(db, QUERIES[name], params)
 
 Kind = Literal["note", "decision", "action"]
 KINDS: tuple[Kind, ...] = ("note", "decision", "action")
@@ -25,9 +33,9 @@ def _who_columns(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def start(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl.DataFrame,
-          by: Identity | None = None) -> int:
+          by: Identity | None) -> int:
     """Open a review: remember the KPI values and the data-quality findings it starts from."""
-    auth.require("review", by)
+    identity.require("review", by)
     con.execute("BEGIN")
     try:
         review_id = con.execute("SELECT nextval('review_seq')").fetchall()[0][0]
@@ -49,9 +57,9 @@ def start(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl
 
 
 def add_item(con: duckdb.DuckDBPyConnection, review_id: int, kpi: str, kind: Kind, text: str,
-             owner: str | None = None, due: date | None = None, by: Identity | None = None) -> int:
+             owner: str | None = None, due: date | None = None, *, by: Identity | None) -> int:
     """Add a note, decision or action; `by` (default: the signed-in user, or the local user) is recorded."""
-    user = auth.require("review", by)
+    user = identity.require("review", by)
     if problem := item_problem(kind, text, owner, due):
         raise ValueError(problem)
     _who_columns(con)
@@ -76,8 +84,8 @@ def item_problem(kind: str | None, text: str, owner: str | None, due: date | Non
     return None
 
 
-def close_item(con: duckdb.DuckDBPyConnection, item_id: int, by: Identity | None = None) -> None:
-    user = auth.require("review", by)
+def close_item(con: duckdb.DuckDBPyConnection, item_id: int, by: Identity | None) -> None:
+    user = identity.require("review", by)
     _who_columns(con)
     con.execute("UPDATE review_items SET status = 'closed', closed_at = now(), closed_by = ?, closed_by_team = ? "
                 "WHERE item_id = ?", [user.who, user.team, item_id]).fetchall()
@@ -129,7 +137,7 @@ def moved(db: Path, review_id: int, now: pl.DataFrame) -> pl.DataFrame:
 
 
 def current(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl.DataFrame,
-            by: Identity | None = None) -> int:
+            by: Identity | None) -> int:
     """The review notes are added to: the latest one, or a new one if none was held yet."""
     rows = con.execute("SELECT max(review_id) FROM reviews").fetchall()
     return int(rows[0][0]) if rows[0][0] is not None else start(con, held_on, period, values, by)

@@ -1,7 +1,7 @@
 """Agreeing a definition from the bridge: proposals, approvals by both teams, rejections and withdrawals, kept in
-DuckDB, each step recorded in the audit log (tandem/audit.py) with the proposal before and after.
+DuckDB, each step recorded in the audit log (decisions/audit.py) with the proposal before and after.
 
-The workflow (rules from configuration, tandem/config.py):
+The workflow (rules from configuration, store/config.py):
 - a member of a team proposes an agreed definition of a KPI: the bridge steps the agreed number counts, a
   plain-language definition, an effective date and a reason; proposing counts as the proposer's team's
   approval;
@@ -21,21 +21,19 @@ import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import polars as pl
 
+from decisions import audit, identity
+from decisions.identity import Identity
 from kpi_definitions import agreement as kpi_agreement
 from kpi_definitions.agreement import AgreementError, Version
 from kpi_definitions.compute import data_months
 from kpi_definitions.registry import Registry, folder, registry
 from store import db as store_db
-from tandem import audit
-from tandem.config import Settings, settings
-
-if TYPE_CHECKING:  # the command line reads agreed views without streamlit
-    from tandem.auth import Identity
+from store.config import Settings, settings
 
 TEAMS = ("finance", "procurement")
 ENTITY = "agreed_definition"
@@ -61,7 +59,6 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
 
 def local_identity(name: str, team: str) -> Identity:
     """Single-user local mode: the user states name and team once; every record they make is unverified."""
-    from tandem.auth import Identity
 
     name = name.strip()
     if not name:
@@ -73,9 +70,8 @@ def local_identity(name: str, team: str) -> Identity:
 
 
 def _user(by: Identity | None) -> Identity:
-    from tandem import auth
 
-    user = auth.require("review", by)
+    user = identity.require("review", by)
     if user.team not in TEAMS:
         raise AgreementError(f"{user.name} has no team: agreeing a definition needs a member of finance or "
                              "procurement (in local mode, state your team).")
@@ -109,7 +105,7 @@ def _state(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def propose(con: duckdb.DuckDBPyConnection, kpi: str, counts: list[str] | tuple[str, ...], definition: str,
-            effective_date: date | str, reason: str, by: Identity | None = None, *, reg: Registry | None = None,
+            effective_date: date | str, reason: str, by: Identity | None, *, reg: Registry | None = None,
             cfg: Settings | None = None) -> int:
     """Record a proposal (checked first: nothing is written when any part is wrong); returns its id."""
     user = _user(by)
@@ -165,7 +161,7 @@ def _pending(row: dict[str, Any], doing: str) -> None:
                              "nothing changed.")
 
 
-def approve(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | None = None, comment: str = "", *,
+def approve(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | None, comment: str = "", *,
             cfg: Settings | None = None) -> dict[str, Any]:
     """Approve a pending proposal; the last approval needed makes it the next version. Returns the proposal."""
     user = _user(by)
@@ -205,7 +201,7 @@ def approve(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | Non
     return _row(con, proposal_id)
 
 
-def reject(con: duckdb.DuckDBPyConnection, proposal_id: int, reason: str, by: Identity | None = None) -> None:
+def reject(con: duckdb.DuckDBPyConnection, proposal_id: int, reason: str, by: Identity | None) -> None:
     """Reject a pending proposal, with the reason (the proposer withdraws instead)."""
     user = _user(by)
     row = _row(con, proposal_id)
@@ -217,7 +213,7 @@ def reject(con: duckdb.DuckDBPyConnection, proposal_id: int, reason: str, by: Id
     _decide(con, row, user, "rejected", reason.strip())
 
 
-def withdraw(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | None = None, reason: str = "") -> None:
+def withdraw(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | None, reason: str = "") -> None:
     """Withdraw a pending proposal (the proposer's team only)."""
     user = _user(by)
     row = _row(con, proposal_id)
