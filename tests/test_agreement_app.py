@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 
 from decisions import agreement
-from decisions.identity import local_user
 from tests.test_app import app, go, metrics
 
-LOCAL = local_user()  # the command line's user: every write names who acts
 
 TEXT = "Negotiated savings without cost avoidance and without savings not yet invoiced."
 
@@ -167,8 +165,8 @@ def test_the_review_opens_an_actions_proposal_and_target(golden_db: Path, tmp_pa
     con = connect(db)
     rid = review.start(con, date(2026, 4, 2), "2026-03", pl.DataFrame(
         schema={"kpi": pl.String, "view": pl.String, "period": pl.String, "value": pl.Float64}), pia)
-    review.add_item(con, rid, "savings", "action", "Agree what counts", "Ana", date(2026, 4, 9), pia, by=LOCAL)
-    item = review.add_item(con, rid, "payment_days", "action", "Settle the terms target", "Ana", date(2026, 4, 9), pia, by=LOCAL)
+    review.add_item(con, rid, "savings", "action", "Agree what counts", "Ana", date(2026, 4, 9), by=pia)
+    item = review.add_item(con, rid, "payment_days", "action", "Settle the terms target", "Ana", date(2026, 4, 9), by=pia)
     agreement.propose(con, "savings", [], TEXT, "2025-01-01", "first", pia)
     pd = agreement.propose(con, "payment_days", [], "Payment days as both teams count them, from the bridge.",
                            "2025-01-01", "second", pia)

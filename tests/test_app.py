@@ -11,12 +11,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from decisions import review
+from decisions.review import named
 from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.registry import registry
 from reports import formats
 from store.db import reading
-from workspace.db import named
 from workspace.demo import write_demo
 
 ROOT = Path(__file__).resolve().parents[1]
