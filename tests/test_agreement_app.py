@@ -11,7 +11,6 @@ import pytest
 from decisions import agreement
 from tests.test_app import app, go, metrics
 
-
 TEXT = "Negotiated savings without cost avoidance and without savings not yet invoiced."
 
 
