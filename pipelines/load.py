@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines import findings
 from pipelines.mappings import (
     IDENTITY,
     Mapping,
@@ -32,10 +33,7 @@ from pipelines.validate import FAILURE_SCHEMA, Progress, clean_rows, validate
 from store.db import frame, scalar, transaction
 from store.errors import REJECTED, USAGE, TandemError
 from store.sink import PLAIN, Sink
-from store.sql import Queries
 from store.sqltext import ident
-
-SQL = Queries(Path(__file__).parent / "sql")
 
 
 @dataclass
@@ -143,7 +141,7 @@ def _record(con: duckdb.DuckDBPyConnection, job: _Job, r: LoadResult) -> None:
     """The load log row, the findings and the sink's derived data, inside the load's transaction (nothing
     derived ever sees half a load)."""
     _record_log(con, job, r)
-    con.execute(SQL["findings"], [job.currency])
+    findings.refresh(con, job.currency)
     if r.rows_loaded:
         job.sink.loaded(con, r.export_type)
 

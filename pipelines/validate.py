@@ -93,7 +93,7 @@ def validate(con: duckdb.DuckDBPyConnection, spec: ExportSpec, n: int, progress:
         f"FROM _typed WHERE _line NOT IN (SELECT line FROM _fail) "
         f"QUALIFY count(*) OVER (PARTITION BY {key}) > 1"
     )
-    series.check(con, spec.name)  # rules across rows of the market-price exports
+    series.check(con, spec)  # the declared rules across rows (consecutive months, strict references)
 
 
 def clean_rows(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, n: int, progress: Progress | None
@@ -104,7 +104,7 @@ def clean_rows(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, n: i
     columns cost 0.7 s of Arrow export at 10M rows). Distinct key hashes prove distinct keys (~0.3 s at
     10M rows where DuckDB's GROUP BY takes ~1 s); equal ones send the keys themselves to DuckDB.
     """
-    if spec.name in series.RULED:  # rules across rows: the staged path checks them (small files)
+    if spec.cross_row:  # rules across rows: the staged path checks them
         return False
     schema = pandera_schema(spec)
     unparsed = [pl.lit(None, pl.String).alias(c.name + RAW_SUFFIX) for c in spec.columns if c.type not in TEXT_TYPES]
