@@ -10,7 +10,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.mappings import IDENTITY, Mapping, _text, load_mapping, reader_types
+from pipelines.compile import _text, reader_types
+from pipelines.mappings import IDENTITY, Mapping, load_mapping
 from pipelines.schemas import EXPORTS
 from store.errors import TandemError
 from tandem.db import connect, ingest_file
