@@ -114,11 +114,14 @@ def utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
-def check_format(path: Path, fmt: str) -> None:
+def check_format(path: Path, fmt: str, wide: bool = False) -> None:
+    """The content is what the name says; text that is UTF-16 or UTF-32 (`wide`) holds NUL bytes as text."""
     head = _sniff(path)
     if not head.strip():
         raise TandemError(f"{path.name}: the file is empty.")
     seen = _looks_like(head)
+    if seen == "binary" and fmt == "csv" and wide:
+        return
     if seen == "binary" and fmt == "csv" and (wide := utf16_without_bom(head)):
         raise TandemError(f"{path.name}: the file is {wide.upper()} text without a byte-order mark; load it with "
                           f"--encoding {wide}.")
@@ -178,16 +181,24 @@ def cr_only(path: Path) -> bool:
     return b"\r" in head and b"\n" not in head
 
 
-def _lines(head: bytes, encoding: str, ends: str, n: int) -> list[str]:
-    """The first `n` lines of a file's first block, decoded (lossily: only for finding the header)."""
-    text = codecs.decode(head, text_codec(encoding).name, errors="replace")
-    text = text.removeprefix("\ufeff")
-    if ends in ("cr", "mixed"):
+def _head_text(head: bytes, encoding: str, ends: str) -> str:
+    """A file's first block as text (lossily: only for finding the header), line ends as the load reads them."""
+    text = codecs.decode(head, text_codec(encoding).name, errors="replace").removeprefix("\ufeff")
+    if len(head) == HEAD and "\n" in text:
+        text = text[: text.rfind("\n") + 1]  # the last line may be cut by the end of the block
+    if ends in ("cr", "mixed"):  # what the normalising copy makes of them
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    if len(head) == HEAD and len(lines) > 1:
-        lines = lines[:-1]  # the last one may be cut by the end of the block
-    return [ln.removesuffix("\r") for ln in lines[:n]]
+    return text
+
+
+def _lines(text: str, n: int) -> list[str]:
+    """The first `n` physical lines of a text, without their line ends."""
+    return [ln.removesuffix("\r") for ln in text.split("\n", n)[:n]]
+
+
+def _from_line(text: str, line: int) -> str:
+    """The text from the start of physical line `line` (1-based) on."""
+    return text.split("\n", line - 1)[-1] if line > 1 else text
 
 
 def _cells(line: str, delimiter: str) -> list[str]:
@@ -234,11 +245,11 @@ def find_header(path: Path, lines: list[str], delimiter: str | None, expected: C
 
 def header_of(path: Path, line: str, delimiter: str, at: int) -> list[str]:
     """The normalised column names of a header line; a sentence for a CR in it, a name twice, a blank name."""
-    if not line.strip():
+    if not line.split("\n", 1)[0].strip("\r \t"):
         raise TandemError(f"{path.name}: line {at} is empty; expected a header row.")
     check_delimiter(delimiter, f"{path.name}: the delimiter")
     try:
-        names = next(csv.reader(io.StringIO(line), delimiter=delimiter))
+        names = next(csv.reader(io.StringIO(line, newline=""), delimiter=delimiter))
     except csv.Error:  # a carriage return inside an unquoted header cell
         raise TandemError(f"{path.name}, line {at}: the header holds a carriage return (CR) outside quotes; "
                           "remove it or quote that column name, then load the file again.") from None
@@ -258,7 +269,7 @@ def read(path: Path, encoding: str = "utf-8", delimiter: str | None = None, limi
     file, binary data, the wrong encoding's byte-order mark, a zip bomb; finds the header, below a preamble
     when line 1 lacks the `expected` source columns (or on `header_line` when the mapping says)."""
     fmt = file_format(path)
-    check_format(path, fmt)
+    check_format(path, fmt, fmt == "csv" and is_wide(encoding))
     digest, nul = fingerprinted or fingerprint(path)  # (the caller may have read it already)
     if fmt == "xlsx":
         return _read_workbook(path, digest, limits, expected, header_line, sheet)
@@ -278,9 +289,11 @@ def read(path: Path, encoding: str = "utf-8", delimiter: str | None = None, limi
     except UnicodeDecodeError as exc:
         raise _not_encoded(path, encoding, head, exc, 0, "\r" if cr_only(path) else "\n", True) from None
     ends = "lf" if wide else line_ends_of(head)
-    lines = _lines(head, encoding, ends, MAX_PREAMBLE + 1)
+    text = _head_text(head, encoding, ends)
+    lines = _lines(text, MAX_PREAMBLE + 1)
     found = find_header(path, lines, delimiter, expected, header_line)
-    header = header_of(path, lines[found.line - 1] if lines else "", found.delimiter, found.line)
+    # the header is a record: a quoted name may span lines, line ends and all (parsed from its line on)
+    header = header_of(path, _from_line(text, found.line), found.delimiter, found.line)
     return Source(path, fmt, encoding, digest, tuple(header), found.line, found.delimiter, ends,
                   notes=(found.note,) if found.note else ())
 

@@ -31,8 +31,11 @@ def test_a_draft_reads_separators_date_formats_and_repeated_documents(con: duckd
                                                                       tmp_path: Path) -> None:
     f = write(tmp_path / "rechnungen.csv", ERP.replace(";Pos", "").replace(";1;", ";").replace(";2;", ";"))
     text = draft(f, "invoices")
-    assert 'delimiter: ";"' in text and "decimal_separator" in text and '"%d.%m.%Y"' in text
-    assert "invoice_line: {number_within: [invoice_id]}" in text  # Beleg repeats: lines numbered within it
+    doc = yaml.safe_load(text)
+    cols = doc["exports"]["invoices"]["columns"]
+    assert doc["delimiter"] == ";" and cols["amount"]["decimal_separator"] == ","
+    assert cols["invoice_date"]["date_format"] == "%d.%m.%Y"
+    assert cols["invoice_line"] == {"number_within": ["invoice_id"]}  # Beleg repeats: lines numbered within it
     m = load_mapping(write(tmp_path / "m.yaml", text))
     cols = m.columns("invoices")
     assert cols["invoice_id"].from_ == ["Beleg"] and cols["amount"].from_ == ["Betrag"]
@@ -50,6 +53,7 @@ def test_the_drafted_gla_mapping_loads_the_real_file_with_the_readme_edit(con: d
     assert yaml.safe_load(text)["exports"]["invoices"]["columns"]["currency"] == {"value": "EUR"}
     assert "# currency: TODO" in text
     edited = text.replace("currency: {value: EUR}", "currency: {value: GBP}")  # the README's one edit
+    assert edited != text
     r = ingest_file(con, REAL_GLA, mapping=load_mapping(write(tmp_path / "gla.yaml", edited)))
     assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 7037, 7037, 0)
     expected = pl.read_csv(REAL_GLA, infer_schema=False)["Amount"].cast(pl.Float64).sum()
@@ -99,3 +103,37 @@ def test_the_data_page_previews_an_upload_as_mapped_without_loading(tmp_path: Pa
     assert any("line 3, column status" in t for t in texts)
     assert at.dataframe[0].value["po_line"].tolist() == [1, 2]
     assert not db.exists()  # nothing loaded, the database never opened
+
+
+HOSTILE_HEADERS = [
+    'Amount\nparsing:\n  decimal_separator: ","\n  thousands_separator: "."',  # a block written after a comment
+    "Amount\r\nparsing: {decimal_separator: ','}",
+    "Amount\u2028parsing: {decimal_separator: ','}",  # a Unicode line separator, a line break to YAML
+    "Amount # parsing: x",
+    "'Amount': {from: x}",
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_HEADERS, ids=range(len(HOSTILE_HEADERS)))
+def test_a_hostile_header_reads_back_as_the_same_column_name_and_nothing_else(
+        con: duckdb.DuckDBPyConnection, tmp_path: Path, hostile: str) -> None:
+    """Issue 25: a header cell with line breaks once wrote a `parsing:` block into the drafted YAML, and
+    every amount loaded ×100. The draft is written by a serializer: the cell is the column's name, whole."""
+    import csv
+
+    f = tmp_path / "invoices.csv"
+    with f.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["invoice_id", "supplier_id", "invoice_date", hostile, "currency"])
+        w.writerows([["I1", "S1", "2026-01-10", "12.50", "EUR"], ["I2", "S1", "2026-01-11", "1250.00", "EUR"]])
+    text = draft(f, "invoices")
+    doc = yaml.safe_load(text)
+    assert set(doc) == {"name", "description", "exports"}  # nothing else at the top
+    cols = doc["exports"]["invoices"]["columns"]
+    assert cols["amount"] == {"from": hostile}  # the cell, whole, as the column's name
+    assert set(doc["exports"]["invoices"]) == {"columns"}
+    m = load_mapping(write(tmp_path / "m.yaml", text))
+    assert m.parsing.decimal_separator == "." and m.parsing.thousands_separator == ""
+    r = ingest_file(con, f, mapping=m)
+    assert (r.outcome, r.rows_loaded) == ("loaded", 2)
+    assert con.sql("SELECT amount FROM invoices ORDER BY invoice_id").fetchall() == [(12.5,), (1250.0,)]
