@@ -378,7 +378,7 @@ class Numbers:
         if not values:
             return None
         counts = Counter(values)
-        distinct = list(counts)[:3000]
+        distinct = list(counts)  # every distinct value: DuckDB reads 100,000 in milliseconds
         if sum(counts[v] for v in distinct if NUMBERISH.fullmatch(_unmarked(v))) < MOSTLY * sum(counts[v] for v in
                                                                                                    distinct):
             return None
@@ -625,7 +625,7 @@ def _code_of_amounts(spec: ExportSpec, guesses: dict[str, Guess], ctx: _Context)
         return None
     (code, n), *others = codes.most_common()
     why = f"the amounts carry the code {code}" + (
-        f" ({n:,} cells; others name {', '.join(c for c, _ in others)}: those rows are quarantined unless a column "
+        f" ({n:,} cell(s); others name {', '.join(c for c, _ in others)}: those rows are quarantined unless a column "
         "gives each row's currency)" if others else "")
     return code, why
 
@@ -724,7 +724,9 @@ def _fits(ctype: str, vals: list[str], ctx: _Context, column: str) -> Guess | No
         g.why.append("numbers" + (" with " + ", ".join(said) if said else "") + ", read by the loader's own parser")
         if fit.bad:
             n = sum(fit.bad.values())
-            words = [v for v, k in fit.bad.items() if k > 1 or v in PLACEHOLDERS or v.lower() in NO_VALUE]
+            # words for "no value" (`None`, `n.a.`, a repeated word): read as empty; an error (`#REF!`) is not
+            words = [v for v, k in fit.bad.items() if v in PLACEHOLDERS or v.lower() in NO_VALUE
+                     or (k > 1 and re.fullmatch(r"[A-Za-z][A-Za-z ./-]*", v))]
             shown = ", ".join(f"{v!r} ×{k}" for v, k in fit.bad.most_common(4))
             g.why.append(f"{n:,} of {fit.cells:,} sample cells are not numbers ({shown})" + (
                 f": {', '.join(map(repr, words))} read as empty" if words else "") + (
@@ -764,7 +766,7 @@ def _keys(spec: ExportSpec, guesses: dict[str, Guess], ctx: _Context) -> None:
                                [why, note])
         assert second is not None
         guesses[second] = Guess(settings={"number_within": [first]}, why=[
-            f"{doc} repeats ({repeats:,} times in the sample): lines numbered within each {first} in file order"])
+            f"{doc} repeats ({repeats:,} time(s) in the sample): lines numbered within each {first} in file order"])
 
     if g.source is not None and g.source[0] in full and g.source[0] not in numbered:
         repeats = rows - len(set(values[g.source[0]]))
@@ -773,7 +775,9 @@ def _keys(spec: ExportSpec, guesses: dict[str, Guess], ctx: _Context) -> None:
             return
         g.why.append(note)
         return
-    free = [c for c in unique if c not in ctx.used]
+    # a key is text or a whole number: never a column of amounts or dates
+    free = [c for c in unique if c not in ctx.used and not _is_dates(values[c])
+            and not ((fit := ctx.number_fit(c)) is not None and fit.decimals)]
     ids = [c for c in free if re.search(r"id|no|num|ref", _key(c))]
     docs = [c for c in full if c not in numbered and c not in ctx.used and len(set(values[c])) < rows
             and re.search(r"id|no|num|ref|doc|number", _key(c)) and not _is_dates(values[c])]

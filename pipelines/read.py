@@ -14,7 +14,7 @@ import csv
 import io
 import re
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -437,6 +437,25 @@ def csv_source(con: duckdb.DuckDBPyConnection, src: Source | Path, table: str, d
     return CsvSource(path or src.path, list(src.header), src.delimiter or ",", rej, src.header_line)
 
 
+class NotCsv(TandemError):
+    """DuckDB's reader gave up on the file (after the line ends and the encoding were checked)."""
+
+
+def mixed_line_ends(path: Path) -> bool:
+    """Whether the file's lines end in more than one way anywhere (CR LF and LF, or a lone CR among them)."""
+    crlf = lf = cr = 0
+    carry = b""
+    with path.open("rb") as fh:
+        while block := fh.read(BLOCK):
+            block = carry + block
+            carry = block[-1:] if block.endswith(b"\r") else b""  # CR LF may straddle two blocks
+            body = block[: len(block) - len(carry)]
+            pairs = body.count(b"\r\n")
+            crlf, lf, cr = crlf + pairs, lf + body.count(b"\n") - pairs, cr + body.count(b"\r") - pairs
+    cr += len(carry)
+    return sum(1 for n in (crlf, lf, cr) if n) > 1
+
+
 def _read_csv(con: duckdb.DuckDBPyConnection, src: Source, path: Path, table: str) -> RawTable:
     csv_src = csv_source(con, src, table, path=path)
     header, rej = csv_src.header, csv_src.rejects
@@ -453,8 +472,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, src: Source, path: Path, table: st
         if line is not None:
             raise TandemError(f"{src.path.name}, line {line}: a carriage return (CR) inside an unquoted field; quote "
                               "that field or remove the CR, then load the file again.") from None
-        raise TandemError(f"{src.path.name}: not readable as CSV ({str(exc).splitlines()[0]}); check its quoting and "
-                          "line ends.") from None
+        raise NotCsv(f"{src.path.name}: not readable as CSV ({str(exc).splitlines()[0]}); check its quoting and "
+                     "line ends.") from None
     rejects = con.sql(
         f"SELECT CAST(line AS BIGINT) AS duck, arg_min(column_name, column_idx) AS column, "
         f"lower(CAST(arg_min(error_type, column_idx) AS VARCHAR)) AS rule, "
@@ -601,7 +620,7 @@ def _read_workbook(path: Path, digest: str, limits: Limits, expected: Collection
     if found is None:
         raise TandemError(f"{path.name}: the workbook's sheets are empty.")
     name, at = found
-    if name != names[0]:
+    if sheet is None and name != names[0]:
         notes.append(f"read the sheet {name!r} (the first with the columns the mapping reads)")
     if at.note:
         notes.append(at.note)
@@ -637,8 +656,14 @@ def read_raw(con: duckdb.DuckDBPyConnection, src: Source | Path, table: str = "_
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="tandem-") as tmp:
-            return _read_csv(con, src, _utf8_copy(src, Path(tmp)), table)
-    return _read_csv(con, src, _utf8_copy(src, workdir), table)
+            return read_raw(con, src, table, Path(tmp))
+    try:
+        return _read_csv(con, src, _utf8_copy(src, workdir), table)
+    except NotCsv:
+        # line ends that change after the first block (two exports pasted together): read a copy with LF ends
+        if src.line_ends in ("lf", "crlf") and mixed_line_ends(src.path):
+            return _read_csv(con, src, _utf8_copy(replace(src, line_ends="mixed"), workdir), table)
+        raise
 
 
 def content_hash(path: Path) -> str:
