@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kpi_definitions import dimensions as _dimensions
 from store.sql import Queries
 
 PACKAGE = Path(__file__).parent
@@ -26,9 +27,10 @@ HERE = Path(os.environ.get(ENV_FOLDER) or PACKAGE)
 # One pattern for every name a declaration introduces (KPIs, views, steps, bound columns): they end up
 # as SQL identifiers and JSON keys, so nothing else may get through.
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-# The slicing dimensions of the contract (section 3) plus the procurement savings split.
-DIMENSIONS: tuple[str, ...] = ("supplier_id", "category", "cost_center", "item_id", "location", "savings_type")
-FILTERABLE: tuple[str, ...] = ("supplier_id", "category", "cost_center", "item_id", "location")
+# The slicing dimensions of the contract (section 3) plus the procurement savings split, declared once in
+# kpi_definitions/dimensions.py.
+DIMENSIONS: tuple[str, ...] = _dimensions.NAMES
+FILTERABLE: tuple[str, ...] = _dimensions.FILTERABLE
 REQUIRED_VIEWS: tuple[str, ...] = ("finance", "procurement")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
