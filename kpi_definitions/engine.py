@@ -19,9 +19,12 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from kpi_definitions import dimensions, running
+from kpi_definitions.compute import BridgeResult, BridgeStep
 from kpi_definitions.periods import GRAINS, FiscalCalendar, Grain, resolve
-from kpi_definitions.query import Query, Selection
-from kpi_definitions.registry import DIMENSIONS, Registry
+from kpi_definitions.query import Query, Selection, body, bucket_params, compose, lookback, render, same, unit_of
+from kpi_definitions.registry import DIMENSIONS, Kpi, Registry, Step
+from kpi_definitions.weak_data import WARNING
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]  # ((dimension, (value, ...)), ...), both levels sorted
 
@@ -161,69 +164,205 @@ class Engine:
         return as_defined_today(self.reg, req.as_defined_today)
 
     # -- answers --------------------------------------------------------------------------------------------
+    def coverage(self) -> running.Coverage:
+        """The months each export holds rows in (running.py): what every answer is cut to."""
+        return running.coverage(self.con, self.source_months_sql())
+
+    def source_months_sql(self) -> str:
+        return self.reg.sql("source_months")
+
     def values(self, req: Request) -> Values:
         """Every requested KPI under every requested view: one row per period of the grain and combination of
-        the `by` values, each with its warnings."""
+        the `by` values, each with its warnings. A period is computed over the months its view's exports cover
+        (running.py): a running one says which, one with none is null."""
+        self._ready()
+        reg = self.registry_for(req)
+        notes: list[str] = []
+        plans = self._plan(reg, req, self.coverage(), notes)
+        order = {label: i for i, (_, label) in enumerate(self.calendar.buckets(req.first, req.last, req.grain))}
+        frames: list[pl.DataFrame] = []
+        for plan in plans:
+            frames += self._frames(plan, req.by)
+            excluded = int(frames[-1]["excluded"].sum() or 0) if frames else 0
+            if excluded:
+                notes.append(f"{plan.kpi.name} ({plan.view}) is computed without {excluded:,} "
+                             f"{plan.kpi.views[plan.view].excluded}")
+        schema = {"kpi": pl.String, "view": pl.String, "period": pl.String, **{d: pl.String for d in req.by},
+                  "value": pl.Float64, "unit": pl.String, "excluded": pl.Int64}
+        values = (pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=schema))
+        values = (values.with_columns(_order=pl.col("period").replace_strict(order, default=None))
+                  .sort("_order", maintain_order=True).drop("_order").select(list(schema)))
+        periods = pl.DataFrame([{"_owner": p.kpi.name, "view": p.view, "period": q.label, "code": q.code,
+                                 "message": q.message, "covered": list(q.covered)}
+                                for p in plans for q in p.periods], schema=running.SCHEMA)
         from kpi_definitions import weak_data
-        from kpi_definitions.compute import compute
 
-        reg, sel = self.registry_for(req), req.selection()
-        r = compute(self.con, reg, sel, currency=self.currency, cal=self.calendar,
-                    kpis=list(req.kpis) if req.kpis else None, views=list(req.views) if req.views else None)
-        return Values(weak_data.warnings(self.con, reg, sel, r.values, self.calendar), r.notes)
+        warned = weak_data.warnings(self.con, reg, req.selection(), values, self.calendar, periods,
+                                    self.source_months_sql())
+        cover = periods.select(
+            pl.col("_owner").alias("kpi"), "view", "period",
+            pl.col("covered").list.min().alias("first"), pl.col("covered").list.max().alias("last"),
+            pl.col("covered").list.len().alias("months"))
+        of = pl.DataFrame([(q.label, len(q.months)) for q in (plans[0].periods if plans else [])],
+                          schema=["period", "of"], orient="row")
+        return Values(warned, notes, cover.join(of, on="period", how="left") if of.height else cover)
 
-    def bridge(self, req: Request, kpi: str | None = None):  # -> compute.BridgeResult
-        """The steps from a KPI's bridge start view to its end view over the whole span of `req`, one slice (its
-        filters). `kpi`: the request's first KPI unless named."""
-        from kpi_definitions.compute import bridge
+    def _ready(self) -> None:
+        from kpi_definitions import facts, macros
 
+        facts.check(self.con, self.currency)
+        macros.ensure(self.con)
+
+    def _plan(self, reg: Registry, req: Request, cov: running.Coverage | None, notes: list[str]) -> list[_Planned]:
+        """The query of every requested KPI view the request can be computed for (notes say why not), with the
+        months each of its periods covers (`cov` None: every month, as `explain` shows a query unrun)."""
+        buckets = self.calendar.buckets(req.first, req.last, req.grain)
+        out = []
+        for kpi in reg:
+            if req.kpis is not None and kpi.name not in req.kpis:
+                continue
+            for view_name in kpi.views:
+                if req.views is not None and view_name not in req.views:
+                    continue
+                dims = kpi.view_dimensions(view_name)
+                missing = [d for d in req.by if d not in dims]
+                if missing:
+                    notes.append(f"{kpi.name} ({view_name}) cannot be split by {', '.join(missing)}: "
+                                 f"its rows carry {', '.join(dims)}")
+                    continue
+                periods = (running.periods(buckets, cov, running.sources_of(kpi, view_name)) if cov is not None
+                           else running.periods(buckets, running.Coverage({"*": frozenset(m for m, _ in buckets)}),
+                                                ("*",)))
+                out.append(_Planned(kpi, view_name, periods,
+                                    view_query(reg, kpi, view_name, periods, req.by, req.filters, self.currency)))
+        return out
+
+    def _frames(self, plan: _Planned, by: Sequence[str]) -> list[pl.DataFrame]:
+        """A planned view's rows: its query's, and a null row (per slice seen) for each period with no data."""
+        kpi, by = plan.kpi, list(by)
+        if plan.query is not None:
+            raw = self.con.sql(plan.query.sql, params=plan.query.params).pl()
+        else:
+            raw = pl.DataFrame(schema={"period": pl.String, **{d: pl.String for d in by}, "value": pl.Float64,
+                                       "excluded": pl.Int64})
+        if by:  # a period with no rows at all comes back once with empty dimensions: not a combination
+            raw = raw.filter(pl.all_horizontal(pl.col(d).is_not_null() for d in by))
+        raw = raw.with_columns(pl.col(d).cast(pl.String) for d in by)
+        empty = [p.label for p in plan.periods if not p.covered]
+        if empty:
+            slices = raw.select(by).unique() if by else pl.DataFrame({"_": [0]})
+            blank = pl.DataFrame({"period": empty}).join(slices, how="cross").drop("_", strict=False)
+            raw = pl.concat([raw, blank], how="diagonal_relaxed")
+        raw = raw.sort(["period", *by])
+        columns = [(kpi.name, "value", kpi.unit)]
+        if not kpi.views[plan.view].from_bridge:  # an agreed view from the bridge reports the KPI alone
+            columns += [(c.name, c.column, c.unit) for c in kpi.companions]
+        out = []
+        for name, column, unit in columns:
+            if column not in raw.columns:
+                raw = raw.with_columns(pl.lit(None, dtype=pl.Float64).alias(column))
+            out.append(raw.select(
+                pl.lit(name).alias("kpi"), pl.lit(plan.view).alias("view"), "period", *by,
+                pl.col(column).cast(pl.Float64).alias("value"), pl.lit(unit_of(unit, self.currency)).alias("unit"),
+                pl.col("excluded").cast(pl.Int64).fill_null(0)))
+        return out
+
+    def bridge(self, req: Request, kpi: str | None = None) -> BridgeResult:
+        """The steps from a KPI's bridge start view to its end view over the whole span of `req` (the months its
+        exports cover), one slice (its filters). `kpi`: the request's first KPI unless named."""
+        self._ready()
         name = kpi or (req.kpis[0] if req.kpis else None)
         if name is None:
             raise ValueError("name the KPI whose bridge to compute")
-        return bridge(self.con, self.registry_for(req), name, req.first, req.last, req.filter_map(),
-                      currency=self.currency)
+        reg = self.registry_for(req)
+        k = reg[name]
+        if k.bridge is None:
+            raise ValueError(f"{name} declares no bridge")
+        b = k.bridge
+        label = running.ranges(range(req.first, req.last + 1))  # the span in words: "2026-01..2026-03"
+        span = running.periods([(m, label) for m in range(req.first, req.last + 1)], self.coverage(),
+                               bridge_sources(k))[0]
+        warnings = () if span.code is None else ({"code": span.code, "message": span.message},)
+        query = bridge_query(reg, k, [(m, label) for m in span.covered], (), req.filters, self.currency)
+        row = {}
+        if query is not None:
+            found = self.con.sql(query.sql, params=query.params).pl()
+            row = found.row(0, named=True) if found.height else {}
+        start, end = row.get("start_value"), row.get("end_value")
+        if start is None or end is None:
+            missing = [v for v, x in ((b.from_view, start), (b.to_view, end)) if x is None]
+            return BridgeResult(k.name, b.from_view, b.to_view, start, end, (),
+                                f"the {' and the '.join(missing)} value{'s are' if len(missing) > 1 else ' is'} "
+                                "not computable for this selection", warnings)
+
+        def step(s: Step) -> BridgeStep:
+            return BridgeStep(s.name, s.label, s.description, float(row.get(s.name) or 0.0),
+                              tuple(step(p) for p in s.parts))
+
+        return BridgeResult(k.name, b.from_view, b.to_view, start, end, tuple(step(s) for s in b.steps), None,
+                            warnings)
 
     def bridges(self, req: Request) -> pl.DataFrame:
-        """Each requested KPI's bridge as data, per period of the grain and slice of `req.by`: one row for the
-        start view's value, one per step (and per part of a netted step), one for the end view's value.
-        Columns: kpi, period, the `by` dimensions, kind (start, step, part, end), name (the view or the step),
-        label, part_of (the netted step a part belongs to), value, unit."""
-        # First version: one bridge per period and slice (replaced by one query per request).
+        """Each requested KPI's bridge as data, per period of the grain and slice of `req.by` (one query per KPI):
+        a row for the start view's value, one per step (and per part of a netted step, `part_of` naming it), one
+        for the end view's value. Columns: kpi, period, the `by` dimensions, kind (start, step, part, end), name
+        (the view or the step), label, part_of, value, unit, warnings. A step is null where the start or the end
+        value is (nothing to walk between); a period with no data has null values and a no_data warning."""
         from kpi_definitions.views import style
 
-        reg = self.registry_for(req)
-        rows: list[dict[str, object]] = []
-        names = [k.name for k in reg if k.bridge is not None and (req.kpis is None or k.name in req.kpis)]
-        periods: dict[str, list[int]] = {}
-        for m, label in self.calendar.buckets(req.first, req.last, req.grain):
-            periods.setdefault(label, []).append(m)
-        for name in names:
-            kpi = reg[name]
-            slices: list[tuple[str, ...]] = [()]
-            if req.by:
-                if any(d not in kpi.dimensions for d in req.by):
-                    continue
-                vals = self.values(req.but(kpis=(name,), views=(kpi.bridge.from_view,)))  # type: ignore[union-attr]
-                slices = sorted({tuple(r) for r in vals.frame.select(list(req.by)).iter_rows()})
-            for label, months in periods.items():
-                for combo in slices:
-                    f = {**req.filter_map(), **{d: [v] for d, v in zip(req.by, combo, strict=True)}}
-                    b = self.bridge(req.but(first=min(months), last=max(months), filters=f), name)
-                    dims = dict(zip(req.by, combo, strict=True))
-                    unit = kpi.unit if kpi.unit != "currency" else self.currency
-                    rows.append({"kpi": name, "period": label, **dims, "kind": "start", "name": b.start_view,
-                                 "label": style(kpi, b.start_view).label, "part_of": None, "value": b.start, "unit": unit})
-                    for s in b.steps:
-                        rows.append({"kpi": name, "period": label, **dims, "kind": "step", "name": s.name,
-                                     "label": s.label, "part_of": None, "value": s.value, "unit": unit})
-                        rows += [{"kpi": name, "period": label, **dims, "kind": "part", "name": p.name,
-                                  "label": p.label, "part_of": s.name, "value": p.value, "unit": unit}
-                                 for p in s.parts]
-                    rows.append({"kpi": name, "period": label, **dims, "kind": "end", "name": b.end_view,
-                                 "label": style(kpi, b.end_view).label, "part_of": None, "value": b.end, "unit": unit})
-        schema = {"kpi": pl.String, "period": pl.String, **{d: pl.String for d in req.by}, "kind": pl.String,
-                  "name": pl.String, "label": pl.String, "part_of": pl.String, "value": pl.Float64, "unit": pl.String}
-        return pl.DataFrame(rows, schema=schema)
+        self._ready()
+        reg, by = self.registry_for(req), list(req.by)
+        buckets = self.calendar.buckets(req.first, req.last, req.grain)
+        cov = self.coverage()
+        schema = {"kpi": pl.String, "period": pl.String, **{d: pl.String for d in by}, "kind": pl.String,
+                  "name": pl.String, "label": pl.String, "part_of": pl.String, "value": pl.Float64,
+                  "unit": pl.String, "warnings": pl.List(WARNING)}
+        frames = []
+        for kpi in reg:
+            if kpi.bridge is None or (req.kpis is not None and kpi.name not in req.kpis):
+                continue
+            if any(d not in kpi.dimensions for d in by):
+                continue
+            b = kpi.bridge
+            periods = running.periods(buckets, cov, bridge_sources(kpi))
+            query = bridge_query(reg, kpi, [(m, p.label) for p in periods for m in p.covered], by, req.filters,
+                                 self.currency)
+            wide = (self.con.sql(query.sql, params=query.params).pl() if query is not None
+                    else pl.DataFrame(schema={"period": pl.String, **{d: pl.String for d in by}}))
+            if by:
+                wide = wide.filter(pl.all_horizontal(pl.col(d).is_not_null() for d in by))
+            wide = wide.with_columns(pl.col(d).cast(pl.String) for d in by)
+            empty = [p.label for p in periods if not p.covered]
+            if empty:
+                slices = wide.select(by).unique() if by else pl.DataFrame({"_": [0]})
+                wide = pl.concat([wide, pl.DataFrame({"period": empty}).join(slices, how="cross").drop(
+                    "_", strict=False)], how="diagonal_relaxed")
+            for col in ("start_value", "end_value", *b.names):
+                if col not in wide.columns:
+                    wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(col))
+            walkable = pl.col("start_value").is_not_null() & pl.col("end_value").is_not_null()
+            unit = unit_of(kpi.unit, self.currency)
+            entries = [("start", b.from_view, style(kpi, b.from_view).label, None, pl.col("start_value"))]
+            for s in b.steps:
+                entries.append(("step", s.name, s.label, None,
+                                pl.when(walkable).then(pl.col(s.name).fill_null(0.0))))
+                entries += [("part", p.name, p.label, s.name, pl.when(walkable).then(pl.col(p.name).fill_null(0.0)))
+                            for p in s.parts]
+            entries.append(("end", b.to_view, style(kpi, b.to_view).label, None, pl.col("end_value")))
+            said = {p.label: [{"code": p.code, "message": p.message}] if p.code else [] for p in periods}
+            long = pl.concat([wide.select(pl.lit(kpi.name).alias("kpi"), "period", *by,
+                                          pl.lit(kind).alias("kind"), pl.lit(n).alias("name"),
+                                          pl.lit(label).alias("label"), pl.lit(part_of, dtype=pl.String).alias("part_of"),
+                                          value.cast(pl.Float64).alias("value"), pl.lit(unit).alias("unit"),
+                                          pl.lit(i).alias("_entry"))
+                              for i, (kind, n, label, part_of, value) in enumerate(entries)])
+            order = {p.label: i for i, p in enumerate(periods)}
+            long = (long.with_columns(pl.col("period").replace_strict(order, default=None).alias("_period"),
+                                      pl.col("period").replace_strict(said, default=[], return_dtype=pl.List(WARNING))
+                                      .alias("warnings"))
+                    .sort(["_period", *by, "_entry"]).drop("_period", "_entry"))
+            frames.append(long.select(list(schema)))
+        return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
     def lines(self, req: Request, kpi: str, view: str, narrow: Mapping[str, str] | None = None,
               limit: int | None = None) -> pl.DataFrame:
@@ -236,24 +375,105 @@ class Engine:
 
     def options(self) -> dict[str, list[tuple[str, str]]]:
         """The values each filter of the filter bar can take, with a label (supplier names from the master)."""
-        from kpi_definitions.dimensions import options_sql
-
         out: dict[str, list[tuple[str, str]]] = {}
-        for dim, value, label in self.con.execute(options_sql()).fetchall():
+        for dim, value, label in self.con.execute(dimensions.options_sql()).fetchall():
             out.setdefault(dim, []).append((value, label))
         return out
 
     def data_months(self) -> tuple[int, int] | None:
         """First and last month with orders, invoices, stock or consumption; None on an empty database."""
-        from kpi_definitions.compute import data_months
+        from kpi_definitions import macros
 
-        return data_months(self.con, self.reg)
+        macros.ensure(self.con)
+        first, last = self.con.sql(self.reg.sql("data_months")).fetchall()[0]
+        return None if last is None else (int(first), int(last))
 
     def explain(self, req: Request, bridges: bool = True, lines: bool = False) -> list[Query]:
-        """The queries `values` runs for the request (and each bridge's, and each view's lines), without running
-        them, with their parameter values."""
-        from kpi_definitions.compute import explain
+        """The queries `values` runs for the request, with their parameter values, without running them (an
+        agreed view's is its own SQL); with `bridges`, each requested KPI's `bridges` query; with `lines`, each
+        view's drill-down lines over the span."""
+        return explain(self.registry_for(req), req, self.currency, self.calendar, self.coverage(), bridges, lines)
 
-        return explain(self.registry_for(req), req.selection(), currency=self.currency, cal=self.calendar,
-                       kpis=list(req.kpis) if req.kpis else None, views=list(req.views) if req.views else None,
-                       bridges=bridges, lines=lines)
+
+@dataclass(frozen=True)
+class _Planned:
+    kpi: Kpi
+    view: str
+    periods: list[running.Period]
+    query: Query | None  # None: no period has a covered month
+
+
+def view_query(reg: Registry, kpi: Kpi, view_name: str, periods: Sequence[running.Period], by: Sequence[str],
+               filters: Filters, currency: str) -> Query | None:
+    """A view's query over the covered months of `periods`, split `by`; None when no month is covered."""
+    months = [(m, p.label) for p in periods for m in p.covered]
+    if not months:
+        return None
+    view = kpi.views[view_name]
+    if view.from_bridge:
+        from kpi_definitions.agreement import agreed_query
+
+        return agreed_query(reg, kpi, view_name, periods, by, filters, currency)
+    return Query(f"{kpi.name} ({view_name})", render(reg, view.sql, view.bind, by),
+                 bucket_params(months, filters, kpi.dimensions, currency, lookback(view)))
+
+
+def bridge_sources(kpi: Kpi) -> tuple[str, ...]:
+    """The exports a bridge reads: both its views'."""
+    b = kpi.bridge
+    assert b is not None
+    ends = (kpi.views[b.from_view], kpi.views[b.to_view])
+    if any(not e.sources for e in ends):
+        return ()
+    return tuple(dict.fromkeys(s for e in ends for s in e.sources))
+
+
+def bridge_query(reg: Registry, kpi: Kpi, months: Sequence[tuple[int, str]], by: Sequence[str], filters: Filters,
+                 currency: str) -> Query | None:
+    """One query for a bridge over every period of `months` and slice of `by`: the start view's value, the end
+    view's and each step (columns start_value, end_value, then the bridge's own). None without a month."""
+    b = kpi.bridge
+    if b is None or not months:
+        return None
+    start, end = kpi.views[b.from_view], kpi.views[b.to_view]
+    dims = "".join(f", {d}" for d in by)
+    keys = f"SELECT period{dims} FROM bridge_start UNION SELECT period{dims} FROM bridge_end"
+    steps = ", ".join(f"t.{n}" for n in b.names)
+    final = f"""SELECT k.period{"".join(f", k.{d}" for d in by)}, s.value AS start_value, e.value AS end_value, {steps}
+FROM ({keys}) k
+LEFT JOIN bridge_start s ON {same("s", "k", by)}
+LEFT JOIN bridge_end e ON {same("e", "k", by)}
+LEFT JOIN bridge_steps t ON {same("t", "k", by)}"""
+    relations = [("bridge_start", body(reg, start.sql, start.bind, by)), ("bridge_end", body(reg, end.sql, end.bind, by)),
+                 ("bridge_steps", body(reg, b.sql, {}, by))]
+    label = f"{kpi.name} bridge: {b.from_view} to {b.to_view}, step by step"
+    return Query(label, compose(reg, relations, final), bucket_params(months, filters, kpi.dimensions, currency, 12))
+
+
+def explain(reg: Registry, req: Request, currency: str, calendar: FiscalCalendar, cov: running.Coverage | None,
+            bridges: bool = True, lines: bool = False) -> list[Query]:
+    """The queries the engine runs for `req` (`cov` None: as if every month had data)."""
+    from kpi_definitions.lines import lines_query
+
+    engine = Engine.__new__(Engine)  # planning needs no connection
+    engine.reg, engine.currency, engine.calendar = reg, currency, calendar
+    by_kpi: dict[str, list[Query]] = {}
+    for plan in engine._plan(reg, req, cov, []):
+        queries = by_kpi.setdefault(plan.kpi.name, [])
+        if plan.query is not None:
+            queries.append(plan.query)
+        if lines and (q := lines_query(reg, plan.kpi.name, plan.view, req.first, req.last, req.filter_map(),
+                                       currency=currency, cal=calendar)):
+            queries.append(q)
+    buckets = calendar.buckets(req.first, req.last, req.grain)
+    everything = running.Coverage({"*": frozenset(m for m, _ in buckets)})
+    for name, queries in by_kpi.items():
+        kpi = reg[name]
+        if bridges and kpi.bridge is not None and all(d in kpi.dimensions for d in req.by):
+            periods = (running.periods(buckets, cov, bridge_sources(kpi)) if cov is not None
+                       else running.periods(buckets, everything, ("*",)))
+            q = bridge_query(reg, kpi, [(m, p.label) for p in periods for m in p.covered], req.by, req.filters,
+                             currency)
+            if q is not None:
+                queries.append(q)
+    return [q for queries in by_kpi.values() for q in queries]

@@ -35,6 +35,9 @@ REQUIRED_VIEWS: tuple[str, ...] = ("finance", "procurement")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 Unit = Literal["currency", "days", "ratio"]
+# The exports whose months bound what a view can compute (kpi_definitions/running.py): a month is covered when
+# each of the view's sources holds a row in it; a period is computed over its covered months only.
+Source = Literal["invoices", "purchase_orders", "inventory", "consumption"]
 # A view's colour: a named colour Streamlit Markdown knows (`:blue[■]`) and the charts draw in. Never red or
 # green: a view is not "good" or "bad". A view that declares none is gray.
 Colour = Literal["blue", "orange", "violet", "gray"]
@@ -75,6 +78,9 @@ class View(_Model):
     # Its SQL reads the twelve months before the span too (year over year): only then are they fetched, so a
     # view of one month groups one month of lines, not thirteen (check() refuses SQL that reads them undeclared).
     year_before: bool = False
+    # The exports the view's value is made of (a month none of them has reached yet is not a month of zero):
+    # by default, any export (the database's months with data).
+    sources: tuple[Source, ...] = ()
     label: str | None = Field(default=None, min_length=1, max_length=40)  # shown name; default: the name, capitalised
     colour: Colour = "gray"
     # An agreed view made from the bridge: its versions, each counting bridge steps (the value is computed

@@ -20,10 +20,9 @@ MARCH = parse_month("2026-03")  # 2026 * 12 + 3 - 1
 def test_explain_gives_each_view_and_bridge_with_its_parameters() -> None:
     sel = Selection(MARCH, MARCH, "month", (), {"category": ["IT"]})
     queries = explain(registry(), sel, currency="USD", kpis=["savings"])
+    # the bridge is one query: its start and end values and its steps, per period and slice
     assert [q.label for q in queries] == [
-        "savings (finance)", "savings (procurement)",
-        "savings bridge: the procurement value over the span", "savings bridge: the finance value over the span",
-        "savings bridge: procurement to finance, step by step"]
+        "savings (finance)", "savings (procurement)", "savings bridge: procurement to finance, step by step"]
     finance = queries[0]
     # the shared relations it uses (no others), then the view's own SQL, using the shared macros
     assert finance.sql.startswith("WITH ") and "invoice_lines AS (" in finance.sql and "buckets AS (" in finance.sql
