@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from kpi_definitions import macros
 from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.query import Query, Selection
 from kpi_definitions.registry import Registry
@@ -97,9 +96,9 @@ def explain(reg: Registry, sel: Selection, *, currency: str = "EUR", cal: Fiscal
 
 def data_months(con: duckdb.DuckDBPyConnection, reg: Registry) -> tuple[int, int] | None:
     """First and last month with orders, invoices, stock or consumption; None on an empty database."""
-    macros.ensure(con)
-    first, last = con.sql(reg.sql("data_months")).fetchall()[0]
-    return None if last is None else (int(first), int(last))
+    from kpi_definitions.engine import Engine
+
+    return Engine(con, reg).data_months()
 
 
 def resolve_range(cal: FiscalCalendar, grain: Grain, latest: int | None, period: str | None = None,

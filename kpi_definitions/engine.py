@@ -375,17 +375,23 @@ class Engine:
 
     def options(self) -> dict[str, list[tuple[str, str]]]:
         """The values each filter of the filter bar can take, with a label (supplier names from the master)."""
+        from kpi_definitions import facts
+
+        # the monthly sums hold every supplier, category and cost center of the lines (POs that count)
+        small = {} if facts.missing(self.con) else {"invoices": "fact_invoice_months", "purchase_orders": "fact_po_months"}
         out: dict[str, list[tuple[str, str]]] = {}
-        for dim, value, label in self.con.execute(dimensions.options_sql()).fetchall():
+        for dim, value, label in self.con.execute(dimensions.options_sql(tables=small)).fetchall():
             out.setdefault(dim, []).append((value, label))
         return out
 
     def data_months(self) -> tuple[int, int] | None:
         """First and last month with orders, invoices, stock or consumption; None on an empty database."""
-        from kpi_definitions import macros
+        from kpi_definitions import facts, macros
 
         macros.ensure(self.con)
-        first, last = self.con.sql(self.reg.sql("data_months")).fetchall()[0]
+        # the months kept with the facts; a database whose facts are outdated still says what it holds
+        sql = self.reg.sql("data_months" if facts.missing(self.con) else "data_months_facts")
+        first, last = self.con.sql(sql).fetchall()[0]
         return None if last is None else (int(first), int(last))
 
     def explain(self, req: Request, bridges: bool = True, lines: bool = False) -> list[Query]:

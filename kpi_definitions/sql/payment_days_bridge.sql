@@ -1,17 +1,13 @@
 -- From agreed terms (procurement) to days actually taken (finance), weighted by amount over the lines paid in
 -- each period of `buckets`, per slice ({dims}): days paid before terms, days paid after terms, and the lines
--- with no agreed terms (their supplier is unknown), which only the finance view can count.
+-- with no agreed terms (their supplier is unknown), which only the finance view can count (sums kept at load:
+-- sql/fact_paid_months.sql).
 WITH w AS (
-    SELECT b.period{dims:x},
-           sum(x.amount_rep * least(x.days_taken - x.agreed_terms, 0)) AS early,
-           sum(x.amount_rep * greatest(x.days_taken - x.agreed_terms, 0)) AS late,
-           sum(x.amount_rep * x.days_taken) AS all_days,
-           sum(x.amount_rep * x.days_taken) FILTER (WHERE x.agreed_terms IS NOT NULL) AS termed_days,
-           sum(x.amount_rep) AS all_w,
-           sum(x.amount_rep) FILTER (WHERE x.agreed_terms IS NOT NULL) AS termed_w
-    FROM paid_lines x
+    SELECT b.period{dims:x}, sum(x.early) AS early, sum(x.late) AS late,
+           sum(x.taken_days) AS all_days, sum(x.termed_days) AS termed_days,
+           sum(x.taken_amount) AS all_w, sum(x.terms_amount) AS termed_w
+    FROM paid_months x
     JOIN buckets b ON b.m = x.m
-    WHERE x.amount_rep IS NOT NULL
     GROUP BY b.period{dims:x}
 )
 SELECT period{dims},

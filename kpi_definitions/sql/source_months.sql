@@ -1,11 +1,8 @@
 -- The months each export the KPI views are made of holds rows in, with its rows and days with data
 -- (kpi_definitions/running.py: a view covers a month when each of its declared sources does; weak_data.py:
--- how well a base month is covered).
-SELECT 'invoices' AS source, m, count(*) AS lines, count(DISTINCT invoice_date) AS days
-FROM fact_invoices GROUP BY m
-UNION ALL
-SELECT 'purchase_orders', month_ix(order_date), count(*), count(DISTINCT order_date)
-FROM purchase_orders GROUP BY ALL
+-- how well a base month is covered). Invoice and PO months are kept at load (sql/fact_months.sql); stock and
+-- consumption are small and counted here.
+SELECT source, m, lines, days FROM fact_months
 UNION ALL
 SELECT 'inventory', month_ix(snapshot_date), count(*), count(DISTINCT snapshot_date)
 FROM inventory GROUP BY ALL
