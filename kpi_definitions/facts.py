@@ -1,7 +1,12 @@
-"""The KPI facts: invoice and PO lines joined once, at load time, to what they refer to (sql/facts.sql).
+"""The KPI facts: invoice and PO lines joined once, at load time, to what they refer to (sql/facts.sql), and
+the monthly sums the KPI views read (month × slice: fact_invoice_months, fact_paid_months, fact_po_months,
+fact_prices, and the months each export holds, fact_months), kept current inside every load's transaction.
 
 Invoice lines are stored once, with their facts: `fact_invoices` is the table and `invoices` a view of its
-export columns. A second copy of 10M lines cost a second 5 s write on every load, and twice the disk.
+export columns. A second copy of 10M lines cost a second 5 s write on every load, and twice the disk. A load
+of invoices re-sums only the months it changed (sql/fact_changed.sql); a load of any other source of the facts
+rebuilds them all. A KPI request then reads rows in proportion to months × slices, not to lines; only the
+drill-down (and the savings and budget bridges, which walk line by line) reads lines.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from kpi_definitions import macros
+from kpi_definitions.registry import sql_code
 from store import tables
 from store.db import transaction
 from store.errors import FAILURE, TandemError
@@ -24,7 +30,13 @@ REBUILD = "facts"  # the named SQL of the full rebuild
 INVOICE_COLUMNS = [*EXPORT_TABLES["invoices"].column_names, "_load_id"]
 # The exports the facts are built from: a load of any other type leaves them as they are.
 SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates"})
-FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "facts_meta")
+FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "fact_invoice_months", "fact_paid_months",
+               "fact_po_months", "fact_months", "facts_meta")
+# The monthly sums a load of invoices re-sums for the months it changed: table -> (named SQL, which months:
+# by invoice month `m` or by paid month `paid`). fact_months holds the PO export's months too: only its
+# invoice rows are re-counted.
+MONTHLY = {"fact_prices": ("fact_prices", "m"), "fact_invoice_months": ("fact_invoice_months", "m"),
+           "fact_months": ("fact_months", "m"), "fact_paid_months": ("fact_paid_months", "paid")}
 
 
 class CurrencyMismatch(TandemError):
@@ -44,26 +56,42 @@ class FactsOutdated(TandemError):
 def refresh(con: duckdb.DuckDBPyConnection, currency: str, export_type: str | None = None) -> None:
     """Rebuild the facts in `currency`, inside the caller's transaction (a failed load leaves the old ones).
 
-    A load of invoices wrote its lines' facts as it stored them (`add_invoices`): only the price facts of
-    the months it changed are left to rebuild, unless the facts are in another currency. Anything else
-    rebuilds them all.
+    A load of invoices wrote its lines' facts as it stored them (`add_invoices`): only the monthly sums of the
+    months it changed are left to re-sum, unless the facts are in another currency. Anything else rebuilds
+    them all.
     """
     if export_type == "invoices" and not missing(con) and currency_of(con) == currency:
-        update_prices(con, currency)
+        update_months(con, currency)
         return
     _run(con, REBUILD, {"ccy": currency})
 
 
-def update_prices(con: duckdb.DuckDBPyConnection, currency: str) -> None:
-    """The price facts of the months a load of invoices changed (sql/fact_prices_changed.sql), rebuilt from
-    their lines: a monthly load re-sums one month, not the whole history."""
+def update_months(con: duckdb.DuckDBPyConnection, currency: str) -> dict[str, list[int]]:
+    """Re-sum the monthly facts of the months a load of invoices changed (sql/fact_changed.sql), from their lines:
+    a monthly load re-sums one month (and the months its lines were paid in), not the whole history. Returns the
+    months re-summed, by invoice month (`m`) and paid month (`paid`)."""
     macros.ensure(con)
-    months = [m for (m,) in con.execute(SQL["fact_prices_changed"]).fetchall()]
-    if not months:
-        return
-    con.execute("DELETE FROM fact_prices WHERE list_contains($months, m)", {"months": months})
-    con.execute(f"INSERT INTO fact_prices {_fact_prices('list_contains($months, x.m)')}",
-                {"months": months, "ccy": currency})
+    changed: dict[str, list[int]] = {"m": [], "paid": []}
+    for kind, m in con.execute(SQL["fact_changed"]).fetchall():
+        changed[kind].append(int(m))
+    for table, (name, kind) in MONTHLY.items():
+        months = sorted(changed[kind])
+        if not months:
+            continue
+        keep = " AND source = 'invoices'" if table == "fact_months" else ""
+        con.execute(f"DELETE FROM {table} WHERE list_contains($months, m){keep}", {"months": months})
+        sql = SQL[name].replace("{where}", f"list_contains($months, {'paid_m' if kind == 'paid' else 'm'})")
+        if name == "fact_prices":
+            sql = _fact_prices("list_contains($months, x.m)")
+        code = sql_code(sql)  # DuckDB refuses a value for a parameter the query does not name
+        con.execute(f"INSERT INTO {table} {sql}", {k: v for k, v in (("months", months), ("ccy", currency))
+                                                   if f"${k}" in code})
+    return changed
+
+
+def update_prices(con: duckdb.DuckDBPyConnection, currency: str) -> None:
+    """The monthly facts (the price facts among them) of the months a load of invoices changed (`update_months`)."""
+    update_months(con, currency)
 
 
 def table_of(export_type: str) -> str:
@@ -121,6 +149,8 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -
     for statement in SQL.statements(name):  # DuckDB binds parameters one statement at a time
         statement = (statement.replace("{fact_invoices}", _fact_invoices("invoices"))
                      .replace("{fact_prices}", _fact_prices("true")))
+        for name in ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_months"):
+            statement = statement.replace("{" + name + "}", SQL[name].replace("{where}", "true"))
         used = {k: v for k, v in params.items() if f"${k}" in statement}
         con.execute(statement, used) if used else con.execute(statement)
 

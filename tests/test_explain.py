@@ -20,20 +20,21 @@ MARCH = parse_month("2026-03")  # 2026 * 12 + 3 - 1
 def test_explain_gives_each_view_and_bridge_with_its_parameters() -> None:
     sel = Selection(MARCH, MARCH, "month", (), {"category": ["IT"]})
     queries = explain(registry(), sel, currency="USD", kpis=["savings"])
+    # the bridge is one query: its start and end values and its steps, per period and slice
     assert [q.label for q in queries] == [
-        "savings (finance)", "savings (procurement)",
-        "savings bridge: the procurement value over the span", "savings bridge: the finance value over the span",
-        "savings bridge: procurement to finance, step by step"]
+        "savings (finance)", "savings (procurement)", "savings bridge: procurement to finance, step by step"]
     finance = queries[0]
     # the shared relations it uses (no others), then the view's own SQL, using the shared macros
-    assert finance.sql.startswith("WITH ") and "invoice_lines AS (" in finance.sql and "buckets AS (" in finance.sql
+    # it reads the invoice lines' monthly sums kept at load, not the lines
+    assert finance.sql.startswith("WITH ") and "invoice_months AS (" in finance.sql and "buckets AS (" in finance.sql
+    assert "invoice_lines AS (" not in finance.sql
     assert "po_lines AS (" not in finance.sql and "budget_lines AS (" not in finance.sql
-    assert "picked($category, i.category)" in finance.sql
+    assert "picked($category, x.category)" in finance.sql
     budget = explain(registry(), sel, currency="USD", kpis=["budget_variance"], bridges=False)[0]
     assert "month_ix(b.fiscal_period)" in budget.sql and "rep_rate(b.currency, r.rate, $ccy)" in budget.sql
     assert "LEFT JOIN fx_monthly() r" in budget.sql
     assert "12 + month(" not in finance.sql and "list_contains" not in finance.sql  # written once, in the macros
-    assert "FROM invoice_lines x" in finance.sql  # savings_finance.sql
+    assert "FROM invoice_months x" in finance.sql  # savings_finance.sql
     assert finance.params["months"] == [MARCH] == [24314]
     assert finance.params["labels"] == ["2026-03"]
     assert (finance.params["m_lo"], finance.params["m_hi"]) == (MARCH - 12, MARCH)

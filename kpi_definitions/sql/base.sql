@@ -47,14 +47,43 @@ paid_lines AS (
       AND picked($category, i.category)
       AND picked($cost_center, i.cost_center)
 ),
+-- Invoice lines summed per month and slice when they were loaded (sql/fact_invoice_months.sql): what the views
+-- of spend read instead of the lines.
+invoice_months AS (
+    SELECT x.*
+    FROM fact_invoice_months x
+    WHERE x.m BETWEEN $m_lo AND $m_hi
+      AND picked($supplier_id, x.supplier_id)
+      AND picked($category, x.category)
+      AND picked($cost_center, x.cost_center)
+),
+-- Paid lines (a positive amount) summed per month paid and slice (sql/fact_paid_months.sql).
+paid_months AS (
+    SELECT x.*
+    FROM fact_paid_months x
+    WHERE x.m BETWEEN $m_lo AND $m_hi
+      AND picked($supplier_id, x.supplier_id)
+      AND picked($category, x.category)
+      AND picked($cost_center, x.cost_center)
+),
+-- PO lines that count summed per order month and slice (sql/fact_po_months.sql).
+po_months AS (
+    SELECT x.*
+    FROM fact_po_months x
+    WHERE x.m BETWEEN $m_lo AND $m_hi
+      AND picked($supplier_id, x.supplier_id)
+      AND picked($category, x.category)
+      AND picked($cost_center, x.cost_center)
+),
+-- Actual spend: invoice amounts by invoice month, with the lines counted and those without an FX rate.
 actual_spend AS (
-    SELECT m, supplier_id, category, cost_center, amount_rep AS amount FROM invoice_lines
+    SELECT m, supplier_id, category, cost_center, spend AS amount, lines, unconverted FROM invoice_months
 ),
 -- Committed = PO values by order month + invoices that carry no PO.
 committed_spend AS (
-    SELECT m, supplier_id, category, cost_center, value_rep AS amount FROM po_lines
+    SELECT m, supplier_id, category, cost_center, value AS amount, lines, unconverted FROM po_months
     UNION ALL
-    SELECT m, supplier_id, category, cost_center, amount_rep FROM invoice_lines WHERE NOT has_po
+    SELECT m, supplier_id, category, cost_center, nonpo_spend, nonpo_lines, nonpo_unconverted FROM invoice_months
 ),
 -- The price KPI's facts of the months needed (sql/fact_prices.sql: invoice lines summed per month, supplier,
 -- item and category at load).

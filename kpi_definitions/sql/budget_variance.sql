@@ -2,8 +2,8 @@
 -- the percentage is null when the budget is 0. Null too when the slice has budget rows, or spend lines,
 -- but none of them converts to the reporting currency (no fx rate): that side is not computable, so
 -- neither is the value (never 0). Partly converted: the converted rows' value, the others in `excluded`.
-WITH spend_by_month AS (  -- summed per month first (one pass over the lines), then per period
-    SELECT x.m{dims}, sum(x.amount) AS spend, count(*) AS lines, count(*) FILTER (WHERE x.amount IS NULL) AS excluded
+WITH spend_by_month AS (  -- per month (as kept at load: sql/fact_invoice_months.sql, fact_po_months.sql), then per period
+    SELECT x.m{dims}, sum(x.amount) AS spend, sum(x.lines) AS lines, sum(x.unconverted) AS excluded
     FROM {spend} x
     GROUP BY ALL
 ),

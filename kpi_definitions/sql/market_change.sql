@@ -12,7 +12,7 @@ change AS (
     GROUP BY ALL
 ),
 spend AS (
-    SELECT category, sum(amount_rep) AS spend FROM invoice_lines WHERE m IN (SELECT m FROM buckets) GROUP BY ALL
+    SELECT category, sum(spend) AS spend FROM invoice_months WHERE m IN (SELECT m FROM buckets) GROUP BY ALL
 )
 SELECT c.category, c.index_name, c.market_change, coalesce(s.spend, 0) AS spend
 FROM change c LEFT JOIN spend s USING (category)
