@@ -67,7 +67,7 @@ for view in kpi.views:
     own = narrow if narrow is None or set(narrow) <= set(kpi.view_dimensions(view)) else None
     lines = sel.lines(kpi.name, view, narrow=own)
     lines = lines.rename({c: formats.header(c) for c in lines.columns})
-    more = f" (the first {LINE_LIMIT:,})" if lines.height == service.LINE_LIMIT else ""
+    more = f" (the first {LINE_LIMIT:,})" if lines.height == LINE_LIMIT else ""
     st.markdown(f"**{style.mark} {style.label}** · {lines.height:,} lines{more}")
     st.caption(widgets.plain(kpi.views[view].definition) + (
         f" · not split by {split}: all its lines" if narrow and own is None else ""))
