@@ -236,3 +236,21 @@ def test_a_workbook_is_read_from_the_sheet_and_row_holding_its_header(tmp_path: 
     assert c.preview["line"].to_list() == [3, 4]  # the workbook's own rows
     m = load_mapping(write(tmp_path / "m.yaml", "name: m\nsheet: Plan\nheader_row: 2\nexports:\n  budgets: {}\n"))
     assert check_file(f, m).notes == ()
+
+
+def test_a_clean_file_below_a_preamble_takes_the_clean_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No row to quarantine: the file goes straight into its table, read from the header's line."""
+    import pipelines.load as load
+    from tandem.db import connect, ingest_file
+
+    staged: list[str] = []
+    monkeypatch.setattr(load, "stage", lambda *a, _f=load.stage, **k: staged.append("staged") or _f(*a, **k))
+    f = write(tmp_path / "invoices.csv", PREAMBLE.replace(_row(2, "x"), _row(2, "200.25")))
+    con = connect(tmp_path / "t.duckdb")
+    try:
+        r = ingest_file(con, f)
+        assert (r.outcome, r.rows_loaded, staged) == ("loaded", 2, [])
+        assert r.message.startswith("the header is on line 3")
+        assert con.sql("SELECT sum(amount) FROM invoices").fetchall()[0][0] == pytest.approx(300.75)
+    finally:
+        con.close()
