@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kpi_definitions import facts  # noqa: E402
-from tandem.db import connect  # noqa: E402
+from workspace.db import connect  # noqa: E402
 
 # Deterministic pseudo-random columns from the row number: hash(i, salt) spread over a range. As in real
 # exports, an invoice line's item is one of the three its supplier sells (15,000 supplier-items over 2,000
@@ -69,7 +69,7 @@ t0 = time.perf_counter()
 from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import parse_month
 from kpi_definitions.registry import registry
-from tandem.db import connect
+from workspace.db import connect
 reg = registry()
 t1 = time.perf_counter()
 con = connect(sys.argv[1], read_only=True)

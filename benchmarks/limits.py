@@ -1,4 +1,4 @@
-"""The README's limits, measured: (a) XLSX zip bombs (a sheet in xl/, one outside it named by the workbook's
+"""The limits of docs/benchmarks.md, measured: (a) XLSX zip bombs (a sheet in xl/, one outside it named by the workbook's
 relationships, one whose zip declares it 1 kB) through `tandem ingest`, `tandem mapping check` and `tandem
 mapping draft`, each refused while its parts are inflated and counted; (b) an N-line invoice load into a
 non-empty (demo) database, each in its own process under the configured TANDEM_MEMORY_LIMIT (default 2GB);
@@ -108,7 +108,7 @@ def measured(*args: str) -> tuple[int, float, float, str]:
     """A `tandem` command in its own process: exit status, wall seconds, its own peak memory in GB (wait4 on
     the one child, not the maximum over all children) and its last stderr line."""
     t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "tandem.cli", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -154,7 +154,7 @@ def main() -> None:
             print(f"(c) a mapping expression {label}: refused in {1000 * (time.perf_counter() - t):.1f} ms: {said}…")
 
         db = work / "demo.duckdb"
-        subprocess.run([sys.executable, "-m", "tandem.cli", "demo", "--db", str(db)], cwd=ROOT, check=True,
+        subprocess.run([sys.executable, "-m", "cli.main", "demo", "--db", str(db)], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         csv = work / "invoices.csv"
         generate(args.rows, csv)

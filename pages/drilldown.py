@@ -7,7 +7,8 @@ import polars as pl
 import streamlit as st
 
 from kpi_definitions import views
-from tandem import formats, kpi_page, pack, safe_text, selection, service, widgets
+from reports import formats, pack, safe_text
+from tandem import kpi_page, selection, service, widgets
 
 ALL = "(all)"
 

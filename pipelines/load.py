@@ -347,7 +347,7 @@ def load_many(
     """Load files one after another, each in its own transaction: a file that cannot be read is one sentence
     and the next file still loads. A usage error (an unknown --type, a mapping for other types) stops at
     once: it would be the same for every file. `loader` is `ingest_file` with `sink` and `limits`, unless the
-    caller gives its own with ingest_file's first eight parameters and `who` (tandem.db.ingest_file)."""
+    caller gives its own with ingest_file's first eight parameters and `who` (workspace.db.ingest_file)."""
     load = loader or partial(ingest_file, sink=sink, limits=limits)
     out: list[FileLoad] = []
     for path in paths:

@@ -192,7 +192,7 @@ class ExportType:
     """One export type, declared once: what a file of it holds and what a valid row of it is.
 
     `dated` is the column its freshness is read from (the latest date the data reaches; None: the export
-    is not dated, master data). `demo` names this export's frame in the demo writer (tandem/demo.py
+    is not dated, master data). `demo` names this export's frame in the demo writer (workspace/demo.py
     `generate()`; None: the demo has none) and `demo_format` the file it is written as. `example` is one
     valid row as the text a file carries (docs and tests load it).
     """

@@ -26,7 +26,7 @@ def _tandem(*args: str, **env: str) -> tuple[int, str, float]:
     (wait4 on that one child: a maximum over all children would carry an earlier, bigger one)."""
     import os
 
-    proc = subprocess.Popen([sys.executable, "-m", "tandem.cli", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin", **env})
     err = proc.stderr.read().decode() if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -110,9 +110,9 @@ def test_every_zip_bomb_is_refused_on_every_path_within_memory(bombs: dict[str, 
 
 
 def test_the_data_pages_loads_and_previews_refuse_a_bomb(bombs: dict[str, Path], tmp_path: Path) -> None:
-    """The Data page loads through tandem.db.ingest_file and previews through check_file: the same stage 1."""
+    """The Data page loads through workspace.db.ingest_file and previews through check_file: the same stage 1."""
     from tandem import uploads
-    from tandem.db import connect, ingest_file
+    from workspace.db import connect, ingest_file
 
     bomb = bombs["declared 1 kB"]
     con = connect(tmp_path / "t.duckdb")

@@ -14,8 +14,8 @@ import yaml
 from pipelines.compile import CODE_RULE, NumberStyle, number_sql
 from pipelines.draft import Numbers, draft
 from pipelines.mappings import load_mapping
-from tandem.db import connect, ingest_file
 from tests.conftest import write
+from workspace.db import connect, ingest_file
 
 US = NumberStyle(".", ",", ("$",), True)
 EU = NumberStyle(",", ".", ("€",), True)

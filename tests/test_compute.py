@@ -12,8 +12,8 @@ import yaml
 from kpi_definitions.compute import Selection, bridge, compute, data_months, resolve_range
 from kpi_definitions.periods import FiscalCalendar, parse_month
 from kpi_definitions.registry import registry
-from tandem.db import connect
 from tests.conftest import GOLDEN
+from workspace.db import connect
 
 CASES = yaml.safe_load((GOLDEN / "cases.yaml").read_text())
 BRIDGES = yaml.safe_load((GOLDEN / "bridges.yaml").read_text())

@@ -19,8 +19,8 @@ import pytest
 from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.registry import registry
+from reports import formats
 from store.db import reading
-from tandem import formats
 from tandem.service import lines
 from tests.rows import VALID
 
@@ -158,7 +158,7 @@ def test_the_app_end_to_end(server: tuple[str, Path], page, tmp_path: Path) -> N
                                    "due_date": f"{month}-28", "amount": "1000000", "currency": "EUR"}
     f = tmp_path / "invoices_late.csv"
     pl.DataFrame([invoice]).write_csv(f)
-    load = subprocess.run([sys.executable, "-m", "tandem.cli", "ingest", "--db", str(db), str(f)],
+    load = subprocess.run([sys.executable, "-m", "cli.main", "ingest", "--db", str(db), str(f)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert load.returncode == 0, load.stderr
     after = expected(db, month, "savings", "finance")  # spend rose by 1,000,000: finance savings fell by it

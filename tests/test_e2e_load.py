@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.ingest import generate
-from tandem.db import named
 from tests.test_e2e import CHROMIUM, server  # noqa: F401 - the served demo copy, shared with test_e2e
+from workspace.db import named
 
 READ_PAGES = ["overview", "review", "savings", "drilldown", "definitions", "data", "payment_days"]
 WRONG = ("Traceback", "Error", "Exception")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from cli.main import app
 from kpi_definitions import macros
 from kpi_definitions.compute import Selection, compute, explain
 from kpi_definitions.periods import FiscalCalendar, parse_month
 from kpi_definitions.registry import registry
 from store.db import reading
-from tandem.cli import app
 
 MARCH = parse_month("2026-03")  # 2026 * 12 + 3 - 1
 

@@ -27,8 +27,8 @@ from store.exports import (
     export_type,
     one_of,
 )
-from tandem.db import connect, ingest_file
 from tests.conftest import write
+from workspace.db import connect, ingest_file
 
 # A goods-receipt export, declared here and nowhere else.
 DELIVERIES = export_type(
@@ -133,7 +133,7 @@ def test_every_declared_example_row_loads(con: duckdb.DuckDBPyConnection, tmp_pa
 
 
 def test_each_declared_demo_hook_names_a_file_the_demo_writes(tmp_path: Path) -> None:
-    from tandem.demo import write_demo
+    from workspace.demo import write_demo
 
     files = {f.stem: f.suffix.lstrip(".") for f in write_demo(tmp_path, n_suppliers=20)}
     assert files == {t.demo: t.demo_format for t in EXPORT_TYPES.values() if t.demo}

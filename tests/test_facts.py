@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from kpi_definitions import facts
-from tandem.db import connect, ingest_file
 from tests.conftest import GOLDEN
+from workspace.db import connect, ingest_file
 
 KEY = ["invoice_id", "invoice_line"]
 

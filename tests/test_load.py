@@ -19,9 +19,9 @@ import pipelines.validate as validate
 from kpi_definitions import facts
 from pipelines.mappings import IDENTITY
 from pipelines.schemas import EXPORTS
-from tandem.db import connect, ingest_file
 from tests.conftest import write
 from tests.rows import VALID
+from workspace.db import connect, ingest_file
 
 
 def _write(df: pl.DataFrame, path: Path) -> Path:
@@ -116,7 +116,7 @@ def test_a_killed_load_changes_nothing(db_path: Path, tmp_path: Path) -> None:
         import os, signal
         from pathlib import Path
         from kpi_definitions import facts
-        from tandem.db import connect, ingest_file
+        from workspace.db import connect, ingest_file
         real = facts.refresh
         def die(*a, **k):
             real(*a, **k)

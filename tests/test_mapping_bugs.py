@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from pipelines.mappings import load_mapping
 from store.errors import USAGE, TandemError
-from tandem.cli import app
 from tests.conftest import write
 from tests.rows import VALID
 

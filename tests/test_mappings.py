@@ -14,9 +14,9 @@ from pipelines.compile import _text, reader_types
 from pipelines.mappings import IDENTITY, Mapping, load_mapping
 from pipelines.schemas import EXPORTS
 from store.errors import TandemError
-from tandem.db import connect, ingest_file
 from tests.conftest import table, write
 from tests.rows import VALID
+from workspace.db import connect, ingest_file
 
 REAL_GLA = Path(__file__).parent / "samples" / "gla_spending_2008_2013_cut.csv"  # every 4th row: 7,037
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tandem import scenarios
+from decisions import scenarios
 from tests.test_e2e import expected, page, server, wait_for_metric  # noqa: F401  (fixtures)
 
 

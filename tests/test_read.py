@@ -133,7 +133,7 @@ def _row(n: int, amount: str) -> str:
     ("CR-only lines", f"{HEADER}\r{_row(1, '100.50')}\r{_row(2, '200.25')}\r"),
 ])
 def test_mixed_line_ends_load_like_any_file(tmp_path: Path, layout: str, text: str) -> None:
-    from tandem.db import connect, ingest_file
+    from workspace.db import connect, ingest_file
 
     f = tmp_path / "invoices.csv"
     f.write_bytes(text.encode())
@@ -149,7 +149,7 @@ def test_mixed_line_ends_load_like_any_file(tmp_path: Path, layout: str, text: s
 def test_line_ends_that_change_after_the_first_block_still_load(tmp_path: Path) -> None:
     """Two exports pasted together: LF lines for the first 100 kB, then CR LF; nothing read is lost and the
     lines of the quarantined row are the file's own."""
-    from tandem.db import connect, ingest_file
+    from workspace.db import connect, ingest_file
 
     lf = [_row(n, f"{n}.25") for n in range(1, 2001)]
     crlf = [_row(n, f"{n}.25") for n in range(2001, 2101)] + [_row(2101, "x")]
@@ -172,7 +172,7 @@ PREAMBLE = f"Invoice register\nExported 2024-05-01 by finance\n{HEADER}\n{_row(1
 
 
 def test_the_loader_finds_a_header_below_a_preamble_and_says_so(tmp_path: Path) -> None:
-    from tandem.db import connect, ingest_file
+    from workspace.db import connect, ingest_file
 
     f = write(tmp_path / "invoices.csv", PREAMBLE)
     con = connect(tmp_path / "t.duckdb")

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 from typer.testing import CliRunner
 
-from tandem.cli import app
+from cli.main import app
 from tests.rows import VALID
 
 runner = CliRunner()
@@ -193,8 +193,9 @@ def test_the_breakdown_xlsx_carries_the_warnings_beside_the_numbers(demo_db: Pat
     from kpi_definitions.periods import parse_month
     from kpi_definitions.registry import registry
     from kpi_definitions.weak_data import warnings
+    from reports import exports
     from store.db import reading
-    from tandem import exports, widgets
+    from tandem import widgets
 
     sel = Selection(parse_month("2025-11"), parse_month("2025-11"), "month", ("category",))
     with reading(demo_db) as con:

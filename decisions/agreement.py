@@ -1,7 +1,7 @@
 """Agreeing a definition from the bridge: proposals, approvals by both teams, rejections and withdrawals, kept in
-DuckDB, each step recorded in the audit log (tandem/audit.py) with the proposal before and after.
+DuckDB, each step recorded in the audit log (decisions/audit.py) with the proposal before and after.
 
-The workflow (rules from configuration, tandem/config.py):
+The workflow (rules from configuration, store/config.py):
 - a member of a team proposes an agreed definition of a KPI: the bridge steps the agreed number counts, a
   plain-language definition, an effective date and a reason; proposing counts as the proposer's team's
   approval;
@@ -21,47 +21,30 @@ import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import polars as pl
 
+from decisions import audit, identity
+from decisions.identity import Identity
 from kpi_definitions import agreement as kpi_agreement
 from kpi_definitions.agreement import AgreementError, Version
 from kpi_definitions.compute import data_months
 from kpi_definitions.registry import Registry, folder, registry
 from store import db as store_db
-from tandem import audit
-from tandem.config import Settings, settings
-
-if TYPE_CHECKING:  # the command line reads agreed views without streamlit
-    from tandem.auth import Identity
+from store.config import Settings, settings
+from store.db import transaction
 
 TEAMS = ("finance", "procurement")
 ENTITY = "agreed_definition"
-DDL = """
-CREATE SEQUENCE IF NOT EXISTS agreement_seq START 1;
-CREATE TABLE IF NOT EXISTS agreement_proposals (
-    proposal_id BIGINT PRIMARY KEY, kpi VARCHAR NOT NULL, counts VARCHAR NOT NULL, definition VARCHAR NOT NULL,
-    effective_date DATE NOT NULL, reason VARCHAR NOT NULL, effect DOUBLE, status VARCHAR NOT NULL, version INTEGER,
-    proposed_by VARCHAR NOT NULL, proposed_name VARCHAR, proposed_team VARCHAR, proposed_verified BOOLEAN,
-    proposed_at TIMESTAMP, decided_at TIMESTAMP, decision_reason VARCHAR);
-CREATE TABLE IF NOT EXISTS agreement_decisions (
-    proposal_id BIGINT, email VARCHAR, name VARCHAR, team VARCHAR, verified BOOLEAN, decision VARCHAR,
-    comment VARCHAR, decided_at TIMESTAMP);
-"""
 COLUMNS = ("proposal_id", "kpi", "counts", "definition", "effective_date", "reason", "effect", "status", "version",
            "proposed_by", "proposed_name", "proposed_team", "proposed_verified", "proposed_at", "decided_at",
            "decision_reason")
 
 
-def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(DDL)
-
-
 def local_identity(name: str, team: str) -> Identity:
     """Single-user local mode: the user states name and team once; every record they make is unverified."""
-    from tandem.auth import Identity
 
     name = name.strip()
     if not name:
@@ -73,9 +56,8 @@ def local_identity(name: str, team: str) -> Identity:
 
 
 def _user(by: Identity | None) -> Identity:
-    from tandem import auth
 
-    user = auth.require("review", by)
+    user = identity.require("review", by)
     if user.team not in TEAMS:
         raise AgreementError(f"{user.name} has no team: agreeing a definition needs a member of finance or "
                              "procurement (in local mode, state your team).")
@@ -92,7 +74,6 @@ def _date(value: date | str) -> date:
 
 
 def _row(con: duckdb.DuckDBPyConnection, proposal_id: int) -> dict[str, Any]:
-    ensure(con)
     rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM agreement_proposals WHERE proposal_id = ?",
                        [proposal_id]).fetchall()
     if not rows:
@@ -109,7 +90,7 @@ def _state(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def propose(con: duckdb.DuckDBPyConnection, kpi: str, counts: list[str] | tuple[str, ...], definition: str,
-            effective_date: date | str, reason: str, by: Identity | None = None, *, reg: Registry | None = None,
+            effective_date: date | str, reason: str, by: Identity | None, *, reg: Registry | None = None,
             cfg: Settings | None = None) -> int:
     """Record a proposal (checked first: nothing is written when any part is wrong); returns its id."""
     user = _user(by)
@@ -134,18 +115,12 @@ def propose(con: duckdb.DuckDBPyConnection, kpi: str, counts: list[str] | tuple[
         start, steps = kpi_agreement.span_value(con, reg, kpi, counts, list(range(span[0], span[1] + 1)),
                                                 currency=cfg.reporting_currency)
         effect = abs(sum(steps[c] for c in counts))
-    ensure(con)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         pid = int(con.execute("SELECT nextval('agreement_seq')").fetchall()[0][0])
         con.execute("INSERT INTO agreement_proposals VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL, ?, ?, ?, ?, now(), "
                     "NULL, NULL)", [pid, kpi, json.dumps(counts), definition, day, reason, effect, user.email,
                                     user.name, user.team, user.verified]).fetchall()
         audit.record(con, user, ENTITY, pid, "proposed", None, _state(_row(con, pid)))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return pid
 
 
@@ -165,7 +140,7 @@ def _pending(row: dict[str, Any], doing: str) -> None:
                              "nothing changed.")
 
 
-def approve(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | None = None, comment: str = "", *,
+def approve(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | None, comment: str = "", *,
             cfg: Settings | None = None) -> dict[str, Any]:
     """Approve a pending proposal; the last approval needed makes it the next version. Returns the proposal."""
     user = _user(by)
@@ -186,8 +161,7 @@ def approve(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | Non
     counted[user.team] += 1
     done = all(n >= cfg.approvers_per_team for n in counted.values())
     before = _state(row)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute("INSERT INTO agreement_decisions VALUES (?, ?, ?, ?, ?, 'approved', ?, now())",
                     [proposal_id, user.email, user.name, user.team, user.verified, comment.strip() or None]).fetchall()
         if done:
@@ -197,15 +171,11 @@ def approve(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | Non
                         "WHERE proposal_id = ?", [version, proposal_id]).fetchall()
         after = _state(_row(con, proposal_id))
         audit.record(con, user, ENTITY, proposal_id, "approved", before, after | {"approved_by_team": user.team})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     _registry.cache_clear()
     return _row(con, proposal_id)
 
 
-def reject(con: duckdb.DuckDBPyConnection, proposal_id: int, reason: str, by: Identity | None = None) -> None:
+def reject(con: duckdb.DuckDBPyConnection, proposal_id: int, reason: str, by: Identity | None) -> None:
     """Reject a pending proposal, with the reason (the proposer withdraws instead)."""
     user = _user(by)
     row = _row(con, proposal_id)
@@ -217,7 +187,7 @@ def reject(con: duckdb.DuckDBPyConnection, proposal_id: int, reason: str, by: Id
     _decide(con, row, user, "rejected", reason.strip())
 
 
-def withdraw(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | None = None, reason: str = "") -> None:
+def withdraw(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | None, reason: str = "") -> None:
     """Withdraw a pending proposal (the proposer's team only)."""
     user = _user(by)
     row = _row(con, proposal_id)
@@ -230,17 +200,12 @@ def withdraw(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | No
 def _decide(con: duckdb.DuckDBPyConnection, row: dict[str, Any], user: Identity, status: str,
             reason: str | None) -> None:
     pid = row["proposal_id"]
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute("INSERT INTO agreement_decisions VALUES (?, ?, ?, ?, ?, ?, ?, now())",
                     [pid, user.email, user.name, user.team, user.verified, status, reason]).fetchall()
         con.execute("UPDATE agreement_proposals SET status = ?, decided_at = now(), decision_reason = ? "
                     "WHERE proposal_id = ?", [status, reason, pid]).fetchall()
         audit.record(con, user, ENTITY, pid, status, _state(row), _state(_row(con, pid)))  # type: ignore[arg-type]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 # --- reading ----------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import polars as pl
 from kpi_definitions import views
 from kpi_definitions.compute import BridgeResult
 from kpi_definitions.registry import Kpi
-from tandem import formats, safe_text
+from reports import formats, safe_text
 
 # A view's declared colour (a name Streamlit Markdown knows, so a metric's mark matches the chart) as drawn:
 # never a "good/bad" colour; blue and orange stay distinct for colour-blind readers. A view that declares
@@ -72,7 +72,7 @@ def _layout(fig: go.Figure, title: str, kpi: Kpi, height: int = 380, currency: s
 def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int = 380,
           currency: str = "EUR", targets: pl.DataFrame | None = None) -> go.Figure:
     """Every view of one KPI over time, on one chart (`targets`: approved joint targets to mark, with the
-    run-rate forecast of a period still running; tandem/targets.py's evaluated rows)."""
+    run-rate forecast of a period still running; decisions/targets.py's evaluated rows)."""
     fig = go.Figure()
     rows = values.filter(pl.col("kpi") == kpi.name)
     any_weak = False

@@ -7,45 +7,28 @@ latest): changing a target is proposing and approving a new one."""
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import polars as pl
 
+from decisions import audit
+from decisions.agreement import _user
+from decisions.identity import Identity
 from kpi_definitions.agreement import AgreementError
 from kpi_definitions.compute import Selection, compute, data_months
 from kpi_definitions.periods import FiscalCalendar, Grain
-from kpi_definitions.registry import FILTERABLE, Registry
+from kpi_definitions.registry import FILTERABLE, SQL_DIR, Registry
 from kpi_definitions.targets import outlook
-from tandem import audit
-from tandem.agreement import _user
-from tandem.db import QUERIES
-
-if TYPE_CHECKING:
-    from tandem.auth import Identity
+from store.db import transaction
+from store.sql import Queries
 
 ENTITY = "target"
-DDL = """
-CREATE SEQUENCE IF NOT EXISTS target_seq START 1;
-CREATE TABLE IF NOT EXISTS targets (
-    target_id BIGINT PRIMARY KEY, kpi VARCHAR NOT NULL, view VARCHAR NOT NULL, grain VARCHAR NOT NULL,
-    period VARCHAR NOT NULL, slice_dim VARCHAR, slice_value VARCHAR, value DOUBLE NOT NULL, status VARCHAR NOT NULL,
-    proposed_by VARCHAR, proposed_team VARCHAR, proposed_verified BOOLEAN, proposal_comment VARCHAR,
-    decided_by VARCHAR, decided_team VARCHAR, decision_comment VARCHAR, created_at TIMESTAMP, decided_at TIMESTAMP);
-"""
 COLUMNS = ("target_id", "kpi", "view", "grain", "period", "slice_dim", "slice_value", "value", "status",
            "proposed_by", "proposed_team", "proposal_comment", "decided_by", "decided_team", "decision_comment")
 
 
-def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(DDL)
-    # whether the decision was made signed in (added after the first release: idempotent)
-    con.execute("ALTER TABLE targets ADD COLUMN IF NOT EXISTS decided_verified BOOLEAN").fetchall()
-
-
 def _row(con: duckdb.DuckDBPyConnection, target_id: int) -> dict[str, Any]:
-    ensure(con)
     rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM targets WHERE target_id = ?", [target_id]).fetchall()
     if not rows:
         raise AgreementError(f"There is no target {target_id}.")
@@ -53,7 +36,7 @@ def _row(con: duckdb.DuckDBPyConnection, target_id: int) -> dict[str, Any]:
 
 
 def propose(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: str, view: str, grain: Grain, period: str,
-            value: float | str, comment: str, by: Identity | None = None, slice_dim: str | None = None,
+            value: float | str, comment: str, by: Identity | None, slice_dim: str | None = None,
             slice_value: str | None = None, cal: FiscalCalendar | None = None) -> int:
     """Propose a target (checked first; nothing is written when any part is wrong)."""
     user = _user(by)
@@ -71,7 +54,7 @@ def propose(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: str, view: str, 
                              f"(it can by: {', '.join(d for d in reg[kpi].dimensions if d in FILTERABLE)}).")
     if slice_dim is not None and not (slice_value or "").strip():
         raise AgreementError(f"Name the {slice_dim} the target is for.")
-    if slice_dim is not None and not con.sql(f"SELECT 1 FROM ({QUERIES['filter_options']}) WHERE dim = ? AND value = ?",
+    if slice_dim is not None and not con.sql(f"SELECT 1 FROM ({Queries(SQL_DIR)['filter_options']}) WHERE dim = ? AND value = ?",
                                              params=[slice_dim, slice_value]).fetchall():
         raise AgreementError(f"There is no {slice_dim.replace('_id', '').replace('_', ' ')} {slice_value!r} in the "
                              "data: pick one the filter bar offers.")
@@ -81,9 +64,7 @@ def propose(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: str, view: str, 
             raise ValueError
     except ValueError:
         raise AgreementError(f"{value!r} is not a number: write the target like 125000 or -3.5.") from None
-    ensure(con)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         tid = int(con.execute("SELECT nextval('target_seq')").fetchall()[0][0])
         con.execute("INSERT INTO targets (target_id, kpi, view, grain, period, slice_dim, slice_value, value, status, "
                     "proposed_by, proposed_team, proposed_verified, proposal_comment, created_at) "
@@ -91,15 +72,11 @@ def propose(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: str, view: str, 
                     [tid, kpi, view, grain, period, slice_dim, slice_value, number, user.email, user.team,
                      user.verified, comment.strip() or None]).fetchall()
         audit.record(con, user, ENTITY, tid, "proposed", None, _row(con, tid))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return tid
 
 
 def decide(con: duckdb.DuckDBPyConnection, target_id: int, approve: bool, comment: str,
-           by: Identity | None = None) -> dict[str, Any]:
+           by: Identity | None) -> dict[str, Any]:
     """The other team approves or rejects a pending target (a rejection needs a reason)."""
     user = _user(by)
     row = _row(con, target_id)
@@ -111,16 +88,11 @@ def decide(con: duckdb.DuckDBPyConnection, target_id: int, approve: bool, commen
     if not approve and not comment.strip():
         raise AgreementError("A rejection needs a reason; nothing changed.")
     status = "approved" if approve else "rejected"
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute("UPDATE targets SET status = ?, decided_by = ?, decided_team = ?, decision_comment = ?, "
                     "decided_at = now(), decided_verified = ? WHERE target_id = ?",
                     [status, user.email, user.team, comment.strip() or None, user.verified, target_id]).fetchall()
         audit.record(con, user, ENTITY, target_id, status, row, _row(con, target_id))  # type: ignore[arg-type]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return _row(con, target_id)
 
 
@@ -239,28 +211,22 @@ def attach(values: pl.DataFrame, evaluated: pl.DataFrame, grain: str, by: tuple[
 
 # --- what the review saw ----------------------------------------------------------------------------------------
 
-REVIEW_DDL = """
-CREATE TABLE IF NOT EXISTS review_targets (
-    review_id BIGINT, target_id BIGINT, kpi VARCHAR, view VARCHAR, grain VARCHAR, period VARCHAR, slice_dim VARCHAR,
-    slice_value VARCHAR, target DOUBLE, forecast DOUBLE, status VARCHAR);
-"""
 KEY = ["kpi", "view", "grain", "period", "slice_dim", "slice_value"]
 
 
 def remember(con: duckdb.DuckDBPyConnection, review_id: int) -> None:
-    """Keep each approved target's status as a review starts (tandem/review.py start, in its transaction), so
+    """Keep each approved target's status as a review starts (decisions/review.py start, in its transaction), so
     the next review's "what changed" lists the targets whose status moved."""
+    from decisions import agreement
     from kpi_definitions.agreement import with_agreed
     from kpi_definitions.registry import registry
-    from tandem import agreement
-    from tandem.config import settings
+    from store.config import settings
 
     if not _has_table(con):
         return
     cfg = settings()
     reg = with_agreed(registry(), agreement.versions(con))
     seen = evaluate(con, reg, FiscalCalendar(cfg.fiscal_year_start_month), cfg.reporting_currency)
-    con.execute(REVIEW_DDL)
     if seen.height:
         con.register("_seen", seen.select("target_id", *KEY, "target", "forecast", "status"))
         con.execute("INSERT INTO review_targets SELECT ?, target_id, kpi, view, grain, period, slice_dim, slice_value, "
@@ -289,50 +255,3 @@ def status_changes(then: pl.DataFrame, now: pl.DataFrame) -> pl.DataFrame:
 
 
 # --- the review pack --------------------------------------------------------------------------------------------
-
-ORDER = {"pending": 0, "approved": 1, "rejected": 2, "withdrawn": 3}
-
-
-def ledger(con: duckdb.DuckDBPyConnection, reg: Registry, evaluated: pl.DataFrame, currency: str) -> pl.DataFrame:
-    """What was agreed, approved or is still pending, for the review pack: every agreed-definition proposal and
-    every joint target, pending first, each with who proposed and decided it; a record made without login says
-    "unverified" (the pack shows it as the app does)."""
-    from tandem import agreement, formats
-
-    def who(name: str | None, team: str | None, verified: bool | None) -> str:
-        return "" if not name else f"{name} ({team}{'' if verified else ', unverified'})"
-
-    def label(kpi: str) -> str:
-        return reg[kpi].label if kpi in reg.kpis else kpi
-
-    rows = []
-    for p in agreement.proposals(con).iter_rows(named=True):
-        steps = {s.name: s.label for s in reg[p["kpi"]].bridge.steps} if p["kpi"] in reg.kpis and \
-            reg[p["kpi"]].bridge else {}
-        counts = ", ".join(steps.get(c, c) for c in json.loads(p["counts"])) or "no bridge step"
-        version = f"version {p['version']}, " if p["version"] else ""
-        rows.append({"What": "Agreed definition", "KPI": label(p["kpi"]), "Status": p["status"],
-                     "Detail": f"{version}effective {p['effective_date']}: counts {counts}",
-                     "Proposed by": who(p["proposed_name"], p["proposed_team"], p["proposed_verified"]),
-                     "Approved / decided by": p["approved_by"] or p["decision_reason"] or "",
-                     "_unverified": not p["proposed_verified"] or "unverified" in (p["approved_by"] or ""),
-                     "_order": ORDER.get(p["status"], 9), "_id": -int(p["proposal_id"])})
-    status_of = {r["target_id"]: r for r in evaluated.iter_rows(named=True)}
-    for t in every(con).iter_rows(named=True):
-        unit = reg[t["kpi"]].unit if t["kpi"] in reg.kpis else "currency"
-        where = f", {t['slice_dim']} = {t['slice_value']}" if t["slice_dim"] else ""
-        detail = f"{t['view']} {t['period']}{where}: {formats.value(t['value'], unit, currency)}"
-        if (e := status_of.get(t["target_id"])) is not None:
-            detail += (f" · forecast {formats.value(e['forecast'], unit, currency)} · "
-                       f"{e['status'] or 'no forecast yet'}")
-        decided = t.get("decided_verified")
-        rows.append({"What": "Joint target", "KPI": label(t["kpi"]), "Status": t["status"], "Detail": detail,
-                     "Proposed by": who(t["proposed_by"], t["proposed_team"], t["proposed_verified"]),
-                     "Approved / decided by": who(t["decided_by"], t["decided_team"], decided),
-                     "_unverified": not t["proposed_verified"] or (t["decided_by"] is not None and not decided),
-                     "_order": ORDER.get(t["status"], 9), "_id": -int(t["target_id"])})
-    if not rows:
-        return pl.DataFrame()
-    frame = pl.DataFrame(rows).sort("_order", "What", "_id")
-    return frame.with_columns(pl.when(pl.col("_unverified")).then(pl.lit("unverified")).otherwise(pl.lit("verified"))
-                              .alias("Identity")).drop("_unverified", "_order", "_id")

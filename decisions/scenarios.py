@@ -5,45 +5,27 @@ the server's write gate (service.run_write) like every write of the app; each sa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
+from decisions import audit, identity
+from decisions.identity import Identity
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.terms import Result, Scenario
 from store import db as store_db
+from store.db import transaction
 from store.errors import USAGE, TandemError
-from tandem import audit
-
-if TYPE_CHECKING:
-    from tandem.auth import Identity
 
 ENTITY = "terms_scenario"
-DDL = """
-CREATE SEQUENCE IF NOT EXISTS terms_scenario_seq START 1;
-CREATE TABLE IF NOT EXISTS terms_scenarios (
-    scenario_id BIGINT PRIMARY KEY, name VARCHAR NOT NULL, assumptions VARCHAR, saved_by VARCHAR NOT NULL,
-    team VARCHAR, verified BOOLEAN NOT NULL, saved_at TIMESTAMP NOT NULL,
-    new_terms INTEGER NOT NULL, window_from VARCHAR NOT NULL, window_to VARCHAR NOT NULL,
-    cost_of_capital DOUBLE NOT NULL, suppliers VARCHAR[], categories VARCHAR[], min_spend DOUBLE, max_spend DOUBLE,
-    discount VARCHAR, suppliers_affected INTEGER, spend_affected DOUBLE, dpo_before DOUBLE, dpo_after DOUBLE,
-    cash_released DOUBLE, financing_value DOUBLE, break_even_price_increase DOUBLE, suppliers_beyond_terms INTEGER,
-    discount_annualised DOUBLE, currency VARCHAR NOT NULL);
-"""
 MAX_NAME, MAX_NOTE = 120, 2000
 
 
-def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(DDL)
-
-
 def save(con: duckdb.DuckDBPyConnection, s: Scenario, r: Result, name: str, assumptions: str, currency: str,
-         by: Identity | None = None) -> int:
+         by: Identity | None) -> int:
     """Save a scenario and its result under `name`, by the user (who needs the review role); returns its id."""
-    from tandem import auth
 
-    user = auth.require("review", by)
+    user = identity.require("review", by)
     name, assumptions = name.strip(), assumptions.strip()
     if not name:
         raise TandemError("Give the scenario a name, e.g. “IT Hardware to 90 days”.", USAGE)
@@ -56,17 +38,11 @@ def save(con: duckdb.DuckDBPyConnection, s: Scenario, r: Result, name: str, assu
            cal.label(s.last, "month"), s.cost_of_capital, list(s.suppliers), list(s.categories), s.min_spend,
            s.max_spend, discount, r.suppliers_affected, r.spend_affected, r.dpo_before, r.dpo_after, r.cash_released,
            r.financing_value, r.break_even_price_increase, r.suppliers_beyond_terms, r.discount_annualised, currency]
-    ensure(con)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         sid = int(con.execute("SELECT nextval('terms_scenario_seq')").fetchall()[0][0])
         con.execute("INSERT INTO terms_scenarios VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                     "?, ?, ?, ?, ?, ?, ?)", [sid, *row]).fetchall()
         audit.record(con, user, ENTITY, sid, "proposed", None, dict(zip(COLUMNS[1:], row, strict=False)))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return sid
 
 
@@ -102,27 +78,3 @@ def table(rows: pl.DataFrame) -> pl.DataFrame:
                   (pl.col("cost_of_capital") * 100).round(2)).alias("Terms, window, cost of capital"),
         pl.col("assumptions").fill_null("").alias("Assumptions"),
         pl.col("saved_by").alias("Saved by"), pl.col("saved_at").dt.strftime("%Y-%m-%d").alias("On"))
-
-
-UNITS = {"Cash released": "currency", "Financing a year": "currency", "Break-even price rise": "ratio"}
-
-
-def pack_table(db: Path, currency: str, limit: int = 12) -> pl.DataFrame:
-    """The latest saved scenarios with their numbers written out, for the review pack (HTML, PDF, PPTX)."""
-    from tandem import formats
-
-    rows = table(saved(db)).head(limit)
-    if not rows.height:
-        return rows
-    return rows.with_columns(
-        pl.col(c).map_elements(lambda v, u=u: formats.value(v, u, currency), return_dtype=pl.String)
-        for c, u in UNITS.items())
-
-
-def pack_sections(db: Path, currency: str) -> list:
-    """The pack's section of saved scenarios ((heading, items), as pack._sections builds them); none when empty."""
-    rows = pack_table(db, currency)
-    if not rows.height:
-        return []
-    return [("Payment-terms scenarios", [("p", "Saved on the Payment terms page, latest first, with who saved them "
-                                               "and their assumptions; figures a year, annualised."), rows])]

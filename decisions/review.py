@@ -9,27 +9,26 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from tandem import auth, targets
-from tandem.auth import Identity
-from tandem.db import named
+from decisions import identity, targets
+from decisions.identity import Identity
+from store import db as store_db
+from store.db import transaction
+from store.sql import Queries
+
+QUERIES = Queries(Path(__file__).parent / "sql")  # decisions/sql: the review's named queries
+
+
+def named(db: Path, name: str, params: list | None = None) -> pl.DataFrame:
+    """Run the review query `decisions/sql/<name>.sql` on a short-lived reader."""
+    return store_db.read(db, QUERIES[name], params)
 
 Kind = Literal["note", "decision", "action"]
 KINDS: tuple[Kind, ...] = ("note", "decision", "action")
-# Who wrote what (added to db.py's review_items, idempotently, before the first write that needs them).
-WHO_COLUMNS = ("created_by", "created_by_team", "closed_by", "closed_by_team")
-
-
-def _who_columns(con: duckdb.DuckDBPyConnection) -> None:
-    for column in WHO_COLUMNS:
-        con.execute(f"ALTER TABLE review_items ADD COLUMN IF NOT EXISTS {column} VARCHAR").fetchall()
-
-
 def start(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl.DataFrame,
-          by: Identity | None = None) -> int:
+          by: Identity | None) -> int:
     """Open a review: remember the KPI values and the data-quality findings it starts from."""
-    auth.require("review", by)
-    con.execute("BEGIN")
-    try:
+    identity.require("review", by)
+    with transaction(con):  # a review is remembered whole or not at all
         review_id = con.execute("SELECT nextval('review_seq')").fetchall()[0][0]
         con.execute("INSERT INTO reviews VALUES (?, ?, now(), ?)", [review_id, held_on, period]).fetchall()
         rows = values.select("kpi", "view", "period", "value")
@@ -41,20 +40,15 @@ def start(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl
         con.execute("INSERT INTO review_findings SELECT ?, export_type, rule, subject FROM dq_findings",
                     [review_id]).fetchall()
         targets.remember(con, int(review_id))  # the joint targets' statuses, for the next "what changed"
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")  # a review is remembered whole or not at all
-        raise
     return int(review_id)
 
 
 def add_item(con: duckdb.DuckDBPyConnection, review_id: int, kpi: str, kind: Kind, text: str,
-             owner: str | None = None, due: date | None = None, by: Identity | None = None) -> int:
-    """Add a note, decision or action; `by` (default: the signed-in user, or the local user) is recorded."""
-    user = auth.require("review", by)
+             owner: str | None = None, due: date | None = None, *, by: Identity | None) -> int:
+    """Add a note, decision or action; `by`, who acts, is recorded."""
+    user = identity.require("review", by)
     if problem := item_problem(kind, text, owner, due):
         raise ValueError(problem)
-    _who_columns(con)
     item_id = con.execute("SELECT nextval('review_item_seq')").fetchall()[0][0]
     con.execute("INSERT INTO review_items (item_id, review_id, kpi, kind, text, owner, due_date, status, created_at, "
                 "closed_at, created_by, created_by_team) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', now(), NULL, ?, ?)",
@@ -76,9 +70,8 @@ def item_problem(kind: str | None, text: str, owner: str | None, due: date | Non
     return None
 
 
-def close_item(con: duckdb.DuckDBPyConnection, item_id: int, by: Identity | None = None) -> None:
-    user = auth.require("review", by)
-    _who_columns(con)
+def close_item(con: duckdb.DuckDBPyConnection, item_id: int, by: Identity | None) -> None:
+    user = identity.require("review", by)
     con.execute("UPDATE review_items SET status = 'closed', closed_at = now(), closed_by = ?, closed_by_team = ? "
                 "WHERE item_id = ?", [user.who, user.team, item_id]).fetchall()
 
@@ -129,7 +122,7 @@ def moved(db: Path, review_id: int, now: pl.DataFrame) -> pl.DataFrame:
 
 
 def current(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl.DataFrame,
-            by: Identity | None = None) -> int:
+            by: Identity | None) -> int:
     """The review notes are added to: the latest one, or a new one if none was held yet."""
     rows = con.execute("SELECT max(review_id) FROM reviews").fetchall()
     return int(rows[0][0]) if rows[0][0] is not None else start(con, held_on, period, values, by)

@@ -14,7 +14,7 @@ import plotly.io as pio
 import polars as pl
 import xlsxwriter
 
-from tandem import safe_text
+from reports import safe_text
 
 FORMULA_START = safe_text.FORMULA_START
 # xlsxwriter turns text into formulas, numbers and live links by default (`external:\\host\share\x.exe`

@@ -1,5 +1,5 @@
 """Where the layers meet for the face and the CLI: a writer with every table ready, loads that keep the KPI
-facts current, and the face's own named queries (`tandem/sql/`)."""
+facts current, and the named queries of what was loaded (`workspace/sql/`)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
+from decisions import schema as decisions_schema
 from kpi_definitions import facts
 from store import db as store_db
-from store import tables
+from store import schema, tables
+from store.config import settings
 from store.sql import Queries
-from tandem import audit
-from tandem.config import settings
 
 if TYPE_CHECKING:  # ingestion (pandera, pandas) is imported only by the commands that load
     from pipelines.load import LoadResult, Progress
@@ -37,10 +37,14 @@ def connect(path: Path | str, read_only: bool = False, memory_limit: str | None 
     return con
 
 
+SCHEMAS = (tables.SCHEMA, decisions_schema.SCHEMA)  # every layer's numbered migrations, in dependency order
+
+
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """The store's tables and the KPI facts' tables, where missing."""
+    """Every layer's tables up to date (store/schema.py: an older database upgrades, a newer one is refused), the
+    export tables of the declarations, and the KPI facts' tables where missing."""
+    schema.migrate(con, SCHEMAS)
     tables.ensure(con)
-    audit.ensure(con)
     facts.prepare(con, settings().reporting_currency)
 
 
@@ -60,5 +64,5 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, export_type: str | N
 
 
 def named(db: Path, name: str, params: list | dict | None = None) -> pl.DataFrame:
-    """Run the face's named query `tandem/sql/<name>.sql` on a short-lived reader."""
+    """Run the named query `workspace/sql/<name>.sql` on a short-lived reader."""
     return store_db.read(db, QUERIES[name], params)

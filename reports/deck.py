@@ -11,9 +11,9 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.util import Emu, Inches, Pt
 
-from tandem import exports, pack, safe_text
-from tandem.pack import Pack
-from tandem.selection import Selected, stamp_lines
+from reports import decided, exports, pack, safe_text
+from reports.pack import Pack
+from reports.scope import Scope, stamp_lines
 
 W, H = Emu(12192000), Emu(6858000)  # 13.333 × 7.5 in: PowerPoint's own 16:9
 GREY = RGBColor(0x55, 0x55, 0x55)
@@ -137,9 +137,8 @@ def build(p: Pack) -> bytes:
 
 def _scenarios(prs, blank, p: Pack) -> None:  # noqa: ANN001
     """A slide of the saved payment-terms scenarios, when there are any."""
-    from tandem import scenarios
 
-    rows = scenarios.pack_table(p.sel.db, p.sel.currency, limit=8)
+    rows = decided.pack_table(p.sel.db, p.sel.currency, limit=8)
     if not rows.height:
         return
     slide = prs.slides.add_slide(blank)
@@ -148,7 +147,7 @@ def _scenarios(prs, blank, p: Pack) -> None:  # noqa: ANN001
     _stamp(slide, [p.sel.filter_text(), p.sel.as_of_text() + " · Tandem"])
 
 
-def pptx(sel: Selected) -> bytes:
+def pptx(sel: Scope) -> bytes:
     """The pack as a PowerPoint deck: a title slide, the overview, one slide per KPI (every view's number
     and gap, the trend and bridge images, the definitions with versions, the stamp) and the actions."""
     return build(pack.collect(sel))

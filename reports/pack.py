@@ -8,12 +8,13 @@ from pathlib import Path
 import plotly.graph_objects as go
 import polars as pl
 
+from decisions import review
 from kpi_definitions import views
 from kpi_definitions.periods import Grain
 from kpi_definitions.registry import Kpi
-from store.errors import FAILURE, USAGE, TandemError
-from tandem import charts, exports, formats, review, scenarios, service
-from tandem.selection import Selected, stamp_lines  # noqa: F401 - pack.stamp_lines: what a snapshot says
+from reports import charts, decided, exports, formats
+from reports.scope import Scope, resolved
+from store.db import reading
 
 TOP = 15  # bars a breakdown chart shows
 
@@ -31,13 +32,13 @@ class Shot:
 NAMED = {"supplier_id": "Supplier"}  # dimensions whose ids have names in a master (the supplier master)
 
 
-def dimension_names(sel: Selected, dim: str) -> dict[str, str]:
+def dimension_names(sel: Scope, dim: str) -> dict[str, str]:
     """{id: what a reader sees}: the supplier master's name, with the id beside a name two suppliers
     share ("Northwind Components (S0007)"); an id not in the master stays the id. Other dimensions: {}."""
     if dim not in NAMED:
         return {}
     named = {}
-    for value, label in service.options(str(sel.db), sel.ver).get(dim, []):
+    for value, label in sel.source.options(str(sel.db), sel.ver).get(dim, []):
         _, sep, name = label.partition(" · ")
         if sep and name and not name.startswith("(not in"):
             named[value] = name
@@ -57,7 +58,7 @@ def with_names(df: pl.DataFrame, dim: str, names: dict[str, str]) -> pl.DataFram
     return named.select(order)
 
 
-def breakdown_rows(sel: Selected, kpi: Kpi, dim: str | None = None) -> tuple[str, pl.DataFrame]:
+def breakdown_rows(sel: Scope, kpi: Kpi, dim: str | None = None) -> tuple[str, pl.DataFrame]:
     """(dimension, rows) of the KPI's first (or given) breakdown dimension for the selection."""
     dim = dim or kpi.dimensions[0]
     values = sel.values(by=(dim,), kpis=(kpi.name,))
@@ -81,7 +82,7 @@ class KpiPart:
 @dataclass(frozen=True)
 class Pack:
     title: str
-    sel: Selected
+    sel: Scope
     overview: pl.DataFrame
     overview_shot: Shot
     kpis: list[KpiPart]
@@ -93,10 +94,10 @@ class Pack:
         return [self.overview_shot] + [s for k in self.kpis for s in k.shots]
 
 
-def collect(sel: Selected) -> Pack:
+def collect(sel: Scope) -> Pack:
     """Everything the pack shows, computed once for HTML, PDF and PowerPoint."""
     now, before, trend = sel.now_before_trend()
-    reg = service.reg()
+    reg = sel.source.reg(sel.db)
     who = views.named(reg)
     overview = Shot("overview-gaps", None, f"How far apart {who} are", charts.gaps(views.disagreement(reg, now), who))
     parts = []
@@ -107,7 +108,7 @@ def collect(sel: Selected) -> Pack:
         shots = [Shot(f"{k.name}-trend", k, f"{k.label}: trend", charts.trend(k, trend, currency=sel.currency))]
         bridge, note = None, None
         if k.bridge is not None:
-            b = service.bridge_of(str(sel.db), sel.ver, k.name, sel.span.first, sel.span.last, sel.key)
+            b = sel.source.bridge_of(str(sel.db), sel.ver, k.name, sel.span.first, sel.span.last, sel.key)
             if b.reason:
                 note = f"No bridge for {sel.span.label}: {b.reason}."
             else:
@@ -156,9 +157,9 @@ def collect(sel: Selected) -> Pack:
                 actions, agreements(sel))
 
 
-def overview_table(sel: Selected, now: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
+def overview_table(sel: Scope, now: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
     """One row per KPI: every view's value, the gaps and each view's change since the previous period."""
-    reg = service.reg()
+    reg = sel.source.reg(sel.db)
     styles, gaps = views.styles(reg), views.all_gaps(reg)
     previous = sel.span.previous.label
     rows = []
@@ -179,12 +180,12 @@ def _header(k: Kpi, column: str) -> str:
     return next(g.header for g in views.gaps(k) if g.column == column)
 
 
-def figures(sel: Selected) -> list[Shot]:
+def figures(sel: Scope) -> list[Shot]:
     """Every chart of the pack: the overview's gaps, then per KPI its trend, bridge and top breakdown."""
     return collect(sel).shots
 
 
-def build(sel: Selected) -> str:
+def build(sel: Scope) -> str:
     """The pack as one self-contained, interactive HTML file (plotly.js inlined once)."""
     p = collect(sel)
     return exports.review_pack(p.title, sel.as_of, _sections(p, {s.key: s.fig for s in p.shots}), p.actions)
@@ -208,17 +209,15 @@ def _sections(p: Pack, figs: dict) -> list:
             items.append(("p", part.bridge_note))
         items += [("h3", "Definitions"), part.definitions]
         sections.append((part.kpi.label, items))
-    sections += scenarios.pack_sections(sel.db, sel.currency)  # saved payment-terms scenarios
+    sections += decided.pack_sections(sel.db, sel.currency)  # saved payment-terms scenarios
     return sections + agreements_section(p)
 
 
-def agreements(sel: Selected) -> pl.DataFrame:
-    """What was agreed, approved or is still pending: agreed definitions and joint targets (tandem/targets.py)."""
-    from store.db import reading
-    from tandem import targets
-
+def agreements(sel: Scope) -> pl.DataFrame:
+    """What was agreed, approved or is still pending: agreed definitions and joint targets (reports/decided.py)."""
     with reading(sel.db) as con:
-        return targets.ledger(con, service.reg(), service.targets_evaluated(str(sel.db), sel.ver), sel.currency)
+        return decided.agreements_and_targets(con, sel.source.reg(sel.db), sel.source.targets_evaluated(
+            str(sel.db), sel.ver), sel.currency)
 
 
 def agreements_section(p: Pack) -> list:
@@ -231,27 +230,12 @@ def agreements_section(p: Pack) -> list:
 
 
 def selected(db: Path, period: str | None, grain: Grain = "month", filters: dict[str, list[str]] | None = None,
-             ) -> Selected:
+             ) -> Scope:
     """What the filter bar would select for `period` (None: the latest), without a browser: `tandem pack`."""
-    from kpi_definitions.periods import STEP, resolve
-    from tandem.selection import TREND_PERIODS
-
-    ver = service.version(db)
-    rng = service.months(str(db), ver)
-    if rng is None:
-        raise TandemError("The database holds no orders, invoices or stock yet: load exports or run `tandem demo`.",
-                          FAILURE)
-    cal = service.calendar()
-    try:
-        span = resolve(cal, grain, rng, period, clamp=True)
-    except ValueError as exc:
-        raise TandemError(f"{exc}.", USAGE) from None
-    trend_first = max(rng[0], cal.span(span.last - STEP[grain] * (TREND_PERIODS[grain] - 1), grain)[0])
-    return Selected(db, ver, span, trend_first, filters or {}, service.data_as_of(str(db), ver),
-                    service.cfg().reporting_currency)
+    return resolved(db, period, grain, filters)
 
 
-def pdf(sel: Selected) -> bytes:
+def pdf(sel: Scope) -> bytes:
     """The pack as a printable handout: the same sections with the charts as images, printed to PDF by
     the Chromium the project installs (headless --print-to-pdf)."""
     p = collect(sel)

@@ -1,0 +1,99 @@
+"""Where reports read their numbers: KPI values, bridges, filter options and targets, each on a short-lived
+reader of the database. The face (tandem/service.py) offers the same functions cached per data version;
+`reports.scope.Scope` reads through either, so a pack from the command line and the page show one number."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from decisions import targets
+from decisions.agreement import registry_for
+from kpi_definitions import facts, weak_data
+from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, data_months
+from kpi_definitions.periods import FiscalCalendar, Grain
+from kpi_definitions.registry import Registry
+from store.config import Settings, settings
+from store.db import reading
+from workspace.db import named
+
+Filters = tuple[tuple[str, tuple[str, ...]], ...]  # hashable, for caches: ((dim, values), ...)
+
+
+def cfg() -> Settings:
+    return settings()
+
+
+def calendar() -> FiscalCalendar:
+    return FiscalCalendar(cfg().fiscal_year_start_month)
+
+
+def version(db: Path) -> str:
+    """Changes whenever a load commits (the file's and its WAL's times and size): what keys a cache."""
+    try:
+        stat = os.stat(db)
+    except FileNotFoundError:
+        return "missing"
+    wal = Path(f"{db}.wal")
+    return f"{stat.st_mtime_ns}:{stat.st_size}:{wal.stat().st_mtime_ns if wal.exists() else 0}"
+
+
+def reg(db: Path | str) -> Registry:
+    """The registry with the agreed views of the approved definitions in the database."""
+    return registry_for(db)
+
+
+def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple[str, ...], filters: Filters,
+               kpis: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, list[str]]:
+    """KPI values, each row with its weak-data warnings, and the notes of what was left out; `ver` keys caches."""
+    sel = Selection(first, last, grain, by, dict(filters))
+    with reading(Path(db)) as con:
+        r = compute(con, reg(db), sel, currency=cfg().reporting_currency, cal=calendar(),
+                    kpis=list(kpis) if kpis else None)
+        values = weak_data.warnings(con, reg(db), sel, r.values, calendar())
+    return values, r.notes
+
+
+def bridge_of(db: str, ver: str, kpi: str, first: int, last: int, filters: Filters) -> BridgeResult:
+    with reading(Path(db)) as con:
+        return bridge(con, reg(db), kpi, first, last, dict(filters), currency=cfg().reporting_currency)
+
+
+def months(db: str, ver: str) -> tuple[int, int] | None:
+    """The first and last month with data; None on an empty database."""
+    with reading(Path(db)) as con:
+        return data_months(con, reg(db))
+
+
+def facts_problem(db: str, ver: str) -> str | None:
+    """Why KPIs cannot be computed from this database as configured (None when they can)."""
+    with reading(Path(db)) as con:
+        try:
+            facts.check(con, cfg().reporting_currency)
+        except facts.CurrencyMismatch as exc:
+            return exc.message
+    return None
+
+
+def options(db: str, ver: str) -> dict[str, list[tuple[str, str]]]:
+    """The values each filter offers, with a readable label (supplier names from the supplier master)."""
+    with reading(Path(db)) as con:
+        frame = con.sql(reg(db).sql("filter_options")).pl()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for row in frame.iter_rows(named=True):
+        out.setdefault(row["dim"], []).append((row["value"], row["label"]))
+    return out
+
+
+def data_as_of(db: str, ver: str) -> datetime | None:
+    frame = named(Path(db), "data_as_of")
+    return frame["as_of"][0] if frame.height else None
+
+
+def targets_evaluated(db: str, ver: str) -> pl.DataFrame:
+    """Every approved joint target with its actual, forecast and status (decisions/targets.py)."""
+    with reading(Path(db)) as con:
+        return targets.evaluate(con, reg(db), calendar(), cfg().reporting_currency)
