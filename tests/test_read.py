@@ -241,7 +241,7 @@ def test_a_workbook_is_read_from_the_sheet_and_row_holding_its_header(tmp_path: 
 def test_a_clean_file_below_a_preamble_takes_the_clean_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No row to quarantine: the file goes straight into its table, read from the header's line."""
     import pipelines.load as load
-    from tandem.db import connect, ingest_file
+    from workspace.db import connect, ingest_file
 
     staged: list[str] = []
     monkeypatch.setattr(load, "stage", lambda *a, _f=load.stage, **k: staged.append("staged") or _f(*a, **k))
