@@ -15,17 +15,16 @@ from pathlib import Path
 
 import duckdb
 
-from kpi_definitions import macros
+from kpi_definitions.dialects import Named
 from kpi_definitions.registry import sql_code
 from store import tables
 from store.db import transaction
 from store.errors import FAILURE, TandemError
-from store.sql import Queries
 from store.sqltext import ident
 from store.tables import DUCKDB_TYPES
 from store.tables import TABLES as EXPORT_TABLES
 
-SQL = Queries(Path(__file__).parent / "sql")
+SQL = Named(Path(__file__).parent / "sql")  # the facts are built by DuckDB: its function library
 REBUILD = "facts"  # the named SQL of the full rebuild
 INVOICE_COLUMNS = [*EXPORT_TABLES["invoices"].column_names, "_load_id"]
 # The exports the facts are built from: a load of any other type leaves them as they are.
@@ -70,7 +69,6 @@ def update_months(con: duckdb.DuckDBPyConnection, currency: str) -> dict[str, li
     """Re-sum the monthly facts of the months a load of invoices changed (sql/fact_changed.sql), from their lines:
     a monthly load re-sums one month (and the months its lines were paid in), not the whole history. Returns the
     months re-summed, by invoice month (`m`) and paid month (`paid`)."""
-    macros.ensure(con)
     changed: dict[str, list[int]] = {"m": [], "paid": []}
     for kind, m in con.execute(SQL["fact_changed"]).fetchall():
         changed[kind].append(int(m))
@@ -108,7 +106,6 @@ def add_invoices(con: duckdb.DuckDBPyConnection, lines: str, currency: str) -> i
     off for this one statement.
     """
     sql = f"INSERT INTO fact_invoices SELECT * FROM ({_fact_invoices(lines)})"
-    macros.ensure(con)
     con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     # No `finally`: after a failed statement the transaction is aborted and takes no statement, RESET included;
     # the load's next insert (the staged path) sets and resets the option again.
@@ -128,7 +125,6 @@ def create_store(con: duckdb.DuckDBPyConnection, currency: str) -> None:
         lines = f"(SELECT {typed}, CAST(NULL AS BIGINT) AS _load_id WHERE false)"
     else:  # an older database kept the lines in a table of their own: move them in
         lines = "invoices"
-    macros.ensure(con)
     with transaction(con):  # all or nothing: a move killed half-way must not lose the lines
         con.execute(f"CREATE OR REPLACE TABLE fact_invoices AS SELECT * FROM ({_fact_invoices(lines)})",
                     {"ccy": currency})
@@ -145,7 +141,6 @@ def _fact_prices(where: str) -> str:
 
 
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> None:
-    macros.ensure(con)
     for statement in SQL.statements(name):  # DuckDB binds parameters one statement at a time
         statement = (statement.replace("{fact_invoices}", _fact_invoices("invoices"))
                      .replace("{fact_prices}", _fact_prices("true")))

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 import duckdb
 import polars as pl
 
-from kpi_definitions import facts, macros
+from kpi_definitions import facts
+from kpi_definitions.dialects import expand
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.query import Query, Selection, lookback, params, render
 from kpi_definitions.registry import FILTERABLE, Registry
@@ -37,10 +38,10 @@ def lines_query(reg: Registry, kpi: str, view: str, first: int, last: int, filte
         if dim in FILTERABLE:
             filters[dim] = [value]
         else:  # not a filter of the shared relations (savings_type): filter the listed rows by name
-            kept.append(f"CAST({dim} AS VARCHAR) = $narrow{i}")
+            kept.append(f"@text({dim}) = $narrow{i}")
             bind[f"narrow{i}"] = value
     if kept:
-        sql = f"SELECT * FROM ({sql}) WHERE {' AND '.join(kept)}"
+        sql = expand(f"SELECT * FROM ({sql}) WHERE {' AND '.join(kept)}")
     if limit:
         sql += f"\nLIMIT {int(limit)}"
     sel = Selection(first, last, "month", (), filters)
@@ -57,5 +58,4 @@ def lines(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: str, view: str, fi
     if query is None:
         return pl.DataFrame()
     facts.check(con, currency)
-    macros.ensure(con)
     return con.sql(query.sql, params=query.params).pl()

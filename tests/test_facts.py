@@ -166,15 +166,14 @@ def stored_sums(con) -> dict[str, pl.DataFrame]:  # noqa: ANN001 - a DuckDB conn
 
 def fresh_sums(con) -> dict[str, pl.DataFrame]:  # noqa: ANN001 - a DuckDB connection
     """The same sums computed now from the lines (the rebuild's SQL, not stored)."""
-    from kpi_definitions import macros
+    from kpi_definitions.dialects import expand
 
-    macros.ensure(con)
     out = {}
     for t in SUMS:
         sql = facts._fact_prices("true") if t == "fact_prices" else facts.SQL[t].replace("{where}", "true")
         if t == "fact_months":
-            sql += ("\nUNION ALL SELECT 'purchase_orders', month_ix(order_date), count(*), count(DISTINCT order_date)"
-                    " FROM purchase_orders GROUP BY ALL")
+            sql += expand("\nUNION ALL SELECT 'purchase_orders', @month_ix(order_date), count(*), "
+                          "count(DISTINCT order_date) FROM purchase_orders GROUP BY ALL")
         params = {"ccy": "EUR"} if "$ccy" in sql else None
         out[t] = con.sql(sql, params=params).pl().sort(pl.all(), nulls_last=True)
     return out

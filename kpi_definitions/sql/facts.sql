@@ -14,21 +14,21 @@ SELECT * FROM ({fact_invoices}) ORDER BY m;
 -- PO lines that count (never cancelled ones), with the contract they name when it is a contract of the
 -- same supplier valid on the order date.
 CREATE OR REPLACE TABLE fact_po AS
-SELECT p.*, month_ix(p.order_date) AS m,
-       p.quantity * p.unit_price * rep_rate(p.currency, rp.rate, $ccy) AS value_rep,
+SELECT p.*, @month_ix(p.order_date) AS m,
+       p.quantity * p.unit_price * @rep_rate(p.currency, rp.rate, $ccy) AS value_rep,
        c.contract_id IS NOT NULL AS on_contract,
        c.savings_type,
        -- (baseline − paid unit price) × quantity, both prices at the order month's rate of their currency
        CASE WHEN c.contract_id IS NOT NULL THEN
-           (c.baseline_unit_price * rep_rate(c.currency, rc.rate, $ccy)
-            - p.unit_price * rep_rate(p.currency, rp.rate, $ccy)) * p.quantity
+           (c.baseline_unit_price * @rep_rate(c.currency, rc.rate, $ccy)
+            - p.unit_price * @rep_rate(p.currency, rp.rate, $ccy)) * p.quantity
        END AS savings_rep
 FROM purchase_orders p
 LEFT JOIN contracts c
     ON c.contract_id = p.contract_id AND c.supplier_id = p.supplier_id
    AND p.order_date BETWEEN c.start_date AND c.end_date
-LEFT JOIN fx_monthly() rp ON rp.currency = p.currency AND rp.m = month_ix(p.order_date)
-LEFT JOIN fx_monthly() rc ON rc.currency = c.currency AND rc.m = month_ix(p.order_date)
+LEFT JOIN @fx_monthly() rp ON rp.currency = p.currency AND rp.m = @month_ix(p.order_date)
+LEFT JOIN @fx_monthly() rc ON rc.currency = c.currency AND rc.m = @month_ix(p.order_date)
 WHERE p.status <> 'cancelled'
 ORDER BY m;
 
@@ -58,5 +58,5 @@ CREATE OR REPLACE TABLE fact_po_months AS SELECT * FROM ({fact_po_months}) ORDER
 CREATE OR REPLACE TABLE fact_months AS
 SELECT * FROM ({fact_months})
 UNION ALL
-SELECT 'purchase_orders', month_ix(order_date), count(*), count(DISTINCT order_date) FROM purchase_orders GROUP BY ALL
+SELECT 'purchase_orders', @month_ix(order_date), count(*), count(DISTINCT order_date) FROM purchase_orders GROUP BY ALL
 ORDER BY source, m;

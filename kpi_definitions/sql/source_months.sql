@@ -4,8 +4,8 @@
 -- consumption are small and counted here.
 SELECT source, m, lines, days FROM fact_months
 UNION ALL
-SELECT 'inventory', month_ix(snapshot_date), count(*), count(DISTINCT snapshot_date)
+SELECT 'inventory', @month_ix(snapshot_date), count(*), count(DISTINCT snapshot_date)
 FROM inventory GROUP BY ALL
 UNION ALL
-SELECT 'consumption', month_ix(period), count(*), 1
+SELECT 'consumption', @month_ix(period), count(*), 1
 FROM consumption GROUP BY ALL
