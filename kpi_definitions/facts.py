@@ -1,6 +1,7 @@
 """The KPI facts: invoice and PO lines joined once, at load time, to what they refer to (sql/facts.sql), and
 the monthly sums the KPI views read (month × slice: fact_invoice_months, fact_paid_months, fact_po_months,
-fact_prices, and the months each export holds, fact_months), kept current inside every load's transaction.
+fact_po_savings, fact_prices, and the months each export holds, fact_months), kept current inside every load's
+transaction.
 
 Invoice lines are stored once, with their facts: `fact_invoices` is the table and `invoices` a view of its
 export columns. A second copy of 10M lines cost a second 5 s write on every load, and twice the disk. A load
@@ -30,7 +31,7 @@ INVOICE_COLUMNS = [*EXPORT_TABLES["invoices"].column_names, "_load_id"]
 # The exports the facts are built from: a load of any other type leaves them as they are.
 SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates"})
 FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "fact_invoice_months", "fact_paid_months",
-               "fact_po_months", "fact_months", "facts_meta")
+               "fact_po_months", "fact_po_savings", "fact_months", "facts_meta")
 # The monthly sums a load of invoices re-sums for the months it changed: table -> (named SQL, which months:
 # by invoice month `m` or by paid month `paid`). fact_months holds the PO export's months too: only its
 # invoice rows are re-counted.
@@ -144,7 +145,7 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -
     for statement in SQL.statements(name):  # DuckDB binds parameters one statement at a time
         statement = (statement.replace("{fact_invoices}", _fact_invoices("invoices"))
                      .replace("{fact_prices}", _fact_prices("true")))
-        for name in ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_months"):
+        for name in ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_months"):
             statement = statement.replace("{" + name + "}", SQL[name].replace("{where}", "true"))
         used = {k: v for k, v in params.items() if f"${k}" in statement}
         con.execute(statement, used) if used else con.execute(statement)

@@ -157,7 +157,7 @@ def test_a_rebuild_keeps_the_facts_in_month_order(golden_db: Path, tmp_path: Pat
 
 # --- the monthly sums the views read (kpi_definitions/facts.py MONTHLY, fact_po_months) ----------------------
 
-SUMS = ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_months", "fact_prices")
+SUMS = ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_months", "fact_prices")
 
 
 def stored_sums(con) -> dict[str, pl.DataFrame]:  # noqa: ANN001 - a DuckDB connection

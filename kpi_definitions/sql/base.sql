@@ -68,6 +68,15 @@ paid_months AS (
       AND @picked($category, x.category)
       AND @picked($cost_center, x.cost_center)
 ),
+-- PO lines on a valid contract summed per order month, slice and savings type (sql/fact_po_savings.sql).
+po_savings AS (
+    SELECT x.*
+    FROM fact_po_savings x
+    WHERE x.m BETWEEN $m_lo AND $m_hi
+      AND @picked($supplier_id, x.supplier_id)
+      AND @picked($category, x.category)
+      AND @picked($cost_center, x.cost_center)
+),
 -- PO lines that count summed per order month and slice (sql/fact_po_months.sql).
 po_months AS (
     SELECT x.*

@@ -46,13 +46,16 @@ FULL JOIN (SELECT item_id, first(category ORDER BY start_date DESC, contract_id)
 -- The price KPI's item-months (sql/fact_prices.sql), from the lines above.
 CREATE OR REPLACE TABLE fact_prices AS SELECT * FROM ({fact_prices}) ORDER BY m;
 
--- The monthly sums the other views read (sql/fact_invoice_months.sql, fact_paid_months.sql, fact_po_months.sql):
+-- The monthly sums the other views read (sql/fact_invoice_months.sql, fact_paid_months.sql, fact_po_months.sql,
+-- fact_po_savings.sql):
 -- a KPI request reads rows in proportion to months × slices, not to lines.
 CREATE OR REPLACE TABLE fact_invoice_months AS SELECT * FROM ({fact_invoice_months}) ORDER BY m;
 
 CREATE OR REPLACE TABLE fact_paid_months AS SELECT * FROM ({fact_paid_months}) ORDER BY m;
 
 CREATE OR REPLACE TABLE fact_po_months AS SELECT * FROM ({fact_po_months}) ORDER BY m;
+
+CREATE OR REPLACE TABLE fact_po_savings AS SELECT * FROM ({fact_po_savings}) ORDER BY m;
 
 -- The months the invoice and PO exports hold (sql/fact_months.sql): running periods and the weak-data norm.
 CREATE OR REPLACE TABLE fact_months AS
