@@ -29,9 +29,13 @@ SQL = Named(Path(__file__).parent / "sql")  # the facts are built by DuckDB: its
 REBUILD = "facts"  # the named SQL of the full rebuild
 INVOICE_COLUMNS = [*EXPORT_TABLES["invoices"].column_names, "_load_id"]
 # The exports the facts are built from: a load of any other type leaves them as they are.
-SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates"})
+SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates", "inventory", "consumption"})
 FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "fact_invoice_months", "fact_paid_months",
-               "fact_po_months", "fact_po_savings", "fact_months", "facts_meta")
+               "fact_po_months", "fact_po_savings", "fact_stock", "fact_consumption", "fact_months", "facts_meta")
+# A load of stock or consumption rebuilds the months it changed of its facts: export -> (facts table, its SQL,
+# the months' SQL for fact_months, the export's date).
+ROWS = {"inventory": ("fact_stock", "fact_stock_months", "snapshot_date"),
+        "consumption": ("fact_consumption", "fact_consumption_months", "period")}
 # The monthly sums a load of invoices re-sums for the months it changed: table -> (named SQL, which months:
 # by invoice month `m` or by paid month `paid`). fact_months holds the PO export's months too: only its
 # invoice rows are re-counted.
@@ -60,10 +64,34 @@ def refresh(con: duckdb.DuckDBPyConnection, currency: str, export_type: str | No
     months it changed are left to re-sum, unless the facts are in another currency. Anything else rebuilds
     them all.
     """
-    if export_type == "invoices" and not missing(con) and currency_of(con) == currency:
-        update_months(con, currency)
+    if export_type in ("invoices", *ROWS) and not missing(con) and currency_of(con) == currency:
+        update_months(con, currency) if export_type == "invoices" else update_rows(con, currency, export_type)
         return
     _run(con, REBUILD, {"ccy": currency})
+
+
+def update_rows(con: duckdb.DuckDBPyConnection, currency: str, export_type: str) -> list[int]:
+    """Rebuild the stock or consumption facts (and their months in fact_months) of the months a load of them
+    changed (sql/fact_rows_changed.sql); returns those months."""
+    fact, months_sql, date = ROWS[export_type]
+    changed = SQL["fact_rows_changed"].replace("{table}", ident(export_type)).replace("{date}", date)
+    months = sorted(int(m) for (m,) in con.execute(changed.replace("{fact}", fact)).fetchall() if m is not None)
+    if not months:
+        return []
+    source = "inventory" if export_type == "inventory" else "consumption"
+    con.execute(f"DELETE FROM {fact} WHERE list_contains($months, m)", {"months": months})
+    con.execute(f"INSERT INTO {fact} {SQL[fact].replace('{where}', f'list_contains($months, {_month_of(date)})')}",
+                {"months": months, "ccy": currency})
+    con.execute("DELETE FROM fact_months WHERE source = $s AND list_contains($months, m)", {"s": source, "months": months})
+    con.execute(f"INSERT INTO fact_months {SQL[months_sql].replace('{where}', 'list_contains($months, m)')}",
+                {"months": months})
+    return months
+
+
+def _month_of(column: str) -> str:
+    from kpi_definitions.dialects import expand
+
+    return expand(f"@month_ix({column})")
 
 
 def update_months(con: duckdb.DuckDBPyConnection, currency: str) -> dict[str, list[int]]:
@@ -145,8 +173,10 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -
     for statement in SQL.statements(name):  # DuckDB binds parameters one statement at a time
         statement = (statement.replace("{fact_invoices}", _fact_invoices("invoices"))
                      .replace("{fact_prices}", _fact_prices("true")))
-        for name in ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_months"):
-            statement = statement.replace("{" + name + "}", SQL[name].replace("{where}", "true"))
+        for name in ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_months",
+                     "fact_stock", "fact_consumption", "stock_months", "consumption_months"):
+            sql = SQL[f"fact_{name}" if name.endswith("_months") and not name.startswith("fact") else name]
+            statement = statement.replace("{" + name + "}", sql.replace("{where}", "true"))
         used = {k: v for k, v in params.items() if f"${k}" in statement}
         con.execute(statement, used) if used else con.execute(statement)
 

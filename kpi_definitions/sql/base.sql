@@ -128,28 +128,21 @@ budget_lines AS (
     WHERE @picked($category, b.category)
       AND @picked($cost_center, b.cost_center)
 ),
+-- Stock snapshot rows and consumption with their item's category and values in the reporting currency, as
+-- joined at load (sql/fact_stock.sql, fact_consumption.sql): the months asked for only.
 inventory_lines AS (
-    SELECT v.*, coalesce(k.category, '(no category)') AS category, @month_ix(v.snapshot_date) AS m,
-           v.on_hand_qty * v.unit_cost * @rep_rate(v.currency, r.rate, $ccy) AS stock_rep,
-           greatest(v.on_hand_qty - v.safety_stock_qty, 0) * v.unit_cost
-               * @rep_rate(v.currency, r.rate, $ccy) AS excess_rep,
-           least(v.on_hand_qty, v.safety_stock_qty) * v.unit_cost
-               * @rep_rate(v.currency, r.rate, $ccy) AS safety_rep
-    FROM inventory v
-    LEFT JOIN @fx_monthly() r ON r.currency = v.currency AND r.m = @month_ix(v.snapshot_date)
-    LEFT JOIN fact_items k ON k.item_id = v.item_id  -- the item's category (sql/facts.sql)
-    WHERE @picked($item_id, v.item_id)
-      AND @picked($location, v.location)
-      AND @picked($category, coalesce(k.category, '(no category)'))
+    SELECT x.*
+    FROM fact_stock x
+    WHERE x.m BETWEEN $m_lo AND $m_hi
+      AND @picked($item_id, x.item_id)
+      AND @picked($location, x.location)
+      AND @picked($category, x.category)
 ),
 consumption_lines AS (
-    SELECT c.item_id, c.location, c.quantity, c.value, c.currency,
-           coalesce(k.category, '(no category)') AS category, @month_ix(c.period) AS m,
-           c.value * @rep_rate(c.currency, r.rate, $ccy) AS value_rep
-    FROM consumption c
-    LEFT JOIN @fx_monthly() r ON r.currency = c.currency AND r.m = @month_ix(c.period)
-    LEFT JOIN fact_items k ON k.item_id = c.item_id
-    WHERE @picked($item_id, c.item_id)
-      AND @picked($location, c.location)
-      AND @picked($category, coalesce(k.category, '(no category)'))
+    SELECT x.*
+    FROM fact_consumption x
+    WHERE x.m BETWEEN $m_lo AND $m_hi
+      AND @picked($item_id, x.item_id)
+      AND @picked($location, x.location)
+      AND @picked($category, x.category)
 )

@@ -43,6 +43,12 @@ FROM (SELECT item_id, first(category ORDER BY order_date DESC, value_rep DESC NU
 FULL JOIN (SELECT item_id, first(category ORDER BY start_date DESC, contract_id) AS category
            FROM contracts WHERE item_id IS NOT NULL GROUP BY item_id) c ON c.item_id = p.item_id;
 
+-- Stock and consumption rows with their item's category (just above) and values in the reporting currency
+-- (sql/fact_stock.sql, fact_consumption.sql), in month order.
+CREATE OR REPLACE TABLE fact_stock AS SELECT * FROM ({fact_stock}) ORDER BY m;
+
+CREATE OR REPLACE TABLE fact_consumption AS SELECT * FROM ({fact_consumption}) ORDER BY m;
+
 -- The price KPI's item-months (sql/fact_prices.sql), from the lines above.
 CREATE OR REPLACE TABLE fact_prices AS SELECT * FROM ({fact_prices}) ORDER BY m;
 
@@ -57,9 +63,13 @@ CREATE OR REPLACE TABLE fact_po_months AS SELECT * FROM ({fact_po_months}) ORDER
 
 CREATE OR REPLACE TABLE fact_po_savings AS SELECT * FROM ({fact_po_savings}) ORDER BY m;
 
--- The months the invoice and PO exports hold (sql/fact_months.sql): running periods and the weak-data norm.
+-- The months each export holds (sql/fact_months.sql): running periods, the weak-data norm, the months with data.
 CREATE OR REPLACE TABLE fact_months AS
 SELECT * FROM ({fact_months})
 UNION ALL
 SELECT 'purchase_orders', @month_ix(order_date), count(*), count(DISTINCT order_date) FROM purchase_orders GROUP BY ALL
+UNION ALL
+SELECT * FROM ({stock_months})
+UNION ALL
+SELECT * FROM ({consumption_months})
 ORDER BY source, m;
