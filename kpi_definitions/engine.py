@@ -380,11 +380,12 @@ class Engine:
     def lines(self, req: Request, kpi: str, view: str, narrow: Mapping[str, str] | None = None,
               limit: int | None = None) -> pl.DataFrame:
         """The rows behind `kpi` (`view`) over the request's span and slice, as the view counts them."""
-        from kpi_definitions.lines import LINE_LIMIT
-        from kpi_definitions.lines import lines as kpi_lines
+        from kpi_definitions.lines import LINE_LIMIT, lines_query
 
-        return kpi_lines(self.con, self.registry_for(req), kpi, view, req.first, req.last, req.filter_map(),
-                         narrow, LINE_LIMIT if limit is None else limit, self.currency, self.calendar)
+        self._ready()
+        query = lines_query(self.registry_for(req), kpi, view, req.first, req.last, req.filter_map(), narrow,
+                            LINE_LIMIT if limit is None else limit, self.currency, self.calendar, self.lib)
+        return pl.DataFrame() if query is None else self.run(query)
 
     def options(self) -> dict[str, list[tuple[str, str]]]:
         """The values each filter of the filter bar can take, with a label (supplier names from the master)."""
@@ -483,7 +484,7 @@ def explain(reg: Registry, req: Request, currency: str, calendar: FiscalCalendar
         if plan.query is not None:
             queries.append(plan.query)
         if lines and (q := lines_query(reg, plan.kpi.name, plan.view, req.first, req.last, req.filter_map(),
-                                       currency=currency, cal=calendar)):
+                                       currency=currency, cal=calendar, lib=engine.lib)):
             queries.append(q)
     buckets = calendar.buckets(req.first, req.last, req.grain)
     everything = running.Coverage({"*": frozenset(m for m, _ in buckets)})

@@ -4,6 +4,7 @@ by the view's `lines` SQL with the same shared relations, filters and conversion
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import ModuleType
 
 import duckdb
 import polars as pl
@@ -19,8 +20,9 @@ LINE_LIMIT = 5_000
 
 def lines_query(reg: Registry, kpi: str, view: str, first: int, last: int, filters: Mapping[str, Sequence[str]],
                 narrow: Mapping[str, str] | None = None, limit: int | None = LINE_LIMIT, currency: str = "EUR",
-                cal: FiscalCalendar | None = None) -> Query | None:
-    """The query listing the lines behind `kpi` (`view`) over months first..last; None when the view lists none.
+                cal: FiscalCalendar | None = None, lib: ModuleType | None = None) -> Query | None:
+    """The query listing the lines behind `kpi` (`view`) over months first..last; None when the view lists none
+    (rendered for the engine of `lib`, DuckDB's by default).
 
     `narrow` holds one value for each of some of the view's dimensions (the row picked in a drill-down).
     """
@@ -29,7 +31,7 @@ def lines_query(reg: Registry, kpi: str, view: str, first: int, last: int, filte
     if v.lines is None:
         return None
     filters = dict(filters)
-    sql = render(reg, v.lines, v.bind, ())
+    sql = render(reg, v.lines, v.bind, (), lib)
     bind: dict[str, object] = {}
     kept: list[str] = []
     for i, (dim, value) in enumerate((narrow or {}).items()):
@@ -41,7 +43,7 @@ def lines_query(reg: Registry, kpi: str, view: str, first: int, last: int, filte
             kept.append(f"@text({dim}) = $narrow{i}")
             bind[f"narrow{i}"] = value
     if kept:
-        sql = expand(f"SELECT * FROM ({sql}) WHERE {' AND '.join(kept)}")
+        sql = expand(f"SELECT * FROM ({sql}) WHERE {' AND '.join(kept)}", lib)
     if limit:
         sql += f"\nLIMIT {int(limit)}"
     sel = Selection(first, last, "month", (), filters)
