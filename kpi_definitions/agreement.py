@@ -20,10 +20,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from types import ModuleType
 
 import duckdb
 
-from kpi_definitions import macros
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.query import Query, Selection, body, bridge_queries, bucket_params, compose, params, same
 from kpi_definitions.registry import NAME, Counted, Kpi, Registry, View
@@ -93,7 +93,6 @@ def span_value(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, cou
                months: Sequence[int], filters: Mapping[str, Sequence[str]] | None = None, *,
                currency: str = "EUR") -> tuple[float | None, dict[str, float]]:
     """The bridge's start value and each step over one span of months and one slice (the bridge's own SQL)."""
-    macros.ensure(con)
     start_q, _end_q, steps_q = bridge_queries(reg, kpi_name, min(months), max(months), filters, currency=currency)
     if list(months) != list(range(min(months), max(months) + 1)):  # a span with gaps: only those months
         span = [(m, "span") for m in months]
@@ -149,7 +148,8 @@ def segments(kpi: Kpi, versions: Sequence[Version], periods: Sequence[Period]) -
 
 
 def agreed_query(reg: Registry, kpi: Kpi, view_name: str, periods: Sequence[Period], by: Sequence[str],
-                 filters: Sequence[tuple[str, Sequence[str]]], currency: str) -> Query | None:
+                 filters: Sequence[tuple[str, Sequence[str]]], currency: str, lib: ModuleType | None = None
+                 ) -> Query | None:
     """The agreed view as one query for every period and slice: the start view's value plus, per segment of
     months under one version (`segments`), the bridge steps that version counts, from the bridge's own SQL
     grouped by segment and slice. None when no period has a covered month."""
@@ -173,8 +173,7 @@ def agreed_query(reg: Registry, kpi: Kpi, view_name: str, periods: Sequence[Peri
 FROM agreed_start st
 LEFT JOIN agreed_counted c ON {same("c", "st", by)}"""
     relations = [
-        ("agreed_segments", "SELECT unnest($seg_months::INTEGER[]) AS m, unnest($segments::VARCHAR[]) AS period, "
-                            "unnest($versions::INTEGER[]) AS version"),
+        ("agreed_segments", "@rows($seg_months AS m INTEGER, $segments AS period VARCHAR, $versions AS version INTEGER)"),
         ("agreed_versions", "SELECT DISTINCT g.period AS segment, b.period, g.version\n"
                             "FROM agreed_segments g JOIN buckets b ON b.m = g.m"),
         ("agreed_start", body(reg, start.sql, start.bind, by)),
@@ -186,7 +185,7 @@ LEFT JOIN agreed_counted c ON {same("c", "st", by)}"""
     p = bucket_params(months, filters, kpi.dimensions, currency, lookback=12)  # the bridge reads a year back
     p |= {"seg_months": [m for m, _, _ in segs], "segments": [g for _, g, _ in segs],
           "versions": [v for _, _, v in segs]}
-    return Query(f"{kpi.name} ({view_name})", compose(reg, relations, final), p)
+    return Query(f"{kpi.name} ({view_name})", compose(reg, relations, final, lib), p)
 
 
 def view_of(kpi: Kpi, versions: Sequence[Version]) -> View:

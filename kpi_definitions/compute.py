@@ -85,8 +85,8 @@ def explain(reg: Registry, sel: Selection, *, currency: str = "EUR", cal: Fiscal
             lines: bool = False) -> list[Query]:
     """The queries `compute` would run for the selection, with their parameter values, without running them,
     as if every month of it had data (`Engine.explain` knows which have): each KPI view's (an agreed view's is
-    its own SQL), and (`bridges`) each declared bridge's, and (`lines`) each view's drill-down lines. They run
-    after the macros of `macros.text()` exist on the connection."""
+    its own SQL), and (`bridges`) each declared bridge's, and (`lines`) each view's drill-down lines, each
+    exactly as it runs."""
     from kpi_definitions import engine
 
     req = engine.Request(sel.first, sel.last, sel.grain, None if kpis is None else tuple(kpis),

@@ -14,12 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from kpi_definitions import dimensions, running
+from kpi_definitions import dialects, dimensions, running
 from kpi_definitions.compute import BridgeResult, BridgeStep
 from kpi_definitions.periods import GRAINS, FiscalCalendar, Grain, resolve
 from kpi_definitions.query import Query, Selection, body, bucket_params, compose, lookback, render, same, unit_of
@@ -130,11 +131,23 @@ class Engine:
     `explain`, on one connection (read-only is enough), in one reporting currency and fiscal calendar."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, reg: Registry, *, currency: str = "EUR",
-                 calendar: FiscalCalendar | None = None) -> None:
+                 calendar: FiscalCalendar | None = None, dialect: str = "duckdb") -> None:
         self.con = con
         self.reg = reg
         self.currency = currency
         self.calendar = calendar or FiscalCalendar()
+        self.lib = dialects.dialect(dialect)  # the SQL function library of the engine that runs the queries
+
+    def run(self, query: Query | str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
+        """Run one query and return its rows: the one place SQL meets the connection (another engine overrides
+        this, and `sql`, and nothing else)."""
+        if isinstance(query, Query):
+            query, params = query.sql, query.params
+        return self.con.sql(query, params=dict(params) if params else None).pl()
+
+    def sql(self, name: str) -> str:
+        """A named SQL file of the KPI layer rendered for this engine's dialect."""
+        return dialects.expand(self.reg.sql(name), self.lib)
 
     @classmethod
     @contextmanager
@@ -166,10 +179,10 @@ class Engine:
     # -- answers --------------------------------------------------------------------------------------------
     def coverage(self) -> running.Coverage:
         """The months each export holds rows in (running.py): what every answer is cut to."""
-        return running.coverage(self.con, self.source_months_sql())
+        return running.from_rows(self.run(self.source_months_sql()).iter_rows())
 
     def source_months_sql(self) -> str:
-        return self.reg.sql("source_months")
+        return self.sql("source_months")
 
     def values(self, req: Request) -> Values:
         """Every requested KPI under every requested view: one row per period of the grain and combination of
@@ -198,7 +211,7 @@ class Engine:
         from kpi_definitions import weak_data
 
         warned = weak_data.warnings(self.con, reg, req.selection(), values, self.calendar, periods,
-                                    self.source_months_sql())
+                                    self.source_months_sql(), lib=self.lib, run=self.run)
         cover = periods.select(
             pl.col("_owner").alias("kpi"), "view", "period",
             pl.col("covered").list.min().alias("first"), pl.col("covered").list.max().alias("last"),
@@ -208,10 +221,9 @@ class Engine:
         return Values(warned, notes, cover.join(of, on="period", how="left") if of.height else cover)
 
     def _ready(self) -> None:
-        from kpi_definitions import facts, macros
+        from kpi_definitions import facts
 
         facts.check(self.con, self.currency)
-        macros.ensure(self.con)
 
     def _plan(self, reg: Registry, req: Request, cov: running.Coverage | None, notes: list[str]) -> list[_Planned]:
         """The query of every requested KPI view the request can be computed for (notes say why not), with the
@@ -234,14 +246,15 @@ class Engine:
                            else running.periods(buckets, running.Coverage({"*": frozenset(m for m, _ in buckets)}),
                                                 ("*",)))
                 out.append(_Planned(kpi, view_name, periods,
-                                    view_query(reg, kpi, view_name, periods, req.by, req.filters, self.currency)))
+                                    view_query(reg, kpi, view_name, periods, req.by, req.filters, self.currency,
+                                               self.lib)))
         return out
 
     def _frames(self, plan: _Planned, by: Sequence[str]) -> list[pl.DataFrame]:
         """A planned view's rows: its query's, and a null row (per slice seen) for each period with no data."""
         kpi, by = plan.kpi, list(by)
         if plan.query is not None:
-            raw = self.con.sql(plan.query.sql, params=plan.query.params).pl()
+            raw = self.run(plan.query)
         else:
             raw = pl.DataFrame(schema={"period": pl.String, **{d: pl.String for d in by}, "value": pl.Float64,
                                        "excluded": pl.Int64})
@@ -283,10 +296,10 @@ class Engine:
         span = running.periods([(m, label) for m in range(req.first, req.last + 1)], self.coverage(),
                                bridge_sources(k))[0]
         warnings = () if span.code is None else ({"code": span.code, "message": span.message},)
-        query = bridge_query(reg, k, [(m, label) for m in span.covered], (), req.filters, self.currency)
+        query = bridge_query(reg, k, [(m, label) for m in span.covered], (), req.filters, self.currency, self.lib)
         row = {}
         if query is not None:
-            found = self.con.sql(query.sql, params=query.params).pl()
+            found = self.run(query)
             row = found.row(0, named=True) if found.height else {}
         start, end = row.get("start_value"), row.get("end_value")
         if start is None or end is None:
@@ -326,8 +339,8 @@ class Engine:
             b = kpi.bridge
             periods = running.periods(buckets, cov, bridge_sources(kpi))
             query = bridge_query(reg, kpi, [(m, p.label) for p in periods for m in p.covered], by, req.filters,
-                                 self.currency)
-            wide = (self.con.sql(query.sql, params=query.params).pl() if query is not None
+                                 self.currency, self.lib)
+            wide = (self.run(query) if query is not None
                     else pl.DataFrame(schema={"period": pl.String, **{d: pl.String for d in by}}))
             if by:
                 wide = wide.filter(pl.all_horizontal(pl.col(d).is_not_null() for d in by))
@@ -367,11 +380,12 @@ class Engine:
     def lines(self, req: Request, kpi: str, view: str, narrow: Mapping[str, str] | None = None,
               limit: int | None = None) -> pl.DataFrame:
         """The rows behind `kpi` (`view`) over the request's span and slice, as the view counts them."""
-        from kpi_definitions.lines import LINE_LIMIT
-        from kpi_definitions.lines import lines as kpi_lines
+        from kpi_definitions.lines import LINE_LIMIT, lines_query
 
-        return kpi_lines(self.con, self.registry_for(req), kpi, view, req.first, req.last, req.filter_map(),
-                         narrow, LINE_LIMIT if limit is None else limit, self.currency, self.calendar)
+        self._ready()
+        query = lines_query(self.registry_for(req), kpi, view, req.first, req.last, req.filter_map(), narrow,
+                            LINE_LIMIT if limit is None else limit, self.currency, self.calendar, self.lib)
+        return pl.DataFrame() if query is None else self.run(query)
 
     def options(self) -> dict[str, list[tuple[str, str]]]:
         """The values each filter of the filter bar can take, with a label (supplier names from the master)."""
@@ -380,25 +394,25 @@ class Engine:
         # the monthly sums hold every supplier, category and cost center of the lines (POs that count)
         small = {} if facts.missing(self.con) else {"invoices": "fact_invoice_months", "purchase_orders": "fact_po_months"}
         out: dict[str, list[tuple[str, str]]] = {}
-        for dim, value, label in self.con.execute(dimensions.options_sql(tables=small)).fetchall():
+        for dim, value, label in self.run(dimensions.options_sql(tables=small)).iter_rows():
             out.setdefault(dim, []).append((value, label))
         return out
 
     def data_months(self) -> tuple[int, int] | None:
         """First and last month with orders, invoices, stock or consumption; None on an empty database."""
-        from kpi_definitions import facts, macros
+        from kpi_definitions import facts
 
-        macros.ensure(self.con)
         # the months kept with the facts; a database whose facts are outdated still says what it holds
-        sql = self.reg.sql("data_months" if facts.missing(self.con) else "data_months_facts")
-        first, last = self.con.sql(sql).fetchall()[0]
+        found = self.run(self.sql("data_months" if facts.missing(self.con) else "data_months_facts"))
+        first, last = found.row(0)
         return None if last is None else (int(first), int(last))
 
     def explain(self, req: Request, bridges: bool = True, lines: bool = False) -> list[Query]:
         """The queries `values` runs for the request, with their parameter values, without running them (an
         agreed view's is its own SQL); with `bridges`, each requested KPI's `bridges` query; with `lines`, each
         view's drill-down lines over the span."""
-        return explain(self.registry_for(req), req, self.currency, self.calendar, self.coverage(), bridges, lines)
+        return explain(self.registry_for(req), req, self.currency, self.calendar, self.coverage(), bridges, lines,
+                       self.lib)
 
 
 @dataclass(frozen=True)
@@ -410,7 +424,7 @@ class _Planned:
 
 
 def view_query(reg: Registry, kpi: Kpi, view_name: str, periods: Sequence[running.Period], by: Sequence[str],
-               filters: Filters, currency: str) -> Query | None:
+               filters: Filters, currency: str, lib: ModuleType | None = None) -> Query | None:
     """A view's query over the covered months of `periods`, split `by`; None when no month is covered."""
     months = [(m, p.label) for p in periods for m in p.covered]
     if not months:
@@ -419,8 +433,8 @@ def view_query(reg: Registry, kpi: Kpi, view_name: str, periods: Sequence[runnin
     if view.from_bridge:
         from kpi_definitions.agreement import agreed_query
 
-        return agreed_query(reg, kpi, view_name, periods, by, filters, currency)
-    return Query(f"{kpi.name} ({view_name})", render(reg, view.sql, view.bind, by),
+        return agreed_query(reg, kpi, view_name, periods, by, filters, currency, lib)
+    return Query(f"{kpi.name} ({view_name})", render(reg, view.sql, view.bind, by, lib),
                  bucket_params(months, filters, kpi.dimensions, currency, lookback(view)))
 
 
@@ -435,7 +449,7 @@ def bridge_sources(kpi: Kpi) -> tuple[str, ...]:
 
 
 def bridge_query(reg: Registry, kpi: Kpi, months: Sequence[tuple[int, str]], by: Sequence[str], filters: Filters,
-                 currency: str) -> Query | None:
+                 currency: str, lib: ModuleType | None = None) -> Query | None:
     """One query for a bridge over every period of `months` and slice of `by`: the start view's value, the end
     view's and each step (columns start_value, end_value, then the bridge's own). None without a month."""
     b = kpi.bridge
@@ -453,23 +467,24 @@ LEFT JOIN bridge_steps t ON {same("t", "k", by)}"""
     relations = [("bridge_start", body(reg, start.sql, start.bind, by)), ("bridge_end", body(reg, end.sql, end.bind, by)),
                  ("bridge_steps", body(reg, b.sql, {}, by))]
     label = f"{kpi.name} bridge: {b.from_view} to {b.to_view}, step by step"
-    return Query(label, compose(reg, relations, final), bucket_params(months, filters, kpi.dimensions, currency, 12))
+    return Query(label, compose(reg, relations, final, lib),
+                 bucket_params(months, filters, kpi.dimensions, currency, 12))
 
 
 def explain(reg: Registry, req: Request, currency: str, calendar: FiscalCalendar, cov: running.Coverage | None,
-            bridges: bool = True, lines: bool = False) -> list[Query]:
-    """The queries the engine runs for `req` (`cov` None: as if every month had data)."""
+            bridges: bool = True, lines: bool = False, lib: ModuleType | None = None) -> list[Query]:
+    """The queries the engine runs for `req` (`cov` None: as if every month had data), rendered for `lib`."""
     from kpi_definitions.lines import lines_query
 
     engine = Engine.__new__(Engine)  # planning needs no connection
-    engine.reg, engine.currency, engine.calendar = reg, currency, calendar
+    engine.reg, engine.currency, engine.calendar, engine.lib = reg, currency, calendar, lib or dialects.dialect()
     by_kpi: dict[str, list[Query]] = {}
     for plan in engine._plan(reg, req, cov, []):
         queries = by_kpi.setdefault(plan.kpi.name, [])
         if plan.query is not None:
             queries.append(plan.query)
         if lines and (q := lines_query(reg, plan.kpi.name, plan.view, req.first, req.last, req.filter_map(),
-                                       currency=currency, cal=calendar)):
+                                       currency=currency, cal=calendar, lib=engine.lib)):
             queries.append(q)
     buckets = calendar.buckets(req.first, req.last, req.grain)
     everything = running.Coverage({"*": frozenset(m for m, _ in buckets)})
@@ -479,7 +494,7 @@ def explain(reg: Registry, req: Request, currency: str, calendar: FiscalCalendar
             periods = (running.periods(buckets, cov, bridge_sources(kpi)) if cov is not None
                        else running.periods(buckets, everything, ("*",)))
             q = bridge_query(reg, kpi, [(m, p.label) for p in periods for m in p.covered], req.by, req.filters,
-                             currency)
+                             currency, lib)
             if q is not None:
                 queries.append(q)
     return [q for queries in by_kpi.values() for q in queries]

@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kpi_definitions import dialects as _dialects
 from kpi_definitions import dimensions as _dimensions
 from store.sql import Queries
 
@@ -255,7 +256,12 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
         if not path.is_file():
             bad(field, f"no SQL file {path.relative_to(sql_dir.parent)}")
             return
-        wanted = set(PLACEHOLDER.findall(path.read_text())) - {"dims"}
+        text = path.read_text()
+        unknown = sorted(_dialects.calls(text) - set(_dialects.FUNCTIONS))
+        if unknown:
+            bad(field, f"{name}.sql calls {', '.join('@' + u + '()' for u in unknown)}, which the SQL function library "
+                "does not have (kpi_definitions/dialects/)")
+        wanted = set(PLACEHOLDER.findall(text)) - {"dims"}
         for missing in sorted(wanted - bound):
             bad(field, f"{name}.sql uses {{{missing}}} but the declaration does not bind it")
         for extra in sorted(bound - wanted) if all_used else ():

@@ -51,10 +51,15 @@ class Coverage:
 
 def coverage(con: duckdb.DuckDBPyConnection, sql: str) -> Coverage:
     """The months of each export, from `sql` (rows of source, m, ...: sql/source_months.sql)."""
+    return from_rows(con.execute(sql).fetchall())
+
+
+def from_rows(rows: Iterable[Sequence[object]]) -> Coverage:
+    """The months of each export from rows of (source, m, ...)."""
     found: dict[str, set[int]] = {s: set() for s in SOURCES}
-    for source, m, *_ in con.execute(sql).fetchall():
+    for source, m, *_ in rows:
         if m is not None:
-            found.setdefault(source, set()).add(int(m))
+            found.setdefault(str(source), set()).add(int(m))  # type: ignore[call-overload]
     return Coverage({s: frozenset(v) for s, v in found.items()})
 
 

@@ -18,11 +18,13 @@ The rules (also in CONTRACT.md, `tandem kpis`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
 
 import duckdb
 import polars as pl
 
+from kpi_definitions.dialects import expand
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.query import Selection
 from kpi_definitions.registry import Registry
@@ -59,23 +61,27 @@ def words(dim: str) -> str:
 
 def warnings(con: duckdb.DuckDBPyConnection, reg: Registry, sel: Selection, values: pl.DataFrame,
              cal: FiscalCalendar | None = None, periods: pl.DataFrame | None = None,
-             source_months: str | None = None) -> pl.DataFrame:
+             source_months: str | None = None, *, lib: ModuleType | None = None,
+             run: Callable[[str, dict[str, object]], pl.DataFrame] | None = None) -> pl.DataFrame:
     """compute()'s values with a `warnings` column: a list of {code, message}, empty when nothing is weak.
 
     `periods`: each (_owner: the KPI, view, period)'s covered months and running-period warning (code, message,
     covered), as the engine planned them; computed here when not given. `source_months`: the SQL of the
-    months of each export (running.SOURCE_MONTHS unless the engine reads them elsewhere)."""
+    months of each export (sql/source_months.sql unless the engine reads them elsewhere); `lib` the SQL function
+    library of the engine, `run` how it runs a query (this connection by default)."""
     from kpi_definitions import running
 
     cal = cal or FiscalCalendar()
-    source_months = source_months or reg.sql("source_months")
+    source_months = source_months or expand(reg.sql("source_months"), lib)
+    run = run or (lambda sql, params: con.sql(sql, params=params).pl())
     rows = values.with_row_index("_row")
     owner = {name: reg.kpi_of(name) for name in values["kpi"].unique().to_list()}
     rows = rows.with_columns(pl.col("kpi").replace_strict(owner, default=None, return_dtype=pl.String).alias("_owner"))
     if periods is None:
-        periods = running.frame(reg, running.coverage(con, source_months), cal.buckets(sel.first, sel.last, sel.grain),
+        periods = running.frame(reg, running.from_rows(run(source_months, {}).iter_rows()),
+                                cal.buckets(sel.first, sel.last, sel.grain),
                                 {(o, v) for o, v in rows.select("_owner", "view").unique().iter_rows()})
-    found = [_running(rows, periods), _partial_base(con, reg, source_months, rows, periods), _excluded(reg, rows),
+    found = [_running(rows, periods), _partial_base(run, reg, source_months, rows, periods, lib), _excluded(reg, rows),
              _ignored(reg, sel, rows)]
     found = [f for f in found if f.height]
     if not found:
@@ -95,8 +101,8 @@ def _running(rows: pl.DataFrame, periods: pl.DataFrame) -> pl.DataFrame:
     return rows.join(said, on=["_owner", "view", "period"]).select("_row", "code", "message")
 
 
-def _partial_base(con: duckdb.DuckDBPyConnection, reg: Registry, source_months: str, rows: pl.DataFrame,
-                  periods: pl.DataFrame) -> pl.DataFrame:
+def _partial_base(run: Callable[[str, dict[str, object]], pl.DataFrame], reg: Registry, source_months: str,
+                  rows: pl.DataFrame, periods: pl.DataFrame, lib: ModuleType | None) -> pl.DataFrame:
     """(_row, code, message) for each row of a year-over-year view whose base holds a partial month: the month a
     year before each covered month of its period."""
     empty = pl.DataFrame(schema={"_row": pl.UInt32, "code": pl.String, "message": pl.String})
@@ -111,8 +117,8 @@ def _partial_base(con: duckdb.DuckDBPyConnection, reg: Registry, source_months: 
                  .select("_owner", "view", "period", (pl.col("covered") - 12).alias("m")))
         if not bases.height:
             continue
-        sql = reg.sql("coverage").replace("{source_months}", source_months)
-        cover = con.sql(sql, params={"bases": sorted(set(bases["m"].to_list())), "source": source}).pl()
+        sql = expand(reg.sql("coverage"), lib).replace("{source_months}", source_months)
+        cover = run(sql, {"bases": sorted(set(bases["m"].to_list())), "source": source})
         weak = cover.filter((pl.col("lines") < PARTIAL * pl.col("norm_lines"))
                             | (pl.col("days") < PARTIAL * pl.col("norm_days")))
         if not weak.height:

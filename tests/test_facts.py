@@ -157,7 +157,8 @@ def test_a_rebuild_keeps_the_facts_in_month_order(golden_db: Path, tmp_path: Pat
 
 # --- the monthly sums the views read (kpi_definitions/facts.py MONTHLY, fact_po_months) ----------------------
 
-SUMS = ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_months", "fact_prices")
+SUMS = ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_months", "fact_prices",
+        "fact_stock", "fact_consumption")
 
 
 def stored_sums(con) -> dict[str, pl.DataFrame]:  # noqa: ANN001 - a DuckDB connection
@@ -166,15 +167,17 @@ def stored_sums(con) -> dict[str, pl.DataFrame]:  # noqa: ANN001 - a DuckDB conn
 
 def fresh_sums(con) -> dict[str, pl.DataFrame]:  # noqa: ANN001 - a DuckDB connection
     """The same sums computed now from the lines (the rebuild's SQL, not stored)."""
-    from kpi_definitions import macros
+    from kpi_definitions.dialects import expand
 
-    macros.ensure(con)
     out = {}
     for t in SUMS:
         sql = facts._fact_prices("true") if t == "fact_prices" else facts.SQL[t].replace("{where}", "true")
-        if t == "fact_months":
-            sql += ("\nUNION ALL SELECT 'purchase_orders', month_ix(order_date), count(*), count(DISTINCT order_date)"
-                    " FROM purchase_orders GROUP BY ALL")
+        if t == "fact_months":  # from the exports themselves, not from the other facts
+            sql += expand("\nUNION ALL SELECT 'purchase_orders', @month_ix(order_date), count(*), "
+                          "count(DISTINCT order_date) FROM purchase_orders GROUP BY ALL"
+                          "\nUNION ALL SELECT 'inventory', @month_ix(snapshot_date), count(*), "
+                          "count(DISTINCT snapshot_date) FROM inventory GROUP BY ALL"
+                          "\nUNION ALL SELECT 'consumption', @month_ix(period), count(*), 1 FROM consumption GROUP BY ALL")
         params = {"ccy": "EUR"} if "$ccy" in sql else None
         out[t] = con.sql(sql, params=params).pl().sort(pl.all(), nulls_last=True)
     return out
@@ -264,3 +267,29 @@ def test_a_load_killed_after_re_summing_changes_nothing(golden_db: Path, tmp_pat
         same_sums(after, before)  # the load never committed
         same_sums(after, fresh_sums(con))  # and the sums are the lines'
         assert con.sql("SELECT count(*) FROM fact_invoices WHERE m = 2026 * 12 + 4").fetchall() == [(0,)]
+
+
+def test_stock_and_consumption_facts_follow_their_loads(golden_db: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    # a March snapshot of X1 (a new month), and February's X2 corrected; consumption for March
+    pl.DataFrame([{"snapshot_date": "2026-03-31", "item_id": "X1", "location": "DC", "on_hand_qty": "50",
+                   "safety_stock_qty": "40", "unit_cost": "2", "currency": "EUR"},
+                  {"snapshot_date": "2026-02-28", "item_id": "X2", "location": "DC", "on_hand_qty": "3",
+                   "safety_stock_qty": "20", "unit_cost": "5", "currency": "EUR"}]).write_csv(tmp_path / "inventory_b.csv")
+    pl.DataFrame([{"period": "2026-03", "item_id": "X1", "location": "DC", "quantity": "31", "value": "62",
+                   "currency": "EUR"}]).write_csv(tmp_path / "consumption_b.csv")
+    con = connect(db)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(facts, "REBUILD", "no_full_rebuild_here")  # only the months the loads changed
+            assert ingest_file(con, tmp_path / "inventory_b.csv").ok
+            assert ingest_file(con, tmp_path / "consumption_b.csv").ok
+        same_sums(stored_sums(con), fresh_sums(con))
+        march = con.sql("SELECT stock_rep, excess_rep, category FROM fact_stock WHERE m = 2026 * 12 + 2").fetchall()
+        assert march == [(100.0, 20.0, "IT")]  # X1: 50 × 2, (50 − 40) × 2; its category from P1's line
+        assert dict(con.sql("SELECT source, count(*) FROM fact_months WHERE m = 2026 * 12 + 2 GROUP BY source"
+                            ).fetchall()) == {"invoices": 1, "purchase_orders": 1, "inventory": 1, "consumption": 1}
+    finally:
+        con.close()

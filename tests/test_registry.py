@@ -139,8 +139,8 @@ def test_a_third_view_is_only_a_declaration(tmp_path: Path, golden_db: Path) -> 
     sql_dir = tmp_path / "sql"
     shutil.copytree(SQL_DIR, sql_dir)
     (sql_dir / "savings_agreed.sql").write_text(
-        (SQL_DIR / "savings_procurement.sql").read_text().replace("AND x.on_contract",
-                                                                  "AND x.on_contract AND x.savings_type = 'price_reduction'"))
+        (SQL_DIR / "savings_procurement.sql").read_text().replace(
+            "LEFT JOIN po_savings x ON x.m = b.m", "LEFT JOIN po_savings x ON x.m = b.m AND x.savings_type = 'price_reduction'"))
     reg, issues = parse(folder, sql_dir)
     assert issues == []
     con = duckdb.connect(str(golden_db), read_only=True)

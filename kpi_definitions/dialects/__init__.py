@@ -38,7 +38,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import ModuleType
+
+from store.sql import Queries
 
 FUNCTIONS = ("month_ix", "month_start", "days_in_month", "month_label", "days_between", "seconds_between",
              "epoch_seconds", "iso_dow", "rep_rate", "fx_monthly", "picked", "div", "first_by", "last_by",
@@ -65,30 +68,35 @@ def dialect(name: str = "duckdb") -> ModuleType:
 
 
 def _segments(text: str) -> list[tuple[bool, str]]:
-    """The text cut into (is code, piece): comments and quoted literals are never expanded."""
+    """The text cut into (is code, piece): comments are never expanded (a quoted `--` is no comment)."""
     out: list[tuple[bool, str]] = []
-    i, start = 0, 0
+    i, start, quoted = 0, 0, False
     while i < len(text):
-        if text.startswith("--", i):
+        ch = text[i]
+        if ch == "'":
+            quoted = not quoted  # '' inside a literal toggles twice: still inside
+        elif not quoted and text.startswith("--", i):
             end = text.find("\n", i)
             end = len(text) if end < 0 else end
-        elif text[i] == "'":
-            end = i + 1
-            while end < len(text):
-                if text[end] == "'" and text[end + 1:end + 2] == "'":
-                    end += 2
-                    continue
-                if text[end] == "'":
-                    end += 1
-                    break
-                end += 1
-        else:
-            i += 1
+            out += [(True, text[start:i]), (False, text[i:end])]
+            i = start = end
             continue
-        out += [(True, text[start:i]), (False, text[i:end])]
-        i = start = end
+        i += 1
     out.append((True, text[start:]))
     return [(code, piece) for code, piece in out if piece]
+
+
+def _close(code: str, i: int) -> int:
+    """The index just past the parenthesis closing the one opened before `i` (parentheses in quotes ignored)."""
+    depth, quoted = 1, False
+    while i < len(code) and depth:
+        ch = code[i]
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+        i += 1
+    return i if not depth else -1
 
 
 def _arguments(text: str) -> list[str]:
@@ -110,13 +118,18 @@ def _arguments(text: str) -> list[str]:
     return args + [last] if last or args else args
 
 
+def _call(code: str) -> re.Match[str] | None:
+    """The first call of the library in `code` outside quoted literals."""
+    for m in _CALL.finditer(code):
+        if code.count("'", 0, m.start()) % 2 == 0:
+            return m
+    return None
+
+
 def _expand_code(code: str, functions: Mapping[str, Callable[..., str]]) -> str:
-    while m := _CALL.search(code):
-        name, depth, i = m.group(1), 1, m.end()
-        while i < len(code) and depth:
-            depth += {"(": 1, ")": -1}.get(code[i], 0)
-            i += 1
-        if depth:
+    while m := _call(code):
+        name, i = m.group(1), _close(code, m.end())
+        if i < 0:
             raise TemplateError(f"@{name}( is never closed")
         if name not in functions:
             raise TemplateError(f"@{name}() is no function of the SQL library (known: {', '.join(sorted(functions))})")
@@ -141,3 +154,21 @@ def expand(text: str, lib: ModuleType | None = None) -> str:
 def calls(text: str) -> set[str]:
     """The library's functions a text calls (comments and literals aside)."""
     return {m.group(1) for code, piece in _segments(text) if code for m in _CALL.finditer(piece)}
+
+
+class Named:
+    """The named SQL files of a folder (store.sql.Queries) with their library calls rendered for one engine."""
+
+    def __init__(self, folder: Path, lib: ModuleType | None = None) -> None:
+        self.queries = Queries(folder)
+        self.lib = lib
+
+    def __getitem__(self, name: str) -> str:
+        return expand(self.queries[name], self.lib)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.queries
+
+    def statements(self, name: str) -> list[str]:
+        """The file's statements, one by one (DuckDB binds parameters one statement at a time)."""
+        return [expand(s, self.lib) for s in self.queries.statements(name)]

@@ -23,6 +23,6 @@ SELECT period{dims},
        CASE WHEN g.budget_rows > 0 AND g.budget IS NOT NULL AND NOT (coalesce(s.lines, 0) > 0 AND s.spend IS NULL)
             THEN coalesce(s.spend, 0) - g.budget END AS value,
        CASE WHEN g.budget_rows > 0 AND coalesce(g.budget, 0) <> 0 AND NOT (coalesce(s.lines, 0) > 0 AND s.spend IS NULL)
-            THEN (coalesce(s.spend, 0) - g.budget) / g.budget END AS value_pct,
+            THEN @div(coalesce(s.spend, 0) - g.budget, g.budget) END AS value_pct,
        coalesce(s.excluded, 0) + coalesce(g.excluded, 0) AS excluded
 FROM spend s FULL JOIN budget g USING (period{dims})

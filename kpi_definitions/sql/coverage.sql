@@ -20,7 +20,7 @@ regular AS (
     SELECT y.m, y.lines, y.days FROM monthly y CROSS JOIN typical t WHERE y.lines >= 0.1 * t.lines
 ),
 bases AS (
-    SELECT DISTINCT unnest($bases::INTEGER[]) AS m
+    SELECT DISTINCT m FROM (@rows($bases AS m INTEGER)) b
 )
 SELECT b.m, coalesce(x.lines, 0) AS lines, coalesce(x.days, 0) AS days,
        coalesce((SELECT median(y.lines) FROM regular y WHERE y.m BETWEEN b.m + 1 AND b.m + 12),

@@ -15,7 +15,7 @@ consumed AS (
     JOIN buckets b ON b.m = x.m
     GROUP BY b.period{dims:x}
 )
-SELECT period{dims}, s.safety / nullif(c.consumed / d.days, 0) AS safety_stock
+SELECT period{dims}, @div(s.safety, @div(c.consumed, d.days)) AS safety_stock
 FROM safety s
 JOIN consumed c USING (period{dims})
 JOIN period_days d USING (period)

@@ -4,11 +4,11 @@
 WITH t AS (SELECT max(m) AS t FROM buckets),
 change AS (
     SELECT c.category, c.index_name,
-           max(p.value) FILTER (WHERE month_ix(p.period) = (SELECT t FROM t))
-             / max(p.value) FILTER (WHERE month_ix(p.period) = (SELECT t FROM t) - 12) - 1 AS market_change
+           @div(max(p.value) FILTER (WHERE @month_ix(p.period) = (SELECT t FROM t)),
+                max(p.value) FILTER (WHERE @month_ix(p.period) = (SELECT t FROM t) - 12)) - 1 AS market_change
     FROM category_index c
     LEFT JOIN price_indices p ON p.index_name = c.index_name
-    WHERE picked($category, c.category)
+    WHERE @picked($category, c.category)
     GROUP BY ALL
 ),
 spend AS (

@@ -8,7 +8,7 @@ WITH paid AS (
     GROUP BY ALL
 )
 SELECT b.period{dims},
-       sum(x.weighted) / nullif(sum(x.amount), 0) AS value,
+       @div(sum(x.weighted), sum(x.amount)) AS value,
        coalesce(sum(x.excluded), 0) AS excluded
 FROM buckets b
 LEFT JOIN paid x ON x.m = b.m

@@ -11,7 +11,7 @@ WITH w AS (
     GROUP BY b.period{dims:x}
 )
 SELECT period{dims},
-       early / nullif(termed_w, 0) AS paid_early,
-       late / nullif(termed_w, 0) AS paid_late,
-       all_days / nullif(all_w, 0) - termed_days / nullif(termed_w, 0) AS no_terms
+       @div(early, termed_w) AS paid_early,
+       @div(late, termed_w) AS paid_late,
+       @div(all_days, all_w) - @div(termed_days, termed_w) AS no_terms
 FROM w

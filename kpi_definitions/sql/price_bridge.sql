@@ -10,15 +10,15 @@
 --                         steps above add them
 WITH ends AS (SELECT period, max(m) AS t FROM buckets GROUP BY period),
 terms AS (
-    SELECT b.m{dims:b}, b.contracted, a.spend0 * ((b.spend / b.qty) / (a.spend0 / a.qty0) - 1) AS term, a.spend0
+    SELECT b.m{dims:b}, b.contracted, a.spend0 * (@div(@div(b.spend, b.qty), @div(a.spend0, a.qty0)) - 1) AS term, a.spend0
     FROM price_items b
     JOIN (SELECT m + 1 AS m1, k AS k0, spend AS spend0, qty AS qty0 FROM price_items) a
       ON a.k0 = b.k AND a.m1 = b.m AND b.spend IS NOT NULL AND a.spend0 IS NOT NULL  -- both months priced
 ),
 months AS (
-    SELECT m{dims}, sum(term) FILTER (WHERE contracted) / nullif(sum(spend0), 0) AS on_contract,
-           sum(term) FILTER (WHERE NOT contracted) / nullif(sum(spend0), 0) AS off_contract,
-           sum(term) / nullif(sum(spend0), 0) AS change
+    SELECT m{dims}, @div(sum(term) FILTER (WHERE contracted), sum(spend0)) AS on_contract,
+           @div(sum(term) FILTER (WHERE NOT contracted), sum(spend0)) AS off_contract,
+           @div(sum(term), sum(spend0)) AS change
     FROM terms
     GROUP BY m{dims}
 ),
@@ -30,7 +30,7 @@ links AS (
     GROUP BY e.period{dims:x}
 ),
 ppv AS (  -- sql/price_procurement.sql over the period
-    SELECT b.period{dims:x}, (sum(x.ppv_paid) - sum(x.ppv_agreed)) / nullif(sum(x.ppv_agreed), 0) AS value
+    SELECT b.period{dims:x}, @div(sum(x.ppv_paid) - sum(x.ppv_agreed), sum(x.ppv_agreed)) AS value
     FROM price_facts x
     JOIN buckets b ON b.m = x.m
     GROUP BY b.period{dims:x}

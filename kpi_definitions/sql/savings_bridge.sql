@@ -37,8 +37,8 @@ needy AS (
            CASE WHEN x.item_id IS NULL AND p.po_id IS NOT NULL AND p.item_id IS NULL THEN x.supplier_id END AS unit_supplier,
            CASE WHEN x.item_id IS NULL AND p.po_id IS NOT NULL AND p.item_id IS NULL THEN x.category END AS unit_category,
            CASE WHEN x.quantity IS NOT NULL THEN x.quantity
-                WHEN p.unit_price > 0 AND x.currency = p.currency THEN x.amount / p.unit_price
-                WHEN p.unit_price > 0 THEN x.amount_rep / nullif(p.value_rep / nullif(p.quantity, 0), 0)
+                WHEN p.unit_price > 0 AND x.currency = p.currency THEN @div(x.amount, p.unit_price)
+                WHEN p.unit_price > 0 THEN @div(x.amount_rep, @div(p.value_rep, p.quantity))
            END AS quantity
     FROM invoice_lines x
     JOIN sides s ON s.m = x.m
@@ -75,8 +75,8 @@ units AS (  -- per period, slice and unit of comparison: an item, or a supplier'
 effects AS (
     SELECT u.period{dims:u},
            coalesce(i.contracted, c.contracted, false) AS contracted,
-           CASE WHEN u.q0 > 0 AND u.q1 > 0 THEN u.s0 / u.q0 * u.q1 - u.s1 END AS price,
-           CASE WHEN u.q0 > 0 AND u.q1 > 0 THEN u.s0 - u.s0 / u.q0 * u.q1 END AS volume,
+           CASE WHEN u.q0 > 0 AND u.q1 > 0 THEN @div(u.s0, u.q0) * u.q1 - u.s1 END AS price,
+           CASE WHEN u.q0 > 0 AND u.q1 > 0 THEN u.s0 - @div(u.s0, u.q0) * u.q1 END AS volume,
            CASE WHEN u.n0 = 0 OR u.n1 = 0 THEN u.s0 - u.s1 END AS mix,
            CASE WHEN u.n0 > 0 AND u.n1 > 0 AND NOT (u.q0 > 0 AND u.q1 > 0) THEN u.s0 - u.s1 END AS other
     FROM units u

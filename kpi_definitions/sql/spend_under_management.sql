@@ -6,7 +6,7 @@ WITH spend AS (
     GROUP BY ALL
 )
 SELECT b.period{dims},
-       coalesce(sum(x.managed), 0) / nullif(sum(x.spend), 0) AS value,
+       @div(coalesce(sum(x.managed), 0), sum(x.spend)) AS value,
        coalesce(sum(x.excluded), 0) AS excluded
 FROM buckets b
 LEFT JOIN spend x ON x.m = b.m
