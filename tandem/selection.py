@@ -46,6 +46,7 @@ def filter_bar() -> Selected:
     try:
         rng = service.months(str(db), ver)
         problem = service.facts_problem(str(db), ver)
+        opts = service.options(str(db), ver)
     except Busy:  # a long load holds the file: say so, the watcher reruns when it is done
         st.info(service.loading_notice(db))
         st.stop()
@@ -60,7 +61,6 @@ def filter_bar() -> Selected:
         st.stop()
     cal = service.calendar()
     data_first, data_last = rng
-    opts = service.options(str(db), ver)
     with st.sidebar:
         st.header("Filters")
         # A bound widget writes what it shows into the URL, so links read like the screen: ?grain=quarter

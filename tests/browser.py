@@ -97,14 +97,17 @@ def settled(page, after: int = 0, timeout_s: float = 120) -> int:  # noqa: ANN00
     return runs(page)
 
 
-def choose(page, label: str, option: str) -> None:  # noqa: ANN001
-    """Pick an option of a Streamlit selectbox or multiselect found by its label, and wait for the rerun."""
+def choose(page, label: str, option: str, rerun: bool = True) -> None:  # noqa: ANN001
+    """Pick an option of a Streamlit selectbox or multiselect found by its label, and wait for the rerun.
+
+    Inside an `st.form` a choice does not rerun the page: pass `rerun=False`."""
     before = runs(page)
     widget = page.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(has_text=label).first
     widget.locator("input").first.click()
     page.get_by_role("option", name=option, exact=True).click()
     page.keyboard.press("Escape")
-    settled(page, before)
+    if rerun:
+        settled(page, before)
 
 
 def metric_values(page) -> list[str]:  # noqa: ANN001

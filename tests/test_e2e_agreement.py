@@ -26,7 +26,7 @@ def me(page, name: str, team: str) -> None:  # noqa: ANN001, F811 - a Playwright
     if change.count():
         change.click()
     page.get_by_label("Your name").fill(name)
-    choose(page, "Your team", team)
+    choose(page, "Your team", team, rerun=False)  # inside the form: no rerun until Continue
     page.get_by_role("button", name="Continue").click()
     page.get_by_text(f"You: {name} · {team.lower()} · unverified").wait_for(timeout=60_000)
 
