@@ -9,6 +9,7 @@ which is the form that reaches the SQL parameters.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,25 @@ from kpi_definitions.registry import DIMENSIONS, Kpi, Registry, Step
 from kpi_definitions.weak_data import WARNING
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]  # ((dimension, (value, ...)), ...), both levels sorted
+# Aggregate awareness: facts -> the same sums over every supplier or item (kpi_definitions/facts.py), read instead
+# by a request that neither splits nor filters by that dimension (a few hundred rows a month instead of one per
+# supplier or item).
+ROLLUPS = {"fact_invoice_months": ("fact_invoice_rollup", "supplier_id"),
+           "fact_paid_months": ("fact_paid_rollup", "supplier_id"),
+           "fact_po_months": ("fact_po_rollup", "supplier_id"),
+           "fact_stock": ("fact_stock_rollup", "item_id"), "fact_consumption": ("fact_consumption_rollup", "item_id")}
+
+
+def rolled_up(query: Query | None, req: Request) -> Query | None:
+    """The query reading sums rolled up over a dimension (suppliers, items) when the request neither splits nor
+    filters by it."""
+    if query is None:
+        return None
+    sql = query.sql
+    for table, (rollup, dim) in ROLLUPS.items():
+        if dim not in req.by and all(d != dim for d, _ in req.filters):
+            sql = re.sub(rf"\b{table}\b", rollup, sql)
+    return Query(query.label, sql, query.params)
 
 
 def canonical(filters: Mapping[str, Sequence[str]] | Filters | None) -> Filters:
@@ -245,9 +265,8 @@ class Engine:
                 periods = (running.periods(buckets, cov, running.sources_of(kpi, view_name)) if cov is not None
                            else running.periods(buckets, running.Coverage({"*": frozenset(m for m, _ in buckets)}),
                                                 ("*",)))
-                out.append(_Planned(kpi, view_name, periods,
-                                    view_query(reg, kpi, view_name, periods, req.by, req.filters, self.currency,
-                                               self.lib)))
+                query = view_query(reg, kpi, view_name, periods, req.by, req.filters, self.currency, self.lib)
+                out.append(_Planned(kpi, view_name, periods, rolled_up(query, req)))
         return out
 
     def _frames(self, plan: _Planned, by: Sequence[str]) -> list[pl.DataFrame]:
@@ -296,7 +315,8 @@ class Engine:
         span = running.periods([(m, label) for m in range(req.first, req.last + 1)], self.coverage(),
                                bridge_sources(k))[0]
         warnings = () if span.code is None else ({"code": span.code, "message": span.message},)
-        query = bridge_query(reg, k, [(m, label) for m in span.covered], (), req.filters, self.currency, self.lib)
+        query = rolled_up(bridge_query(reg, k, [(m, label) for m in span.covered], (), req.filters, self.currency,
+                                       self.lib), req)
         row = {}
         if query is not None:
             found = self.run(query)
@@ -338,8 +358,8 @@ class Engine:
                 continue
             b = kpi.bridge
             periods = running.periods(buckets, cov, bridge_sources(kpi))
-            query = bridge_query(reg, kpi, [(m, p.label) for p in periods for m in p.covered], by, req.filters,
-                                 self.currency, self.lib)
+            query = rolled_up(bridge_query(reg, kpi, [(m, p.label) for p in periods for m in p.covered], by,
+                                           req.filters, self.currency, self.lib), req)
             wide = (self.run(query) if query is not None
                     else pl.DataFrame(schema={"period": pl.String, **{d: pl.String for d in by}}))
             if by:
@@ -493,8 +513,8 @@ def explain(reg: Registry, req: Request, currency: str, calendar: FiscalCalendar
         if bridges and kpi.bridge is not None and all(d in kpi.dimensions for d in req.by):
             periods = (running.periods(buckets, cov, bridge_sources(kpi)) if cov is not None
                        else running.periods(buckets, everything, ("*",)))
-            q = bridge_query(reg, kpi, [(m, p.label) for p in periods for m in p.covered], req.by, req.filters,
-                             currency, lib)
+            q = rolled_up(bridge_query(reg, kpi, [(m, p.label) for p in periods for m in p.covered], req.by,
+                                       req.filters, currency, lib), req)
             if q is not None:
                 queries.append(q)
     return [q for queries in by_kpi.values() for q in queries]

@@ -31,7 +31,9 @@ INVOICE_COLUMNS = [*EXPORT_TABLES["invoices"].column_names, "_load_id"]
 # The exports the facts are built from: a load of any other type leaves them as they are.
 SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates", "inventory", "consumption"})
 FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "fact_invoice_months", "fact_paid_months",
-               "fact_po_months", "fact_po_savings", "fact_stock", "fact_consumption", "fact_months", "facts_meta")
+               "fact_po_months", "fact_po_savings", "fact_invoice_rollup", "fact_paid_rollup", "fact_po_rollup",
+               "fact_stock", "fact_consumption", "fact_stock_rollup", "fact_consumption_rollup", "fact_months",
+               "facts_meta")
 # A load of stock or consumption rebuilds the months it changed of its facts: export -> (facts table, its SQL,
 # the months' SQL for fact_months, the export's date).
 ROWS = {"inventory": ("fact_stock", "fact_stock_months", "snapshot_date"),
@@ -40,7 +42,9 @@ ROWS = {"inventory": ("fact_stock", "fact_stock_months", "snapshot_date"),
 # by invoice month `m` or by paid month `paid`). fact_months holds the PO export's months too: only its
 # invoice rows are re-counted.
 MONTHLY = {"fact_prices": ("fact_prices", "m"), "fact_invoice_months": ("fact_invoice_months", "m"),
-           "fact_months": ("fact_months", "m"), "fact_paid_months": ("fact_paid_months", "paid")}
+           "fact_months": ("fact_months", "m"), "fact_paid_months": ("fact_paid_months", "paid"),
+           # after the sums they roll up (dict order): the months' rows summed over the suppliers
+           "fact_invoice_rollup": ("fact_invoice_rollup", "rollup_m"), "fact_paid_rollup": ("fact_paid_rollup", "rollup_paid")}
 
 
 class CurrencyMismatch(TandemError):
@@ -82,6 +86,10 @@ def update_rows(con: duckdb.DuckDBPyConnection, currency: str, export_type: str)
     con.execute(f"DELETE FROM {fact} WHERE list_contains($months, m)", {"months": months})
     con.execute(f"INSERT INTO {fact} {SQL[fact].replace('{where}', f'list_contains($months, {_month_of(date)})')}",
                 {"months": months, "ccy": currency})
+    rollup = f"{fact}_rollup"  # then its months summed over the items
+    con.execute(f"DELETE FROM {rollup} WHERE list_contains($months, m)", {"months": months})
+    con.execute(f"INSERT INTO {rollup} {SQL[rollup].replace('{where}', 'list_contains($months, m)')}",
+                {"months": months})
     con.execute("DELETE FROM fact_months WHERE source = $s AND list_contains($months, m)", {"s": source, "months": months})
     con.execute(f"INSERT INTO fact_months {SQL[months_sql].replace('{where}', 'list_contains($months, m)')}",
                 {"months": months})
@@ -102,11 +110,12 @@ def update_months(con: duckdb.DuckDBPyConnection, currency: str) -> dict[str, li
     for kind, m in con.execute(SQL["fact_changed"]).fetchall():
         changed[kind].append(int(m))
     for table, (name, kind) in MONTHLY.items():
-        months = sorted(changed[kind])
+        months = sorted(changed[kind.removeprefix("rollup_")])
         if not months:
             continue
         keep = " AND source = 'invoices'" if table == "fact_months" else ""
         con.execute(f"DELETE FROM {table} WHERE list_contains($months, m){keep}", {"months": months})
+        # the lines are selected by their paid month for the paid sums; everything else by `m`
         sql = SQL[name].replace("{where}", f"list_contains($months, {'paid_m' if kind == 'paid' else 'm'})")
         if name == "fact_prices":
             sql = _fact_prices("list_contains($months, x.m)")
@@ -174,7 +183,8 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -
         statement = (statement.replace("{fact_invoices}", _fact_invoices("invoices"))
                      .replace("{fact_prices}", _fact_prices("true")))
         for name in ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_months",
-                     "fact_stock", "fact_consumption", "stock_months", "consumption_months"):
+                     "fact_stock", "fact_consumption", "stock_months", "consumption_months", "fact_invoice_rollup",
+                     "fact_paid_rollup", "fact_po_rollup", "fact_stock_rollup", "fact_consumption_rollup"):
             sql = SQL[f"fact_{name}" if name.endswith("_months") and not name.startswith("fact") else name]
             statement = statement.replace("{" + name + "}", sql.replace("{where}", "true"))
         used = {k: v for k, v in params.items() if f"${k}" in statement}

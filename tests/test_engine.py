@@ -78,3 +78,30 @@ def test_values_bridge_and_lines_answer_one_request(engine: Engine) -> None:
     assert steps["kind"].to_list() == ["start", *["step"] * 7, "end"]
     assert engine.lines(req, "savings", "procurement")["po_id"].sort().to_list() == ["P1", "P2"]
     assert engine.data_months() == (parse_month("2025-01"), MAR)
+
+
+def test_a_request_without_suppliers_reads_the_sums_rolled_up_over_them(engine: Engine) -> None:
+    by_category = engine.request(grain="quarter", period="2026-Q1", by=["category"], kpis=["spend_under_management"])
+    [finance, procurement, bridge] = engine.explain(by_category)
+    assert "fact_invoice_rollup" in finance.sql and "fact_invoice_months" not in finance.sql
+    assert "fact_invoice_rollup" in bridge.sql
+    for asked in (by_category.but(by=("supplier_id",)), by_category.but(filters={"supplier_id": ["S1"]})):
+        assert all("fact_invoice_months" in q.sql and "fact_invoice_rollup" not in q.sql for q in engine.explain(asked))
+    # the same numbers either way: filtered to every supplier the data has, the sums per supplier are read
+    everyone = by_category.but(filters={"supplier_id": ["S1", "S2", "S9"]})
+    rolled = engine.values(by_category).frame.select("view", "category", "value").sort("view", "category")
+    per_supplier = engine.values(everyone).frame.select("view", "category", "value").sort("view", "category")
+    assert rolled.rows() == per_supplier.rows()
+    # finance, IT, 2026-Q1: on a PO I11 80, I13 50, I21 33, I23 40 of spend 80 + 50 − 20 (I14) + 33 + 40
+    assert rolled.filter(view="finance", category="IT")["value"][0] == pytest.approx(203 / 183)
+
+
+def test_stock_is_read_rolled_up_over_items_unless_items_are_asked_for(engine: Engine) -> None:
+    by_location = engine.request(period="2026-01", by=["location"], kpis=["inventory_days"])
+    assert all("fact_stock_rollup" in q.sql and "fact_consumption_rollup" in q.sql
+               for q in engine.explain(by_location, bridges=False))
+    x2 = by_location.but(filters={"item_id": ["X2"]})
+    assert all("fact_stock_rollup" not in q.sql for q in engine.explain(x2, bridges=False))
+    # tests/golden/cases.yaml: 41 days for the one location, 28.18 for X2 alone (50 / (55 / 31))
+    assert engine.values(by_location).frame.filter(view="finance")["value"].to_list() == [pytest.approx(41.0)]
+    assert engine.values(x2).frame.filter(view="finance")["value"].to_list() == [pytest.approx(50 / (55 / 31))]

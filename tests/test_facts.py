@@ -158,7 +158,8 @@ def test_a_rebuild_keeps_the_facts_in_month_order(golden_db: Path, tmp_path: Pat
 # --- the monthly sums the views read (kpi_definitions/facts.py MONTHLY, fact_po_months) ----------------------
 
 SUMS = ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_months", "fact_prices",
-        "fact_stock", "fact_consumption")
+        "fact_stock", "fact_consumption", "fact_invoice_rollup", "fact_paid_rollup", "fact_po_rollup",
+        "fact_stock_rollup", "fact_consumption_rollup")
 
 
 def stored_sums(con) -> dict[str, pl.DataFrame]:  # noqa: ANN001 - a DuckDB connection

@@ -7,7 +7,8 @@ SELECT v.snapshot_date, @month_ix(v.snapshot_date) AS m, v.item_id, v.location,
        v.on_hand_qty, v.safety_stock_qty, v.unit_cost, v.currency,
        v.on_hand_qty * v.unit_cost * @rep_rate(v.currency, r.rate, $ccy) AS stock_rep,
        greatest(v.on_hand_qty - v.safety_stock_qty, 0) * v.unit_cost * @rep_rate(v.currency, r.rate, $ccy) AS excess_rep,
-       least(v.on_hand_qty, v.safety_stock_qty) * v.unit_cost * @rep_rate(v.currency, r.rate, $ccy) AS safety_rep
+       least(v.on_hand_qty, v.safety_stock_qty) * v.unit_cost * @rep_rate(v.currency, r.rate, $ccy) AS safety_rep,
+       CASE WHEN @rep_rate(v.currency, r.rate, $ccy) IS NULL THEN 1 ELSE 0 END AS unconverted
 FROM inventory v
 LEFT JOIN @fx_monthly() r ON r.currency = v.currency AND r.m = @month_ix(v.snapshot_date)
 LEFT JOIN fact_items k ON k.item_id = v.item_id

@@ -49,6 +49,11 @@ CREATE OR REPLACE TABLE fact_stock AS SELECT * FROM ({fact_stock}) ORDER BY m;
 
 CREATE OR REPLACE TABLE fact_consumption AS SELECT * FROM ({fact_consumption}) ORDER BY m;
 
+-- The same over every item (sql/fact_stock_rollup.sql, fact_consumption_rollup.sql).
+CREATE OR REPLACE TABLE fact_stock_rollup AS SELECT * FROM ({fact_stock_rollup}) ORDER BY m;
+
+CREATE OR REPLACE TABLE fact_consumption_rollup AS SELECT * FROM ({fact_consumption_rollup}) ORDER BY m;
+
 -- The price KPI's item-months (sql/fact_prices.sql), from the lines above.
 CREATE OR REPLACE TABLE fact_prices AS SELECT * FROM ({fact_prices}) ORDER BY m;
 
@@ -62,6 +67,14 @@ CREATE OR REPLACE TABLE fact_paid_months AS SELECT * FROM ({fact_paid_months}) O
 CREATE OR REPLACE TABLE fact_po_months AS SELECT * FROM ({fact_po_months}) ORDER BY m;
 
 CREATE OR REPLACE TABLE fact_po_savings AS SELECT * FROM ({fact_po_savings}) ORDER BY m;
+
+-- The same sums over every supplier, for requests that neither split nor filter by supplier
+-- (sql/fact_invoice_rollup.sql, fact_paid_rollup.sql, fact_po_rollup.sql).
+CREATE OR REPLACE TABLE fact_invoice_rollup AS SELECT * FROM ({fact_invoice_rollup}) ORDER BY m;
+
+CREATE OR REPLACE TABLE fact_paid_rollup AS SELECT * FROM ({fact_paid_rollup}) ORDER BY m;
+
+CREATE OR REPLACE TABLE fact_po_rollup AS SELECT * FROM ({fact_po_rollup}) ORDER BY m;
 
 -- The months each export holds (sql/fact_months.sql): running periods, the weak-data norm, the months with data.
 CREATE OR REPLACE TABLE fact_months AS

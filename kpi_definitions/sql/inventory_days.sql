@@ -3,7 +3,7 @@
 -- nothing was consumed.
 WITH per_snapshot AS (
     SELECT b.period{dims}, x.snapshot_date, sum(x.{stock}) AS stock,
-           count(x.m) FILTER (WHERE x.{stock} IS NULL) AS excluded
+           sum(x.unconverted) AS excluded
     FROM buckets b LEFT JOIN inventory_lines x ON x.m = b.m
     GROUP BY ALL
 ),
@@ -12,7 +12,7 @@ stock AS (
     FROM per_snapshot GROUP BY ALL
 ),
 consumed AS (
-    SELECT b.period{dims}, sum(x.value_rep) AS consumed, count(x.m) FILTER (WHERE x.value_rep IS NULL) AS excluded
+    SELECT b.period{dims}, sum(x.value_rep) AS consumed, sum(x.unconverted) AS excluded
     FROM buckets b LEFT JOIN consumption_lines x ON x.m = b.m
     GROUP BY ALL
 )
