@@ -53,20 +53,23 @@ def summary(results: list[LoadResult]) -> None:
     wide(table)
 
 
+ENCODING_HELP = "text encoding of CSV files (default: the mapping's, else utf-8)"
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="export files or folders of them")],
     db: DbOption = None,
     type_: Annotated[str | None, typer.Option("--type", help="export type, when the file name does not say")] = None,
     allow_partial: Annotated[bool, typer.Option("--allow-partial", help="load the valid rows of a file")] = False,
-    encoding: Annotated[str, typer.Option("--encoding", help="text encoding of CSV files")] = "utf-8",
+    encoding: Annotated[str | None, typer.Option("--encoding", help=ENCODING_HELP)] = None,
     mapping: Annotated[str | None, typer.Option("--mapping", help="source mapping YAML (path or bundled name)")] = None,
 ) -> None:
     """Validate and load exports; a file with an invalid row loads nothing unless --allow-partial."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+    from pipelines.load import load_many
     from pipelines.mappings import IDENTITY, load_mapping
-    from pipelines.quarantine import failure_sentence
     from store.config import settings
     from workspace.db import connect, ingest_file
 
@@ -75,40 +78,33 @@ def ingest(
         m = load_mapping(mapping) if mapping else IDENTITY
         files = export_files(paths)
         con = connect(db or cfg.db, memory_limit=cfg.memory_limit, wait_s=cfg.lock_wait_s)
-        results: list[LoadResult] = []
-        worst = 0
         try:
             with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                           TimeElapsedColumn(), console=err, transient=True) as bar:
-                for f in files:
-                    task = bar.add_task(f"validating {f.name}", total=None)
-                    try:
-                        r = ingest_file(con, f, type_, m, allow_partial, encoding, cfg.reporting_currency,
-                                        progress=lambda done, total, t=task: bar.update(t, completed=done,
-                                                                                         total=total))
-                    except TandemError as exc:
-                        if exc.exit_code == USAGE:
-                            raise
-                        err.print(Text("error: ", style="red") + safe_text.rich(exc.message), highlight=False)
-                        worst = max(worst, exc.exit_code)
-                        continue
-                    finally:
-                        bar.remove_task(task)
-                    results.append(r)
-                    if r.message:
-                        out.print(safe_text.rich(f"{r.file}: {r.message}"), highlight=False)
-                    if r.failures is not None and r.failures.height:
-                        for row in r.failures.head(10).iter_rows(named=True):
-                            err.print("  " + safe_text.visible(failure_sentence(r.file, row)), highlight=False, markup=False)
-                        more = r.rows_quarantined - min(10, r.failures.height)
-                        if r.outcome != "rejected" and more > 0:
-                            err.print(f"  … and more: see the quarantine ({r.rows_quarantined:,} rows).")
-                    if r.outcome == "rejected":
-                        worst = max(worst, REJECTED)
+                task = bar.add_task("reading", total=None)
+                loads = load_many(con, files, type_, m, allow_partial, encoding, cfg.reporting_currency,
+                                  progress=lambda name, done, total: bar.update(
+                                      task, description=f"validating {name}", completed=done, total=total),
+                                  loader=ingest_file)
         finally:
             con.close()
+        results: list[LoadResult] = []
+        for fl in loads:
+            if fl.result is None:  # the file could not be read at all: its one sentence
+                err.print(Text("error: ", style="red") + safe_text.rich(fl.error), highlight=False)
+                continue
+            r = fl.result
+            results.append(r)
+            if r.message:
+                out.print(safe_text.rich(f"{r.file}: {r.message}"), highlight=False)
+            for sentence in fl.failures:
+                err.print("  " + safe_text.visible(sentence), highlight=False, markup=False)
+            more = r.rows_quarantined - len(fl.failures)
+            if r.outcome != "rejected" and fl.failures and more > 0:
+                err.print(f"  … and more: see the quarantine ({r.rows_quarantined:,} rows).")
         if results:
             summary(results)
+        worst = max((fl.exit_code for fl in loads), default=0)
         if worst:
             raise typer.Exit(worst)
 
@@ -165,16 +161,21 @@ app.add_typer(mapping_app, name="mapping")
 
 @mapping_app.command("draft")
 def mapping_draft(
-    file: Annotated[Path, typer.Argument(help="a CSV export")],
+    file: Annotated[Path, typer.Argument(help="a CSV export or an XLSX workbook")],
     type_: Annotated[str | None, typer.Option("--type", help="export type (default: guessed)")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the YAML here (default: stdout)")] = None,
     delimiter: Annotated[str | None, typer.Option("--delimiter", help="the CSV delimiter (default: sniffed)")] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="text encoding of a CSV file (default: "
+                                                 "detected, and written into the mapping)")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="the workbook sheet (default: the first one with "
+                                              "a header and rows)")] = None,
 ) -> None:
     """Write a starting mapping from the file's header and a sample of its values, every guess commented."""
     from pipelines.draft import draft
+    from workspace.db import limits
 
     with errors():
-        text = draft(file, type_, delimiter)
+        text = draft(file, type_, delimiter, encoding=encoding, sheet=sheet, limits=limits())
         if output is None:
             sys.stdout.write(text)
             return
@@ -191,16 +192,19 @@ def mapping_check(
     mapping: Annotated[str, typer.Option("--mapping", help="source mapping YAML (path or bundled name)")],
     type_: Annotated[str | None, typer.Option("--type", help="export type, when the file name does not say")] = None,
     rows: Annotated[int, typer.Option("--rows", help="rows to preview")] = 10,
-    encoding: Annotated[str, typer.Option("--encoding", help="text encoding of CSV files")] = "utf-8",
+    encoding: Annotated[str | None, typer.Option("--encoding", help=ENCODING_HELP)] = None,
 ) -> None:
     """Preview the first rows as mapped and every rule they break, without loading anything.
     Exit 3 when some row of the file would be quarantined."""
     from pipelines.load import check_file
     from pipelines.mappings import load_mapping
     from pipelines.quarantine import failure_sentence
+    from workspace.db import limits
 
     with errors():
-        r = check_file(file, load_mapping(mapping), type_, encoding, rows)
+        r = check_file(file, load_mapping(mapping), type_, encoding, rows, limits=limits())
+        for note in r.notes:  # what reading did: a preamble skipped, a sheet chosen
+            out.print(safe_text.rich(f"{r.file}: {note}"), highlight=False, soft_wrap=True)
         table = Table(title=f"{r.file} as {r.export_type} (first {r.preview.height} rows)", title_justify="left")
         for col in r.preview.columns:
             table.add_column(col, no_wrap=True)

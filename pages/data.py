@@ -1,84 +1,71 @@
-"""Data: upload exports, and see what was loaded, what was quarantined and why, findings and freshness."""
+"""Data: upload exports (with a mapping you have, or a new source's mapping drafted and fixed here), and see
+what was loaded, what was quarantined and why, findings and freshness."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pipelines.quarantine import failure_sentence
-from pipelines.schemas import EXPORTS
 from reports import safe_text
 from store.errors import TandemError
-from tandem import auth, selection, service, uploads, widgets
+from store.exports import EXPORT_TYPES
+from tandem import auth, onboarding, selection, service, uploads, widgets
 from workspace.db import named
 
 st.title("Data")
 cfg = service.cfg()
 db = cfg.db
+CANONICAL = "(canonical columns)"
+NEW = "(a new source: draft one from the file)"
 
 
 def _upload() -> None:
-    """Upload exports: preview them as mapped, or validate and load them (the same rules as `tandem ingest`)."""
+    """Upload exports: preview them as mapped, or validate and load them (the same rules as `tandem ingest`);
+    or, for a new source, draft its mapping from the file, fix it in a form, check, save and load."""
     st.subheader("Load exports", anchor=False)
     files = st.file_uploader("Export files (CSV, XLSX or Parquet)", type=list(uploads.SUFFIXES), accept_multiple_files=True,
                              max_upload_size=cfg.max_upload_mb,
                              help=f"Up to {cfg.max_upload_mb} MB a file. The export type comes from the file name "
                                   "(invoices…, purchase_orders…) unless you choose one.")
     c1, c2, c3 = st.columns(3)
-    etype = c1.selectbox("Export type", [uploads.AUTO, *EXPORTS])
-    mapping = c2.selectbox("Source mapping", ["(canonical columns)", *uploads.mapping_names()])
-    encoding = c3.text_input("Encoding", "utf-8")
+    etype = c1.selectbox("Export type", [uploads.AUTO, *EXPORT_TYPES], key="data-type")
+    # (keyed: saving a new mapping adds an option, and the choice must stay what it was)
+    mapping = c2.selectbox("Source mapping", [CANONICAL, NEW, *uploads.mapping_names()], key="data-mapping",
+                           help="A file in Tandem's own columns needs none; a mapping says how another system's "
+                                "columns become them. New source: Tandem drafts one from the file for you to check.")
+    export_type = None if etype == uploads.AUTO else etype
+    if mapping == NEW:
+        st.subheader("A new source", anchor=False)
+        onboarding.onboard(db, files or [], export_type)
+        return
+    encoding = c3.text_input("Encoding", "", placeholder="the mapping's, else utf-8",
+                             help="The text encoding of CSV files (cp1252, latin-1, utf-16, ...).") or None
     allow_partial = st.checkbox("Load the valid rows of a file with invalid rows (--allow-partial)")
+    chosen = None if mapping == CANONICAL else mapping
     b1, b2 = st.columns(2)
     if files and b2.button("Preview as mapped", icon=":material/preview:",
                            help="The first rows as the mapping reads them and every rule they break; nothing is loaded."):
+        from pipelines.quarantine import failure_sentence  # ingestion: imported when a file is checked
+
         try:
-            shown = uploads.preview([(f.name, f.getvalue()) for f in files], None if etype == uploads.AUTO else etype,
-                                    None if mapping.startswith("(") else mapping, encoding)
+            shown = uploads.preview([(f.name, f.getvalue()) for f in files], export_type, chosen, encoding)
         except TandemError as exc:
-            st.text(exc.message)
+            st.text(safe_text.visible(exc.message))
             st.stop()
         for message in shown.errors:
-            st.text(message)
+            st.text(safe_text.visible(message))
         for check in shown.checks:
-            st.text(f"{check.file} as {check.export_type}: {check.rows_read:,} rows read, {check.rows_valid:,} would load, "
-                    f"{check.rows_invalid:,} would be quarantined, {check.rows_filtered:,} filtered out")
+            st.text(safe_text.visible(
+                f"{check.file} as {check.export_type}: {check.rows_read:,} rows read, {check.rows_valid:,} would "
+                f"load, {check.rows_invalid:,} would be quarantined, {check.rows_filtered:,} filtered out"))
             widgets.table(check.preview)
             for row in check.failures.iter_rows(named=True):
-                st.text(failure_sentence(check.file, row))
+                st.text(safe_text.visible(failure_sentence(check.file, row)))
+        if shown.errors and chosen is None:
+            st.caption(f"Other column names than Tandem's? Choose “{NEW}” under Source mapping.")
     if files and b1.button("Validate and load", type="primary", icon=":material/upload:"):
-        with st.status(f"Loading {len(files)} file(s)…", expanded=True) as status:
-            bar = st.progress(0.0, text="reading")
-
-            def waiting() -> None:
-                status.update(label="Waiting for another upload to finish…", state="running")
-                bar.progress(0.0, text="waiting for another upload to finish")
-
-            try:
-                outcome = uploads.load(
-                    db, [(f.name, f.getvalue()) for f in files], None if etype == uploads.AUTO else etype,
-                    None if mapping.startswith("(") else mapping, allow_partial, encoding,
-                    progress=lambda name, done, total: bar.progress(min(done / total, 1.0) if total else 0.0,
-                                                                    text=f"validating {name}"),
-                    waiting=waiting)
-            except TandemError as exc:  # the file is held or damaged: one sentence
-                status.update(label="Nothing loaded", state="error")
-                st.text(safe_text.visible(exc.message))
-                st.stop()
-            rejected = outcome.errors or any(r.outcome == "rejected" for r in outcome.results)
-            label, state = ("Some files were not loaded", "error") if rejected else ("Loaded", "complete")
-            status.update(label=label, state=state)
-            messages = [safe_text.visible(m) for m in outcome.errors + outcome.failures]
-            for message in messages:
-                st.text(message)  # file names and values are data: plain text, controls shown
-            widgets.table(outcome.table())
-        # kept for this session's next runs: a page rerun (another upload finishing) must not hide the outcome
-        st.session_state["last_upload"] = (label, state, messages, outcome.table())
-    elif last := st.session_state.get("last_upload"):
-        label, state, messages, table = last
-        with st.status(label, state=state, expanded=True):
-            for message in messages:
-                st.text(message)
-            widgets.table(table)
+        onboarding.load(db, [(f.name, f.getvalue()) for f in files], export_type, chosen, allow_partial, encoding)
+    else:  # kept for this session's next runs: a page rerun (another upload finishing) must not hide the outcome
+        onboarding.last_load()
 
 
 if auth.can("upload"):
@@ -90,7 +77,8 @@ if not db.exists():
     st.info("No database yet: run `tandem demo`, upload exports above, or use `tandem ingest`.")
     st.stop()
 with selection.said(db):  # a load holding the file, or a damaged file: one sentence
-    freshness, log, quarantine, findings = (named(db, q) for q in ("freshness", "load_log", "quarantine", "findings"))
+    freshness = onboarding.freshness(db)
+    log, quarantine, findings = (named(db, q) for q in ("load_log", "quarantine", "findings"))
 st.subheader("Freshness", anchor=False)
 widgets.table(freshness)
 st.subheader("Load log", anchor=False)

@@ -62,7 +62,8 @@ def _judge(path: Path, info: zipfile.ZipInfo, total: int, packed: int, limits: L
                           "has the memory.")
     if total > RATIO_FLOOR and total > limits.xlsx_ratio * max(packed, 1):
         raise TandemError(f"{path.name}: its part {info.filename} inflates to over {limits.xlsx_ratio} times its "
-                          "packed size, as a zip bomb does; nothing was read: export the data as CSV instead.")
+                          "packed size, the limit (TANDEM_MAX_XLSX_RATIO), as a zip bomb does; nothing was read: "
+                          "export the data as CSV instead.")
 
 
 def inflate_all(path: Path, limits: Limits) -> Inflated:

@@ -39,12 +39,13 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines.archive import DEFAULT_LIMITS, check_workbook
-from pipelines.compile import NumberStyle, number_sql
-from pipelines.mappings import MAX_PREAMBLE, check_delimiter, yaml_text
+from pipelines.archive import DEFAULT_LIMITS, Limits, check_workbook
+from pipelines.compile import NumberStyle, number_sql, number_style
+from pipelines.mappings import MAX_PREAMBLE, ColumnMap, Mapping, Parsing, check_delimiter, normalise, yaml_text
 from pipelines.read import DELIMITERS, HEAD, _as_text, line_ends_of, sheet_rows, text_codec, utf16_without_bom
 from pipelines.schemas import EXPORTS, ExportSpec
 from store.errors import USAGE, TandemError
+from store.sqltext import literal
 
 SAMPLE_ROWS = 100_000
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d-%b-%y", "%d-%b-%Y",
@@ -168,6 +169,7 @@ class Sample:
     header_line: int = 1
     sheet: str | None = None
     notes: dict[str, str] = field(default_factory=dict)  # setting -> why (encoding, header_row, sheet)
+    sheets: tuple[str, ...] = ()  # a workbook's sheets
 
 
 def _encoding(path: Path, data: bytes, given: str | None) -> tuple[str, str]:
@@ -222,7 +224,7 @@ def header_row(rows: list[list[str]]) -> int:
     return 1
 
 
-def _csv_sample(path: Path, delimiter: str | None, encoding: str | None) -> Sample:
+def _csv_sample(path: Path, delimiter: str | None, encoding: str | None, at_line: int | None = None) -> Sample:
     with path.open("rb") as fh:
         data = fh.read(SAMPLE_BYTES)
     enc, why = _encoding(path, data, encoding)
@@ -235,7 +237,7 @@ def _csv_sample(path: Path, delimiter: str | None, encoding: str | None) -> Samp
     lines = text.split("\n", MAX_PREAMBLE + 1)[: MAX_PREAMBLE + 1]
     sep = check_delimiter(delimiter) or max(DELIMITERS, key=lambda d: sum(ln.count(d) for ln in lines[:20]))
     rows = [next(csv.reader([ln], delimiter=sep), []) for ln in lines if ln.strip() or ln is lines[0]]
-    at = header_row(rows)
+    at = at_line or header_row(rows)
     body = text.split("\n", at - 1)[-1] if at > 1 else text
     # the header as a row of its own: polars keeps a quoted name's doubled quotes (`""q""`) in a header
     raw = pl.read_csv(io.BytesIO(body.encode("utf-8")), separator=sep, infer_schema=False, n_rows=SAMPLE_ROWS + 1,
@@ -243,7 +245,9 @@ def _csv_sample(path: Path, delimiter: str | None, encoding: str | None) -> Samp
     names = _unique(["" if v is None else str(v) for v in raw.row(0)]) if raw.height else []
     df = raw.slice(1).rename(dict(zip(raw.columns, names, strict=True)))
     notes = {"encoding": why} if enc != "utf-8" else {}
-    if at > 1:
+    if at_line:
+        notes["header_row"] = f"the header is on line {at}, as given"
+    elif at > 1:
         notes["header_row"] = (f"the header is on line {at}: the line(s) above it are a preamble "
                                f"({_shown(lines[0])}) and are skipped")
     return Sample(_trimmed(df), path, "csv", enc, sep, at, notes=notes)
@@ -264,10 +268,10 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
-def _xlsx_sample(path: Path, sheet: str | None) -> Sample:
+def _xlsx_sample(path: Path, sheet: str | None, at_line: int | None = None, limits: Limits = DEFAULT_LIMITS) -> Sample:
     import fastexcel
 
-    check_workbook(path, DEFAULT_LIMITS)  # inflated and counted before calamine reads anything
+    check_workbook(path, limits)  # inflated and counted before calamine reads anything
     try:
         names = fastexcel.read_excel(path).sheet_names
     except Exception as exc:  # calamine's errors carry no stable type
@@ -287,30 +291,35 @@ def _xlsx_sample(path: Path, sheet: str | None) -> Sample:
         notes["sheet"] = f"the first sheet with a header and rows (the workbook has {', '.join(names)})"
     elif len(names) > 1:
         notes["sheet"] = f"the workbook also has {', '.join(n for n in names if n != name)}"
-    at = header_row(rows)
-    if at > 1:
+    at = at_line or header_row(rows)
+    if at_line:
+        notes["header_row"] = f"the header is on row {at}, as given"
+    elif at > 1:
         notes["header_row"] = f"the header is on row {at}: the rows above it are a preamble ({_shown(' '.join(rows[0]))})"
     try:
         df = pl.read_excel(path, sheet_name=name, infer_schema_length=None, read_options={"header_row": at - 1})
     except Exception as exc:
         raise TandemError(f"{path.name}: not a readable XLSX workbook ({str(exc).splitlines()[0]}).") from None
-    return Sample(_trimmed(_as_text(df.head(SAMPLE_ROWS))), path, "xlsx", header_line=at, sheet=name, notes=notes)
+    return Sample(_trimmed(_as_text(df.head(SAMPLE_ROWS))), path, "xlsx", header_line=at, sheet=name, notes=notes,
+                  sheets=tuple(names))
 
 
 def _trimmed(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in df.columns)
 
 
-def sample(path: Path, delimiter: str | None = None, encoding: str | None = None, sheet: str | None = None) -> Sample:
-    """The first rows of a CSV file or a workbook's sheet as text, and what reading them found out."""
+def sample(path: Path, delimiter: str | None = None, encoding: str | None = None, sheet: str | None = None,
+           header_row: int | None = None, limits: Limits = DEFAULT_LIMITS) -> Sample:
+    """The first rows of a CSV file or a workbook's sheet as text, and what reading them found out; the
+    header on line (row) `header_row` when given, else found below any preamble."""
     if not path.is_file():
         raise TandemError(f"{path}: no such file.", USAGE)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        return _xlsx_sample(path, sheet)
+        return _xlsx_sample(path, sheet, header_row, limits)
     if suffix not in (".csv", ".txt", ".tsv"):
         raise TandemError(f"{path.name}: a draft is made from a CSV file or an XLSX workbook.", USAGE)
-    return _csv_sample(path, delimiter, encoding)
+    return _csv_sample(path, delimiter, encoding, header_row)
 
 
 # --- what the values read as ------------------------------------------------------------------------------
@@ -479,10 +488,44 @@ def guess_type(path: Path, df: pl.DataFrame) -> tuple[str, str]:
 # --- the draft ---------------------------------------------------------------------------------------------
 
 
+@dataclass
+class Draft:
+    """A drafted mapping as data: what its YAML holds (`data`), the comment above each setting (`comments`, by
+    its path) and on top (`head`), each canonical column's reasons, and the sample it was drafted from. The
+    Data page shows it as a form; `text` is the YAML `tandem mapping draft` writes."""
+
+    export_type: str
+    type_why: str
+    data: dict[str, Any]
+    comments: dict[tuple[str, ...], list[str]]
+    head: list[str]
+    reasons: dict[str, list[str]]  # canonical column -> why it comes from where it does (or why it is empty)
+    sample: Sample
+
+    @property
+    def text(self) -> str:
+        return yaml_text(self.data, self.comments, self.head)
+
+    @property
+    def mapping(self) -> Mapping:
+        return Mapping.model_validate(self.data)
+
+    @property
+    def columns(self) -> list[str]:
+        """The file's columns, as its header names them."""
+        return list(self.sample.df.columns)
+
+
 def draft(path: Path, export_type: str | None = None, delimiter: str | None = None, encoding: str | None = None,
-          sheet: str | None = None) -> str:
+          sheet: str | None = None, limits: Limits = DEFAULT_LIMITS) -> str:
     """The YAML text of a starting mapping for `path` (a CSV file or an XLSX workbook), every guess commented."""
-    s = sample(path, delimiter, encoding, sheet)
+    return drafted(path, export_type, delimiter, encoding, sheet, limits=limits).text
+
+
+def drafted(path: Path, export_type: str | None = None, delimiter: str | None = None, encoding: str | None = None,
+            sheet: str | None = None, header_row: int | None = None, limits: Limits = DEFAULT_LIMITS) -> Draft:
+    """A starting mapping for `path` (a CSV file or an XLSX workbook), every guess with its reasons."""
+    s = sample(path, delimiter, encoding, sheet, header_row, limits)
     df = s.df
     if export_type is not None and export_type not in EXPORTS:
         raise TandemError(f"Unknown export type {export_type!r}; expected one of {', '.join(EXPORTS)}.", USAGE)
@@ -541,7 +584,109 @@ def draft(path: Path, export_type: str | None = None, delimiter: str | None = No
     unused = [c for c in df.columns if c not in ctx.used]
     if unused:
         head.append(f"Not used: {', '.join(unused)}")
-    return yaml_text(data, comments, head)
+    reasons = {c.name: guesses[c.name].why for c in spec.columns}
+    return Draft(etype, type_why, data, comments, head, reasons, s)
+
+
+# --- the draft's reading settings said once ------------------------------------------------------------------
+
+NUMBER_KEYS = ("decimal_separator", "thousands_separator", "currency_symbols", "currency_codes")
+ISO = ("%Y-%m-%d",)
+
+
+def shared(d: Draft) -> Mapping:
+    """The draft's mapping with the reading settings its columns share said once, in the mapping's `parsing`:
+    the separators and currency marks of the file's numbers, the format of its dates (the draft writes them on
+    each column it read). A person then sets them in one place (the Data page's form). A column whose sample
+    values the shared settings read differently keeps its own, so the mapping reads the sample as the draft
+    did, value for value."""
+    m, etype = d.mapping, d.export_type
+    spec = EXPORTS[etype]
+    if m.exports[etype].parsing is not None:  # (the draft never writes one)
+        return m
+    names = {normalise(c): c for c in d.columns}
+    cms: dict[str, ColumnMap | None] = {c.name: m.columns(etype).get(c.name) for c in spec.columns}
+    numbers = {c.name: _texts(d, cms[c.name], c.name, names) for c in spec.columns
+               if c.type in ("dec", "int") and _reads_text(cms[c.name], c.name, names)}
+    dates = {c.name: _texts(d, cms[c.name], c.name, names) for c in spec.columns
+             if c.type == "date" and _reads_text(cms[c.name], c.name, names)}
+    default = Parsing()
+    style_of = {c: number_style(default, cms[c]) for c in numbers}
+    formats_of = {c: tuple((cm.date_format if (cm := cms[c]) else None) or ISO) for c in dates}
+    style = _most_common([s for s in style_of.values() if s != number_style(default)])
+    formats = _most_common([f for f in formats_of.values() if f != ISO])
+    if style is None and formats is None:
+        return m
+    parsing = m.parsing.model_copy(update={
+        **({"decimal_separator": style.decimal, "thousands_separator": style.thousands,
+            "currency_symbols": list(style.symbols), "currency_codes": style.codes} if style else {}),
+        **({"date_format": list(formats)} if formats else {})})
+    con = duckdb.connect()
+    try:
+        out: dict[str, ColumnMap] = {}
+        for col in spec.columns:
+            cm, own = cms[col.name], {}
+            if style is not None and col.name in numbers and style_of[col.name] != style \
+                    and not _alike(con, numbers[col.name], number_sql("v", style_of[col.name]), number_sql("v", style)):
+                s = style_of[col.name]
+                own |= {"decimal_separator": s.decimal, "thousands_separator": s.thousands,
+                        "currency_symbols": list(s.symbols), "currency_codes": s.codes}
+            if formats is not None and col.name in dates and formats_of[col.name] != formats \
+                    and not _alike(con, dates[col.name], _dates_sql(formats_of[col.name]), _dates_sql(formats)):
+                own["date_format"] = list(formats_of[col.name])
+            if cm is None:
+                if own:  # a same-named source column, read another way than the shared settings say
+                    out[col.name] = ColumnMap.model_validate({"from": names[col.name], **own})
+                continue
+            cleared = {**({k: None for k in NUMBER_KEYS} if style is not None and col.name in numbers else {}),
+                       **({"date_format": None} if formats is not None and col.name in dates else {})}
+            out[col.name] = ColumnMap.model_validate(
+                cm.model_dump(by_alias=True, exclude_none=True, exclude=set(cleared)) | own)
+    finally:
+        con.close()
+    exports = {**m.exports, etype: m.exports[etype].model_copy(update={"columns": out})}
+    return m.model_copy(update={"parsing": parsing, "exports": exports})
+
+
+def _reads_text(cm: ColumnMap | None, name: str, names: dict[str, str]) -> bool:
+    """Whether a canonical column is read from the file's text with the parsing settings (not a key made up,
+    not lines numbered): a source column, a constant, an expression, a date plus terms."""
+    if cm is None:
+        return name in names
+    return cm.generate_key is None and cm.number_within is None
+
+
+def _texts(d: Draft, cm: ColumnMap | None, name: str, names: dict[str, str]) -> list[str]:
+    """The distinct texts a column's values are read from in the sample (a constant: itself)."""
+    from pipelines.expr import names as expr_names
+
+    if cm is not None and cm.value is not None:
+        return [cm.value]
+    sources = [name] if cm is None else [*(cm.from_ or []), *([cm.after_supplier_terms] if cm.after_supplier_terms
+                                                              else []), *(expr_names(cm.expr) if cm.expr else [])]
+    df = d.sample.df
+    cols = [names[normalise(c)] for c in sources if normalise(c) in names]
+    return pl.concat([df[c].drop_nulls() for c in cols]).unique().to_list() if cols else []
+
+
+def _most_common(items: list[Any]) -> Any:
+    return Counter(items).most_common(1)[0][0] if items else None
+
+
+def _dates_sql(formats: tuple[str, ...]) -> str:
+    tries = [f"try_strptime(v, {literal(f)})" for f in formats]
+    return tries[0] if len(tries) == 1 else f"coalesce({', '.join(tries)})"
+
+
+def _alike(con: duckdb.DuckDBPyConnection, values: list[str], a: str, b: str) -> bool:
+    """Whether two ways of reading (SQL over the text `v`) give the same value for every one of `values`."""
+    if not values:
+        return True
+    con.register("_alike", pl.DataFrame({"v": values}, schema={"v": pl.String}))
+    try:
+        return con.execute(f"SELECT count(*) FROM _alike WHERE ({a}) IS DISTINCT FROM ({b})").fetchall()[0][0] == 0
+    finally:
+        con.unregister("_alike")
 
 
 @dataclass

@@ -4,18 +4,26 @@ reads it."""
 
 from __future__ import annotations
 
-from store.exports import EXPORT_TYPES
+from collections.abc import Collection
+
+from store.exports import EXPORT_TYPES, ExportType
 from store.sqltext import ident, literal
 
 
-def freshness_sql() -> str:
+def freshness_sql(tables: Collection[str] | None = None) -> str:
     """One row per declared export type: rows in the database, the date the data reaches (NULL for an
-    undated export), the last load and the days since. Every declared type's table must exist (a writer's
-    `tables.ensure` creates them)."""
-    reach = "\n    UNION ALL ".join(
-        f"SELECT {literal(t.name)} AS export_type, "
-        f"{f'max({ident(t.dated)})' if t.dated else 'CAST(NULL AS DATE)'} AS data_until, count(*) AS rows "
-        f"FROM {ident(t.name)}" for t in EXPORT_TYPES.values())
+    undated export), the last load and the days since. `tables`: the tables the database has (None: every
+    declared type's, as a writer's `tables.ensure` makes them); a type declared since the last writer ran
+    has no table yet and shows no rows."""
+
+    def reach_of(t: ExportType) -> str:
+        if tables is not None and t.name not in tables:
+            return f"SELECT {literal(t.name)} AS export_type, CAST(NULL AS DATE) AS data_until, 0 AS rows"
+        return (f"SELECT {literal(t.name)} AS export_type, "
+                f"{f'max({ident(t.dated)})' if t.dated else 'CAST(NULL AS DATE)'} AS data_until, count(*) AS rows "
+                f"FROM {ident(t.name)}")
+
+    reach = "\n    UNION ALL ".join(reach_of(t) for t in EXPORT_TYPES.values())
     return f"""-- Per export type: the latest successful load and the latest date the data itself reaches.
 WITH loads AS (
     SELECT export_type, max(finished_at) AS last_load, sum(rows_loaded) AS rows_loaded_total

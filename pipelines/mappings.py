@@ -458,3 +458,24 @@ def yaml_text(data: dict[str, Any], comments: dict[tuple[str, ...], list[str]] |
     if yaml.safe_load(text) != data:  # pragma: no cover - a serializer bug, never data
         raise AssertionError("the YAML written does not read back as the mapping meant")
     return text
+
+
+SINGLE = ("from", "date_format")  # settings written as one value when they hold one (`from: Betrag`)
+
+
+def mapping_data(mapping: Mapping) -> dict[str, Any]:
+    """A mapping as the data its YAML holds: only what differs from the defaults, a list of one source column
+    or date format as that one value. It reads back as the same mapping (checked)."""
+
+    def tidy(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: v[0] if k in SINGLE and isinstance(v, list) and len(v) == 1 else tidy(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [tidy(v) for v in node]
+        return node
+
+    data = tidy(mapping.model_dump(by_alias=True, exclude_defaults=True))
+    data = {"name": mapping.name, **data}  # the name first, as a person reads a mapping
+    if Mapping.model_validate(data) != mapping:  # pragma: no cover - a serializer bug, never data
+        raise AssertionError("the mapping's data does not read back as the mapping")
+    return data

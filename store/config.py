@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     cost_of_capital: float = Field(default=0.08, ge=0, le=1, description="a year, for payment-terms scenarios")
     max_xlsx_unpacked_mb: int = Field(default=512, ge=1, description="largest size a workbook may unpack to")
     max_xlsx_rows: int = Field(default=1_048_576, ge=1, description="most rows a workbook sheet may declare")
+    max_xlsx_ratio: int = Field(default=100, ge=1, description="how many times its packed size a workbook past 32 MB "
+                                                               "may unpack to (more: a zip bomb)")
     # Login (docs/serving.md)
     auth_secrets: Path | None = Field(default=None, description="a secrets TOML file with the [auth] section for login; "
                                       "default: .streamlit/secrets.toml in the project folder or ~/.streamlit/")

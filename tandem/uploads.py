@@ -6,15 +6,18 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from pipelines.load import CheckResult, LoadResult, check_file
-from pipelines.mappings import IDENTITY, MAPPINGS_DIR, load_mapping
-from pipelines.quarantine import failure_sentence
+from pipelines import mappings
+from pipelines.mappings import IDENTITY, Mapping, load_mapping
 from store.errors import TandemError
 from tandem import auth, service
-from workspace.db import ingest_file
+from workspace.db import ingest_file, limits
+
+if TYPE_CHECKING:  # ingestion (pandera, pandas) is imported when a file is loaded or checked, not with the page
+    from pipelines.load import CheckResult, LoadResult
 
 SUFFIXES = ("csv", "xlsx", "parquet")
 AUTO = "(from the file name)"
@@ -34,11 +37,16 @@ class Outcome:
 
 
 def mapping_names() -> list[str]:
-    return sorted(p.stem for p in MAPPINGS_DIR.glob("*.yaml"))
+    return sorted(p.stem for p in mappings.MAPPINGS_DIR.glob("*.yaml"))
 
 
-def load(db: Path, files: Sequence[tuple[str, bytes]], export_type: str | None, mapping: str | None,
-         allow_partial: bool, encoding: str, progress: Callable[[str, int, int], None] | None = None,
+def _mapping(mapping: str | Mapping | None) -> Mapping:
+    """A mapping by name (or path), a mapping made on the page, or none: the canonical columns."""
+    return mapping if isinstance(mapping, Mapping) else load_mapping(mapping) if mapping else IDENTITY
+
+
+def load(db: Path, files: Sequence[tuple[str, bytes]], export_type: str | None, mapping: str | Mapping | None,
+         allow_partial: bool, encoding: str | None, progress: Callable[[str, int, int], None] | None = None,
          waiting: Callable[[], None] | None = None) -> Outcome:
     """Write each upload under its own (base) name, then ingest it in one write connection, file by file.
 
@@ -46,7 +54,7 @@ def load(db: Path, files: Sequence[tuple[str, bytes]], export_type: str | None, 
     out = Outcome()
     me = auth.current_user()  # the load log records who loaded each file
     who = (me.email or me.name) + ("" if me.verified else " (unverified)")
-    m = load_mapping(mapping) if mapping else IDENTITY
+    m = _mapping(mapping)
     with tempfile.TemporaryDirectory(prefix="tandem-upload-") as tmp:
         paths = []
         for name, data in files:
@@ -55,19 +63,15 @@ def load(db: Path, files: Sequence[tuple[str, bytes]], export_type: str | None, 
             paths.append(path)
 
         def work(con) -> None:  # noqa: ANN001 - a DuckDB connection
-            for path in paths:
-                def tick(done: int, total: int, name: str = path.name) -> None:
-                    if progress:
-                        progress(name, done, total)
-                try:
-                    r = ingest_file(con, path, export_type, m, allow_partial, encoding,
-                                    service.cfg().reporting_currency, progress=tick, who=who)
-                except TandemError as exc:
-                    out.errors.append(exc.message)
+            from pipelines.load import load_many
+
+            for fl in load_many(con, paths, export_type, m, allow_partial, encoding, service.cfg().reporting_currency,
+                                progress=progress, who=who, loader=ingest_file):
+                if fl.result is None:
+                    out.errors.append(fl.error or "")
                     continue
-                out.results.append(r)
-                if r.failures is not None:
-                    out.failures += [failure_sentence(r.file, row) for row in r.failures.head(10).iter_rows(named=True)]
+                out.results.append(fl.result)
+                out.failures += fl.failures
 
         service.run_write(db, work, waiting=waiting)
     return out
@@ -79,18 +83,20 @@ class Preview:
     errors: list[str] = field(default_factory=list)  # one sentence per file that could not be read at all
 
 
-def preview(files: Sequence[tuple[str, bytes]], export_type: str | None, mapping: str | None, encoding: str,
-            rows: int = 10) -> Preview:
+def preview(files: Sequence[tuple[str, bytes]], export_type: str | None, mapping: str | Mapping | None,
+            encoding: str | None, rows: int = 10) -> Preview:
     """Each upload's first rows as mapped and every rule they break, as `tandem mapping check` shows them:
     nothing is loaded, the database is not opened."""
+    from pipelines.load import check_file
+
     out = Preview()
-    m = load_mapping(mapping) if mapping else IDENTITY
+    m = _mapping(mapping)
     with tempfile.TemporaryDirectory(prefix="tandem-preview-") as tmp:
         for name, data in files:
             path = Path(tmp) / Path(name).name  # never a path the browser chose
             path.write_bytes(data)
             try:
-                out.checks.append(check_file(path, m, export_type, encoding, rows))
+                out.checks.append(check_file(path, m, export_type, encoding, rows, limits=limits()))
             except TandemError as exc:
                 out.errors.append(exc.message)
     return out

@@ -44,7 +44,8 @@ def test_a_zip_bomb_is_refused_while_inflating_without_unpacking_it(tmp_path: Pa
     code, err, peak_gb = _ingest(bomb, tmp_path / "t.duckdb")
     assert code == 3
     assert err == ("error: budgets.xlsx: its part xl/worksheets/sheet1.xml inflates to over 100 times its packed "
-                   "size, as a zip bomb does; nothing was read: export the data as CSV instead.")
+                   "size, the limit (TANDEM_MAX_XLSX_RATIO), as a zip bomb does; nothing was read: export the data as CSV "
+                   "instead.")
     assert peak_gb < 1.0  # nothing was unpacked (unpacking this one takes several GB)
 
 
@@ -73,8 +74,8 @@ def test_a_plain_workbook_still_loads(tmp_path: Path, rows: int) -> None:
 # The zip variants of issue 25: a sheet of 600 MB of rows (calamine takes several GB to read one) stored
 # where the workbook names it, inside xl/ or outside it, and one whose zip declares the sheet 1 kB.
 BOMBS = {"in xl/": {}, "outside xl/": {"outside": True}, "declared 1 kB": {"declared_kb": 1}}
-REFUSED = ("error: budgets.xlsx: its part {part} inflates to over 100 times its packed size, as a zip bomb does; "
-           "nothing was read: export the data as CSV instead.")
+REFUSED = ("error: budgets.xlsx: its part {part} inflates to over 100 times its packed size, the limit "
+           "(TANDEM_MAX_XLSX_RATIO), as a zip bomb does; nothing was read: export the data as CSV instead.")
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from store.config import settings
 from store.sql import Queries
 
 if TYPE_CHECKING:  # ingestion (pandera, pandas) is imported only by the commands that load
+    from pipelines.archive import Limits
     from pipelines.load import LoadResult, Progress
     from pipelines.mappings import Mapping
 
@@ -49,18 +50,24 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, export_type: str | None = None,
-                mapping: Mapping | None = None, allow_partial: bool = False, encoding: str = "utf-8",
+                mapping: Mapping | None = None, allow_partial: bool = False, encoding: str | None = "utf-8",
                 reporting_currency: str | None = None, progress: Progress | None = None, who: str | None = None
                 ) -> LoadResult:
     """Load one file (pipelines.load.ingest_file) with the KPI facts kept current in its transaction."""
     from pipelines.load import ingest_file as load
-    from pipelines.read import Limits
+
+    ccy = reporting_currency or settings().reporting_currency
+    return load(con, path, export_type, mapping, allow_partial, encoding, ccy, progress, sink=facts.FactsSink(ccy),
+                limits=limits(), who=who or f"{getpass.getuser()} (command line)")
+
+
+def limits() -> Limits:
+    """What one file may cost before it is read (pipelines/archive.py), from the settings (TANDEM_MAX_XLSX_*):
+    every path that reads a file passes these (a load, a check, a draft, the Data page)."""
+    from pipelines.archive import Limits
 
     cfg = settings()
-    ccy = reporting_currency or cfg.reporting_currency
-    limits = Limits(xlsx_unpacked_mb=cfg.max_xlsx_unpacked_mb, xlsx_rows=cfg.max_xlsx_rows)
-    return load(con, path, export_type, mapping, allow_partial, encoding, ccy, progress, sink=facts.FactsSink(ccy),
-                limits=limits, who=who or f"{getpass.getuser()} (command line)")
+    return Limits(xlsx_unpacked_mb=cfg.max_xlsx_unpacked_mb, xlsx_rows=cfg.max_xlsx_rows, xlsx_ratio=cfg.max_xlsx_ratio)
 
 
 def named(db: Path, name: str, params: list | dict | None = None) -> pl.DataFrame:
