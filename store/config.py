@@ -35,6 +35,9 @@ class Settings(BaseSettings):
                                             description="teams that must each approve a proposal (the proposer's "
                                                         "own team counts by proposing)")
     approvers_per_team: int = Field(default=1, ge=1, description="approvals each team must give")
+    require_verified_approval: bool = Field(
+        default=False, description="refuse approvals of proposals and targets from identities that did not sign in "
+                                   "(local mode without login, where a name and team are only stated)")
     finance_approval_above: float | None = Field(
         default=None, ge=0, description="a savings effect (|agreed − procurement| over the data) above which "
                                         "finance must approve even when approval_teams leaves it out")
