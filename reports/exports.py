@@ -115,6 +115,7 @@ def image(fig: go.Figure, fmt: str, width: int = 1100) -> bytes:
     global _kaleido_started
     import kaleido
 
+    fig = safe_text.figure(fig)  # whoever built it: nothing in a snapshot is read as markup
     with _kaleido_lock:
         if not _kaleido_started:
             kaleido.start_sync_server(silence_warnings=True)
@@ -144,7 +145,8 @@ def review_pack(title: str, as_of: datetime | None, sections: list[tuple], actio
                 if item.height:
                     parts.append(_table(item))
             elif isinstance(item, go.Figure):
-                parts.append(pio.to_html(item, full_html=False, include_plotlyjs="inline" if first else False))
+                parts.append(pio.to_html(safe_text.figure(item), full_html=False,
+                                         include_plotlyjs="inline" if first else False))
                 first = False
             elif isinstance(item, str) and item.startswith("data:image/png;base64,"):
                 parts.append(f"<img class='chart' src='{item}' alt=''>")
