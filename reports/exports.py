@@ -8,6 +8,7 @@ import io
 import math
 import threading
 from datetime import datetime
+from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -181,28 +182,75 @@ CHROMIUM = "/usr/bin/chromium"
 
 def print_pdf(page: str, timeout_s: float = 120) -> bytes:
     """An HTML page printed to PDF by headless Chromium (the browser kaleido already drives): no network,
-    no JavaScript needed (the charts are images), no header or footer."""
+    no JavaScript needed (the charts are images), no header or footer.
+
+    Every run has its own browser profile in a fresh temporary folder, removed afterwards. Chromium's helper
+    processes (crash handler, utility processes) can outlive the main one and still write into the profile:
+    removing it then failed about once in ten runs ("Directory not empty: 'Default'"). So the browser runs in
+    a process group of its own, which is ended before the folder is removed."""
     import shutil
-    import subprocess
     import tempfile
-    from pathlib import Path
 
     from store.errors import FAILURE, TandemError
 
     browser = shutil.which("chromium") or CHROMIUM
-    with tempfile.TemporaryDirectory(prefix="tandem-pdf-") as tmp:
-        src, out = Path(tmp) / "pack.html", Path(tmp) / "pack.pdf"
+    tmp = Path(tempfile.mkdtemp(prefix="tandem-pdf-"))
+    try:
+        src, out, profile = tmp / "pack.html", tmp / "pack.pdf", tmp / "profile"
         src.write_text(page, encoding="utf-8")
         cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", f"--user-data-dir={tmp}/profile",
+               "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", f"--user-data-dir={profile}",
+               "--no-first-run", "--no-default-browser-check", "--disable-breakpad", "--disable-crash-reporter",
                f"--print-to-pdf={out}", src.as_uri()]
-        try:
-            done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise TandemError(f"Chromium could not print the pack ({exc}); is `chromium` installed?", FAILURE) from None
+        stderr = _run_browser(cmd, timeout_s)
         if not out.exists() or out.stat().st_size == 0:
-            raise TandemError("Chromium printed no PDF: " + done.stderr.decode(errors="replace")[-300:], FAILURE)
+            raise TandemError("Chromium printed no PDF: " + stderr.decode(errors="replace")[-300:], FAILURE)
         return out.read_bytes()
+    finally:
+        _remove(tmp)
+
+
+def _run_browser(cmd: list[str], timeout_s: float) -> bytes:
+    """Run a headless browser in its own process group and end the whole group when it is done (or too slow);
+    returns its error output."""
+    import os
+    import signal
+    import subprocess
+
+    from store.errors import FAILURE, TandemError
+
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as exc:
+        raise TandemError(f"Chromium could not print the pack ({exc}); is `chromium` installed?", FAILURE) from None
+    try:
+        _, stderr = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise TandemError(f"Chromium did not print the pack within {timeout_s:.0f} s; try again, or print the HTML "
+                          "pack (`tandem pack --format html`) from a browser.", FAILURE) from None
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the group is this run's browser alone (start_new_session)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+    return stderr
+
+
+def _remove(folder: Path) -> None:
+    """Remove a temporary folder; a file a dying helper process writes late is retried, never an error."""
+    import shutil
+    import time
+
+    for _ in range(20):
+        try:
+            shutil.rmtree(folder)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.05)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _table(df: pl.DataFrame) -> str:
