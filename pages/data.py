@@ -60,10 +60,13 @@ def _upload() -> None:
                     progress=lambda name, done, total: bar.progress(min(done / total, 1.0) if total else 0.0,
                                                                     text=f"validating {name}"),
                     waiting=waiting)
-            except TandemError as exc:  # the file is held or damaged: one sentence
+            except TandemError as exc:  # the file is held, damaged, read-only or its disk full: one sentence
                 status.update(label="Nothing loaded", state="error")
                 st.text(safe_text.visible(exc.message))
                 st.stop()
+            except Exception:  # anything else: the status never stays on "Loading…"; the error says the rest
+                status.update(label="Nothing loaded", state="error")
+                raise
             rejected = outcome.errors or any(r.outcome == "rejected" for r in outcome.results)
             label, state = ("Some files were not loaded", "error") if rejected else ("Loaded", "complete")
             status.update(label=label, state=state)
