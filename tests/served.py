@@ -67,6 +67,7 @@ class Client:
         self.ws = None
         self._open = contextlib.ExitStack()
         self.session_id: str | None = None
+        self.upload_s = 0.0
 
     def cookie_header(self) -> str:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -77,7 +78,7 @@ class Client:
         self.ws = self._open.enter_context(connect(
             self.base.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit", self.xsrf],  # as the
             additional_headers={"Cookie": self.cookie_header(), "Origin": self.base},  # frontend sends them
-            max_size=None, open_timeout=30))
+            max_size=None, open_timeout=30, ping_interval=None, close_timeout=2))
         return self
 
     def send(self, kind: str) -> None:
@@ -129,11 +130,12 @@ class Client:
             return None
         return None
 
-    def upload(self, name: str, data: bytes, session_id: str | None = None) -> int:
+    def upload(self, name: str, data: bytes, session_id: str | None = None, early_s: float = 0.5) -> int:
         """PUT a file to the session's upload endpoint as the file uploader does; the HTTP status. The headers
         go first: a refusal that comes before the body is read (a 403, a 413) is read before sending it."""
         import http.client
         import select
+        import time
         import uuid
         from urllib.parse import urlparse
 
@@ -143,6 +145,7 @@ class Client:
         sid = session_id or self.session_id
         url = urlparse(self.base)
         conn = http.client.HTTPConnection(url.hostname, url.port, timeout=300)
+        started = time.perf_counter()
         try:
             conn.putrequest("PUT", f"/_stcore/upload_file/{sid}/{uuid.uuid4()}")
             for key, value in {"Content-Type": f"multipart/form-data; boundary={boundary}",
@@ -150,9 +153,14 @@ class Client:
                                "Cookie": self.cookie_header(), "Origin": self.base}.items():
                 conn.putheader(key, value)
             conn.endheaders()
-            if not select.select([conn.sock], [], [], 1.0)[0]:  # no early answer: send the file
-                conn.sock.sendall(body)
-            return conn.getresponse().status
+            if not select.select([conn.sock], [], [], early_s)[0]:  # no early answer: send the file
+                try:
+                    conn.sock.sendall(body)
+                except (BrokenPipeError, ConnectionResetError):  # answered (and closed) while it was sent
+                    pass
+            status = conn.getresponse().status
+            self.upload_s = time.perf_counter() - started  # the request alone, not building the body
+            return status
         finally:
             conn.close()
 
