@@ -34,27 +34,13 @@ from kpi_definitions.compute import data_months
 from kpi_definitions.registry import Registry, folder, registry
 from store import db as store_db
 from store.config import Settings, settings
+from store.db import transaction
 
 TEAMS = ("finance", "procurement")
 ENTITY = "agreed_definition"
-DDL = """
-CREATE SEQUENCE IF NOT EXISTS agreement_seq START 1;
-CREATE TABLE IF NOT EXISTS agreement_proposals (
-    proposal_id BIGINT PRIMARY KEY, kpi VARCHAR NOT NULL, counts VARCHAR NOT NULL, definition VARCHAR NOT NULL,
-    effective_date DATE NOT NULL, reason VARCHAR NOT NULL, effect DOUBLE, status VARCHAR NOT NULL, version INTEGER,
-    proposed_by VARCHAR NOT NULL, proposed_name VARCHAR, proposed_team VARCHAR, proposed_verified BOOLEAN,
-    proposed_at TIMESTAMP, decided_at TIMESTAMP, decision_reason VARCHAR);
-CREATE TABLE IF NOT EXISTS agreement_decisions (
-    proposal_id BIGINT, email VARCHAR, name VARCHAR, team VARCHAR, verified BOOLEAN, decision VARCHAR,
-    comment VARCHAR, decided_at TIMESTAMP);
-"""
 COLUMNS = ("proposal_id", "kpi", "counts", "definition", "effective_date", "reason", "effect", "status", "version",
            "proposed_by", "proposed_name", "proposed_team", "proposed_verified", "proposed_at", "decided_at",
            "decision_reason")
-
-
-def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(DDL)
 
 
 def local_identity(name: str, team: str) -> Identity:
@@ -105,7 +91,6 @@ def _date(value: date | str) -> date:
 
 
 def _row(con: duckdb.DuckDBPyConnection, proposal_id: int) -> dict[str, Any]:
-    ensure(con)
     rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM agreement_proposals WHERE proposal_id = ?",
                        [proposal_id]).fetchall()
     if not rows:
@@ -147,18 +132,12 @@ def propose(con: duckdb.DuckDBPyConnection, kpi: str, counts: list[str] | tuple[
         start, steps = kpi_agreement.span_value(con, reg, kpi, counts, list(range(span[0], span[1] + 1)),
                                                 currency=cfg.reporting_currency)
         effect = abs(sum(steps[c] for c in counts))
-    ensure(con)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         pid = int(con.execute("SELECT nextval('agreement_seq')").fetchall()[0][0])
         con.execute("INSERT INTO agreement_proposals VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL, ?, ?, ?, ?, now(), "
                     "NULL, NULL)", [pid, kpi, json.dumps(counts), definition, day, reason, effect, user.email,
                                     user.name, user.team, user.verified]).fetchall()
         audit.record(con, user, ENTITY, pid, "proposed", None, _state(_row(con, pid)))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return pid
 
 
@@ -202,8 +181,7 @@ def approve(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | Non
     counted[user.team] += 1
     done = all(n >= cfg.approvers_per_team for n in counted.values())
     before = _state(row)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute("INSERT INTO agreement_decisions VALUES (?, ?, ?, ?, ?, 'approved', ?, now())",
                     [proposal_id, user.email, user.name, user.team, user.verified, comment.strip() or None]).fetchall()
         if done:
@@ -213,10 +191,6 @@ def approve(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | Non
                         "WHERE proposal_id = ?", [version, proposal_id]).fetchall()
         after = _state(_row(con, proposal_id))
         audit.record(con, user, ENTITY, proposal_id, "approved", before, after | {"approved_by_team": user.team})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     _registry.cache_clear()
     return _row(con, proposal_id)
 
@@ -246,17 +220,12 @@ def withdraw(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | No
 def _decide(con: duckdb.DuckDBPyConnection, row: dict[str, Any], user: Identity, status: str,
             reason: str | None) -> None:
     pid = row["proposal_id"]
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute("INSERT INTO agreement_decisions VALUES (?, ?, ?, ?, ?, ?, ?, now())",
                     [pid, user.email, user.name, user.team, user.verified, status, reason]).fetchall()
         con.execute("UPDATE agreement_proposals SET status = ?, decided_at = now(), decision_reason = ? "
                     "WHERE proposal_id = ?", [status, reason, pid]).fetchall()
         audit.record(con, user, ENTITY, pid, status, _state(row), _state(_row(con, pid)))  # type: ignore[arg-type]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 # --- reading ----------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The audit log: who proposed, approved, rejected, withdrew or changed what, when, with the record before and
 after, in one append-only DuckDB table.
 
-Append-only by construction: this module creates the table and appends rows (`record`) and reads them
+Append-only by construction: its table comes from decisions/migrations; this module appends rows (`record`) and reads them
 (`entries`, `export_frame`); it has no way to change or remove a row, and nothing else in Tandem writes to it.
 A record made by a user who did not sign in through the identity provider (single-user local mode) is marked
 unverified, on screen and in every export.
@@ -21,19 +21,6 @@ from decisions.identity import Identity
 Action = Literal["proposed", "approved", "rejected", "withdrawn", "changed"]
 ACTIONS: tuple[Action, ...] = ("proposed", "approved", "rejected", "withdrawn", "changed")
 
-DDL = """
-CREATE SEQUENCE IF NOT EXISTS audit_seq START 1;
-CREATE TABLE IF NOT EXISTS audit_log (
-    entry_id BIGINT PRIMARY KEY, recorded_at TIMESTAMP NOT NULL,
-    email VARCHAR NOT NULL, name VARCHAR, team VARCHAR, verified BOOLEAN NOT NULL,
-    entity_type VARCHAR NOT NULL, entity_id VARCHAR NOT NULL, action VARCHAR NOT NULL,
-    before_json VARCHAR, after_json VARCHAR);
-"""
-
-
-def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the audit log where missing (workspace/db.py `prepare`, a writer's first step)."""
-    con.execute(DDL)
 
 
 def _json(value: Any) -> str | None:
@@ -48,7 +35,6 @@ def record(con: duckdb.DuckDBPyConnection, who: Identity, entity_type: str, enti
     """Append one entry (inside the caller's transaction, when it has one); returns its id."""
     if action not in ACTIONS:
         raise ValueError(f"an audit action is one of {', '.join(ACTIONS)}, not {action!r}")
-    ensure(con)
     entry_id = con.execute("SELECT nextval('audit_seq')").fetchall()[0][0]
     con.execute("INSERT INTO audit_log VALUES (?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [entry_id, who.email, who.name, who.team, who.verified, entity_type, str(entity_id), action,
@@ -82,4 +68,4 @@ def export_frame(log: pl.DataFrame) -> pl.DataFrame:
         pl.col("before_json").alias("Before"), pl.col("after_json").alias("After"))
 
 
-__all__ = ["ACTIONS", "Action", "ensure", "entries", "export_frame", "record"]
+__all__ = ["ACTIONS", "Action", "entries", "export_frame", "record"]

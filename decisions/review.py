@@ -12,6 +12,7 @@ import polars as pl
 from decisions import identity, targets
 from decisions.identity import Identity
 from store import db as store_db
+from store.db import transaction
 from store.sql import Queries
 
 QUERIES = Queries(Path(__file__).parent / "sql")  # decisions/sql: the review's named queries
@@ -23,21 +24,11 @@ def named(db: Path, name: str, params: list | None = None) -> pl.DataFrame:
 
 Kind = Literal["note", "decision", "action"]
 KINDS: tuple[Kind, ...] = ("note", "decision", "action")
-# Who wrote what (added to db.py's review_items, idempotently, before the first write that needs them).
-WHO_COLUMNS = ("created_by", "created_by_team", "closed_by", "closed_by_team")
-
-
-def _who_columns(con: duckdb.DuckDBPyConnection) -> None:
-    for column in WHO_COLUMNS:
-        con.execute(f"ALTER TABLE review_items ADD COLUMN IF NOT EXISTS {column} VARCHAR").fetchall()
-
-
 def start(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl.DataFrame,
           by: Identity | None) -> int:
     """Open a review: remember the KPI values and the data-quality findings it starts from."""
     identity.require("review", by)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):  # a review is remembered whole or not at all
         review_id = con.execute("SELECT nextval('review_seq')").fetchall()[0][0]
         con.execute("INSERT INTO reviews VALUES (?, ?, now(), ?)", [review_id, held_on, period]).fetchall()
         rows = values.select("kpi", "view", "period", "value")
@@ -49,20 +40,15 @@ def start(con: duckdb.DuckDBPyConnection, held_on: date, period: str, values: pl
         con.execute("INSERT INTO review_findings SELECT ?, export_type, rule, subject FROM dq_findings",
                     [review_id]).fetchall()
         targets.remember(con, int(review_id))  # the joint targets' statuses, for the next "what changed"
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")  # a review is remembered whole or not at all
-        raise
     return int(review_id)
 
 
 def add_item(con: duckdb.DuckDBPyConnection, review_id: int, kpi: str, kind: Kind, text: str,
              owner: str | None = None, due: date | None = None, *, by: Identity | None) -> int:
-    """Add a note, decision or action; `by` (default: the signed-in user, or the local user) is recorded."""
+    """Add a note, decision or action; `by`, who acts, is recorded."""
     user = identity.require("review", by)
     if problem := item_problem(kind, text, owner, due):
         raise ValueError(problem)
-    _who_columns(con)
     item_id = con.execute("SELECT nextval('review_item_seq')").fetchall()[0][0]
     con.execute("INSERT INTO review_items (item_id, review_id, kpi, kind, text, owner, due_date, status, created_at, "
                 "closed_at, created_by, created_by_team) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', now(), NULL, ?, ?)",
@@ -86,7 +72,6 @@ def item_problem(kind: str | None, text: str, owner: str | None, due: date | Non
 
 def close_item(con: duckdb.DuckDBPyConnection, item_id: int, by: Identity | None) -> None:
     user = identity.require("review", by)
-    _who_columns(con)
     con.execute("UPDATE review_items SET status = 'closed', closed_at = now(), closed_by = ?, closed_by_team = ? "
                 "WHERE item_id = ?", [user.who, user.team, item_id]).fetchall()
 

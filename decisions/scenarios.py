@@ -14,25 +14,11 @@ from decisions.identity import Identity
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.terms import Result, Scenario
 from store import db as store_db
+from store.db import transaction
 from store.errors import USAGE, TandemError
 
 ENTITY = "terms_scenario"
-DDL = """
-CREATE SEQUENCE IF NOT EXISTS terms_scenario_seq START 1;
-CREATE TABLE IF NOT EXISTS terms_scenarios (
-    scenario_id BIGINT PRIMARY KEY, name VARCHAR NOT NULL, assumptions VARCHAR, saved_by VARCHAR NOT NULL,
-    team VARCHAR, verified BOOLEAN NOT NULL, saved_at TIMESTAMP NOT NULL,
-    new_terms INTEGER NOT NULL, window_from VARCHAR NOT NULL, window_to VARCHAR NOT NULL,
-    cost_of_capital DOUBLE NOT NULL, suppliers VARCHAR[], categories VARCHAR[], min_spend DOUBLE, max_spend DOUBLE,
-    discount VARCHAR, suppliers_affected INTEGER, spend_affected DOUBLE, dpo_before DOUBLE, dpo_after DOUBLE,
-    cash_released DOUBLE, financing_value DOUBLE, break_even_price_increase DOUBLE, suppliers_beyond_terms INTEGER,
-    discount_annualised DOUBLE, currency VARCHAR NOT NULL);
-"""
 MAX_NAME, MAX_NOTE = 120, 2000
-
-
-def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(DDL)
 
 
 def save(con: duckdb.DuckDBPyConnection, s: Scenario, r: Result, name: str, assumptions: str, currency: str,
@@ -52,17 +38,11 @@ def save(con: duckdb.DuckDBPyConnection, s: Scenario, r: Result, name: str, assu
            cal.label(s.last, "month"), s.cost_of_capital, list(s.suppliers), list(s.categories), s.min_spend,
            s.max_spend, discount, r.suppliers_affected, r.spend_affected, r.dpo_before, r.dpo_after, r.cash_released,
            r.financing_value, r.break_even_price_increase, r.suppliers_beyond_terms, r.discount_annualised, currency]
-    ensure(con)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         sid = int(con.execute("SELECT nextval('terms_scenario_seq')").fetchall()[0][0])
         con.execute("INSERT INTO terms_scenarios VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                     "?, ?, ?, ?, ?, ?, ?)", [sid, *row]).fetchall()
         audit.record(con, user, ENTITY, sid, "proposed", None, dict(zip(COLUMNS[1:], row, strict=False)))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return sid
 
 

@@ -21,29 +21,15 @@ from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.registry import FILTERABLE, SQL_DIR, Registry
 from kpi_definitions.targets import outlook
 from store.config import Settings, settings
+from store.db import transaction
 from store.sql import Queries
 
 ENTITY = "target"
-DDL = """
-CREATE SEQUENCE IF NOT EXISTS target_seq START 1;
-CREATE TABLE IF NOT EXISTS targets (
-    target_id BIGINT PRIMARY KEY, kpi VARCHAR NOT NULL, view VARCHAR NOT NULL, grain VARCHAR NOT NULL,
-    period VARCHAR NOT NULL, slice_dim VARCHAR, slice_value VARCHAR, value DOUBLE NOT NULL, status VARCHAR NOT NULL,
-    proposed_by VARCHAR, proposed_team VARCHAR, proposed_verified BOOLEAN, proposal_comment VARCHAR,
-    decided_by VARCHAR, decided_team VARCHAR, decision_comment VARCHAR, created_at TIMESTAMP, decided_at TIMESTAMP);
-"""
 COLUMNS = ("target_id", "kpi", "view", "grain", "period", "slice_dim", "slice_value", "value", "status",
            "proposed_by", "proposed_team", "proposal_comment", "decided_by", "decided_team", "decision_comment")
 
 
-def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(DDL)
-    # whether the decision was made signed in (added after the first release: idempotent)
-    con.execute("ALTER TABLE targets ADD COLUMN IF NOT EXISTS decided_verified BOOLEAN").fetchall()
-
-
 def _row(con: duckdb.DuckDBPyConnection, target_id: int) -> dict[str, Any]:
-    ensure(con)
     rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM targets WHERE target_id = ?", [target_id]).fetchall()
     if not rows:
         raise AgreementError(f"There is no target {target_id}.")
@@ -79,9 +65,7 @@ def propose(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: str, view: str, 
             raise ValueError
     except ValueError:
         raise AgreementError(f"{value!r} is not a number: write the target like 125000 or -3.5.") from None
-    ensure(con)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         tid = int(con.execute("SELECT nextval('target_seq')").fetchall()[0][0])
         con.execute("INSERT INTO targets (target_id, kpi, view, grain, period, slice_dim, slice_value, value, status, "
                     "proposed_by, proposed_team, proposed_verified, proposal_comment, created_at) "
@@ -89,10 +73,6 @@ def propose(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: str, view: str, 
                     [tid, kpi, view, grain, period, slice_dim, slice_value, number, user.email, user.team,
                      user.verified, comment.strip() or None]).fetchall()
         audit.record(con, user, ENTITY, tid, "proposed", None, _row(con, tid))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return tid
 
 
@@ -116,16 +96,11 @@ def decide(con: duckdb.DuckDBPyConnection, target_id: int, approve: bool, commen
     if not approve and not comment.strip():
         raise AgreementError("A rejection needs a reason; nothing changed.")
     status = "approved" if approve else "rejected"
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         con.execute("UPDATE targets SET status = ?, decided_by = ?, decided_team = ?, decision_comment = ?, "
                     "decided_at = now(), decided_verified = ? WHERE target_id = ?",
                     [status, user.email, user.team, comment.strip() or None, user.verified, target_id]).fetchall()
         audit.record(con, user, ENTITY, target_id, status, row, _row(con, target_id))  # type: ignore[arg-type]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return _row(con, target_id)
 
 
@@ -244,11 +219,6 @@ def attach(values: pl.DataFrame, evaluated: pl.DataFrame, grain: str, by: tuple[
 
 # --- what the review saw ----------------------------------------------------------------------------------------
 
-REVIEW_DDL = """
-CREATE TABLE IF NOT EXISTS review_targets (
-    review_id BIGINT, target_id BIGINT, kpi VARCHAR, view VARCHAR, grain VARCHAR, period VARCHAR, slice_dim VARCHAR,
-    slice_value VARCHAR, target DOUBLE, forecast DOUBLE, status VARCHAR);
-"""
 KEY = ["kpi", "view", "grain", "period", "slice_dim", "slice_value"]
 
 
@@ -264,7 +234,6 @@ def remember(con: duckdb.DuckDBPyConnection, review_id: int) -> None:
     cfg = settings()
     reg = with_agreed(registry(), agreement.versions(con))
     seen = evaluate(con, reg, FiscalCalendar(cfg.fiscal_year_start_month), cfg.reporting_currency)
-    con.execute(REVIEW_DDL)
     if seen.height:
         con.register("_seen", seen.select("target_id", *KEY, "target", "forecast", "status"))
         con.execute("INSERT INTO review_targets SELECT ?, target_id, kpi, view, grain, period, slice_dim, slice_value, "

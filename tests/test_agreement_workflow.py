@@ -102,7 +102,6 @@ def test_concurrent_proposals_each_become_a_version(gcon: duckdb.DuckDBPyConnect
 
 
 def test_bad_input_is_a_sentence_and_changes_nothing(gcon: duckdb.DuckDBPyConnection) -> None:
-    agreement.ensure(gcon)
     cases = [
         (("margin", DROPS, TEXT, "2026-01-01", "r", PIA), "There is no KPI named 'margin'"),
         (("savings", ["rebates"], TEXT, "2026-01-01", "r", PIA), "has no step 'rebates'"),

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
-from decisions import audit
+from decisions import schema as decisions_schema
 from kpi_definitions import facts
 from store import db as store_db
-from store import tables
+from store import schema, tables
 from store.config import settings
 from store.sql import Queries
 
@@ -37,10 +37,14 @@ def connect(path: Path | str, read_only: bool = False, memory_limit: str | None 
     return con
 
 
+SCHEMAS = (tables.SCHEMA, decisions_schema.SCHEMA)  # every layer's numbered migrations, in dependency order
+
+
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """The store's tables and the KPI facts' tables, where missing."""
+    """Every layer's tables up to date (store/schema.py: an older database upgrades, a newer one is refused), the
+    export tables of the declarations, and the KPI facts' tables where missing."""
+    schema.migrate(con, SCHEMAS)
     tables.ensure(con)
-    audit.ensure(con)
     facts.prepare(con, settings().reporting_currency)
 
 
