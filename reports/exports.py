@@ -212,29 +212,37 @@ def print_pdf(page: str, timeout_s: float = 120) -> bytes:
 
 def _run_browser(cmd: list[str], timeout_s: float) -> bytes:
     """Run a headless browser in its own process group and end the whole group when it is done (or too slow);
-    returns its error output."""
+    returns its error output. The group is ended before the browser is reaped: until then its number cannot be
+    given to another process group (say another run's browser), so nothing else is ever killed."""
     import os
     import signal
     import subprocess
+    import tempfile
+    import time
 
     from store.errors import FAILURE, TandemError
 
-    try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    except OSError as exc:
-        raise TandemError(f"Chromium could not print the pack ({exc}); is `chromium` installed?", FAILURE) from None
-    try:
-        _, stderr = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        raise TandemError(f"Chromium did not print the pack within {timeout_s:.0f} s; try again, or print the HTML "
-                          "pack (`tandem pack --format html`) from a browser.", FAILURE) from None
-    finally:
+    with tempfile.TemporaryFile() as err:  # a file, not a pipe: a helper that keeps it open blocks nobody
         try:
-            os.killpg(proc.pid, signal.SIGKILL)  # the group is this run's browser alone (start_new_session)
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait()
-    return stderr
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        except OSError as exc:
+            raise TandemError(f"Chromium could not print the pack ({exc}); is `chromium` installed?", FAILURE) from None
+        deadline = time.monotonic() + timeout_s
+        try:
+            # exited, but not reaped (WNOWAIT): the process group's number stays this run's
+            while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                if time.monotonic() > deadline:
+                    raise TandemError(f"Chromium did not print the pack within {timeout_s:.0f} s; try again, or print "
+                                      "the HTML pack (`tandem pack --format html`) from a browser.", FAILURE)
+                time.sleep(0.05)
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # its helpers, still running or not
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+        err.seek(0)
+        return err.read()
 
 
 def _remove(folder: Path) -> None:
