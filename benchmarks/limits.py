@@ -165,5 +165,135 @@ def main() -> None:
             print(f"    {err}")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1:2] != ["uploads"]:
     main()
+
+
+# --- the server before login (issue 25, finding 2): `uv run python benchmarks/limits.py uploads` -----------------
+
+
+def uploads() -> None:
+    """Uploads and "clear cache" against a served Tandem with login configured (tests/served.py: real HTTP and
+    websocket messages; the server's memory and held uploads from its own statistics).
+
+        uv run python benchmarks/limits.py uploads                      # 6 uploads of 150 MB, as in issue 25
+        uv run python benchmarks/limits.py uploads --files 2 --mb 1
+
+    (a) N uploads from tabs that have not signed in; (b) the same from a signed-in editor, then the tabs
+    closed, until the server has released them; (c) one upload over TANDEM_MAX_UPLOAD_MB; (d) an Overview run
+    before and after "clear cache" messages from a tab that has not signed in."""
+    import shutil
+    import signal
+    import socket
+
+    from tests.served import Client, login_cookie, stats
+
+    ap = argparse.ArgumentParser(prog="limits.py uploads", description=uploads.__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--files", type=int, default=6, help="uploads per case (default 6)")
+    ap.add_argument("--mb", type=int, default=150, help="size of each upload in MB (default 150)")
+    ap.add_argument("--ttl", type=int, default=10, help="server.disconnectedSessionTTL, seconds (default 10; "
+                                                         "Streamlit's default is 120)")
+    ap.add_argument("--dir", type=Path, default=None, help="working folder (default: a temp folder)")
+    args = ap.parse_args(sys.argv[2:])
+    secret = "benchmark-only-cookie-secret-0123456789"
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        work = Path(tmp)
+        db = work / "tandem.duckdb"
+        subprocess.run([sys.executable, "-m", "cli.main", "demo", "--db", str(db)], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
+        (work / "secrets.toml").write_text(f'[auth]\nredirect_uri = "{base}/oauth2callback"\ncookie_secret = '
+                                           f'"{secret}"\nclient_id = "tandem"\nclient_secret = "x"\n'
+                                           'server_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"\n')
+        (work / "roles.toml").write_text('[users]\n"editor@example.com" = { team = "finance", role = "editor" }\n')
+        cap_mb = max(args.mb + 1, 200)
+        env = os.environ | {"TANDEM_DB": str(db), "TANDEM_AUTH_SECRETS": str(work / "secrets.toml"),
+                            "TANDEM_ROLES_FILE": str(work / "roles.toml"), "TANDEM_MAX_UPLOAD_MB": str(cap_mb),
+                            "TANDEM_TEST_STATS": str(work / "stats.json")}
+        env.pop("TANDEM_ROLES", None)
+        server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "served.py"), "--server.headless", "true",
+                                   "--server.port", str(port), "--server.disconnectedSessionTTL", str(args.ttl)],
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            import urllib.request
+
+            for _ in range(300):
+                try:
+                    urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.3)
+
+            def held() -> str:
+                s = stats(server.pid, work / "stats.json")
+                return f"server {s['rss_bytes'] / 1e6:,.0f} MB resident, uploads held {s['upload_bytes'] / 1e6:,.0f} MB"
+
+            data = b"x" * (args.mb << 20)
+            print(f"TANDEM_MAX_UPLOAD_MB={cap_mb}  server.disconnectedSessionTTL={args.ttl} s  "
+                  f"{args.files} uploads of {args.mb} MB")
+            print(f"    at start: {held()}")
+            tabs = [Client(base).connect() for _ in range(args.files)]
+            sessions = [tab.run_page() for tab in tabs]
+            codes, took = [], 0.0
+            for tab, sid in zip(tabs, sessions, strict=True):
+                codes.append(tab.upload("invoices.csv", data, sid))
+                took += tab.upload_s
+            print(f"(a) not signed in: HTTP {sorted(set(codes))}, {took / args.files:.3f} s an upload (refused before "
+                  f"the body is read); {held()}")
+            for tab in tabs:
+                tab.close()
+            cookie = login_cookie(secret, base, "editor@example.com")
+            tabs = [Client(base, cookie).connect() for _ in range(args.files)]
+            for tab in tabs:
+                tab.run_page()
+            codes, took = [], 0.0
+            for tab in tabs:
+                codes.append(tab.upload("invoices.csv", data, early_s=0))  # no early answer to wait for
+                took += tab.upload_s
+            print(f"(b) a signed-in editor: HTTP {sorted(set(codes))}, {took / args.files:.2f} s an upload; {held()}")
+            t = time.perf_counter()
+            for tab in tabs:
+                tab.close()
+            while stats(server.pid, work / "stats.json")["upload_bytes"] > 0:
+                time.sleep(1)
+            print(f"    tabs closed: released {time.perf_counter() - t:.0f} s after (the reconnect window, then the next "
+                  f"sweep); {held()}")
+            tab = Client(base, cookie).connect()
+            tab.run_page()
+            code = tab.upload("invoices.csv", b"x" * ((cap_mb + 2) << 20))
+            print(f"(c) {cap_mb + 2} MB, over the cap: HTTP {code} in {tab.upload_s:.3f} s; {held()}")
+            tab.close()
+            reader = Client(base, cookie).connect()
+            t = time.perf_counter()
+            reader.run_page()
+            first = time.perf_counter() - t
+            t = time.perf_counter()
+            reader.run_page()
+            warm = time.perf_counter() - t
+            cached = stats(server.pid, work / "stats.json")["cache_bytes"]
+            anon = Client(base).connect()
+            anon.run_page()
+            for _ in range(3):
+                anon.send("clear_cache")
+            reader.send("clear_cache")  # a signed-in client's too
+            t = time.perf_counter()
+            reader.run_page()
+            after = time.perf_counter() - t
+            s = stats(server.pid, work / "stats.json")
+            print(f"(d) Overview: first run {first:.1f} s, warm {warm:.1f} s; after 3 clear-cache messages from a tab "
+                  f"not signed in and 1 from a signed-in one {after:.1f} s; results cache {cached / 1e3:,.0f} kB "
+                  f"before them, {s['cache_bytes'] / 1e3:,.0f} kB after")
+            for c in (reader, anon):
+                c.close()
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["uploads"]:
+    uploads()

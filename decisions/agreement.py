@@ -64,6 +64,23 @@ def _user(by: Identity | None) -> Identity:
     return user
 
 
+def same_person(a: str | None, b: str | None) -> bool:
+    """Two recorded e-mail addresses name the same person (addresses compare case-insensitively)."""
+    return bool(a) and bool(b) and a.strip().lower() == b.strip().lower()  # type: ignore[union-attr]
+
+
+def check_approver(user: Identity, proposed_by: str | None, what: str, cfg: Settings) -> None:
+    """Refuse an approval of `what` (a proposal or a target) proposed by `proposed_by` from its proposer, whatever
+    team they state now, and from an identity that did not sign in when the settings require one."""
+    if same_person(user.email, proposed_by):
+        raise AgreementError(f"You ({user.email}) proposed {what}, so you cannot approve it, whatever team you "
+                             "state: a member of the other team must approve it; nothing changed.")
+    if cfg.require_verified_approval and not user.verified:
+        raise AgreementError(f"Approving needs a signed-in identity here (TANDEM_REQUIRE_VERIFIED_APPROVAL is on) and "
+                             f"{user.name} is only stated, not signed in: approve it with login configured "
+                             "(docs/security.md), or ask your Tandem admin; nothing changed.")
+
+
 def _date(value: date | str) -> date:
     if isinstance(value, date):
         return value
@@ -142,7 +159,9 @@ def _pending(row: dict[str, Any], doing: str) -> None:
 
 def approve(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | None, comment: str = "", *,
             cfg: Settings | None = None) -> dict[str, Any]:
-    """Approve a pending proposal; the last approval needed makes it the next version. Returns the proposal."""
+    """Approve a pending proposal; the last approval needed makes it the next version. Returns the proposal.
+
+    People are compared, not teams: the proposer never approves their own proposal, whatever team they state."""
     user = _user(by)
     cfg = cfg or settings()
     row = _row(con, proposal_id)
@@ -150,12 +169,13 @@ def approve(con: duckdb.DuckDBPyConnection, proposal_id: int, by: Identity | Non
     if user.team == row["proposed_team"]:
         raise AgreementError(f"{row['proposed_team'].capitalize()} proposed it, so its approval is given: a member of "
                              f"{' and '.join(needed(row, cfg)) or 'the other team'} must approve; nothing changed.")
+    check_approver(user, row["proposed_by"], f"proposal {proposal_id}", cfg)
     teams = needed(row, cfg)
     if user.team not in teams:
         raise AgreementError(f"This proposal needs approval from {' and '.join(teams)}, not {user.team}.")
     given = con.execute("SELECT email, team FROM agreement_decisions WHERE proposal_id = ? AND decision = 'approved'",
                         [proposal_id]).fetchall()
-    if any(email == user.email for email, _ in given):
+    if any(same_person(email, user.email) for email, _ in given):
         raise AgreementError(f"{user.name} already approved proposal {proposal_id}; nothing changed.")
     counted = {t: sum(1 for _, team in given if team == t) for t in teams}
     counted[user.team] += 1
@@ -182,7 +202,7 @@ def reject(con: duckdb.DuckDBPyConnection, proposal_id: int, reason: str, by: Id
     _pending(row, "rejected")
     if not reason.strip():
         raise AgreementError("A rejection needs a reason; nothing changed.")
-    if user.email == row["proposed_by"]:
+    if same_person(user.email, row["proposed_by"]):
         raise AgreementError("You proposed it: withdraw it instead of rejecting it.")
     _decide(con, row, user, "rejected", reason.strip())
 

@@ -13,13 +13,14 @@ import duckdb
 import polars as pl
 
 from decisions import audit
-from decisions.agreement import _user
+from decisions.agreement import _user, check_approver, same_person
 from decisions.identity import Identity
 from kpi_definitions.agreement import AgreementError
 from kpi_definitions.compute import Selection, compute, data_months
 from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.registry import FILTERABLE, SQL_DIR, Registry
 from kpi_definitions.targets import outlook
+from store.config import Settings, settings
 from store.db import transaction
 from store.sql import Queries
 
@@ -76,15 +77,22 @@ def propose(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: str, view: str, 
 
 
 def decide(con: duckdb.DuckDBPyConnection, target_id: int, approve: bool, comment: str,
-           by: Identity | None) -> dict[str, Any]:
-    """The other team approves or rejects a pending target (a rejection needs a reason)."""
+           by: Identity | None, *, cfg: Settings | None = None) -> dict[str, Any]:
+    """The other team approves or rejects a pending target (a rejection needs a reason); its proposer never
+    decides it, whatever team they state."""
     user = _user(by)
+    cfg = cfg or settings()
     row = _row(con, target_id)
     if row["status"] != "pending":
         raise AgreementError(f"Target {target_id} is already {row['status']}; nothing changed.")
     if user.team == row["proposed_team"]:
         raise AgreementError(f"{row['proposed_team'].capitalize()} proposed this target: the other team approves "
                              "it; nothing changed.")
+    if approve:
+        check_approver(user, row["proposed_by"], f"target {target_id}", cfg)
+    elif same_person(user.email, row["proposed_by"]):
+        raise AgreementError(f"You ({user.email}) proposed target {target_id}, so you cannot reject it, whatever "
+                             "team you state: a member of the other team approves or rejects it; nothing changed.")
     if not approve and not comment.strip():
         raise AgreementError("A rejection needs a reason; nothing changed.")
     status = "approved" if approve else "rejected"
@@ -220,7 +228,6 @@ def remember(con: duckdb.DuckDBPyConnection, review_id: int) -> None:
     from decisions import agreement
     from kpi_definitions.agreement import with_agreed
     from kpi_definitions.registry import registry
-    from store.config import settings
 
     if not _has_table(con):
         return

@@ -48,7 +48,10 @@ if said := st.session_state.pop("review_said", None):
     getattr(st, said[0])(said[1])
 
 st.subheader("Notes, decisions and actions", anchor=False)
-with st.form("add_item", clear_on_submit=True, border=True):
+# The form keeps what was typed until it is saved (a full disk must not lose a note): a saved item starts a
+# fresh, empty form (a new form key), and its "Saved" stays below it across that rerun.
+added = st.session_state.get("add_item_n", 0)
+with st.form(f"add_item_{added}" if added else "add_item", border=True):
     c1, c2 = st.columns(2)
     kpi = c1.selectbox("KPI", reg.names, format_func=lambda n: reg[n].label)
     # A radio, nothing chosen: a segmented control pre-set to "action" unset itself on a click and saved a note.
@@ -66,9 +69,13 @@ with st.form("add_item", clear_on_submit=True, border=True):
                 service.run_write(sel.db, lambda con: review.add_item(
                     con, review.current(con, service.today(), sel.span.label, now, by=auth.current_user()), kpi, kind,
                     text, owner, due, by=auth.current_user()))
-                st.success(f"Saved as {'an' if kind == 'action' else 'a'} {kind}.")
+                st.session_state["add_item_n"] = added + 1
+                st.session_state["add_item_said"] = f"Saved as {'an' if kind == 'action' else 'a'} {kind}."
+                st.rerun()
             except (ValueError, TandemError) as exc:
                 st.error(getattr(exc, "message", str(exc)))
+if saved := st.session_state.pop("add_item_said", None):
+    st.success(saved)
 
 items = review.open_items(sel.db)
 st.markdown(f"**Open items, carried over until closed** ({items.height})")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import textwrap
+from collections.abc import Callable
 from itertools import accumulate
 
 import plotly.graph_objects as go
 import polars as pl
 
-from kpi_definitions import views
+from kpi_definitions import prices, views
 from kpi_definitions.compute import BridgeResult
 from kpi_definitions.registry import Kpi
 from reports import formats, safe_text
@@ -19,6 +21,15 @@ from reports import formats, safe_text
 PALETTE = {"blue": "#1f5fa8", "orange": "#e07b00", "violet": "#7b52ab", "gray": "#6b6b6b"}
 STEP_UP, STEP_DOWN = "#4c9a8a", "#9a6fb0"  # bridge steps: teal adds, purple subtracts (a legend says so)
 FONT = dict(family="Inter, Arial, sans-serif", size=13)
+
+
+def _safe(build: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
+    """Every figure a builder returns goes through safe_text.figure: names, labels and titles come from loaded
+    files, and Plotly reads tags in any text it draws (`<a href>` became a live link in a legend)."""
+    @functools.wraps(build)
+    def built(*args, **kwargs) -> go.Figure:  # noqa: ANN002, ANN003
+        return safe_text.figure(build(*args, **kwargs))
+    return built
 
 
 def colour(kpi: Kpi, view: str) -> str:
@@ -69,6 +80,7 @@ def _layout(fig: go.Figure, title: str, kpi: Kpi, height: int = 380, currency: s
     return fig
 
 
+@_safe
 def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int = 380,
           currency: str = "EUR", targets: pl.DataFrame | None = None) -> go.Figure:
     """Every view of one KPI over time, on one chart (`targets`: approved joint targets to mark, with the
@@ -137,6 +149,7 @@ def _target_marks(fig: go.Figure, kpi: Kpi, targets: pl.DataFrame) -> None:
                 hovertemplate="run-rate forecast %{y:,.4~g}"))
 
 
+@_safe
 def sparkline(kpi: Kpi, values: pl.DataFrame, targets: pl.DataFrame | None = None) -> go.Figure:
     fig = trend(kpi, values, title="", height=140, targets=targets)
     fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), showlegend=False, xaxis=dict(visible=False))
@@ -152,6 +165,7 @@ def folded_steps(kpi: Kpi, b: BridgeResult) -> tuple[list, list]:
     return [s for s in b.steps if not zero(s.value)], [s for s in b.steps if zero(s.value)]
 
 
+@_safe
 def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str = "EUR") -> go.Figure:
     """The bridge: from one view's value, step by step, to the other's. Steps of zero are folded away (and
     named under the chart); labels are horizontal, wrapped; the legend names the colours the bars have."""
@@ -190,6 +204,7 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str
     return fig
 
 
+@_safe
 def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None, currency: str = "EUR",
               names: dict[str, str] | None = None, order: list[str] | None = None) -> go.Figure:
     """Every view side by side for each value of one dimension (`names`: a label per value, e.g. the
@@ -228,6 +243,7 @@ def top(rows: pl.DataFrame, dim: str, n: int = 15) -> pl.DataFrame:
     return rows.filter(pl.col(dim).is_in(keep.to_list()))
 
 
+@_safe
 def gaps(rows: list[dict], who: str) -> go.Figure:
     """How far apart the views (`who`, in words) lie, per KPI: the gap as a share of the larger value
     (kpi_definitions.views.disagreement), each bar labelled in words ("83% apart")."""
@@ -249,6 +265,29 @@ def gaps(rows: list[dict], who: str) -> go.Figure:
     return fig
 
 
+@_safe
+def price_levels(levels: pl.DataFrame, title: str) -> go.Figure:
+    """Our price index (the finance view's blue, thick) and each market index (gray, dashed) as levels, from
+    kpi_definitions.prices.comparison: a market index is named as the loaded file names it (data: escaped)."""
+    fig = go.Figure()
+    series = levels["series"].unique(maintain_order=True).to_list()
+    names = safe_text.label_map(series)
+    for name in series:
+        rows = levels.filter(pl.col("series") == name)
+        ours = name == prices.OURS
+        fig.add_trace(go.Scatter(x=rows["period"].to_list(), y=rows["level"].to_list(), name=names[name],
+                                 mode="lines+markers" if ours else "lines",
+                                 line=dict(color=PALETTE["blue" if ours else "gray"], width=3 if ours else 2,
+                                           dash=None if ours else "dash")))
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=15)), height=380, font=FONT,
+                      margin=dict(l=16, r=16, t=60, b=10), plot_bgcolor="white", paper_bgcolor="white",
+                      legend=dict(orientation="v", x=1.01, xanchor="left", y=1), hovermode="x unified")
+    fig.update_yaxes(gridcolor="#e6e6e6", title=dict(text="Index (first month = 100)", font=dict(size=12)),
+                     automargin=True)
+    fig.update_xaxes(type="category", automargin=True, nticks=12)
+    return fig
+
+
 def _short(v: float | None, unit: str, currency: str = "EUR") -> str:
     """A bar's label: short, with the sign and currency every other number in the product has (formats.compact)."""
     return formats.compact(v, unit, currency)
@@ -259,6 +298,7 @@ SIZES = {"slide": (1280, 720), "screen": (1100, None)}
 STAMP_WRAP = 130  # characters per stamp line: long definition lists wrap instead of running off the canvas
 
 
+@_safe
 def stamp(fig: go.Figure, lines: list[str], size: str = "screen") -> go.Figure:
     """A copy of the chart with what it shows written under it, inside the image: for slides, where no
     filter bar is. The stamp is the bottom axis's title, so the margin grows to hold it (automargin)."""

@@ -8,6 +8,7 @@ import io
 import math
 import threading
 from datetime import datetime
+from pathlib import Path
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -115,6 +116,7 @@ def image(fig: go.Figure, fmt: str, width: int = 1100) -> bytes:
     global _kaleido_started
     import kaleido
 
+    fig = safe_text.figure(fig)  # whoever built it: nothing in a snapshot is read as markup
     with _kaleido_lock:
         if not _kaleido_started:
             kaleido.start_sync_server(silence_warnings=True)
@@ -144,7 +146,8 @@ def review_pack(title: str, as_of: datetime | None, sections: list[tuple], actio
                 if item.height:
                     parts.append(_table(item))
             elif isinstance(item, go.Figure):
-                parts.append(pio.to_html(item, full_html=False, include_plotlyjs="inline" if first else False))
+                parts.append(pio.to_html(safe_text.figure(item), full_html=False,
+                                         include_plotlyjs="inline" if first else False))
                 first = False
             elif isinstance(item, str) and item.startswith("data:image/png;base64,"):
                 parts.append(f"<img class='chart' src='{item}' alt=''>")
@@ -179,28 +182,83 @@ CHROMIUM = "/usr/bin/chromium"
 
 def print_pdf(page: str, timeout_s: float = 120) -> bytes:
     """An HTML page printed to PDF by headless Chromium (the browser kaleido already drives): no network,
-    no JavaScript needed (the charts are images), no header or footer."""
+    no JavaScript needed (the charts are images), no header or footer.
+
+    Every run has its own browser profile in a fresh temporary folder, removed afterwards. Chromium's helper
+    processes (crash handler, utility processes) can outlive the main one and still write into the profile:
+    removing it then failed about once in ten runs ("Directory not empty: 'Default'"). So the browser runs in
+    a process group of its own, which is ended before the folder is removed."""
     import shutil
-    import subprocess
     import tempfile
-    from pathlib import Path
 
     from store.errors import FAILURE, TandemError
 
     browser = shutil.which("chromium") or CHROMIUM
-    with tempfile.TemporaryDirectory(prefix="tandem-pdf-") as tmp:
-        src, out = Path(tmp) / "pack.html", Path(tmp) / "pack.pdf"
+    tmp = Path(tempfile.mkdtemp(prefix="tandem-pdf-"))
+    try:
+        src, out, profile = tmp / "pack.html", tmp / "pack.pdf", tmp / "profile"
         src.write_text(page, encoding="utf-8")
         cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", f"--user-data-dir={tmp}/profile",
+               "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", f"--user-data-dir={profile}",
+               "--no-first-run", "--no-default-browser-check", "--disable-breakpad", "--disable-crash-reporter",
                f"--print-to-pdf={out}", src.as_uri()]
-        try:
-            done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise TandemError(f"Chromium could not print the pack ({exc}); is `chromium` installed?", FAILURE) from None
+        stderr = _run_browser(cmd, timeout_s)
         if not out.exists() or out.stat().st_size == 0:
-            raise TandemError("Chromium printed no PDF: " + done.stderr.decode(errors="replace")[-300:], FAILURE)
+            raise TandemError("Chromium printed no PDF: " + stderr.decode(errors="replace")[-300:], FAILURE)
         return out.read_bytes()
+    finally:
+        _remove(tmp)
+
+
+def _run_browser(cmd: list[str], timeout_s: float) -> bytes:
+    """Run a headless browser in its own process group and end the whole group when it is done (or too slow);
+    returns its error output. The group is ended before the browser is reaped: until then its number cannot be
+    given to another process group (say another run's browser), so nothing else is ever killed."""
+    import os
+    import signal
+    import subprocess
+    import tempfile
+    import time
+
+    from store.errors import FAILURE, TandemError
+
+    with tempfile.TemporaryFile() as err:  # a file, not a pipe: a helper that keeps it open blocks nobody
+        try:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        except OSError as exc:
+            raise TandemError(f"Chromium could not print the pack ({exc}); is `chromium` installed?", FAILURE) from None
+        deadline = time.monotonic() + timeout_s
+        try:
+            # exited, but not reaped (WNOWAIT): the process group's number stays this run's
+            while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                if time.monotonic() > deadline:
+                    raise TandemError(f"Chromium did not print the pack within {timeout_s:.0f} s; try again, or print "
+                                      "the HTML pack (`tandem pack --format html`) from a browser.", FAILURE)
+                time.sleep(0.05)
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # its helpers, still running or not
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+        err.seek(0)
+        return err.read()
+
+
+def _remove(folder: Path) -> None:
+    """Remove a temporary folder; a file a dying helper process writes late is retried, never an error."""
+    import shutil
+    import time
+
+    for _ in range(20):
+        try:
+            shutil.rmtree(folder)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.05)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _table(df: pl.DataFrame) -> str:

@@ -13,6 +13,12 @@ them, they go through here:
 - `label(text, max_len)`: a chart label made visible, HTML-escaped (plotly renders a subset of HTML in
   labels) and capped in length; `labels(values)` keeps capped labels of distinct values distinct.
 - `table(df)`: a frame for display or download with every text column made visible and neutralised.
+- `figure(fig)`: a Plotly figure with every text it draws (titles, legend and trace names, axis and tick
+  labels, category values, annotations, hover texts and what hover templates show) made visible and with
+  every tag Plotly would read escaped, except the few layout tags the charts write themselves (`<br>`, a
+  colour `<span>`, `<extra>`): a name such as `<a href="javascript:…">x</a>` is drawn as written, never as a
+  link, in the app, in PNG/SVG snapshots, in the HTML and PDF pack and in the deck. reports/charts.py applies
+  it to every figure it builds, and reports/exports.py again before it renders one.
 """
 
 from __future__ import annotations
@@ -112,6 +118,110 @@ def label_map(values: Any, max_len: int = MAX_LABEL) -> dict[Any, str]:
     value under one label: `names = label_map(df[dim].unique(maintain_order=True))`, x=[names[v] for v in ...]."""
     distinct = list(dict.fromkeys(values))
     return dict(zip(distinct, labels(distinct, max_len), strict=True))
+
+
+# Plotly's text renderer (svg_text_utils.convertToTspans) splits a string on anything shaped like a tag and
+# turns <a href>, <b>, <i>, <em>, <sup>, <sub>, <span style>, <br> into live SVG; entities are decoded only in
+# the text between tags, so `&lt;a&gt;` stays text. Only the layout tags the charts write are let through, in
+# the exact forms they use; anything else shaped like a tag has its brackets escaped.
+_TAG = re.compile(r"<[^<>]*>")
+_OURS = re.compile(r"<br>|<extra>|</extra>|</span>|<span style='(?:font-size:\d{1,2}px;)?color:#[0-9a-fA-F]{3,6}'>")
+# hover and text templates show these fields of a point: `%{customdata[2]}` shows part 2 of its customdata
+_SHOWN = re.compile(r"%\{(customdata|text|hovertext|meta)(?:\[(\d+)\])?")
+_SKIP = frozenset({"template"})  # plotly's own theme: no data in it (and the largest part of a figure)
+
+
+def markup(text: Any) -> Any:
+    """`text` as Plotly may draw it: visible, and with every tag but the charts' own layout tags escaped
+    (`<a href=x>` → `&lt;a href=x&gt;`); idempotent, so text escaped before passes unchanged."""
+    if not isinstance(text, str):
+        return text
+    text = visible(text)
+    if "<" not in text and ">" not in text:
+        return text
+    out, last = [], 0
+    for m in _TAG.finditer(text):
+        out.append(text[last:m.start()].replace(">", "&gt;").replace("<", "&lt;"))
+        tag = m.group(0)
+        out.append(tag if _OURS.fullmatch(tag) else tag.replace("<", "&lt;").replace(">", "&gt;"))
+        last = m.end()
+    out.append(text[last:].replace(">", "&gt;").replace("<", "&lt;"))
+    return "".join(out)
+
+
+def _clean(value: Any) -> Any:
+    """Every string in a figure's JSON (nested dicts, lists, tuples and text arrays) through `markup`."""
+    if isinstance(value, str):
+        return markup(value)
+    if isinstance(value, dict):
+        return {k: v if k in _SKIP else _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if getattr(value, "dtype", None) is not None and value.dtype.kind in "OUS":  # a numpy array of text
+        return [_clean(v) for v in value.tolist()]
+    return value
+
+
+def _templates(trace: dict) -> str:
+    return " ".join(str(t) for key in ("hovertemplate", "texttemplate")
+                    for t in (trace.get(key) if isinstance(trace.get(key), list | tuple) else [trace.get(key) or ""]))
+
+
+def _shown(trace: dict) -> set[int | None]:
+    """The parts of a trace's customdata its templates show (None: all of it)."""
+    return {int(index) if index else None for field, index in _SHOWN.findall(_templates(trace))
+            if field == "customdata"}
+
+
+def _shown_data(trace: dict) -> Any:
+    """What of a trace's customdata is drawn: all of it, the parts a template shows, or nothing."""
+    data, parts = trace.get("customdata"), _shown(trace)
+    if data is None or not parts:
+        return None
+    if None in parts:
+        return data
+    rows = data.tolist() if hasattr(data, "tolist") else data
+    return [[v for i, v in enumerate(row) if i in parts] for row in rows if isinstance(row, list | tuple)]
+
+
+def _trace(trace: dict) -> dict:
+    """A trace's JSON with what it draws made safe. `customdata` is data a click carries back (the value
+    behind a bar, tandem/click.py): only the parts a template shows are touched, the rest stays as is."""
+    out = {k: v if k == "customdata" else _clean(v) for k, v in trace.items()}
+    data, parts = trace.get("customdata"), _shown(trace)
+    if data is not None and None in parts:
+        out["customdata"] = _clean(data)
+    elif data is not None and parts:
+        rows = data.tolist() if hasattr(data, "tolist") else data
+        out["customdata"] = [[markup(v) if i in parts else v for i, v in enumerate(row)]
+                             if isinstance(row, list | tuple) else row for row in rows]
+    return out
+
+
+def _dirty(value: Any) -> bool:
+    """Whether any string in a figure's JSON would change under `markup` (a walk that copies nothing)."""
+    if isinstance(value, str):
+        return markup(value) != value
+    if isinstance(value, dict):
+        return any(_dirty(v) for k, v in value.items() if k not in _SKIP)
+    if isinstance(value, list | tuple):
+        return any(_dirty(v) for v in value if not isinstance(v, int | float))
+    if getattr(value, "dtype", None) is not None and value.dtype.kind in "OUS":
+        return _dirty(value.tolist())
+    return False
+
+
+def figure(fig: Any) -> Any:
+    """The figure with every text Plotly draws made visible and inert (see `markup`); the same figure object
+    when nothing needs it (the charts escape data as they build, so that is the usual case)."""
+    import plotly.graph_objects as go  # here: the CLI's text commands import no plotly
+
+    # plotly's own JSON of the figure, read without the deep copy to_plotly_json makes: only read here
+    data, layout = fig._data, fig._layout  # noqa: SLF001
+    if not any(_dirty({k: v for k, v in t.items() if k != "customdata"}) or _dirty(_shown_data(t)) for t in data) \
+            and not _dirty(layout):
+        return fig
+    return go.Figure(data=[_trace(t) for t in data], layout=_clean(layout))
 
 
 def _column(s: pl.Series, fn: Any, pattern: str) -> pl.Series:

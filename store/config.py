@@ -32,11 +32,18 @@ class Settings(BaseSettings):
                              description="who is on which team with which role (TOML or YAML)")
     roles: dict[str, Any] | None = Field(default=None, description="the same as JSON; replaces the roles file when set")
     group_claim: str = Field(default="groups", description="the ID-token claim holding the user's groups")
+    login_hours: float = Field(default=12, gt=0, description="how long a sign-in lasts before the user signs in "
+                                                             "again (the login cookie's lifetime, checked by the server)")
+    signouts_file: Path | None = Field(default=None, description="where sign-outs are kept (SQLite), so a copied "
+                                       "login cookie stops working; default: <database>.signouts.sqlite beside it")
     # Agreed definitions (docs/agreements.md): who must approve a proposal before it counts
     approval_teams: tuple[str, ...] = Field(default=("finance", "procurement"),
                                             description="teams that must each approve a proposal (the proposer's "
                                                         "own team counts by proposing)")
     approvers_per_team: int = Field(default=1, ge=1, description="approvals each team must give")
+    require_verified_approval: bool = Field(
+        default=False, description="refuse approvals of proposals and targets from identities that did not sign in "
+                                   "(local mode without login, where a name and team are only stated)")
     finance_approval_above: float | None = Field(
         default=None, ge=0, description="a savings effect (|agreed − procurement| over the data) above which "
                                         "finance must approve even when approval_teams leaves it out")

@@ -19,6 +19,7 @@ import streamlit as st
 from decisions import identity
 from decisions.identity import Action, Identity, NotAllowed, RolesError, load_roles, local_user, resolve
 from store.config import settings
+from tandem import logins
 
 LOG = logging.getLogger("tandem")
 ICON = Path(__file__).resolve().parent / "static" / "tandem-icon.png"
@@ -46,6 +47,9 @@ def current_user() -> Identity | None:
         return local_user()
     if not st.user.is_logged_in:
         return None
+    login = logins.of_session()  # a callback runs before the gate: an ended login writes nothing either
+    if login is not None and logins.ended(login) is not None:
+        return None
     return resolve(st.user.to_dict(), load_roles(), settings().group_claim)
 
 
@@ -72,6 +76,16 @@ def gate() -> Identity:
         st.write("Finance and procurement KPIs, side by side. Sign in with your company account to continue.")
         st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
         st.stop()
+    # every run: a sign-out (here or on another tab) or a sign-in older than TANDEM_LOGIN_HOURS ends the session
+    login = logins.of_session()
+    if login is not None and (why := logins.ended(login)) is not None:
+        if why == "unchecked":
+            LOG.error("the sign-outs file %s cannot be read", logins.signouts_file())
+        st.title("Tandem")
+        st.write(logins.sentence(why))
+        if why != "unchecked":
+            st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
+        st.stop()
     try:
         user = resolve(st.user.to_dict(), load_roles(), settings().group_claim)
     except RolesError as exc:
@@ -84,12 +98,21 @@ def gate() -> Identity:
         st.text(f"You are signed in as {st.user.get('email') or '(no e-mail address)'}, but that account has no "
                 "team or role in Tandem.")
         st.write("Ask your Tandem admin to add you to the roles file. Until then no data is shown.")
-        st.button("Sign out", icon=":material/logout:", on_click=st.logout)
+        st.button("Sign out", icon=":material/logout:", on_click=sign_out)
         st.stop()
     with st.sidebar:
         st.caption(f"{user.name} · {user.team or 'no team'} · {user.role}")
-        st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="tandem_sign_out")
+        st.button("Sign out", icon=":material/logout:", on_click=sign_out, key="tandem_sign_out")
     return user
+
+
+def sign_out() -> None:
+    """Sign out: the server records that this login ended (tandem/logins.py), so its cookie, copied or not, no
+    longer lets anyone in; then Streamlit deletes it from the browser."""
+    login = logins.of_session()
+    if login is not None:
+        logins.sign_out(login)
+    st.logout()
 
 
 def on_script_error(exc: Exception) -> bool:
@@ -106,4 +129,4 @@ def on_script_error(exc: Exception) -> bool:
 
 
 __all__ = ["Identity", "NotAllowed", "can", "current_user", "gate", "load_roles", "local_user",
-           "login_configured", "require", "resolve"]
+           "login_configured", "require", "resolve", "sign_out"]

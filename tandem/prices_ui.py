@@ -58,21 +58,8 @@ def sections(kpi: Kpi, sel: Scope) -> None:
 
 
 def figure(levels: pl.DataFrame, title: str) -> go.Figure:
-    """Our index (the finance view's blue, thick) and each market index (gray, dashed) as levels."""
-    fig = go.Figure()
-    for name, rows in levels.group_by("series", maintain_order=True):
-        ours = name[0] == prices.OURS
-        fig.add_trace(go.Scatter(x=rows["period"].to_list(), y=rows["level"].to_list(), name=str(name[0]),
-                                 mode="lines+markers" if ours else "lines",
-                                 line=dict(color=charts.PALETTE["blue" if ours else "gray"], width=3 if ours else 2,
-                                           dash=None if ours else "dash")))
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=15)), height=380, font=charts.FONT,
-                      margin=dict(l=16, r=16, t=60, b=10), plot_bgcolor="white", paper_bgcolor="white",
-                      legend=dict(orientation="v", x=1.01, xanchor="left", y=1), hovermode="x unified")
-    fig.update_yaxes(gridcolor="#e6e6e6", title=dict(text="Index (first month = 100)", font=dict(size=12)),
-                     automargin=True)
-    fig.update_xaxes(type="category", automargin=True, nticks=12)
-    return fig
+    """Our index and each market index as levels (reports/charts.py builds it, names escaped)."""
+    return charts.price_levels(levels, title)
 
 
 def market(kpi: Kpi, sel: Scope) -> None:

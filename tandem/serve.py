@@ -139,7 +139,9 @@ def plan(args: Sequence[str], cfg: Settings | None = None, env: Mapping[str, str
                         "address reads all spend, uploads files and changes review items.")
     else:
         messages.append(f"Serving on {address or 'every interface'}.")
-    flags = [*SAFE_FLAGS, "--server.address", address]
+    # Streamlit's upload cap (it stops a body while it streams) is Tandem's; tandem/guard.py refuses a larger
+    # Content-Length before anything is read.
+    flags = [*SAFE_FLAGS, "--server.maxUploadSize", str(cfg.max_upload_mb), "--server.address", address]
     for f in files:
         flags += ["--secrets.files", str(f)]
     return Plan(args=[*flags, *args], address=address, login=login, messages=messages)

@@ -18,7 +18,7 @@ from kpi_definitions.periods import Grain
 from kpi_definitions.registry import Registry
 from reports import source
 from store import gate
-from store.db import reading
+from store.db import problem, reading
 from store.errors import TandemError
 from workspace.db import connect
 
@@ -119,8 +119,14 @@ def writing(db: Path, wait_s: float = 15.0, waiting: Callable[[], None] | None =
 
 
 def run_write(db: Path, fn: Callable[[duckdb.DuckDBPyConnection], T], waiting: Callable[[], None] | None = None) -> T:
-    with writing(db, waiting=waiting) as con:
-        result = fn(con)
+    """One of the app's writes (an upload, a review note, a decision), in its turn. A fault of the file or its
+    disk (full, read-only, held by another process, damaged) is one sentence the page shows (store/db.py
+    `problem`), never "Something went wrong"; the write's own transaction left the file as it was."""
+    try:
+        with writing(db, waiting=waiting) as con:
+            result = fn(con)
+    except (duckdb.Error, OSError) as exc:
+        raise problem(exc, db) or exc from None
     st.cache_data.clear()  # the data changed: every cached KPI is stale
     return result
 

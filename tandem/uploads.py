@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +14,7 @@ import polars as pl
 
 from pipelines import mappings
 from pipelines.mappings import IDENTITY, Mapping, load_mapping
-from store.errors import TandemError
+from store.errors import FAILURE, TandemError
 from tandem import auth, service
 from workspace.db import ingest_file, limits
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:  # ingestion (pandera, pandas) is imported when a file is load
 
 SUFFIXES = ("csv", "xlsx", "parquet")
 AUTO = "(from the file name)"
+ROOMLESS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)  # no room, or no right, to write
 
 
 @dataclass
@@ -34,6 +37,34 @@ class Outcome:
                               "loaded": r.rows_loaded, "replaced": r.rows_replaced,
                               "quarantined": r.rows_quarantined, "filtered": r.rows_filtered, "message": r.message}
                              for r in self.results])
+
+
+@contextmanager
+def _folder(prefix: str) -> Iterator[Path]:
+    """A temporary folder for the uploads of one load or preview; one sentence when it cannot be made."""
+    try:
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+            yield Path(tmp)
+    except OSError as exc:  # the folder itself (made or removed): a full or read-only temporary disk
+        if exc.errno not in ROOMLESS or not str(exc.filename or "").startswith(tempfile.gettempdir()):
+            raise
+        raise _no_room(exc) from None
+
+
+def _stored(tmp: Path, name: str, data: bytes) -> Path:
+    """An upload written under its own base name (never a path the browser chose) in `tmp`."""
+    path = tmp / Path(name).name
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise _no_room(exc) from None
+    return path
+
+
+def _no_room(exc: OSError) -> TandemError:
+    return TandemError(f"The upload could not be stored in the temporary folder {tempfile.gettempdir()} "
+                       f"({exc.strerror or exc}); nothing was loaded: free some space there (or set TMPDIR to a "
+                       "folder with room for the uploads) and try again.", FAILURE)
 
 
 def mapping_names() -> list[str]:
@@ -55,12 +86,8 @@ def load(db: Path, files: Sequence[tuple[str, bytes]], export_type: str | None, 
     me = auth.current_user()  # the load log records who loaded each file
     who = (me.email or me.name) + ("" if me.verified else " (unverified)")
     m = _mapping(mapping)
-    with tempfile.TemporaryDirectory(prefix="tandem-upload-") as tmp:
-        paths = []
-        for name, data in files:
-            path = Path(tmp) / Path(name).name  # never a path the browser chose
-            path.write_bytes(data)
-            paths.append(path)
+    with _folder("tandem-upload-") as tmp:
+        paths = [_stored(tmp, name, data) for name, data in files]
 
         def work(con) -> None:  # noqa: ANN001 - a DuckDB connection
             from pipelines.load import load_many
@@ -91,10 +118,9 @@ def preview(files: Sequence[tuple[str, bytes]], export_type: str | None, mapping
 
     out = Preview()
     m = _mapping(mapping)
-    with tempfile.TemporaryDirectory(prefix="tandem-preview-") as tmp:
+    with _folder("tandem-preview-") as tmp:
         for name, data in files:
-            path = Path(tmp) / Path(name).name  # never a path the browser chose
-            path.write_bytes(data)
+            path = _stored(tmp, name, data)
             try:
                 out.checks.append(check_file(path, m, export_type, encoding, rows, limits=limits()))
             except TandemError as exc:

@@ -135,6 +135,66 @@ def test_threshold_requires_finance_and_approvers_per_team(gcon: duckdb.DuckDBPy
     assert agreement.approve(gcon, q, FIN2, cfg=two)["status"] == "approved"
 
 
+def test_the_same_person_never_approves_their_own_proposal_or_target_whatever_team_they_state(
+        gcon: duckdb.DuckDBPyConnection) -> None:
+    """Issue 25, finding 4: the check compared teams, so a proposer who restated their team approved their own
+    proposal and target. The attack: the same person (same e-mail, any case) under the other team."""
+    from decisions import targets
+    from kpi_definitions.registry import registry
+
+    # local mode: Pia states procurement and proposes, then states finance and approves
+    pia_p, pia_f = agreement.local_identity("Pia", "procurement"), agreement.local_identity("Pia", "finance")
+    pid = agreement.propose(gcon, "savings", DROPS, TEXT, "2026-01-01", "r", pia_p)
+    with pytest.raises(AgreementError, match=r"You \(pia@localhost\) proposed proposal 1, so you cannot approve it, "
+                                             "whatever team you state: a member of the other team must approve it; "
+                                             "nothing changed"):
+        agreement.approve(gcon, pid, pia_f)
+    # signed in: the roles file moved Pia to finance, and the provider spells her address in capitals
+    moved = Identity("PIA@Corp.Example", "Pia", "finance", "editor", True)
+    pid2 = agreement.propose(gcon, "savings", DROPS, TEXT, "2026-01-01", "r", PIA)
+    with pytest.raises(AgreementError, match="you cannot approve it"):
+        agreement.approve(gcon, pid2, moved)
+    # two people in one team: approvals from each count, the same person twice under two teams does not
+    two = Settings(approval_teams=("finance", "procurement"), approvers_per_team=2)
+    pid3 = agreement.propose(gcon, "savings", ["mix"], TEXT, "2026-01-01", "r", PIA, cfg=two)
+    agreement.approve(gcon, pid3, ANA, cfg=two)
+    with pytest.raises(AgreementError, match="Ana already approved proposal 3"):
+        agreement.approve(gcon, pid3, Identity("ANA@corp.example", "Ana", "finance", "editor", True), cfg=two)
+    assert agreement.approve(gcon, pid3, FIN2, cfg=two)["status"] == "approved"
+    assert agreement.proposals(gcon).filter(status="pending")["proposal_id"].sort().to_list() == [1, 2]
+    # a target: proposed by Pia under procurement, approved or rejected by Pia under finance: refused
+    tid = targets.propose(gcon, registry(), "savings", "procurement", "month", "2026-01", 100, "c", pia_p)
+    with pytest.raises(AgreementError, match=r"You \(pia@localhost\) proposed target 1, so you cannot approve it"):
+        targets.decide(gcon, tid, True, "", pia_f)
+    with pytest.raises(AgreementError, match="so you cannot reject it, whatever team you state"):
+        targets.decide(gcon, tid, False, "changed my mind", pia_f)
+    assert targets.every(gcon)["status"].to_list() == ["pending"]
+    assert audit.entries(gcon)["action"].to_list().count("approved") == 2  # Ana's and Fred's, nothing else
+
+
+def test_require_verified_approval_refuses_stated_identities(gcon: duckdb.DuckDBPyConnection,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """TANDEM_REQUIRE_VERIFIED_APPROVAL: in local mode anyone can state any name, so approvals may be limited to
+    identities that signed in."""
+    from decisions import targets
+    from kpi_definitions.registry import registry
+
+    monkeypatch.setenv("TANDEM_REQUIRE_VERIFIED_APPROVAL", "true")
+    pid = agreement.propose(gcon, "savings", DROPS, TEXT, "2026-01-01", "r", agreement.local_identity("Pia", "procurement"))
+    mia = agreement.local_identity("Mia", "finance")
+    with pytest.raises(AgreementError, match="Approving needs a signed-in identity here \\(TANDEM_REQUIRE_VERIFIED_"
+                                             "APPROVAL is on\\) and Mia is only stated, not signed in"):
+        agreement.approve(gcon, pid, mia)
+    tid = targets.propose(gcon, registry(), "savings", "procurement", "month", "2026-01", 100, "c", PIA)
+    with pytest.raises(AgreementError, match="Approving needs a signed-in identity"):
+        targets.decide(gcon, tid, True, "", mia)
+    assert agreement.approve(gcon, pid, ANA)["status"] == "approved"  # a signed-in finance member may
+    assert targets.decide(gcon, tid, True, "", ANA)["status"] == "approved"
+    monkeypatch.delenv("TANDEM_REQUIRE_VERIFIED_APPROVAL")
+    pid2 = agreement.propose(gcon, "savings", ["mix"], TEXT, "2026-01-01", "r", PIA)
+    assert agreement.approve(gcon, pid2, mia)["status"] == "approved"  # the default: stated identities approve
+
+
 def test_local_identity_is_unverified_and_states_a_team() -> None:
     me = agreement.local_identity("Mia Local", "finance")
     assert (me.email, me.team, me.verified) == ("mia.local@localhost", "finance", False)

@@ -268,6 +268,54 @@ def test_sign_in_roles_and_who_in_a_real_browser(login_server: tuple[str, Path, 
     assert rows == [("Credit notes from Northwind are late", "finance@example.com", "finance")]
 
 
+def test_signing_out_ends_the_login_and_a_copied_cookie_is_refused(login_server: tuple[str, Path, Path],  # noqa: ANN001
+                                                                   browser) -> None:
+    """Issue 25, finding 5: a login cookie copied before sign-out gave full access for 30 days. Now sign-out
+    is kept on the server: the copy, replayed in a fresh browser, gets the sign-in page; a tab opened with it
+    before the sign-out says so on its next run; and the cookie lives TANDEM_LOGIN_HOURS (12), not 30 days."""
+    from tests.served import Client
+
+    base, _, folder = login_server
+    page = sign_in(browser, base, "finance@example.com")
+    page.get_by_text("Fiona Finance · finance · editor").wait_for(timeout=60_000)
+    copied = [c for c in page.context.cookies() if c["name"].startswith("_streamlit_user")]
+    login = next(c for c in copied if c["name"] == "_streamlit_user")
+    assert abs(login["expires"] - (time.time() + 12 * 3600)) < 600, login["expires"] - time.time()
+    # another browser with the same cookie, open before the sign-out: it is let in (the cookie is good)
+    other = browser.new_context(viewport={"width": 1300, "height": 900})
+    other.add_cookies(copied)
+    tab = other.new_page()
+    tab.goto(f"{base}/overview")
+    tab.get_by_text("Fiona Finance · finance · editor").wait_for(timeout=60_000)
+
+    page.get_by_role("button", name="Sign out").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Sign out").click()
+    deadline = time.monotonic() + 60  # Streamlit deletes the cookie, then sends the browser to the provider
+    while any(c["name"] == "_streamlit_user" for c in page.context.cookies()):
+        assert time.monotonic() < deadline, "the sign-out did not delete the cookie"
+        time.sleep(0.2)
+    page.context.close()
+
+    # the copy, replayed in a fresh browser: the sign-in page, no data, no name
+    thief = browser.new_context(viewport={"width": 1300, "height": 900})
+    thief.add_cookies(copied)
+    stolen = thief.new_page()
+    stolen.goto(f"{base}/data")
+    stolen.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    assert stolen.get_by_text("Fiona Finance").count() == 0 and stolen.get_by_text("Freshness").count() == 0
+    thief.close()
+    # the tab that was open: its next run (opening another page) ends it
+    tab.get_by_role("link", name="Drill-down", exact=True).click()
+    tab.get_by_text("You signed out of Tandem in this browser (or on another tab). Sign in to continue.").wait_for(
+        timeout=60_000)
+    assert tab.get_by_text("Freshness").count() == 0
+    other.close()
+    # and the upload endpoint refuses the copy too
+    app = base.replace("localhost", "127.0.0.1")
+    assert Client(base, {c["name"]: c["value"] for c in copied}).upload("invoices.csv", b"x" * 100, "any") == 403
+    assert (folder / "tandem.signouts.sqlite").is_file() and app
+
+
 def test_a_page_error_gets_a_reference_and_the_detail_goes_to_the_log(caplog: pytest.LogCaptureFixture) -> None:
     try:
         raise RuntimeError("/srv/tandem/secret/path exploded")

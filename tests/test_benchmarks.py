@@ -51,3 +51,10 @@ def test_limits_benchmark_measures_the_bombs_the_expressions_and_the_load_into_a
                              out), (variant, command)
     assert re.search(r"\(c\) a mapping expression nested 5,000 deep: refused in [\d.]+ ms", out)
     assert re.search(r"\(b\) 3,000 invoice lines .* exit 0, [\d.]+ s .* peak memory \d+\.\d\d GB", out)
+
+
+def test_limits_benchmark_measures_uploads_before_and_after_login(tmp_path: Path) -> None:
+    out = _run("benchmarks/limits.py", "uploads", "--files", "2", "--mb", "1", "--ttl", "2", "--dir", str(tmp_path))
+    assert "(a) not signed in: HTTP [403]" in out and "(b) a signed-in editor: HTTP [204]" in out
+    assert re.search(r"tabs closed: released \d+ s after .*uploads held 0 MB", out)
+    assert "over the cap: HTTP 413" in out and "(d) Overview: first run" in out

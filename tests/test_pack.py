@@ -171,3 +171,28 @@ def test_the_pack_lists_a_netted_bridge_step_with_its_parts(with_action: Scope) 
     amounts = budget["Amount"].to_list()[at:at + 1 + len(timing.parts)]
     assert amounts == [formats.signed(v, "currency", "EUR") for v in [timing.value, *(x.value for x in timing.parts)]]
     assert abs(sum(x.value for x in timing.parts) - timing.value) < 0.01  # the parts add up to the step
+
+
+def test_two_pdf_packs_at_once_each_print_with_a_profile_of_their_own(golden_db: Path, tmp_path: Path) -> None:
+    """Issue 25, finding 8: `tandem pack --format pdf` failed once in ten runs with "Directory not empty:
+    'Default'" (Chromium's helpers still writing the profile while it was removed). Two packs print at once,
+    each with a fresh profile that is gone afterwards (TMPDIR is this test's folder, so any left-over shows)."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "tandem"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = __import__("os").environ | {"TMPDIR": str(tmp)}
+    logs = [(tmp_path / f"pack{i}.log").open("w") for i in (1, 2)]  # files, not pipes: nothing waits on a reader
+    runs = [subprocess.Popen([str(exe), "pack", "--db", str(golden_db), "--period", "2026-02", "--format", "pdf",
+                              "-o", str(tmp_path / f"pack{i}.pdf")], env=env, stdout=log, stderr=subprocess.STDOUT)
+            for i, log in zip((1, 2), logs, strict=True)]
+    for i, run in enumerate(runs, start=1):
+        assert run.wait(timeout=600) == 0, (tmp_path / f"pack{i}.log").read_text()
+        assert "wrote the pdf review pack for 2026-02" in (tmp_path / f"pack{i}.log").read_text()
+    for log in logs:
+        log.close()
+    for i in (1, 2):
+        assert (tmp_path / f"pack{i}.pdf").read_bytes()[:5] == b"%PDF-"
+    assert sorted(p.name for p in tmp.iterdir() if p.name.startswith("tandem-pdf-")) == []

@@ -87,18 +87,21 @@ def test_the_safe_settings_are_always_passed(tmp_path: Path) -> None:
     assert flags == {"--browser.gatherUsageStats": "false", "--client.showErrorDetails": "none",
                      "--client.showErrorLinks": "false", "--client.toolbarMode": "viewer",
                      "--client.disableDataExport": "true", "--server.enableStaticServing": "false",
+                     "--server.maxUploadSize": "200",  # TANDEM_MAX_UPLOAD_MB: Streamlit's own cap is Tandem's
                      "--server.address": "127.0.0.1",
                      "--secrets.files": str(cfg.auth_secrets)}
     # Streamlit accepts every one of them (an unknown option or value would stop `streamlit run`)
     from streamlit import config
 
     config.get_config_options(force_reparse=True, options_from_flags={
-        k[2:]: (v == "true" if v in ("true", "false") else v) for k, v in flags.items() if k != "--secrets.files"})
+        k[2:]: (v == "true" if v in ("true", "false") else int(v) if v.isdigit() else v)
+        for k, v in flags.items() if k != "--secrets.files"})
     try:
         assert config.get_option("client.showErrorDetails") == "none"
         assert config.get_option("client.toolbarMode") == "viewer"
         assert config.get_option("browser.gatherUsageStats") is False
         assert config.get_option("client.disableDataExport") is True  # no raw "Download as CSV" on tables
+        assert config.get_option("server.maxUploadSize") == 200
     finally:
         config.get_config_options(force_reparse=True)
 
