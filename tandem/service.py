@@ -54,6 +54,7 @@ months = st.cache_data(show_spinner=False, max_entries=64)(source.months)
 facts_problem = st.cache_data(show_spinner=False, max_entries=16)(source.facts_problem)
 options = st.cache_data(show_spinner=False, max_entries=16)(source.options)
 targets_evaluated = st.cache_data(show_spinner=False, max_entries=16)(source.targets_evaluated)
+agreed_preview = st.cache_data(show_spinner=False, max_entries=64)(source.agreed_preview)
 _data_as_of = st.cache_data(show_spinner=False, max_entries=16)(source.data_as_of)
 
 
