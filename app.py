@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from store.errors import Busy, TandemError
-from tandem import auth, kpi_page, selection, service, widgets
+from tandem import auth  # the sign-in page needs only this: the rest is imported once someone is let in
 
 
 def _open(page: st.Page) -> None:
@@ -16,6 +15,9 @@ def _open(page: st.Page) -> None:
 
 def run() -> None:
     auth.gate()  # sign-in, or "not on the list", or the local user without login; sets the page config
+    from store.errors import Busy, TandemError
+    from tandem import agreement_ui, kpi_page, selection, service, widgets
+
     widgets.fit_numbers()  # headline numbers wrap on a narrow screen instead of reading "EUR …"
     overview = st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview")
     # The app's root opens the Overview at its own address, so /overview is a link like any other page's
@@ -26,16 +28,18 @@ def run() -> None:
             root,
             overview,
             st.Page("pages/review.py", title="Review meeting", icon=":material/event_note:", url_path="review"),
+            # with how many proposals and targets await this user's team: "Agreements · 2 awaiting you"
+            st.Page("pages/agreement.py", title=agreement_ui.nav_title(), icon=":material/approval:",
+                    url_path="agreements"),
         ],
         "KPIs": kpi_page.pages(),
         "Explore": [
             st.Page("pages/drilldown.py", title="Drill-down", icon=":material/search:", url_path="drilldown"),
             st.Page("pages/terms.py", title="Payment terms", icon=":material/payments:", url_path="terms"),
             st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:", url_path="definitions"),
-            st.Page("pages/agreement.py", title="Agreements", icon=":material/approval:", url_path="agreements"),
             st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
         ],
-    })
+    }, expanded=True)  # every page in view: "View 3 more" hid Agreements
     try:
         nav.run()
     except Busy:  # a load holds the file (an upload here, or a long CLI load): a calm notice, not an error

@@ -120,7 +120,7 @@ def build(p: Pack) -> bytes:
 
     _agreements_slide(prs, p)
     slide = prs.slides.add_slide(blank)
-    _title(slide, "Open actions and decisions")
+    _title(slide, "Open actions")
     if p.actions.height:
         _table(slide, p.actions, Inches(0.4), Inches(1.0), W - Inches(0.8), size=11)
         if p.actions.height > 14:
@@ -128,6 +128,13 @@ def build(p: Pack) -> bytes:
     else:
         _text(slide, Inches(0.4), Inches(1.2), W, Inches(0.5), ["No open actions."], size=16)
     _stamp(slide, [sel.filter_text(), sel.as_of_text() + " · Tandem"])
+    if p.notes.height:  # what was noted or decided, on its own slide (not among the actions)
+        slide = prs.slides.add_slide(blank)
+        _title(slide, "Notes and decisions")
+        _table(slide, p.notes, Inches(0.4), Inches(1.0), W - Inches(0.8), size=11)
+        if p.notes.height > 14:
+            _text(slide, Inches(0.4), H - Inches(1.2), W, Inches(0.4), [f"… and {p.notes.height - 14} more"])
+        _stamp(slide, [sel.filter_text(), sel.as_of_text() + " · Tandem"])
 
     _scenarios(prs, blank, p)
     buf = io.BytesIO()

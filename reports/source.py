@@ -156,6 +156,17 @@ def _label(first: int, last: int) -> str:
     return f"{month_label(first)} to {month_label(last)}"
 
 
+def pending(db: str, ver: str, kpi: str | None = None, team: str | None = None) -> pl.DataFrame:
+    """Pending proposals and targets (of one KPI, or all); with `team`, those awaiting that team's approval
+    (decisions/inbox.py). An empty frame before anything was proposed, or on a missing file."""
+    from decisions import inbox
+
+    if not Path(db).exists():
+        return pl.DataFrame(schema=inbox.SCHEMA)
+    with reading(Path(db)) as con:
+        return inbox.pending(con, kpi, team)
+
+
 def targets_evaluated(db: str, ver: str) -> pl.DataFrame:
     """Every approved joint target with its actual, forecast and status (decisions/targets.py)."""
     with reading(Path(db)) as con:

@@ -55,6 +55,8 @@ facts_problem = st.cache_data(show_spinner=False, max_entries=16)(source.facts_p
 options = st.cache_data(show_spinner=False, max_entries=16)(source.options)
 targets_evaluated = st.cache_data(show_spinner=False, max_entries=16)(source.targets_evaluated)
 agreed_preview = st.cache_data(show_spinner=False, max_entries=64)(source.agreed_preview)
+pending = st.cache_data(show_spinner=False, max_entries=64)(source.pending)
+period_span = st.cache_data(show_spinner=False, max_entries=64)(source.period_span)
 _data_as_of = st.cache_data(show_spinner=False, max_entries=16)(source.data_as_of)
 
 

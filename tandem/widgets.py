@@ -75,7 +75,8 @@ def kpi_card(kpi: Kpi, sel: Scope, now: pl.DataFrame, before: pl.DataFrame, tren
             spark.update_layout(height=90)
         st.plotly_chart(spark, key=f"spark-{kpi.name}", config={"staticPlot": True})
         if link is not None:
-            st.page_link(link, label=f"{kpi.label}: bridge and breakdown", icon=":material/arrow_forward:")
+            st.page_link(link, label="Bridge and breakdown", icon=":material/arrow_forward:",
+                         help=f"{kpi.label}: the bridge between the views and the breakdown")
 
 
 def metric(kpi: Kpi, sel: Scope, view: str, now: pl.DataFrame, before: pl.DataFrame, label: str,
