@@ -326,7 +326,7 @@ def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None
     rows = values.filter(pl.col("kpi") == kpi.name)
     raw = rows[dim].cast(pl.String).unique(maintain_order=True).to_list()
     display = [(names or {}).get(v) or v for v in raw]  # names are unique: duplicates carry their id
-    shown = safe_text.label_map(display, 24)  # capped, escaped, visible: one line, turned when they would touch
+    shown = safe_text.label_map(display, 32)  # capped, escaped, visible: one line, turned when they would touch
     label = {v: shown[d] for v, d in zip(raw, display, strict=True)}
     for view in kpi.views:
         v = rows.filter(pl.col("view") == view)
