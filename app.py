@@ -3,9 +3,27 @@ the registry (one per declaration, at /<kpi name>); the other pages are the scri
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from tandem import auth  # the sign-in page needs only this: the rest is imported once someone is let in
+
+
+def _import_the_pages() -> None:
+    """What every page imports (polars, plotly, DuckDB, pandas for the tables: about 3 s of CPU on a fresh
+    server), imported while the first visitor signs in at the identity provider instead of after."""
+    import pandas  # noqa: F401 - the tables' number formats (tandem/grid.py)
+
+    from tandem import agreement_ui, kpi_page, selection, widgets  # noqa: F401
+
+
+@st.cache_resource(show_spinner=False)
+def _warm() -> threading.Thread:
+    """Start importing the pages' modules once per server, in the background (the sign-in page does not wait)."""
+    thread = threading.Thread(target=_import_the_pages, name="tandem-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _open(page: st.Page) -> None:
@@ -14,6 +32,7 @@ def _open(page: st.Page) -> None:
 
 
 def run() -> None:
+    _warm()
     auth.gate()  # sign-in, or "not on the list", or the local user without login; sets the page config
     from store.errors import Busy, TandemError
     from tandem import agreement_ui, kpi_page, selection, service, widgets

@@ -34,10 +34,11 @@ st.subheader(f"Where {who} differ most, by slice", anchor=False)
 names = {d: pack.dimension_names(sel, d) for d in standout.SLICES}
 gaps, picks = standout.largest_gaps(sel, reg, kpi_page.DIM_LABELS, names)
 st.caption("Each KPI's largest gap by supplier and by category. Select a row for the lines behind it.")
-if gaps.height:  # "Savings by supplier" in one column: six columns were cut at 1024 px
-    gaps = gaps.select(pl.concat_str("KPI", pl.lit(" by "), pl.col("Split").str.to_lowercase()).alias("KPI by"),
-                       *[c for c in gaps.columns if c not in ("KPI", "Split")])
-event = widgets.table(gaps, {c: "" for c in gaps.columns if c not in (*standout.COLUMNS, "KPI by", "unit")},
+if gaps.height:  # "Savings by supplier: Primewind Logistics" in one column: six columns were cut at 1024 px
+    gaps = gaps.select(pl.concat_str("KPI", pl.lit(" by "), pl.col("Split").str.to_lowercase(), pl.lit(": "),
+                                     "Slice").alias("Largest gap"),
+                       *[c for c in gaps.columns if c not in standout.COLUMNS])
+event = widgets.table(gaps, {c: "" for c in gaps.columns if c not in ("Largest gap", "unit")},
                       sel.currency, key="standout-gaps", on_select="rerun", unit_column="unit")
 if (row := (event or {}).get("selection", {}).get("rows", [])) and row[0] < len(picks):
     name, dim, value = picks[row[0]]

@@ -65,7 +65,8 @@ def _layout(fig: go.Figure, title: str, kpi: Kpi, height: int = 380, currency: s
                                  yref="container", y=0.98, yanchor="top"),
                       height=height, font=FONT, margin=dict(l=16, r=16, t=60, b=10, autoexpand=True),
                       plot_bgcolor="white", paper_bgcolor="white",
-                      legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom"), hovermode="x unified")
+                      legend=dict(orientation="h", xref="container", x=0.01, xanchor="left", yref="container",
+                                  y=1 - 42 / height, yanchor="top"), hovermode="x unified")
     fig.update_yaxes(gridcolor="#e6e6e6", zerolinecolor="#999", automargin=True,
                      title=dict(text=unit_title(kpi.unit, currency), font=dict(size=12, color="#444")),
                      **_axis_format(kpi))
@@ -100,9 +101,10 @@ def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int 
                   currency)
     _range_without_weak(fig, kpi, rows, targets, currency)
     if any_weak and title != "":  # a sparkline has no room: its hollow points speak for themselves
-        fig.update_layout(title=dict(subtitle=dict(text="○ hollow point: weak data (a partial base, rows left out or "
-                                                        "a filter not applied); hover over it for why",
-                                                   font=dict(size=12, color="#444"))), margin=dict(t=80))
+        # the hollow point is a key of its own, in the legend's row(s) (as a subtitle, the legend covered it)
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="hollow: weak data (hover it)",
+                                 marker=dict(symbol="circle-open", size=11, color="#555", line=dict(width=2)),
+                                 hoverinfo="skip"))
     return fig
 
 

@@ -116,13 +116,16 @@ def agreed_preview(db: str, ver: str, kpi: str, counts: tuple[str, ...], first: 
         b = bridge(con, registry, kpi, first, last, dict(filters), currency=currency)
         agreed = value(con, registry, kpi, counts, months, dict(filters), currency=currency)
         span = data_months(con, registry)
-        history = pl.DataFrame(schema={"kpi": pl.String, "view": pl.String, "period": pl.String, "value": pl.Float64})
+        history = pl.DataFrame(schema={"kpi": pl.String, "view": pl.String, "period": pl.String, "value": pl.Float64,
+                                       "warnings": pl.List(weak_data.WARNING)})
         if span is not None:
             end = min(last, span[1])
             start = max(span[0], end - MONTHS + 1)
-            if end >= start:
-                history = compute(con, previewed, Selection(start, end, "month", (), dict(filters)), currency=currency,
-                                  cal=calendar(), kpis=[kpi]).values.select("kpi", "view", "period", "value")
+            if end >= start:  # with each point's weak-data warnings: a partial base is drawn, not setting the scale
+                sel = Selection(start, end, "month", (), dict(filters))
+                found = compute(con, previewed, sel, currency=currency, cal=calendar(), kpis=[kpi]).values
+                history = weak_data.warnings(con, previewed, sel, found, calendar()).select(
+                    "kpi", "view", "period", "value", "warnings")
     return Preview(previewed[kpi], _label(first, last), tuple(counts), b, agreed, history)
 
 

@@ -94,12 +94,14 @@ def off_track(sel: Scope) -> None:
         kpi = reg.kpis.get(t["kpi"])
         if kpi is None:
             continue
-        rows.append({"KPI": kpi.label, "View": views.label_of(reg, kpi.name, t["view"]), "Period": t["period"],
-                     "Slice": f"{t['slice_dim']} = {t['slice_value']}" if t["slice_dim"] else "all",
+        # KPI and view in one column, the months short: eight columns were cut at 1024 px
+        rows.append({"KPI (view)": f"{kpi.label} ({views.label_of(reg, kpi.name, t['view']).lower()})",
+                     "Period": t["period"],
+                     "Slice": f"{formats.header(t['slice_dim'])} = {t['slice_value']}" if t["slice_dim"] else "all",
                      "Target": formats.value(t["target"], kpi.unit, sel.currency),
                      "Actual so far": formats.value(t["actual"], kpi.unit, sel.currency),
                      "Forecast": formats.value(t["forecast"], kpi.unit, sel.currency),
-                     "Months with data": f"{t['months_elapsed']} of {t['months_total']}"})
+                     "Months": f"{t['months_elapsed']} of {t['months_total']}"})
 
     grid.table(pl.DataFrame(rows))
     st.caption(f"{len(rows)} of {found.height} approved joint targets are off track. {RULE}")

@@ -129,22 +129,34 @@ def said_here(where: str) -> None:
 
 def preview_block(p: Preview, currency: str, key: str) -> None:
     """The agreed value a set of steps makes, with its formula in words and the last months beside both teams'."""
-    unit = p.kpi.unit
     with st.container(border=True):
-        with st.container(horizontal=True, gap="medium"):
-            st.metric(f"{views_mark(p.kpi, 'agreed')} Agreed value · {p.period}", formats.value(p.agreed, unit, currency),
-                      width="content", help="The start value plus the steps included, from the bridge's own SQL")
-            st.metric(f"{views_mark(p.kpi, p.bridge.start_view)} {p.start_label.capitalize()} · {p.period}",
-                      formats.value(p.bridge.start, unit, currency), width="content")
-            st.metric(f"{views_mark(p.kpi, p.bridge.end_view)} {p.end_label.capitalize()} · {p.period}",
-                      formats.value(p.bridge.end, unit, currency), width="content")
-        st.markdown(f"**The agreed number:** {widgets.plain(preview.formula(p, currency))}")
-        if p.history.height:
-            fig = charts.trend(p.kpi, p.history, title=f"The agreed value over the last {p.history['period'].n_unique()}"
-                               " months, beside both teams'", height=300, currency=currency)
-            st.plotly_chart(fig, key=f"preview-{key}", config={"displaylogo": False, "staticPlot": False})
-            with st.expander("Month by month"):
-                widgets.table(preview.history_table(p, currency))
+        preview_number(p, currency)
+        preview_chart(p, currency, key)
+
+
+def preview_number(p: Preview, currency: str) -> None:
+    """The agreed value beside both teams' values, and how it is made, in words."""
+    unit = p.kpi.unit
+    with st.container(horizontal=True, gap="medium"):
+        st.metric(f"{views_mark(p.kpi, 'agreed')} Agreed value · {p.period}", formats.value(p.agreed, unit, currency),
+                  width="content", help="The start value plus the steps included, from the bridge's own SQL")
+        st.metric(f"{views_mark(p.kpi, p.bridge.start_view)} {p.start_label.capitalize()} · {p.period}",
+                  formats.value(p.bridge.start, unit, currency), width="content")
+        st.metric(f"{views_mark(p.kpi, p.bridge.end_view)} {p.end_label.capitalize()} · {p.period}",
+                  formats.value(p.bridge.end, unit, currency), width="content")
+    st.markdown(f"**The agreed number:** {widgets.plain(preview.formula(p, currency))}")
+
+
+def preview_chart(p: Preview, currency: str, key: str) -> None:
+    """The agreed value month by month beside both teams' (a chart, and the table under it)."""
+    if not p.history.height:
+        return
+    months = p.history["period"].n_unique()
+    fig = charts.trend(p.kpi, p.history, title=f"Agreed value, the last {months} months, beside both teams'",
+                       height=320, currency=currency)
+    st.plotly_chart(fig, key=f"preview-{key}", config={"displaylogo": False})
+    with st.expander("Month by month"):
+        widgets.table(preview.history_table(p, currency))
 
 
 def views_mark(kpi: Kpi, view: str) -> str:
@@ -223,14 +235,20 @@ def _propose(db: Path, reg: Registry, me: Identity) -> None:
     if b.reason:
         st.info(f"No bridge for {period}: {b.reason}. Choose another period to see the amounts.")
         return
-    chosen = _steps(kpi, b, "agree_step", kpi.unit, currency)
-    try:
-        p = service.agreed_preview(str(db), ver, kpi_name, tuple(chosen), first, last, ())
-    except AgreementError as exc:  # a step and its part both included: one sentence, no number
-        st.warning(exc.message)
-        p = None
-    if p is not None:
-        preview_block(p, currency, "propose")
+    steps, number = st.columns([3, 2], gap="medium")  # the choices and, beside them, the number they make
+    with steps:
+        chosen = _steps(kpi, b, "agree_step", kpi.unit, currency)
+    with number:
+        try:
+            p = service.agreed_preview(str(db), ver, kpi_name, tuple(chosen), first, last, ())
+        except AgreementError as exc:  # a step and its part both included: one sentence, no number
+            st.warning(exc.message)
+            p = None
+        if p is not None:
+            with st.container(border=True):
+                preview_number(p, currency)
+    if p is not None:  # the months below, the whole width
+        preview_chart(p, currency, "propose")
     said_here("propose")
     with st.form("agreement_propose", border=True):
         text = st.text_area("The agreed definition, in plain words", max_chars=2000)
@@ -448,9 +466,11 @@ def awaiting_box(reg: Registry, currency: str) -> None:
     with st.container(border=True, key="awaiting-you"):
         st.markdown(f":orange-badge[:material/pending_actions: Awaiting your approval] **{found.height} for "
                     f"{team}** to approve or reject")
-        for r in found.iter_rows(named=True):
-            st.page_link(PAGE, label=safe_text.visible(_item_line(r, reg, currency)), icon=":material/arrow_forward:",
-                         query_params={"kpi": r["kpi"]})
+        for r in found.iter_rows(named=True):  # the line wraps; the link beside it stays short
+            c1, c2 = st.columns([5, 1], vertical_alignment="center")
+            c1.markdown(widgets.plain(_item_line(r, reg, currency)))
+            c2.page_link(PAGE, label="Decide", icon=":material/arrow_forward:", query_params={"kpi": r["kpi"]},
+                         help="On the Agreements page, beside the number it makes")
 
 
 def kpi_links(kpi: Kpi, sel: Scope) -> None:

@@ -149,7 +149,8 @@ def test_target_typed_in_the_kpis_unit_from_the_fiscal_calendar(golden_db: Path,
     at = app(db, monkeypatch, "overview", grain="quarter", period="2026-Q1")
     assert line in [c.value for c in at.caption]
     off = next(d.value for d in at.dataframe if "Target" in d.value.columns)  # after "what stands out"'s tables
-    assert list(off["KPI"]) == ["Savings"] and list(off["Target"]) == ["EUR 100"] and list(off["Forecast"]) == ["EUR 75"]
+    assert list(off["KPI (view)"]) == ["Savings (procurement)"] and list(off["Target"]) == ["EUR 100"]
+    assert list(off["Forecast"]) == ["EUR 75"] and list(off["Months"]) == ["3 of 3"]
     assert any(c.value.startswith("1 of 1 approved joint targets are off track. Status rule:") for c in at.caption)
 
 

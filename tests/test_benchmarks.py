@@ -46,3 +46,11 @@ def test_limits_benchmark_measures_the_bomb_and_the_load_into_a_non_empty_databa
     assert "TANDEM_MEMORY_LIMIT=" in out
     assert re.search(r"\(a\) zip bomb .* exit 3, [\d.]+ s, peak memory \d+\.\d\d GB", out)
     assert re.search(r"\(b\) 3,000 invoice lines .* exit 0, [\d.]+ s .* peak memory \d+\.\d\d GB", out)
+
+
+def test_sign_in_benchmark_goes_through_the_real_flow() -> None:
+    """benchmarks/signin.py: the provider, a fresh server, one sign-in; every step listed with wall and CPU time."""
+    out = _run("benchmarks/signin.py", "--runs", "1", "--typing", "0")
+    for step in ("Tandem's sign-in page", "the provider's form", "back at Tandem", "signed in",
+                 "the Overview's first number", "the Overview complete", "waited (typing left out)"):
+        assert re.search(rf"{re.escape(step)}\s+\d+\.\d\d s wall\s+Tandem\s+\d+\.\d\d s CPU", out), step

@@ -150,8 +150,8 @@ def test_both_teams_agree_a_definition_seeing_the_number_and_a_viewer_writes_not
     page = sign_in(browser, base, "finance@example.com", "Fiona Finance · finance · editor")
     page.get_by_text("Awaiting your approval").wait_for(timeout=WAIT)
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Agreements · 1 awaiting you").wait_for(timeout=WAIT)
-    page.get_by_text("#1 Savings: agreed definition, procurement's value plus Cost avoidance; proposed by Pat "
-                     "Procurement (procurement)").click()
+    item = "#1 Savings: agreed definition, procurement's value plus Cost avoidance; proposed by Pat Procurement (procurement)"
+    page.locator('[data-testid="stHorizontalBlock"]').filter(has_text=item).get_by_role("link", name="Decide").click()
     page.get_by_role("heading", name="Proposals").wait_for(timeout=WAIT)
     expect(metric(page, "Agreed value · 2026-10")).to_have_text(shown, timeout=WAIT)  # beside Approve
     settled(page)

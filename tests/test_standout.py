@@ -18,15 +18,14 @@ def test_overview_lists_each_kpis_largest_gap_by_slice_with_hand_computed_values
         golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(golden_db, monkeypatch, period="2026-01")
     gaps = at.dataframe[0].value
-    rows = {r["KPI by"]: r for r in gaps.to_dict("records")}
-    # savings 2026-01 by supplier: S1 finance −10, procurement 20 (gap −30); S2 −160 vs 40 (gap −200): S2
-    s2 = rows["Savings by supplier"]
-    assert (s2["Slice"], s2["Finance"], s2["Procurement"], s2["Gap"]) == ("Beta", -160.0, 40.0, -200.0)  # S2, by name
+    rows = {r["Largest gap"]: r for r in gaps.to_dict("records")}
+    # savings 2026-01 by supplier: S1 finance −10, procurement 20 (gap −30); S2 −160 vs 40 (gap −200): S2, by name
+    s2 = rows["Savings by supplier: Beta"]
+    assert (s2["Finance"], s2["Procurement"], s2["Gap"]) == (-160.0, 40.0, -200.0)
     # budget variance by category: IT −40 vs −90 (gap +50), LOG −40 vs −40 (0), OTH nothing: IT
-    it = rows["Budget variance by category"]
-    assert (it["Slice"], it["Gap"]) == ("IT", 50.0)
-    # "Savings by supplier" in one column (six columns were cut at 1024 px); numbers, no unit column
-    assert list(gaps.columns) == ["KPI by", "Slice", "Finance", "Procurement", "Gap"]
+    assert rows["Budget variance by category: IT"]["Gap"] == 50.0
+    # where in one column (six columns were cut at 1024 px); numbers, no unit column
+    assert list(gaps.columns) == ["Largest gap", "Finance", "Procurement", "Gap"]
     assert [s.value for s in at.subheader if "Moved most" in s.value] and "Data quality" in [s.value for s in at.subheader]
     assert any(c.value.startswith("No review held before today") for c in at.caption)
 
