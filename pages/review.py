@@ -97,21 +97,22 @@ labels = {k.name: k.label for k in reg}
 
 
 def named_items(items: pl.DataFrame) -> pl.DataFrame:
-    """Items as people read them: the KPI's name, the kind capitalised, columns in words."""
+    """Items as people read them: the KPI's name, the kind capitalised, columns in words, the text last (a long
+    one runs on; the short columns stay in view at 1024 px); open items are all open, so no status column."""
     if not items.height:
         return items
+    heads = {"item_id": "#", "kpi": "KPI", "kind": "Kind", "due_date": "Due", "owner": "Owner", "review": "Raised",
+             "closed_at": "Closed", "text": "Text"}
     return items.with_columns(pl.col("kpi").replace_strict(labels, default=pl.col("kpi")),
-                              pl.col("kind").str.to_titlecase()).rename(
-        {c: h for c, h in {"item_id": "#", "review": "Raised", "kpi": "KPI", "kind": "Kind", "text": "Text",
-                           "owner": "Owner", "due_date": "Due", "status": "Status", "created_at": "Created",
-                           "closed_at": "Closed"}.items() if c in items.columns})
+                              pl.col("kind").str.to_titlecase()).select(
+        [pl.col(c).alias(h) for c, h in heads.items() if c in items.columns])
 
 
 items = review.open_items(sel.db)
 st.markdown(f"**Open items, carried over until closed** ({items.height})")
 widgets.table(named_items(items))
 if items.height and writer:
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns([5, 2], vertical_alignment="bottom")
     item = c1.selectbox("Close an item", items["item_id"].to_list(), key="close_item",
                         format_func=lambda i: f"#{i} {labels.get(items.filter(items['item_id'] == i)['kpi'][0], '')}: "
                                               f"{safe_text.visible(items.filter(items['item_id'] == i)['text'][0][:80])}")

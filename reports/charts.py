@@ -293,7 +293,8 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str
     # values run along x here: the unit and its format go there; the names, top to bottom, on y
     unit_axis = dict(fig.layout.yaxis.title.to_plotly_json()) if fig.layout.yaxis.title else None
     fig.update_yaxes(title=None, tickformat=None, type="category", categoryorder="array", categoryarray=order,
-                     autorange="reversed", gridcolor=None, showgrid=False, ticksuffix="  ")
+                     autorange="reversed", gridcolor=None, showgrid=False, ticksuffix="  ",
+                     tickfont=dict(size=13, color="#222"))  # the names as dark as their amounts at the right
     fig.update_xaxes(title=unit_axis, gridcolor="#e6e6e6", zerolinecolor="#999", **_axis_format(kpi))
     # Each bar's amount is written in a column at the right, level with its name (a second axis of the same
     # rows): written beside the bars, amounts ran into the names and off the canvas at 640 px.

@@ -287,6 +287,11 @@ def _pending_one(db: Path, reg: Registry, kpi: Kpi, t: dict, me: Identity | None
                                        " is closed; nothing else changed."), "target-decide")
 
 
+def no_link(email: str) -> str:
+    """An address in Markdown as text, not a mailto link (a zero-width space after the @)."""
+    return email.replace("@", "@\u200b")
+
+
 def widgets_plain(text: str) -> str:
     from tandem import widgets
 
@@ -303,8 +308,8 @@ def _table(frame: pl.DataFrame, reg: Registry, currency: str) -> pl.DataFrame:
                      "View": views.label_of(reg, t["kpi"], t["view"]), "Period": t["period"],
                      "Slice": f"{formats.header(t['slice_dim'])} = {t['slice_value']}" if t["slice_dim"] else "all",
                      "Target": formats.value(t["value"], unit, currency), "Status": t["status"],
-                     "Forecast": formats.value(t["forecast"], unit, currency) if t["forecast"] is not None else "—",
                      "Outlook": status_text(t["outlook"]) if t["status"] == "approved" else "—",
+                     "Forecast": formats.value(t["forecast"], unit, currency) if t["forecast"] is not None else "—",
                      "Proposed by": f"{t['proposed_by']} ({t['proposed_team']})",
                      "Comment": t["proposal_comment"] or "",
                      "Decided by": f"{t['decided_by']} ({t['decided_team']})" if t["decided_by"] else "",

@@ -453,7 +453,7 @@ def _item_line(r: dict[str, Any], reg: Registry, currency: str) -> str:
 
     view = views.label_of(reg, r["kpi"], r["view"])
     return (f"Target #{r['id']} {name} ({view}, {r['period']}{where}): {formats.value(r['value'], unit, currency)}; "
-            f"proposed by {by}")
+            f"proposed by {by.replace('@', '@' + chr(0x200B))}")  # an address as text, not a mailto link
 
 
 def awaiting_box(reg: Registry, currency: str) -> None:
@@ -573,7 +573,7 @@ def open_from_review(items: pl.DataFrame) -> None:
         name = reg[kpis[i]].label if kpis[i] in reg.kpis else kpis[i]
         return safe_text.visible(f"#{i} {name}: {texts[i][:60]}")
 
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns([5, 2], vertical_alignment="bottom")  # the button's label whole at 1024 px
     item = c1.selectbox("Open an item's agreement or target", list(kpis), key="review_open_item", format_func=label)
     if c2.button("Open in Agreements", icon=":material/handshake:", key="review_open_agreement",
                  help="The Agreements page with this item shown and its KPI chosen: its pending proposal and target, "

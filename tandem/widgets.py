@@ -277,4 +277,8 @@ def moved(moved_frame: pl.DataFrame, currency: str, key: str | None = None, comp
     frame = moved_table(moved_frame)
     if compact:
         frame = frame.select("KPI", "View", "Now", "Change", "Relative", "unit")
+    elif frame.height and frame["Period then"].n_unique() == 1 and frame["Period now"].n_unique() == 1:
+        # one period then and one now (the usual case): said once above the table, which then fits at 1024 px
+        st.caption(f"Then: {frame['Period then'][0]} at the review · now: {frame['Period now'][0]}")
+        frame = frame.drop("Period then", "Period now")
     table(frame, {c: u for c, u in MOVED_UNITS.items() if c in frame.columns}, currency, key=key, unit_column="unit")
