@@ -20,7 +20,8 @@ SCHEMA = {"kind": pl.String, "id": pl.Int64, "kpi": pl.String, "counts": pl.List
 PROPOSAL, TARGET = "agreed definition", "joint target"
 
 
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the database has `table` yet (a read-only connection creates nothing)."""
     return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table])
                 .fetchall()[0][0])
 
@@ -31,7 +32,7 @@ def pending(con: duckdb.DuckDBPyConnection, kpi: str | None = None, team: str | 
     Works on a read-only connection (no table yet: nothing pending)."""
     cfg = cfg or settings()
     rows: list[dict] = []
-    if _has(con, "agreement_proposals"):
+    if has_table(con, "agreement_proposals"):
         found = con.execute(
             f"SELECT {', '.join(agreement.COLUMNS)} FROM agreement_proposals WHERE status = 'pending' "
             "AND (? IS NULL OR kpi = ?) ORDER BY proposal_id", [kpi, kpi]).fetchall()
@@ -46,7 +47,7 @@ def pending(con: duckdb.DuckDBPyConnection, kpi: str | None = None, team: str | 
             rows.append({"kind": PROPOSAL, "id": row["proposal_id"], "kpi": row["kpi"],
                          "counts": json.loads(row["counts"]), "proposed_name": row["proposed_name"],
                          "proposed_team": row["proposed_team"], "proposed_at": row["proposed_at"]})
-    if _has(con, "targets"):
+    if has_table(con, "targets"):
         found = con.execute(
             "SELECT target_id, kpi, view, period, value, slice_dim, slice_value, proposed_by, proposed_team, created_at "
             "FROM targets WHERE status = 'pending' AND (? IS NULL OR kpi = ?) AND (? IS NULL OR proposed_team <> ?) "

@@ -502,7 +502,8 @@ def opened(reg: Registry) -> str | None:
     if item and item.isdigit():
         found = _read(service.cfg().db, lambda con: con.execute(
             "SELECT i.kind, i.text, i.owner, strftime(i.due_date, '%Y-%m-%d'), strftime(r.held_on, '%Y-%m-%d') "
-            "FROM review_items i JOIN reviews r USING (review_id) WHERE i.item_id = ?", [int(item)]).fetchall())
+            "FROM review_items i JOIN reviews r USING (review_id) WHERE i.item_id = ?", [int(item)]).fetchall()
+            if inbox.has_table(con, "review_items") else [])  # a hand-typed ?item= on a database without reviews
         if found:
             kind, text, owner, due, held = found[0]
             more = f" · owner {owner}, due {due}" if owner else ""
