@@ -474,17 +474,22 @@ def awaiting_box(reg: Registry, currency: str) -> None:
 
 
 def kpi_links(kpi: Kpi, sel: Scope) -> None:
-    """A KPI page's way to its agreements: propose one (a KPI with a bridge), and its pending items."""
+    """A KPI page's way to its agreements: propose one (a KPI with a bridge), and its pending items (none when
+    the page runs without the app's navigation, which has no Agreements page to link to)."""
+    from streamlit.errors import StreamlitPageNotFoundError
+
     pending = service.pending(str(sel.db), sel.ver, kpi.name, None)
-    row = st.container(horizontal=True, gap="medium")
+    links = []
     if kpi.bridge is not None:
-        row.page_link(PAGE, label=f"Propose an agreed definition of {kpi.label}", icon=":material/handshake:",
-                      query_params={"kpi": kpi.name})
-    if pending.height:
-        row.page_link(PAGE, label=f"{pending.height} pending for {kpi.label}: proposals and targets to decide",
-                      icon=":material/pending_actions:", query_params={"kpi": kpi.name})
-    else:
-        row.page_link(PAGE, label="Targets and agreements", icon=":material/flag:", query_params={"kpi": kpi.name})
+        links.append((f"Propose an agreed definition of {kpi.label}", ":material/handshake:"))
+    links.append((f"{pending.height} pending for {kpi.label}: proposals and targets to decide",
+                  ":material/pending_actions:") if pending.height else ("Targets and agreements", ":material/flag:"))
+    row = st.container(horizontal=True, gap="medium")
+    try:
+        for label, icon in links:
+            row.page_link(PAGE, label=label, icon=icon, query_params={"kpi": kpi.name})
+    except StreamlitPageNotFoundError:
+        pass
 
 
 def opened(reg: Registry) -> str | None:
