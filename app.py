@@ -3,11 +3,28 @@ the registry (one per declaration, at /<kpi name>); the other pages are the scri
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
-from store.errors import Busy, TandemError
-from tandem import auth, kpi_page, selection, service, widgets
+from tandem import auth  # the sign-in page needs only this: the rest is imported once someone is let in
+
+
+def _import_the_pages() -> None:
+    """What every page imports (polars, plotly, DuckDB, pandas for the tables: about 3 s of CPU on a fresh
+    server), imported while the first visitor signs in at the identity provider instead of after."""
+    import pandas  # noqa: F401 - the tables' number formats (tandem/grid.py)
+
+    from tandem import agreement_ui, kpi_page, selection, widgets  # noqa: F401
+
+
+@st.cache_resource(show_spinner=False)
+def _warm() -> threading.Thread:
+    """Start importing the pages' modules once per server, in the background (the sign-in page does not wait)."""
+    thread = threading.Thread(target=_import_the_pages, name="tandem-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _open(page: st.Page) -> None:
@@ -16,7 +33,11 @@ def _open(page: st.Page) -> None:
 
 
 def run() -> None:
+    _warm()
     auth.gate()  # sign-in, or "not on the list", or the local user without login; sets the page config
+    from store.errors import Busy, TandemError
+    from tandem import agreement_ui, kpi_page, selection, service, widgets
+
     widgets.fit_numbers()  # headline numbers wrap on a narrow screen instead of reading "EUR …"
     overview = st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview")
     # The app's root opens the Overview at its own address, so /overview is a link like any other page's
@@ -27,16 +48,18 @@ def run() -> None:
             root,
             overview,
             st.Page("pages/review.py", title="Review meeting", icon=":material/event_note:", url_path="review"),
+            # with how many proposals and targets await this user's team: "Agreements · 2 awaiting you"
+            st.Page("pages/agreement.py", title=agreement_ui.nav_title(), icon=":material/approval:",
+                    url_path="agreements"),
         ],
         "KPIs": kpi_page.pages(),
         "Explore": [
             st.Page("pages/drilldown.py", title="Drill-down", icon=":material/search:", url_path="drilldown"),
             st.Page("pages/terms.py", title="Payment terms", icon=":material/payments:", url_path="terms"),
             st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:", url_path="definitions"),
-            st.Page("pages/agreement.py", title="Agreements", icon=":material/approval:", url_path="agreements"),
             st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
         ],
-    })
+    }, expanded=True)  # every page in view: "View 3 more" hid Agreements
     try:
         nav.run()
     except Busy:  # a load holds the file (an upload here, or a long CLI load): a calm notice, not an error

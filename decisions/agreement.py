@@ -57,7 +57,7 @@ def local_identity(name: str, team: str) -> Identity:
 
 def _user(by: Identity | None) -> Identity:
 
-    user = identity.require("review", by)
+    user = identity.require("agree", by)  # a viewer is told what they cannot do: agree, not "review items"
     if user.team not in TEAMS:
         raise AgreementError(f"{user.name} has no team: agreeing a definition needs a member of finance or "
                              "procurement (in local mode, state your team).")
@@ -284,16 +284,21 @@ def _registry(db: str, key: str, declarations: str) -> Registry:
     return kpi_agreement.with_agreed(base, found)
 
 
+def starts_from(kpi: Any) -> str:
+    """Where an agreed value starts, in words: "procurement's value" (the bridge's start view)."""
+    return f"{kpi.bridge.from_view}'s value" if kpi.bridge else "the value"
+
+
 def diff(old: Version | None, new: Version, reg: Registry) -> list[str]:
     """A readable difference between two versions of an agreed definition."""
     kpi = reg[new.kpi]
-    label = {s.name: s.label for s in kpi.bridge.steps} if kpi.bridge else {}
+    label = kpi.bridge.labels if kpi.bridge else {}  # a part is named as a part
     if old is None:
-        return [f"Version {new.version}, effective {new.effective_date}: counts "
+        return [f"Version {new.version}, effective {new.effective_date}: {starts_from(kpi)} plus "
                 + (", ".join(label.get(c, c) for c in new.counts) or "no bridge step") + "."]
     out = [f"Version {old.version} → {new.version}; effective {old.effective_date} → {new.effective_date}."]
-    out += [f"Now counts: {label.get(c, c)}." for c in new.counts if c not in old.counts]
-    out += [f"No longer counts: {label.get(c, c)}." for c in old.counts if c not in new.counts]
+    out += [f"Now includes the step: {label.get(c, c)}." for c in new.counts if c not in old.counts]
+    out += [f"No longer includes the step: {label.get(c, c)}." for c in old.counts if c not in new.counts]
     if old.definition != new.definition:
         out.append(f"Definition was: “{old.definition}” — now: “{new.definition}”.")
     return out

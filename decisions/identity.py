@@ -3,7 +3,8 @@
 The acting user is always passed in (`by`): nothing here knows about sessions or Streamlit. The face
 (tandem/auth.py) finds the user of a session; the command line acts as the local user.
 
-Roles: `viewer` reads everything; `editor` also uploads exports and adds or closes review items; `admin`
+Roles: `viewer` reads everything; `editor` also uploads exports, adds or closes review items and proposes or
+decides agreed definitions and targets (for their team); `admin`
 can do what an editor can (and is who the "not on the list" page sends people to). Teams: finance,
 procurement, or none (an admin, say).
 """
@@ -23,14 +24,16 @@ from store.config import Settings, settings
 
 Role = Literal["viewer", "editor", "admin"]
 Team = Literal["finance", "procurement"]
-Action = Literal["upload", "review"]
+Action = Literal["upload", "review", "agree"]
 RANK: dict[str, int] = {"viewer": 0, "editor": 1, "admin": 2}
 # which roles may do what: reading needs only to be on the list
 ALLOWED: dict[str, frozenset[str]] = {
     "upload": frozenset({"editor", "admin"}),   # the Data page's uploads
     "review": frozenset({"editor", "admin"}),   # start a review, add or close review items
+    "agree": frozenset({"editor", "admin"}),    # propose, approve, reject or withdraw agreed definitions and targets
 }
-WHAT: dict[str, str] = {"upload": "upload exports", "review": "add or close review items"}
+WHAT: dict[str, str] = {"upload": "upload exports", "review": "add or close review items",
+                        "agree": "propose or decide agreed definitions and joint targets"}
 
 
 @dataclass(frozen=True)

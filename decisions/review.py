@@ -81,6 +81,15 @@ def latest(db: Path) -> dict | None:
     return frame.row(0, named=True) if frame.height else None
 
 
+def baseline(db: Path, today: date) -> dict | None:
+    """The review this meeting compares with: the latest one held before `today`. A review started today is
+    this meeting's own starting point (what the next meeting compares with): compared with itself, every
+    change would read 0."""
+    frame = named(db, "reviews")
+    before = frame.filter(pl.col("held_on") < today)
+    return before.row(0, named=True) if before.height else None
+
+
 def open_items(db: Path) -> pl.DataFrame:
     """Everything not closed, from every review: open actions carry over until someone closes them."""
     return named(db, "review_items_open")

@@ -36,18 +36,94 @@ def _row(con: duckdb.DuckDBPyConnection, target_id: int) -> dict[str, Any]:
     return dict(zip(COLUMNS, rows[0], strict=True))
 
 
+def calendar() -> FiscalCalendar:
+    """The configured fiscal calendar (what periods are named by)."""
+    return FiscalCalendar(settings().fiscal_year_start_month)
+
+
+# --- a target in the KPI's unit ---------------------------------------------------------------------------------
+# A target is entered as people read the KPI: a ratio in percent (25 means 25 %), days in days, money in the
+# reporting currency (1,200,000, 1.2M or 150k). It is stored as the KPI layer computes it (a ratio as 0.25).
+
+EXAMPLE = {"ratio": "25 or 25 %", "days": "45", "currency": "125000, 1.2M or 150k"}
+SCALE = {"ratio": 100.0}  # entered ÷ SCALE = stored
+
+
+def _unit(unit: str) -> str:
+    return unit if unit in ("ratio", "days") else "currency"
+
+
+def entry_unit(unit: str, currency: str = "EUR") -> str:
+    """What a target of a KPI in `unit` is typed in: "%", "days" or the currency's code."""
+    return {"ratio": "%", "days": "days"}.get(unit, currency if unit == "currency" else unit)
+
+
+def stored(number: float, unit: str) -> float:
+    """A number as typed in the KPI's unit, as the KPI layer holds it (25 % → 0.25)."""
+    return number / SCALE.get(_unit(unit), 1.0)
+
+
+def entered(value: float, unit: str) -> float:
+    """A stored target as it is typed (0.25 → 25 for a ratio): what a form shows to change it."""
+    return value * SCALE.get(_unit(unit), 1.0)
+
+
+def parse_value(text: str, unit: str) -> float:
+    """A target as typed in the KPI's unit ("25 %", "45 days", "EUR 1,200,000", "1.2M", "150k"), stored; a
+    sentence saying how to write it otherwise."""
+    raw = str(text).strip()
+    clean = raw.replace(",", "").replace("\u2212", "-").replace(" ", "")
+    for mark in ("%", "days", "day", "pts"):
+        clean = clean.removesuffix(mark)
+    clean = clean.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if clean[:1].isalpha() else clean  # "EUR1200000"
+    factor = 1.0
+    if clean[-1:] in ("k", "K", "m", "M") and _unit(unit) == "currency":
+        factor, clean = (1e3 if clean[-1] in "kK" else 1e6), clean[:-1]
+    try:
+        number = float(clean) * factor
+    except ValueError:
+        number = float("nan")
+    if number != number or number in (float("inf"), float("-inf")):
+        raise AgreementError(f"{raw!r} is not a number: write the target like {EXAMPLE[_unit(unit)]}.")
+    return stored(number, unit)
+
+
+def _fiscal_label(text: str, cal: FiscalCalendar) -> str:
+    """A year or quarter written with "FY" where the calendar names none (fiscal year = calendar year), or
+    without it where it does: the same period, so it is taken (the form's example "FY2026" was refused)."""
+    text = text.strip().upper()
+    if not cal.prefix and text.startswith("FY"):
+        return text[2:]
+    if cal.prefix and text[:1].isdigit() and (len(text) == 4 or "-Q" in text):
+        return cal.prefix + text
+    return text
+
+
+def periods(cal: FiscalCalendar, grain: Grain, data: tuple[int, int] | None, ahead: int = 4) -> list[str]:
+    """The periods a target can be set for, oldest first: from the period holding the first month of data to
+    `ahead` periods after the one holding the latest (targets are set for what is coming)."""
+    if data is None:
+        return []
+    step = {"month": 1, "quarter": 3, "year": 12}[grain]
+    first = cal.span(data[0], grain)[0]
+    last = cal.span(data[1], grain)[0] + ahead * step
+    return [cal.label(m, grain) for m in range(first, last + 1, step)]
+
+
 def propose(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: str, view: str, grain: Grain, period: str,
             value: float | str, comment: str, by: Identity | None, slice_dim: str | None = None,
             slice_value: str | None = None, cal: FiscalCalendar | None = None) -> int:
-    """Propose a target (checked first; nothing is written when any part is wrong)."""
+    """Propose a target (checked first; nothing is written when any part is wrong). `value` as text is what a
+    person typed in the KPI's unit (parse_value: "25" for a ratio is 25 %); a number is stored as it is (a
+    ratio as a fraction). A period with or without "FY" names the same fiscal year or quarter."""
     user = _user(by)
     if kpi not in reg.kpis:
         raise AgreementError(f"There is no KPI named {kpi!r} (known: {', '.join(reg.names)}).")
     if view not in reg[kpi].views:
         raise AgreementError(f"{reg[kpi].label} has no {view!r} view (its views: {', '.join(reg[kpi].views)}).")
-    cal = cal or FiscalCalendar()
+    cal = cal or calendar()
     try:
-        period = cal.label(cal.parse(period, grain)[0], grain)  # stored as the label pages and commands show
+        period = cal.label(cal.parse(_fiscal_label(period, cal), grain)[0], grain)  # stored as pages show it
     except ValueError as exc:
         raise AgreementError(f"{period!r} is not a {grain}: {exc}.") from None
     if slice_dim is not None and (slice_dim not in FILTERABLE or slice_dim not in reg[kpi].dimensions):
@@ -59,12 +135,9 @@ def propose(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: str, view: str, 
                                              params=[slice_dim, slice_value]).fetchall():
         raise AgreementError(f"There is no {slice_dim.replace('_id', '').replace('_', ' ')} {slice_value!r} in the "
                              "data: pick one the filter bar offers.")
-    try:
-        number = float(str(value).replace(",", "").strip())
-        if number != number or number in (float("inf"), float("-inf")):
-            raise ValueError
-    except ValueError:
-        raise AgreementError(f"{value!r} is not a number: write the target like 125000 or -3.5.") from None
+    number = parse_value(value, reg[kpi].unit) if isinstance(value, str) else float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise AgreementError(f"{value!r} is not a number: write the target like {EXAMPLE[_unit(reg[kpi].unit)]}.")
     with transaction(con):
         tid = int(con.execute("SELECT nextval('target_seq')").fetchall()[0][0])
         con.execute("INSERT INTO targets (target_id, kpi, view, grain, period, slice_dim, slice_value, value, status, "
@@ -128,7 +201,7 @@ def approved(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 SCHEMA = {"target_id": pl.Int64, "kpi": pl.String, "view": pl.String, "grain": pl.String, "period": pl.String,
           "slice_dim": pl.String, "slice_value": pl.String, "target": pl.Float64, "actual": pl.Float64,
           "forecast": pl.Float64, "status": pl.String, "months_elapsed": pl.Int64, "months_total": pl.Int64,
-          "verified": pl.Boolean}
+          "verified": pl.Boolean, "unit": pl.String}
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, reg: Registry, cal: FiscalCalendar, currency: str) -> pl.DataFrame:
@@ -160,7 +233,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, reg: Registry, cal: FiscalCalendar,
             rows.append({k: t[k] for k in ("target_id", "kpi", "view", "grain", "period", "slice_dim", "slice_value")}
                         | {"target": o.target, "actual": o.actual, "forecast": o.forecast, "status": o.status,
                            "months_elapsed": o.months_elapsed, "months_total": o.months_total,
-                           "verified": bool(t["proposed_verified"]) and bool(t.get("decided_verified"))})
+                           "verified": bool(t["proposed_verified"]) and bool(t.get("decided_verified")),
+                           "unit": kpi.unit})
     return pl.DataFrame(rows, schema=SCHEMA)
 
 
@@ -169,22 +243,68 @@ def slice_key(dim: str | None, value: str | None) -> str:
     return "" if dim is None else f"{dim}={value}"
 
 
-def of_slice(evaluated: pl.DataFrame, grain: str, filters: dict[str, list[str]], kpi: str | None = None
-             ) -> pl.DataFrame:
-    """The evaluated targets at a grain for exactly the slice of `filters` (no filter, or one value of one
-    dimension; any other selection names no target's slice)."""
+# --- a target at every grain it can be compared with -------------------------------------------------------------
+
+GRAIN_RULE = ("a target shows at its own grain and at every finer one inside its period: a year's on its quarters "
+              "and months, a quarter's on its months; days and percentages keep the target's value, amounts are "
+              "shared by months (a year's EUR 1.2M is EUR 300k a quarter, EUR 100k a month); a month's or quarter's "
+              "target is not shown on a longer period, whose other months it says nothing about. The status is "
+              "always the whole target period's")
+RANK = {"month": 0, "quarter": 1, "year": 2}
+AT_GRAIN = {"target_period": pl.String, "target_grain": pl.String, "target_full": pl.Float64,
+            "forecast_full": pl.Float64, "share": pl.Float64}
+
+
+def at_grain(evaluated: pl.DataFrame, grain: str, cal: FiscalCalendar | None = None) -> pl.DataFrame:
+    """The evaluated targets as a page at `grain` compares them (GRAIN_RULE): one row per period of `grain`
+    inside each target's period, `period` that period, `target` and `forecast` for it (an amount's share by
+    months; a level as it is), with `target_period`, `target_grain`, `target_full` and `forecast_full` (the whole
+    period's) and `share` (the months' share, 1 at the target's own grain). The actual and the status stay the whole
+    target period's."""
+    cal = cal or calendar()
+    if not evaluated.height:
+        return evaluated.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in AT_GRAIN.items())
+    if "unit" not in evaluated.columns:  # evaluated before targets carried their unit: levels as they are
+        evaluated = evaluated.with_columns(unit=pl.lit("days"))
+    coarse = evaluated.filter(pl.col("grain").replace_strict(RANK, default=-1) >= RANK[grain])
+    spans = {(p, g): cal.parse(p, g) for p, g in coarse.select("period", "grain").unique().iter_rows()}  # few targets
+    months = coarse.with_columns(
+        _first=pl.struct("period", "grain").map_elements(lambda r: spans[(r["period"], r["grain"])][0],
+                                                         return_dtype=pl.Int64),
+        _last=pl.struct("period", "grain").map_elements(lambda r: spans[(r["period"], r["grain"])][1],
+                                                        return_dtype=pl.Int64),
+    ).with_columns(_m=pl.int_ranges("_first", pl.col("_last") + 1)).explode("_m")
+    labels = {m: cal.label(m, grain) for m in months["_m"].unique().to_list()}  # a label per month, once
+    shared = pl.col("unit") == "currency"
+    return (months.with_columns(_label=pl.col("_m").replace_strict(labels, return_dtype=pl.String))
+            .group_by([c for c in coarse.columns] + ["_first", "_last", "_label"], maintain_order=True)
+            .agg(_n=pl.len())
+            .with_columns(share=pl.col("_n") / (pl.col("_last") - pl.col("_first") + 1),
+                          target_period=pl.col("period"), target_grain=pl.col("grain"), target_full=pl.col("target"),
+                          forecast_full=pl.col("forecast"))
+            .with_columns(period=pl.col("_label"), grain=pl.lit(grain),
+                          **{c: pl.when(shared).then(pl.col(c) * pl.col("share")).otherwise(pl.col(c))
+                             for c in ("target", "forecast")})
+            .select(*coarse.columns, *AT_GRAIN))
+
+
+def of_slice(evaluated: pl.DataFrame, grain: str, filters: dict[str, list[str]], kpi: str | None = None,
+             cal: FiscalCalendar | None = None) -> pl.DataFrame:
+    """The evaluated targets a page at `grain` shows for exactly the slice of `filters` (no filter, or one
+    value of one dimension; any other selection names no target's slice), at_grain's rows."""
     chosen = {d: v for d, v in filters.items() if v}
     if len(chosen) > 1 or any(len(v) > 1 for v in chosen.values()):
-        return evaluated.clear()
+        return at_grain(evaluated.clear(), grain, cal)
     key = slice_key(*next(((d, v[0]) for d, v in chosen.items()), (None, None)))
-    out = evaluated.filter((pl.col("grain") == grain) & (_key() == key))
-    return out if kpi is None else out.filter(pl.col("kpi") == kpi)
+    mine = evaluated.filter(_key() == key)
+    out = at_grain(mine if kpi is None else mine.filter(pl.col("kpi") == kpi), grain, cal)
+    return out
 
 
 def for_selection(evaluated: pl.DataFrame, grain: str, period: str, filters: dict[str, list[str]],
-                  kpi: str | None = None) -> pl.DataFrame:
-    """The evaluated targets of what a page shows: its period at its grain and exactly its slice."""
-    return of_slice(evaluated, grain, filters, kpi).filter(pl.col("period") == period)
+                  kpi: str | None = None, cal: FiscalCalendar | None = None) -> pl.DataFrame:
+    """The evaluated targets of what a page shows: its period at its grain (GRAIN_RULE) and exactly its slice."""
+    return of_slice(evaluated, grain, filters, kpi, cal).filter(pl.col("period") == period)
 
 
 def _key() -> pl.Expr:
@@ -196,11 +316,12 @@ COLUMNS_OUT = ("target", "forecast", "status")  # what `tandem kpis` and the exp
 
 
 def attach(values: pl.DataFrame, evaluated: pl.DataFrame, grain: str, by: tuple[str, ...],
-           filters: dict[str, list[str]]) -> pl.DataFrame:
+           filters: dict[str, list[str]], cal: FiscalCalendar | None = None) -> pl.DataFrame:
     """compute()'s long table with each row's approved target, forecast and status (null without one).
 
     A row's slice is the filters (one value of one dimension at most) and its `by` values together: a row
-    carries the target of exactly that slice, at the grain, for its KPI, view and period. Companion rows
+    carries the target of exactly that slice for its KPI, view and period, at the grain or a coarser one's share
+    (GRAIN_RULE; its own grain's first). Companion rows
     (budget_variance_pct) carry none: targets are set on the KPI."""
     chosen = {d: v for d, v in filters.items() if v}
     fixed = [(d, v[0]) for d, v in chosen.items() if len(v) == 1]
@@ -210,8 +331,11 @@ def attach(values: pl.DataFrame, evaluated: pl.DataFrame, grain: str, by: tuple[
         row_key = pl.concat_str(pl.lit(f"{by[0]}="), pl.col(by[0]).cast(pl.String))
     else:
         row_key = pl.lit(slice_key(*fixed[0]) if fixed else "")
-    mine = (evaluated.filter(pl.col("grain") == grain)
-            .select("kpi", "view", "period", _key().alias("_slice"), *COLUMNS_OUT))
+    mine = (at_grain(evaluated, grain, cal).sort(pl.col("target_grain").replace_strict(RANK, default=9),
+                                                 maintain_order=True)
+            .select("kpi", "view", "period", _key().alias("_slice"), *COLUMNS_OUT)
+            # a period two targets cover (a month's own and its year's share): its own grain's target wins
+            .unique(["kpi", "view", "period", "_slice"], keep="first", maintain_order=True))
     return (values.with_columns(row_key.alias("_slice"))
             .join(mine, on=["kpi", "view", "period", "_slice"], how="left", maintain_order="left")
             .drop("_slice"))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import accumulate
 
 import plotly.graph_objects as go
 import polars as pl
 
 from kpi_definitions import prices, views
-from kpi_definitions.compute import BridgeResult
+from kpi_definitions.compute import BridgeResult, BridgeStep
 from kpi_definitions.registry import Kpi
 from reports import formats, safe_text
 
@@ -19,7 +20,9 @@ from reports import formats, safe_text
 # never a "good/bad" colour; blue and orange stay distinct for colour-blind readers. A view that declares
 # no colour is gray.
 PALETTE = {"blue": "#1f5fa8", "orange": "#e07b00", "violet": "#7b52ab", "gray": "#6b6b6b"}
-STEP_UP, STEP_DOWN = "#4c9a8a", "#9a6fb0"  # bridge steps: teal adds, purple subtracts (a legend says so)
+# Bridge steps: teal adds, slate grey subtracts (a legend says so); neither is a view's colour, so the agreed
+# view's violet marks only where the agreed value lands (its purple subtract bars read as the agreed view's).
+STEP_UP, STEP_DOWN = "#4c9a8a", "#8a96a3"
 FONT = dict(family="Inter, Arial, sans-serif", size=13)
 
 
@@ -67,16 +70,20 @@ def wrap(label: str, width: int = 16, lines: int = 3) -> str:
 
 def _layout(fig: go.Figure, title: str, kpi: Kpi, height: int = 380, currency: str = "EUR") -> go.Figure:
     """Margins grow with the labels (automargin on the title and every axis), never clip them; the legend
-    sits at the right, outside the plot, where it also pushes the margin instead of covering labels."""
+    sits in a row above the plot, outside it, where it pushes the margin instead of covering labels and leaves
+    the plot the page's whole width (at the right, it took a third of a 1024-px screen's chart)."""
     fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=15), automargin=True, pad=dict(l=12),
                                  yref="container", y=0.98, yanchor="top"),
                       height=height, font=FONT, margin=dict(l=16, r=16, t=60, b=10, autoexpand=True),
                       plot_bgcolor="white", paper_bgcolor="white",
-                      legend=dict(orientation="v", x=1.01, xanchor="left", y=1, yanchor="top"), hovermode="x unified")
+                      legend=dict(orientation="h", xref="container", x=0.01, xanchor="left", yref="container",
+                                  y=1 - 42 / height, yanchor="top"), hovermode="x unified")
     fig.update_yaxes(gridcolor="#e6e6e6", zerolinecolor="#999", automargin=True,
                      title=dict(text=unit_title(kpi.unit, currency), font=dict(size=12, color="#444")),
                      **_axis_format(kpi))
-    fig.update_xaxes(automargin=True, tickangle=0)
+    # tick labels turn (30°, then 90°) or thin out when they would touch at the width drawn: plotly measures
+    # them there, so a 1024-px screen, a slide and a PDF each get what fits (a fixed 0° overlapped at 1024 px)
+    fig.update_xaxes(automargin=True, autotickangles=[0, 30, 90])
     return fig
 
 
@@ -104,11 +111,54 @@ def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int 
     fig.update_xaxes(type="category")  # periods are labels ("2026-10", "2026-Q3"), not dates to interpolate
     fig = _layout(fig, f"{kpi.label}: {views.named(kpi)} over time" if title is None else title, kpi, height,
                   currency)
+    _range_without_weak(fig, kpi, rows, targets, currency)
     if any_weak and title != "":  # a sparkline has no room: its hollow points speak for themselves
-        fig.update_layout(title=dict(subtitle=dict(text="○ hollow point: weak data (a partial base, rows left out or "
-                                                        "a filter not applied); hover over it for why",
-                                                   font=dict(size=12, color="#444"))), margin=dict(t=80))
+        # the hollow point is a key of its own, in the legend's row(s) (as a subtitle, the legend covered it)
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="hollow: weak data (hover it)",
+                                 marker=dict(symbol="circle-open", size=11, color="#555", line=dict(width=2)),
+                                 hoverinfo="skip"))
     return fig
+
+
+def _partial(rows: pl.DataFrame) -> list[bool]:
+    """Per point: whether its base is partial (a year-over-year value against a month holding only part of
+    its data): such a point is drawn but does not set the scale."""
+    if "warnings" not in rows.columns:
+        return [False] * rows.height
+    return [any(w["code"] == "partial_base" for w in ws or []) for ws in rows["warnings"].to_list()]
+
+
+def _range_without_weak(fig: go.Figure, kpi: Kpi, rows: pl.DataFrame, targets: pl.DataFrame | None,
+                        currency: str) -> None:
+    """The y range of the points on full data and the targets; a point on a partial base outside it is drawn
+    on the edge as an arrow with its value (the partial base month's −4.26M savings flattened everything)."""
+    ok, weak = [], []
+    for view in kpi.views:
+        v = rows.filter(pl.col("view") == view)
+        for period, y, partial in zip(v["period"].to_list(), v["value"].to_list(), _partial(v), strict=True):
+            if y is not None:
+                (weak if partial else ok).append((view, period, y))
+    if targets is not None and targets.height and "target" in targets.columns:
+        ok += [("", p, y) for p, y in zip(targets["period"].to_list(), targets["target"].to_list(), strict=True)
+               if y is not None and p in set(rows["period"].to_list())]
+    if not weak or not ok:
+        return
+    lo, hi = min(0.0, *(y for *_, y in ok)), max(0.0, *(y for *_, y in ok))
+    pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 1.0
+    lo, hi = lo - (pad if lo < 0 else 0), hi + pad
+    outside = [(view, period, y) for view, period, y in weak if y < lo or y > hi]
+    if not outside:
+        return
+    fig.update_yaxes(range=[lo, hi], autorange=False)
+    for view, period, y in outside:  # the real value, written beside an arrow at the edge
+        edge = lo if y < lo else hi
+        fig.add_trace(go.Scatter(
+            x=[period], y=[edge], mode="markers+text", showlegend=False, cliponaxis=False,
+            marker=dict(symbol="triangle-down" if y < lo else "triangle-up", size=12, color=colour(kpi, view)),
+            text=[formats.compact(y, kpi.unit, currency) + " (partial base)"],
+            textposition="top right" if y < lo else "bottom right", textfont=dict(size=11, color="#444"),
+            hovertemplate=f"{_escape(views.style(kpi, view).label)}: {formats.value(y, kpi.unit, currency)} on a partial "
+                          "base, off the scale<extra></extra>"))
 
 
 def _hover(values: list, unit: str, currency: str, notes: list[str] | None = None) -> dict:
@@ -141,6 +191,8 @@ def _target_marks(fig: go.Figure, kpi: Kpi, targets: pl.DataFrame) -> None:
                         line=dict(width=4, color=colour(kpi, view))),
             text=t["status"].fill_null("no forecast").to_list(), hovertemplate="target %{y:,.4~g} · %{text}"))
         running = t.filter((pl.col("months_elapsed") < pl.col("months_total")) & pl.col("forecast").is_not_null())
+        if "share" in running.columns:  # a year's target on its months: the run-rate forecast is the year's
+            running = running.filter(pl.col("share").fill_null(1.0) >= 1.0)
         if running.height:
             fig.add_trace(go.Scatter(
                 x=running["period"].to_list(), y=running["forecast"].to_list(), name=f"Forecast ({label})",
@@ -152,6 +204,7 @@ def _target_marks(fig: go.Figure, kpi: Kpi, targets: pl.DataFrame) -> None:
 @_safe
 def sparkline(kpi: Kpi, values: pl.DataFrame, targets: pl.DataFrame | None = None) -> go.Figure:
     fig = trend(kpi, values, title="", height=140, targets=targets)
+    fig.update_traces(selector=dict(mode="markers+text"), mode="markers")  # no room for the off-scale value
     fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), showlegend=False, xaxis=dict(visible=False))
     fig.update_yaxes(visible=False)
     return fig
@@ -165,38 +218,116 @@ def folded_steps(kpi: Kpi, b: BridgeResult) -> tuple[list, list]:
     return [s for s in b.steps if not zero(s.value)], [s for s in b.steps if zero(s.value)]
 
 
+@dataclass(frozen=True)
+class Agreed:
+    """Where the agreed view lands on a bridge: its value for the span, the steps its version includes (a
+    step's name, or a part's), the version, and what it is called (the agreed view's label)."""
+
+    value: float | None
+    counts: tuple[str, ...]
+    version: str
+    label: str = "Agreed"
+
+
+def agreed_on(kpi: Kpi, values: pl.DataFrame, last: int, view: str = "agreed") -> Agreed | None:
+    """The agreed view of `kpi` as a bridge of a span ending in month `last` marks it: the value the KPI layer
+    computed (`values`, the span's row) and the steps of the version in effect then (None: no agreed view, or
+    no version in effect yet)."""
+    from datetime import date
+
+    from kpi_definitions.agreement import in_effect, versions_of
+
+    if view not in kpi.views or not kpi.views[view].from_bridge:
+        return None
+    version = in_effect(versions_of(kpi, view), date(last // 12, last % 12 + 1, 1))
+    if version is None:
+        return None
+    return Agreed(views.value_of(values, kpi.name, view), version.counts, str(version.version),
+                  views.style(kpi, view).label)
+
+
+def included_mark(step: BridgeStep, agreed: Agreed | None) -> str:
+    """"✓" before a step the agreed value includes, "◐" before a netted step it includes part of, else ""."""
+    if agreed is None:
+        return ""
+    if step.name in agreed.counts:
+        return "✓"
+    return "◐" if any(p.name in agreed.counts for p in step.parts) else ""
+
+
 @_safe
-def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str = "EUR") -> go.Figure:
-    """The bridge: from one view's value, step by step, to the other's. Steps of zero are folded away (and
-    named under the chart); labels are horizontal, wrapped; the legend names the colours the bars have."""
+def waterfall(kpi: Kpi, b: BridgeResult, title: str | None = None, currency: str = "EUR",
+              agreed: Agreed | None = None) -> go.Figure:
+    """The bridge: from one view's value, step by step, to the other's, as horizontal bars read top to bottom,
+    each step's name beside its bar (names under upright bars overlapped at 1024 px). Steps of zero are folded
+    away (and named under the chart); the key names the colours the bars have. With `agreed`, the agreed value
+    is a bar of its own in the agreed view's colour with a dashed line where it lands across the steps, and
+    the steps it includes are marked ✓ (◐: part of a netted step)."""
     start, end = views.style(kpi, b.start_view), views.style(kpi, b.end_view)
     shown, folded = folded_steps(kpi, b)
-    labels = [wrap(f"{start.label} value")] + [wrap(s.label) for s in shown] + [wrap(f"{end.label} value")]
+    names = [f"{start.label} value"] + [f"{m} {s.label}" if (m := included_mark(s, agreed)) else s.label
+                                        for s in shown] + [f"{end.label} value"]
+    labels = [wrap(n, 30, 2) for n in names]
     values = [b.start] + [s.value for s in shown] + [b.end]
     measure = ["absolute"] + ["relative"] * len(shown) + ["total"]
+    texts = [formats.compact(v, kpi.unit, currency, change=0 < i < len(values) - 1) for i, v in enumerate(values)]
     fig = go.Figure(go.Waterfall(
-        x=labels, y=values, measure=measure, connector=dict(line=dict(color="#bbb")),
+        orientation="h", y=labels, x=values, measure=measure, connector=dict(line=dict(color="#bbb")),
         increasing=dict(marker=dict(color=STEP_UP)), decreasing=dict(marker=dict(color=STEP_DOWN)),
-        totals=dict(marker=dict(color=colour(kpi, b.end_view))), textposition="outside", cliponaxis=False,
-        text=[formats.compact(v, kpi.unit, currency, change=0 < i < len(values) - 1) for i, v in enumerate(values)],
-        showlegend=False))  # the steps signed (+EUR 985k), the two values as they are
+        totals=dict(marker=dict(color=colour(kpi, b.end_view))), textposition="none",
+        customdata=[formats.value(v, kpi.unit, currency) if i in (0, len(values) - 1) else
+                    formats.signed(v, kpi.unit, currency) for i, v in enumerate(values)],
+        hovertemplate="%{y}: %{customdata}<extra></extra>", showlegend=False))  # steps signed, the ends as they are
     # The first bar is an absolute in the start view's colour: draw it over the default.
-    fig.add_trace(go.Bar(x=[labels[0]], y=[b.start], marker_color=colour(kpi, b.start_view), showlegend=False,
-                         hoverinfo="skip"))
-    fig.update_layout(barmode="overlay", showlegend=False)
-    fig = _layout(fig, title or f"{kpi.label}: from the {start.word} to the {end.word} value", kpi, 440, currency)
-    # Room above and below the bars for the labels outside them: a small step down at zero put its label on
-    # the category names under the axis.
+    fig.add_trace(go.Bar(y=[labels[0]], x=[b.start], orientation="h", marker_color=colour(kpi, b.start_view),
+                         showlegend=False, hoverinfo="skip"))
     levels = list(accumulate(v or 0.0 for v in values[:-1])) + [b.end or 0.0]
-    lo, hi = min(0.0, *levels), max(0.0, *levels)
-    pad = (hi - lo) * 0.1 or 1.0
-    fig.update_yaxes(range=[lo - pad if lo < 0 or any(s.value < 0 for s in shown) else lo, hi + pad])
-    # The key names only the colours drawn: no "step adds" entry when no step adds.
+    order = list(labels)
     marks = [(colour(kpi, b.start_view), f"{start.label} value")]
     marks += [(STEP_UP, "step adds")] if any(s.value > 0 for s in shown) else []
     marks += [(STEP_DOWN, "step subtracts")] if any(s.value < 0 for s in shown) else []
     marks += [(colour(kpi, b.end_view), f"{end.label} value")]
-    lines = ["   ".join(f"<span style='color:{c}'>■</span> {_escape(text)}" for c, text in marks)]
+    if agreed is not None and agreed.value is not None:
+        tone = PALETTE["violet"] if agreed.label == "Agreed" or kpi.views.get("agreed") is None else \
+            colour(kpi, "agreed")
+        row = wrap(f"{agreed.label} value (version {agreed.version})", 30, 2)
+        order.append(row)
+        levels.append(agreed.value)
+        texts.append(formats.compact(agreed.value, kpi.unit, currency))
+        fig.add_trace(go.Bar(y=[row], x=[agreed.value], orientation="h", marker=dict(color=tone), showlegend=False,
+                             customdata=[formats.value(agreed.value, kpi.unit, currency)],
+                             hovertemplate="%{y}: %{customdata}<extra></extra>"))
+        fig.add_vline(x=agreed.value, line=dict(color=tone, width=2, dash="dash"))  # where it lands, across the steps
+        counted = any(included_mark(s, agreed) for s in shown)
+        marks += [(tone, f"{agreed.label} value, version {agreed.version}"
+                         + (": ✓ the steps it includes" if counted else ": includes no step drawn"))]
+    fig.update_layout(barmode="overlay", showlegend=False)
+    fig = _layout(fig, title or f"{kpi.label}: from the {start.word} to the {end.word} value", kpi,
+                  120 + 40 * len(order), currency)
+    # values run along x here: the unit and its format go there; the names, top to bottom, on y
+    unit_axis = dict(fig.layout.yaxis.title.to_plotly_json()) if fig.layout.yaxis.title else None
+    fig.update_yaxes(title=None, tickformat=None, type="category", categoryorder="array", categoryarray=order,
+                     autorange="reversed", gridcolor=None, showgrid=False, ticksuffix="  ",
+                     tickfont=dict(size=13, color="#222"))  # the names as dark as their amounts at the right
+    fig.update_xaxes(title=unit_axis, gridcolor="#e6e6e6", zerolinecolor="#999", **_axis_format(kpi))
+    # Each bar's amount is written in a column at the right, level with its name (a second axis of the same
+    # rows): written beside the bars, amounts ran into the names and off the canvas at 640 px.
+    fig.add_trace(go.Scatter(x=[None] * len(order), y=order, yaxis="y2", mode="markers", showlegend=False,
+                             hoverinfo="skip"))
+    rows = [len(order) - 0.5, -0.5]  # both axes exactly the same rows, top to bottom
+    fig.update_yaxes(range=rows, autorange=False)
+    fig.update_layout(yaxis2=dict(overlaying="y", side="right", type="category", categoryorder="array",
+                                  categoryarray=order, range=rows, autorange=False, tickmode="array", tickvals=order,
+                                  ticktext=[f"  {t}" for t in texts], showgrid=False, zeroline=False, automargin=True,
+                                  tickfont=dict(size=13, color="#222")))
+    lo, hi = min(0.0, *levels), max(0.0, *levels)
+    pad = (hi - lo) * 0.04 or 1.0
+    fig.update_xaxes(range=[lo - pad if lo < 0 else lo, hi + pad])
+    fig.update_layout(hovermode="closest")
+    lines = ["   ".join(f"<span style='color:{c}'>■</span> {_escape(text)}" for c, text in marks[:4])]
+    if len(marks) > 4:
+        lines += ["   ".join(f"<span style='color:{c}'>{'■' if i else '▮'}</span> {_escape(text)}"
+                             for i, (c, text) in enumerate(marks[4:], start=1))]
     if folded:  # on lines of their own, wrapped, so a long list never runs off the canvas
         lines += [_escape(x) for x in _wrap_line("Zero steps, not drawn: " + "; ".join(s.label for s in folded), 110)]
     fig.update_layout(title=dict(subtitle=dict(text="<br>".join(lines), font=dict(size=12, color="#444"))),
@@ -213,14 +344,14 @@ def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None
     rows = values.filter(pl.col("kpi") == kpi.name)
     raw = rows[dim].cast(pl.String).unique(maintain_order=True).to_list()
     display = [(names or {}).get(v) or v for v in raw]  # names are unique: duplicates carry their id
-    shown = safe_text.label_map(display)  # capped, escaped, visible
+    shown = safe_text.label_map(display, 32)  # capped, escaped, visible: one line, turned when they would touch
     label = {v: shown[d] for v, d in zip(raw, display, strict=True)}
     for view in kpi.views:
         v = rows.filter(pl.col("view") == view)
         v = v.sort(dim) if order is None else v.sort(pl.col(dim).cast(pl.String).replace_strict(
             {k: i for i, k in enumerate(order)}, default=len(order), return_dtype=pl.Int64))
         keys = v[dim].cast(pl.String).to_list()
-        fig.add_trace(go.Bar(x=[wrap(label[x], 10) for x in keys], y=v["value"].to_list(),
+        fig.add_trace(go.Bar(x=[label[x] for x in keys], y=v["value"].to_list(),
                              name=views.style(kpi, view).label, marker_color=colour(kpi, view),
                              # the value behind the bar rides along: a click opens its lines (tandem/click.py)
                              customdata=[[k, view, formats.value(y, kpi.unit, currency)]
@@ -228,9 +359,9 @@ def breakdown(kpi: Kpi, values: pl.DataFrame, dim: str, title: str | None = None
                              hovertemplate="%{fullData.name}: %{customdata[2]}<extra></extra>"))
     fig.update_layout(barmode="group")
     if order is not None:  # the first view may lack a value another view has: the axis follows `order`
-        fig.update_xaxes(categoryorder="array", categoryarray=[wrap(label[k], 10) for k in order if k in label])
+        fig.update_xaxes(categoryorder="array", categoryarray=[label[k] for k in order if k in label])
     fig = _layout(fig, title or f"{kpi.label} by {dim.replace('_', ' ')}", kpi, currency=currency)
-    # up to 15 names side by side: short lines, horizontal, smaller when many (they touched at 11 px)
+    # up to 15 names side by side, smaller when many; plotly turns them when they would touch
     fig.update_xaxes(tickfont=dict(size=11 if len(raw) <= 10 else 9))
     return fig
 

@@ -49,12 +49,13 @@ def agreements_and_targets(con: duckdb.DuckDBPyConnection, reg: Registry, evalua
 
     rows = []
     for p in agreement.proposals(con).iter_rows(named=True):
-        steps = {s.name: s.label for s in reg[p["kpi"]].bridge.steps} if p["kpi"] in reg.kpis and \
-            reg[p["kpi"]].bridge else {}
+        kpi = reg.kpis.get(p["kpi"])
+        steps = kpi.bridge.labels if kpi is not None and kpi.bridge else {}  # a part named as a part
         counts = ", ".join(steps.get(c, c) for c in json.loads(p["counts"])) or "no bridge step"
         version = f"version {p['version']}, " if p["version"] else ""
+        start = agreement.starts_from(kpi) if kpi is not None else "the start value"
         rows.append({"What": "Agreed definition", "KPI": label(p["kpi"]), "Status": p["status"],
-                     "Detail": f"{version}effective {p['effective_date']}: counts {counts}",
+                     "Detail": f"{version}effective {p['effective_date']}: {start} plus {counts}",
                      "Proposed by": who(p["proposed_name"], p["proposed_team"], p["proposed_verified"]),
                      "Approved / decided by": p["approved_by"] or p["decision_reason"] or "",
                      "_unverified": not p["proposed_verified"] or "unverified" in (p["approved_by"] or ""),
@@ -62,7 +63,7 @@ def agreements_and_targets(con: duckdb.DuckDBPyConnection, reg: Registry, evalua
     status_of = {r["target_id"]: r for r in evaluated.iter_rows(named=True)}
     for t in targets.every(con).iter_rows(named=True):
         unit = reg[t["kpi"]].unit if t["kpi"] in reg.kpis else "currency"
-        where = f", {t['slice_dim']} = {t['slice_value']}" if t["slice_dim"] else ""
+        where = f", {formats.header(t['slice_dim'])} = {t['slice_value']}" if t["slice_dim"] else ""
         detail = f"{t['view']} {t['period']}{where}: {formats.value(t['value'], unit, currency)}"
         if (e := status_of.get(t["target_id"])) is not None:
             detail += (f" · forecast {formats.value(e['forecast'], unit, currency)} · "

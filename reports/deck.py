@@ -102,12 +102,15 @@ def build(p: Pack) -> bytes:
         k = part.kpi
         slide = prs.slides.add_slide(blank)
         _title(slide, f"{k.label} · {sel.span.label}")
-        _text(slide, Inches(0.4), Inches(0.9), W - Inches(0.8), Inches(0.5),
-              ["   ".join(f"{h}: {v}" for h, v in part.numbers)], size=16, bold_first=True)
+        # the views on one line, the gaps on the next: with a third (agreed) view one line wrapped onto the charts
+        views_line = "   ".join(f"{h}: {v}" for h, v in part.numbers if not h.startswith("Gap"))
+        gaps_line = "   ".join(f"{h}: {v}" for h, v in part.numbers if h.startswith("Gap"))
+        _text(slide, Inches(0.4), Inches(0.85), W - Inches(0.8), Inches(0.8), [views_line, gaps_line], size=15,
+              bold_first=True)
         charts = [s for s in part.shots if s.key.endswith(("-trend", "-bridge"))]
         width = (W - Inches(1.0)) / 2
         for i, shot in enumerate(charts):
-            slide.shapes.add_picture(_png(shot.fig), Inches(0.4) + i * (width + Inches(0.2)), Inches(1.5),
+            slide.shapes.add_picture(_png(shot.fig), Inches(0.4) + i * (width + Inches(0.2)), Inches(1.7),
                                      width=width)
         if part.bridge_note:
             _text(slide, Inches(0.4) + width + Inches(0.2), Inches(2.5), width, Inches(1), [part.bridge_note], size=12)
@@ -120,7 +123,7 @@ def build(p: Pack) -> bytes:
 
     _agreements_slide(prs, p)
     slide = prs.slides.add_slide(blank)
-    _title(slide, "Open actions and decisions")
+    _title(slide, "Open actions")
     if p.actions.height:
         _table(slide, p.actions, Inches(0.4), Inches(1.0), W - Inches(0.8), size=11)
         if p.actions.height > 14:
@@ -128,6 +131,13 @@ def build(p: Pack) -> bytes:
     else:
         _text(slide, Inches(0.4), Inches(1.2), W, Inches(0.5), ["No open actions."], size=16)
     _stamp(slide, [sel.filter_text(), sel.as_of_text() + " · Tandem"])
+    if p.notes.height:  # what was noted or decided, on its own slide (not among the actions)
+        slide = prs.slides.add_slide(blank)
+        _title(slide, "Notes and decisions")
+        _table(slide, p.notes, Inches(0.4), Inches(1.0), W - Inches(0.8), size=11)
+        if p.notes.height > 14:
+            _text(slide, Inches(0.4), H - Inches(1.2), W, Inches(0.4), [f"… and {p.notes.height - 14} more"])
+        _stamp(slide, [sel.filter_text(), sel.as_of_text() + " · Tandem"])
 
     _scenarios(prs, blank, p)
     buf = io.BytesIO()

@@ -86,8 +86,9 @@ class Pack:
     overview: pl.DataFrame
     overview_shot: Shot
     kpis: list[KpiPart]
-    actions: pl.DataFrame
+    actions: pl.DataFrame  # open actions only: an owner and a due date each
     agreements: pl.DataFrame = field(default_factory=pl.DataFrame)  # agreements_section(): agreed and pending
+    notes: pl.DataFrame = field(default_factory=pl.DataFrame)  # open notes and decisions: what was said, not to do
 
     @property
     def shots(self) -> list[Shot]:
@@ -112,8 +113,9 @@ def collect(sel: Scope) -> Pack:
             if b.reason:
                 note = f"No bridge for {sel.span.label}: {b.reason}."
             else:
+                agreed = charts.agreed_on(k, now, sel.span.last)  # where the agreed value lands, what it includes
                 shots.append(Shot(f"{k.name}-bridge", k, f"{k.label}: bridge",
-                                  charts.waterfall(k, b, currency=sel.currency)))
+                                  charts.waterfall(k, b, currency=sel.currency, agreed=agreed)))
                 ends = [(views.style(k, b.start_view).label + " value", b.start, "")]
                 ends += b.listed()  # a netted step followed by its parts
                 bridge = pl.DataFrame({
@@ -122,6 +124,15 @@ def collect(sel: Scope) -> Pack:
                                formats.signed(e[1], k.unit, sel.currency) for i, e in enumerate(ends)]
                               + [formats.value(b.end, k.unit, sel.currency)],
                     "What it is": [e[2] for e in ends] + [""]})
+                if agreed is not None:  # each step included in the agreed number or left out, and where it lands
+                    names = [n for st in b.steps for n in (st.name, *(p.name for p in st.parts))]
+                    bridge = bridge.with_columns(pl.Series(f"{agreed.label} v{agreed.version}", [""] + [
+                        "included" if n in agreed.counts else "left out" for n in names] + [""], dtype=pl.String))
+                    bridge = pl.concat([bridge, pl.DataFrame({
+                        "Step": [f"{agreed.label} value (version {agreed.version})"],
+                        "Amount": [formats.value(agreed.value, k.unit, sel.currency)],
+                        "What it is": [f"{views.style(k, b.start_view).label} value plus the steps included"],
+                        f"{agreed.label} v{agreed.version}": [""]})])
         dim, rows = breakdown_rows(sel, k)
         title = f"{k.label} by {dim.replace('_', ' ').removesuffix(' id')} (largest {TOP})"
         table = None
@@ -146,15 +157,27 @@ def collect(sel: Scope) -> Pack:
                                      "Owner": v.owner, "Version": v.version, "Effective": str(v.effective_date)}
                                     for name, v in k.views.items()])
         parts.append(KpiPart(k, numbers, definitions, shots, bridge, note, title, table))
-    actions = review.open_items(sel.db)
-    if actions.height:
-        labels = {k.name: k.label for k in reg}
-        actions = actions.with_columns(pl.col("kpi").replace_strict(labels, default=pl.col("kpi")))
-        actions = actions.select(
-            *[pl.col(c).alias(h) for c, h in [("kpi", "KPI"), ("kind", "Kind"), ("text", "What"), ("owner", "Owner"),
-                                               ("due_date", "Due"), ("review", "Raised")] if c in actions.columns])
+    actions, notes = open_items(sel, reg)
     return Pack(f"Tandem weekly KPI review · {sel.span.label}", sel, overview_table(sel, now, before), overview, parts,
-                actions, agreements(sel))
+                actions, agreements(sel), notes)
+
+
+def open_items(sel: Scope, reg) -> tuple[pl.DataFrame, pl.DataFrame]:  # noqa: ANN001 - a Registry
+    """(open actions, open notes and decisions) for the pack, KPIs by name: an action is to do (owner, due), a
+    note or a decision is what was said (they were listed under "Open actions" together)."""
+    items = review.open_items(sel.db)
+    if not items.height:
+        return items, items
+    labels = {k.name: k.label for k in reg}
+    items = items.with_columns(pl.col("kpi").replace_strict(labels, default=pl.col("kpi")),
+                               pl.col("kind").str.to_titlecase())
+    actions = items.filter(pl.col("kind") == "Action").select(
+        *[pl.col(c).alias(h) for c, h in [("kpi", "KPI"), ("text", "What"), ("owner", "Owner"), ("due_date", "Due"),
+                                           ("review", "Raised")] if c in items.columns])
+    notes = items.filter(pl.col("kind") != "Action").select(
+        *[pl.col(c).alias(h) for c, h in [("kpi", "KPI"), ("kind", "Kind"), ("text", "What"), ("review", "Raised")]
+          if c in items.columns])
+    return actions, notes
 
 
 def overview_table(sel: Scope, now: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
@@ -210,6 +233,9 @@ def _sections(p: Pack, figs: dict) -> list:
         items += [("h3", "Definitions"), part.definitions]
         sections.append((part.kpi.label, items))
     sections += decided.pack_sections(sel.db, sel.currency)  # saved payment-terms scenarios
+    if p.notes.height:  # what was noted or decided, apart from the open actions (the last section)
+        sections.append(("Notes and decisions", [("p", "Open notes and decisions of the reviews, oldest first."),
+                                                 p.notes]))
     return sections + agreements_section(p)
 
 

@@ -8,19 +8,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 
 from decisions import targets
 from decisions.agreement import registry_for
-from kpi_definitions import facts
+from kpi_definitions import facts, weak_data
 from kpi_definitions.compute import BridgeResult
 from kpi_definitions.engine import Engine, Filters, Request, canonical
 from kpi_definitions.lines import LINE_LIMIT
-from kpi_definitions.periods import FiscalCalendar, Grain
+from kpi_definitions.periods import FiscalCalendar, Grain, month_label
 from kpi_definitions.registry import Registry
+from reports.preview import MONTHS, Preview
 from store.config import Settings, settings
 from store.db import reading
 from workspace.db import named
@@ -110,6 +111,82 @@ def facts_problem(db: str, ver: str) -> str | None:
 def data_as_of(db: str, ver: str) -> datetime | None:
     frame = named(Path(db), "data_as_of")
     return frame["as_of"][0] if frame.height else None
+
+
+def agreed_preview(db: str, ver: str, kpi: str, counts: tuple[str, ...], first: int, last: int, filters: Filters
+                   ) -> Preview:
+    """What an agreed definition of `kpi` including the bridge steps `counts` makes of months first..last (one
+    slice): the bridge, the agreed value (kpi_definitions.agreement.value, from the bridge's own SQL), and the
+    agreed value over the MONTHS months up to `last` beside both teams' (compute() under the registry holding
+    the proposed version alone, from the first month on). Refusals (an unknown step, a step and its part) are
+    AgreementError sentences. `ver` keys the cached twin in tandem/service.py."""
+    from kpi_definitions.agreement import VIEW, Version, check_steps, value, with_agreed
+
+    registry = reg(db)
+    check_steps(registry, kpi, counts)
+    months = list(range(first, last + 1))
+    proposed = Version(kpi, 1, date.min, tuple(counts), "The proposal being previewed, not yet approved.")
+    # the proposal replaces any approved agreed view of the KPI: the preview shows the proposal, not version n
+    bare = Registry({k.name: k if k.name != kpi else k.model_copy(update={"views": {
+        n: v for n, v in k.views.items() if n != VIEW}}) for k in registry}, registry.sql_dir)
+    previewed = with_agreed(bare, [proposed])
+    currency = cfg().reporting_currency
+    with reading(Path(db)) as con:
+        e = Engine(con, registry, currency=currency, calendar=calendar())
+        b = e.bridge(Request.of(first, last, grain="month", kpis=[kpi], filters=filters), kpi)
+        agreed = value(con, registry, kpi, counts, months, dict(filters), currency=currency)
+        span = e.data_months()
+        history = pl.DataFrame(schema={"kpi": pl.String, "view": pl.String, "period": pl.String, "value": pl.Float64,
+                                       "warnings": pl.List(weak_data.WARNING)})
+        if span is not None:
+            end = min(last, span[1])
+            start = max(span[0], end - MONTHS + 1)
+            if end >= start:  # with each point's weak-data warnings: a partial base is drawn, not setting the scale
+                found = Engine(con, previewed, currency=currency, calendar=calendar()).values(
+                    Request.of(start, end, grain="month", kpis=[kpi], filters=filters)).frame
+                history = found.select("kpi", "view", "period", "value", "warnings")
+    return Preview(previewed[kpi], _label(first, last), tuple(counts), b, agreed, history)
+
+
+def grain_of(label: str) -> Grain:
+    """The grain a period label names: 2026-10 a month, 2026-Q3 a quarter, 2026 (or FY2026) a year."""
+    text = label.strip().upper()
+    return "quarter" if "-Q" in text else "month" if len(text) == 7 and text[4] == "-" else "year"
+
+
+def period_span(db: str, ver: str, label: str | None) -> tuple[int, int]:
+    """The months a period label covers, cut to the data's last month (a period still running is shown to
+    date); None: the latest month with data. A label that names no period is a ValueError sentence."""
+    from kpi_definitions.periods import resolve
+
+    data = months(db, ver)
+    if label is None:
+        if data is None:
+            raise ValueError("there is no data yet: load exports first")
+        return data[1], data[1]
+    span = resolve(calendar(), grain_of(label), data, label.strip(), clamp=True)
+    return span.first, span.last
+
+
+def _label(first: int, last: int) -> str:
+    """A span's label: the month, fiscal quarter or year it is (one still running says how far), else first to last."""
+    cal = calendar()
+    for grain in ("month", "quarter", "year"):
+        start, end = cal.span(first, grain)
+        if start == first and last <= end:
+            return cal.label(first, grain) + ("" if last == end else f" (to {month_label(last)})")
+    return f"{month_label(first)} to {month_label(last)}"
+
+
+def pending(db: str, ver: str, kpi: str | None = None, team: str | None = None) -> pl.DataFrame:
+    """Pending proposals and targets (of one KPI, or all); with `team`, those awaiting that team's approval
+    (decisions/inbox.py). An empty frame before anything was proposed, or on a missing file."""
+    from decisions import inbox
+
+    if not Path(db).exists():
+        return pl.DataFrame(schema=inbox.SCHEMA)
+    with reading(Path(db)) as con:
+        return inbox.pending(con, kpi, team)
 
 
 def targets_evaluated(db: str, ver: str) -> pl.DataFrame:

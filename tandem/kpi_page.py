@@ -36,9 +36,11 @@ def show(name: str) -> None:
     st.text(kpi.description)
     sel = selection.filter_bar()
     now, before, trend = sel.now_before_trend()
+    effective_then = now  # the bridge marks the agreed value of the version in effect in the period shown
     now, before, trend = agreement_ui.as_defined_today(kpi, sel, now, before, trend)  # a toggle, off by default
     _definitions(kpi, sel, now, before)
     agreement_targets.kpi_lines(kpi, sel)
+    agreement_ui.kpi_links(kpi, sel)  # propose an agreed definition, and this KPI's pending items
     for companion in kpi.companions:
         shown = views.compare(kpi, now, companion.name).values
         st.text(f"{companion.label}: " + ", ".join(f"{views.style(kpi, v).word} {formats.value(x, companion.unit)}"
@@ -51,7 +53,7 @@ def show(name: str) -> None:
                            f"{kpi.name}-trend", sel, kpi, f"{kpi.label}: trend", select=True)
     if (period := click.point_period(picked)) is not None:  # a point clicked: that period's lines, right here
         click.lines_panel(click.at_period(sel, period), kpi, (), (), DIM_LABELS, f"{kpi.label} in {period}")
-    _bridge(kpi, sel)
+    _bridge(kpi, sel, effective_then)
     _breakdown(kpi, sel)
     prices_ui.sections(kpi, sel)  # the market and the outlook (prices), savings net of market (savings)
 
@@ -68,7 +70,7 @@ def _definitions(kpi: Kpi, sel: Scope, now: pl.DataFrame, before: pl.DataFrame) 
     widgets.ignored(kpi, now)
 
 
-def _bridge(kpi: Kpi, sel: Scope) -> None:
+def _bridge(kpi: Kpi, sel: Scope, now: pl.DataFrame) -> None:
     if kpi.bridge is None:
         return
     ends = views.words([views.style(kpi, kpi.bridge.from_view).word, views.style(kpi, kpi.bridge.to_view).word])
@@ -78,10 +80,16 @@ def _bridge(kpi: Kpi, sel: Scope) -> None:
     if b.reason:
         st.info(f"No bridge for {sel.span.label}: {b.reason}.")
         return
-    widgets.chart(charts.waterfall(kpi, b, currency=sel.currency), f"{kpi.name}-bridge", sel, kpi, f"{kpi.label}: bridge")
+    agreed = charts.agreed_on(kpi, now, sel.span.last)  # where the agreed value lands, and the steps it includes
+    widgets.chart(charts.waterfall(kpi, b, currency=sel.currency, agreed=agreed), f"{kpi.name}-bridge", sel, kpi,
+                  f"{kpi.label}: bridge")
     rows = b.listed()  # a netted step (one bar in the chart) is followed by its parts, which add up to it
     # "Change": each step signed (+EUR 1,234 / −EUR 1,234), as it moves the number from one view to the other
     steps = pl.DataFrame(rows, schema={"Step": pl.String, "Change": pl.Float64, "What it is": pl.String}, orient="row")
+    if agreed is not None:  # which steps the agreed number includes, beside each (a part of a netted step too)
+        names = [n for s in b.steps for n in (s.name, *(p.name for p in s.parts))]
+        steps = steps.with_columns(pl.Series(f"{agreed.label} v{agreed.version}", [
+            "included" if n in agreed.counts else "left out" for n in names], dtype=pl.String))
     widgets.table(steps.drop("What it is"), {"Change": kpi.unit}, sel.currency)
     # what each step is, in full, under the table (a table cell cut the longer ones off; beside it, at 1024 px
     # the table was too narrow for its amounts)

@@ -15,6 +15,9 @@ from tandem import auth, service, widgets
 def save_form(sel: Scope, scenario: Scenario, result: Result) -> None:
     """Name the scenario and state its assumptions; it is saved with its author for the review meeting."""
     st.subheader("Save this scenario for the review", anchor=False)
+    if not auth.can("review"):  # a viewer sees the scenario, not a form it would be refused on
+        st.caption("Saving a scenario for the review needs the editor role (ask your Tandem admin).")
+        return
     with st.form("save_scenario", clear_on_submit=True, border=True):
         name = st.text_input("Name", max_chars=scenarios.MAX_NAME, placeholder="e.g. IT Hardware to 90 days",
                              key="scenario_name")

@@ -24,13 +24,19 @@ value_of = views.value_of
 
 # A metric's value and label are cut with "…" when their column is narrower than the text (st.metric's default):
 # on a 1024-px screen that turned headline numbers into "EUR …". Let them wrap (at the space after the currency),
-# in a size that follows the screen's width.
+# in a size that follows the screen's width. Below 1200 px the page's side margins shrink, so its tables fit.
 FIT_NUMBERS = """<style>
 [data-testid="stMetricValue"] div, [data-testid="stMetricValue"] p,
 [data-testid="stMetricLabel"] div, [data-testid="stMetricLabel"] p {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   overflow-wrap: break-word; }
 [data-testid="stMetricValue"] { font-size: clamp(1.15rem, 1.9vw, 2.25rem) !important; }
+/* the change and its "vs 2026-09" go on two lines in a narrow column instead of "vs 2…" */
+div:has(> [data-testid="stMetricDeltaDescription"]) { flex-wrap: wrap !important; row-gap: 0.2rem; }
+[data-testid="stMetricDeltaDescription"], [data-testid="stMetricDeltaDescription"] p {
+  white-space: nowrap !important; overflow: visible !important; text-overflow: clip !important; }
+@media (max-width: 1200px) {  /* a 1024-px screen: the page's own margins gave its tables 564 px, now 676 */
+  [data-testid="stMainBlockContainer"] { padding-left: 1.5rem !important; padding-right: 1.5rem !important; } }
 </style>"""
 
 
@@ -75,7 +81,8 @@ def kpi_card(kpi: Kpi, sel: Scope, now: pl.DataFrame, before: pl.DataFrame, tren
             spark.update_layout(height=90)
         st.plotly_chart(spark, key=f"spark-{kpi.name}", config={"staticPlot": True})
         if link is not None:
-            st.page_link(link, label=f"{kpi.label}: bridge and breakdown", icon=":material/arrow_forward:")
+            st.page_link(link, label="Bridge and breakdown", icon=":material/arrow_forward:",
+                         help=f"{kpi.label}: the bridge between the views and the breakdown")
 
 
 def metric(kpi: Kpi, sel: Scope, view: str, now: pl.DataFrame, before: pl.DataFrame, label: str,
@@ -138,15 +145,18 @@ def chart(fig: go.Figure, key: str, sel: Scope, kpi: Kpi | None, what: str, sele
     picked = (st.plotly_chart(fig, key=key, config=PLOT_CONFIG, on_select="rerun", selection_mode="points")
               if select else st.plotly_chart(fig, key=key, config=PLOT_CONFIG))
     lines = stamp_lines(sel, kpi, what)
-    slide, screen = charts.stamp(fig, lines, "slide"), charts.stamp(fig, lines, "screen")
     name = f"tandem-{key}-{sel.span.label}"
     row = st.container(horizontal=True)
-    row.download_button("Slide PNG (16:9)", data=lambda: exports.image(slide, "png"), file_name=f"{name}-slide.png",
-                       mime="image/png", on_click="ignore", key=f"slide-{key}", icon=":material/slideshow:")
-    row.download_button("Snapshot PNG", data=lambda: exports.image(screen, "png"), file_name=f"{name}.png",
-                       mime="image/png", on_click="ignore", key=f"png-{key}", icon=":material/photo_camera:")
-    row.download_button("Snapshot SVG", data=lambda: exports.image(screen, "svg"), file_name=f"{name}.svg",
-                       mime="image/svg+xml", on_click="ignore", key=f"svg-{key}", icon=":material/image:")
+    # the stamped copies are made when a button is pressed, not on every run of the page
+    row.download_button("Slide PNG (16:9)", data=lambda: exports.image(charts.stamp(fig, lines, "slide"), "png"),
+                        file_name=f"{name}-slide.png", mime="image/png", on_click="ignore", key=f"slide-{key}",
+                        icon=":material/slideshow:")
+    row.download_button("Snapshot PNG", data=lambda: exports.image(charts.stamp(fig, lines, "screen"), "png"),
+                        file_name=f"{name}.png", mime="image/png", on_click="ignore", key=f"png-{key}",
+                        icon=":material/photo_camera:")
+    row.download_button("Snapshot SVG", data=lambda: exports.image(charts.stamp(fig, lines, "screen"), "svg"),
+                        file_name=f"{name}.svg", mime="image/svg+xml", on_click="ignore", key=f"svg-{key}",
+                        icon=":material/image:")
     return picked
 
 
@@ -267,6 +277,10 @@ def moved(moved_frame: pl.DataFrame, currency: str, key: str | None = None, comp
     frame = moved_table(moved_frame)
     if compact:
         frame = frame.select("KPI", "View", "Now", "Change", "Relative", "unit")
+    elif frame.height and frame["Period then"].n_unique() == 1 and frame["Period now"].n_unique() == 1:
+        # one period then and one now (the usual case): said once above the table, which then fits at 1024 px
+        st.caption(f"Then: {frame['Period then'][0]} at the review · now: {frame['Period now'][0]}")
+        frame = frame.drop("Period then", "Period now")
     table(frame, {c: u for c, u in MOVED_UNITS.items() if c in frame.columns}, currency, key=key, unit_column="unit")
 
 

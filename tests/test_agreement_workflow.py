@@ -98,7 +98,7 @@ def test_concurrent_proposals_each_become_a_version(gcon: duckdb.DuckDBPyConnect
     from kpi_definitions.registry import registry
     lines = agreement.diff(agreement.versions(gcon)[0], agreement.versions(gcon)[1], registry())
     assert lines[0] == "Version 1 → 2; effective 2026-02-01 → 2026-01-01."
-    assert "No longer counts: Savings on orders not yet invoiced." in lines
+    assert "No longer includes the step: Savings on orders not yet invoiced." in lines
 
 
 def test_bad_input_is_a_sentence_and_changes_nothing(gcon: duckdb.DuckDBPyConnection) -> None:

@@ -260,7 +260,7 @@ def test_sign_in_roles_and_who_in_a_real_browser(login_server: tuple[str, Path, 
     page.locator('[data-testid="stFileUploader"]').wait_for(timeout=60_000)
     page.goto(f"{base}/review")
     add_note(page, "Credit notes from Northwind are late")
-    page.get_by_text("Saved as a note.").wait_for(timeout=30_000)
+    page.get_by_text("Saved as a note on Savings.").first.wait_for(timeout=30_000)
     page.screenshot(path=tmp_path / "review-finance.png")
     page.context.close()
     with reading(db) as con:

@@ -58,3 +58,11 @@ def test_limits_benchmark_measures_uploads_before_and_after_login(tmp_path: Path
     assert "(a) not signed in: HTTP [403]" in out and "(b) a signed-in editor: HTTP [204]" in out
     assert re.search(r"tabs closed: released \d+ s after .*uploads held 0 MB", out)
     assert "over the cap: HTTP 413" in out and "(d) Overview: first run" in out
+
+
+def test_sign_in_benchmark_goes_through_the_real_flow() -> None:
+    """benchmarks/signin.py: the provider, a fresh server, one sign-in; every step listed with wall and CPU time."""
+    out = _run("benchmarks/signin.py", "--runs", "1", "--typing", "0")
+    for step in ("Tandem's sign-in page", "the provider's form", "back at Tandem", "signed in",
+                 "the Overview's first number", "the Overview complete", "waited (typing left out)"):
+        assert re.search(rf"{re.escape(step)}\s+\d+\.\d\d s wall\s+Tandem\s+\d+\.\d\d s CPU", out), step

@@ -216,7 +216,7 @@ def test_a_review_note_is_kept_until_it_is_saved(golden_db: Path, small_disk: Pa
     subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
     form().button[0].click().run()
     assert not at.exception, [e.message for e in at.exception]
-    assert [s.value for s in at.success] == ["Saved as a note."]
+    assert [s.value for s in at.success] == ["Saved as a note on Savings."]  # the form's first KPI
     assert form().text_area[0].value == ""  # saved: a fresh form
     from store.db import reading
 

@@ -88,6 +88,7 @@ def test_the_safe_settings_are_always_passed(tmp_path: Path) -> None:
                      "--client.showErrorLinks": "false", "--client.toolbarMode": "viewer",
                      "--client.disableDataExport": "true", "--server.enableStaticServing": "false",
                      "--server.maxUploadSize": "200",  # TANDEM_MAX_UPLOAD_MB: Streamlit's own cap is Tandem's
+                     "--server.fileWatcherType": "none", "--server.runOnSave": "false",  # no source watching
                      "--server.address": "127.0.0.1",
                      "--secrets.files": str(cfg.auth_secrets)}
     # Streamlit accepts every one of them (an unknown option or value would stop `streamlit run`)
@@ -99,6 +100,7 @@ def test_the_safe_settings_are_always_passed(tmp_path: Path) -> None:
     try:
         assert config.get_option("client.showErrorDetails") == "none"
         assert config.get_option("client.toolbarMode") == "viewer"
+        assert config.get_option("server.fileWatcherType") == "none"
         assert config.get_option("browser.gatherUsageStats") is False
         assert config.get_option("client.disableDataExport") is True  # no raw "Download as CSV" on tables
         assert config.get_option("server.maxUploadSize") == 200

@@ -91,14 +91,13 @@ def test_bridge_folds_zero_steps_and_names_its_colours(demo_sel: Scope) -> None:
     shots = {s.key: s for s in pack.figures(demo_sel)}
     fig = shots["savings-bridge"].fig
     wf = fig.data[0]
-    assert all(abs(v) >= 0.5 for v in wf.y[1:-1]), "a zero step is drawn"
-    assert fig.layout.xaxis.tickangle == 0
+    assert wf.orientation == "h" and all(abs(v) >= 0.5 for v in wf.x[1:-1]), "a zero step is drawn"
     key = fig.layout.title.subtitle.text
     assert charts.STEP_UP in key and charts.STEP_DOWN in key  # the legend's squares are the bars' colours
     assert wf.increasing.marker.color == charts.STEP_UP and wf.decreasing.marker.color == charts.STEP_DOWN
 
 
-def test_a_bridge_leaves_room_for_the_labels_outside_its_bars() -> None:
+def test_a_bridge_writes_its_amounts_in_a_column_beside_the_bars() -> None:
     from kpi_definitions.compute import BridgeResult, BridgeStep
     from kpi_definitions.registry import registry
 
@@ -107,10 +106,12 @@ def test_a_bridge_leaves_room_for_the_labels_outside_its_bars() -> None:
         BridgeStep("contract_variance", "Paid vs contract price", "", -0.001),
         BridgeStep("contracted_items", "Contracted", "", 0.037)))
     fig = charts.waterfall(registry()["price_change"], b)
-    low, high = fig.layout.yaxis.range
-    assert low == pytest.approx(-0.0037) and high == pytest.approx(0.037 + 0.0037)  # 10 % of 0.037 each side
-    labels = list(fig.data[0].text)
+    low, high = fig.layout.xaxis.range
+    assert low == 0 and high == pytest.approx(0.037 + 0.04 * 0.037)  # the bars, and 4 % of their span beyond
+    # each bar's amount level with its name, in a column at the right: never on the names or off the canvas
+    labels = [t.strip() for t in fig.layout.yaxis2.ticktext]
     assert labels == ["0.1%", "−0.1 pts", "+3.7 pts", "3.7%"]  # the steps signed, the two values as they are
+    assert list(fig.layout.yaxis2.tickvals) == list(fig.data[0].y) and fig.layout.yaxis2.range == fig.layout.yaxis.range
 
 
 def test_axes_carry_their_unit(demo_sel: Scope) -> None:

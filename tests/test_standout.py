@@ -18,28 +18,40 @@ def test_overview_lists_each_kpis_largest_gap_by_slice_with_hand_computed_values
         golden_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(golden_db, monkeypatch, period="2026-01")
     gaps = at.dataframe[0].value
-    rows = {(r["KPI"], r["Split"]): r for r in gaps.to_dict("records")}
-    # savings 2026-01 by supplier: S1 finance −10, procurement 20 (gap −30); S2 −160 vs 40 (gap −200): S2
-    s2 = rows[("Savings", "Supplier")]
-    assert (s2["Slice"], s2["Finance"], s2["Procurement"], s2["Gap"]) == ("Beta", -160.0, 40.0, -200.0)  # S2, by name
+    rows = {r["Largest gap"]: r for r in gaps.to_dict("records")}
+    # savings 2026-01 by supplier: S1 finance −10, procurement 20 (gap −30); S2 −160 vs 40 (gap −200): S2, by name
+    s2 = rows["Savings by supplier: Beta"]
+    assert (s2["Finance"], s2["Procurement"], s2["Gap"]) == (-160.0, 40.0, -200.0)
     # budget variance by category: IT −40 vs −90 (gap +50), LOG −40 vs −40 (0), OTH nothing: IT
-    it = rows[("Budget variance", "Category")]
-    assert (it["Slice"], it["Gap"]) == ("IT", 50.0)
-    assert list(gaps.columns) == ["KPI", "Split", "Slice", "Finance", "Procurement", "Gap"]  # numbers, no unit column
+    assert rows["Budget variance by category: IT"]["Gap"] == 50.0
+    # where in one column (six columns were cut at 1024 px); numbers, no unit column
+    assert list(gaps.columns) == ["Largest gap", "Finance", "Procurement", "Gap"]
     assert [s.value for s in at.subheader if "Moved most" in s.value] and "Data quality" in [s.value for s in at.subheader]
+    assert any(c.value.startswith("No review held before today") for c in at.caption)
 
 
 def test_overview_warns_of_findings_and_shows_what_moved_since_the_review(demo_db: Path, tmp_path: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date, timedelta
+
+    from decisions import review
+    from decisions.identity import local_user
+    from kpi_definitions.periods import FiscalCalendar
+    from tests.test_app import expected
+    from workspace.db import connect
+
     db = tmp_path / "review.duckdb"
     shutil.copy(demo_db, db)
-    at = app(db, monkeypatch, "review")
-    [b for b in at.button if b.label == "Start this week's review"][0].click().run()
-    at = app(db, monkeypatch)
+    # last week's review saw today's values: nothing moved since, every change is 0
+    values = expected(db, *FiscalCalendar().parse("2026-10", "month"))
+    con = connect(db)
+    review.start(con, date.today() - timedelta(days=7), "2026-10", values, by=local_user())
+    con.close()
+    at = app(db, monkeypatch, period="2026-10")
     # the demo holds one finding (invoices naming the unknown supplier S9999) and no quarantined rows
     assert [w.value for w in at.warning] == ["0 rows quarantined by the input rules; 1 data-quality finding "
                                              "across files, covering 3 rows."]
-    moved = at.dataframe[1].value  # nothing moved since the review that just started: every change is 0
+    moved = at.dataframe[1].value
     assert list(moved.columns) == ["KPI", "View", "Now", "Change", "Relative"] and set(moved["Change"]) == {0.0}
 
 

@@ -54,7 +54,8 @@ def test_joint_target_workflow_and_bad_input(golden_db, tmp_path) -> None:  # no
         (("margin", "finance", "month", "2026-01", 1), "There is no KPI named 'margin'"),
         (("savings", "board", "month", "2026-01", 1), "has no 'board' view"),
         (("savings", "finance", "quarter", "2026-13", 1), "is not a quarter"),
-        (("savings", "finance", "month", "2026-01", "12k"), "'12k' is not a number"),
+        (("savings", "finance", "month", "2026-01", "twelve"), "'twelve' is not a number: write the target like "
+         "125000, 1.2M or 150k"),
     ]
     for args, message in bad:
         with pytest.raises(AgreementError, match=message):
@@ -142,7 +143,8 @@ def test_targets_evaluated_against_the_golden_data_and_attached_to_kpi_rows(gold
     assert targets.attach(by, ev, "quarter", ("category",), {})["target"].null_count() == by.height
     assert targets.attach(it, ev, "month", ("supplier_id",), {"category": ["IT"]})["target"].null_count() == it.height
     assert targets.for_selection(ev, "month", "2026-01", {"category": ["IT"]})["target"].to_list() == [19.0]
-    assert targets.for_selection(ev, "month", "2026-01", {})["target"].to_list() == []
+    # the month shows the year's and the quarter's targets, shared by months (GRAIN_RULE): 310 ÷ 12 and 70 ÷ 3
+    assert targets.for_selection(ev, "month", "2026-01", {})["target"].to_list() == [310 / 12, 70 / 3]
     # `tandem kpis` carries them: the procurement IT row of 2026-01 has 19, forecast 20, on track; others null
     import csv
     import io
@@ -244,7 +246,7 @@ def test_the_review_pack_lists_agreements_and_targets_with_the_unverified_mark(g
         ("Joint target", "Payment days", "pending", "verified"),
         ("Agreed definition", "Savings", "approved", "unverified"),
         ("Joint target", "Savings", "approved", "unverified")]
-    assert rows["Detail"].to_list()[1] == "version 1, effective 2025-01-01: counts Cost avoidance"
+    assert rows["Detail"].to_list()[1] == "version 1, effective 2025-01-01: procurement's value plus Cost avoidance"
     assert rows["Detail"].to_list()[2] == "procurement 2026-Q1: EUR 100 · forecast EUR 75 · off track"
     assert rows["Proposed by"].to_list()[1] == "Pia (procurement, unverified)"
     html = pack.build(sel)

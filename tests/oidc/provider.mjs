@@ -12,6 +12,7 @@ if (!port || !clientId || !clientSecret || !redirectUri) {
 
 const ACCOUNTS = {
   'finance@example.com': { name: 'Fiona Finance', groups: ['tandem-finance'] },
+  'procurement@example.com': { name: 'Pat Procurement', groups: ['tandem-procurement'] },
   'viewer@example.com': { name: 'Victor Viewer', groups: ['tandem-viewers'] },
   'stranger@example.com': { name: 'Sam Stranger', groups: ['somewhere-else'] },
 };
