@@ -179,7 +179,8 @@ class FactsSink:
     def insert(self, con: duckdb.DuckDBPyConnection, export_type: str, rows: str) -> int:
         if export_type == "invoices":
             return add_invoices(con, rows, self.currency)
-        return int(con.execute(f"INSERT INTO {ident(export_type)} SELECT * FROM {rows}").fetchall()[0][0])
+        # by name: a column a later release added to an existing table sits at its end (store/tables.py ensure)
+        return int(con.execute(f"INSERT INTO {ident(export_type)} BY NAME SELECT * FROM {rows}").fetchall()[0][0])
 
     def loaded(self, con: duckdb.DuckDBPyConnection, export_type: str) -> None:
         if export_type in SOURCES:

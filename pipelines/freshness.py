@@ -14,7 +14,7 @@ def freshness_sql() -> str:
     `tables.ensure` creates them)."""
     reach = "\n    UNION ALL ".join(
         f"SELECT {literal(t.name)} AS export_type, "
-        f"{f'max({ident(t.dated)})' if t.dated else 'CAST(NULL AS DATE)'} AS data_until, count(*) AS rows "
+        f"{f'CAST(max({ident(t.dated)}) AS DATE)' if t.dated else 'CAST(NULL AS DATE)'} AS data_until, count(*) AS rows "
         f"FROM {ident(t.name)}" for t in EXPORT_TYPES.values())
     return f"""-- Per export type: the latest successful load and the latest date the data itself reaches.
 WITH loads AS (
