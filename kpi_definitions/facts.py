@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from kpi_definitions import macros
+from kpi_definitions import flow, macros
 from store import tables
 from store.db import transaction
 from store.errors import FAILURE, TandemError
@@ -24,7 +24,7 @@ REBUILD = "facts"  # the named SQL of the full rebuild
 INVOICE_COLUMNS = [*EXPORT_TABLES["invoices"].column_names, "_load_id"]
 # The exports the facts are built from: a load of any other type leaves them as they are.
 SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates"})
-FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "facts_meta")
+FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "facts_meta", *flow.TABLES)
 
 
 class CurrencyMismatch(TandemError):
@@ -50,8 +50,9 @@ def refresh(con: duckdb.DuckDBPyConnection, currency: str, export_type: str | No
     """
     if export_type == "invoices" and not missing(con) and currency_of(con) == currency:
         update_prices(con, currency)
-        return
-    _run(con, REBUILD, {"ccy": currency})
+    else:
+        _run(con, REBUILD, {"ccy": currency})
+    flow.rebuild(con, currency)  # the budget and approval-flow facts read the invoice facts just written
 
 
 def update_prices(con: duckdb.DuckDBPyConnection, currency: str) -> None:
@@ -185,3 +186,5 @@ class FactsSink:
     def loaded(self, con: duckdb.DuckDBPyConnection, export_type: str) -> None:
         if export_type in SOURCES:
             refresh(con, self.currency, export_type)
+        elif export_type in flow.SOURCES:  # requisitions, approval events, receipts: only the flow facts
+            flow.rebuild(con, self.currency)

@@ -298,7 +298,8 @@ def generate(seed: int, po: pl.DataFrame, inv: pl.DataFrame, budgets: pl.DataFra
     rest of the year's budget)."""
     rng = np.random.default_rng(seed + 2)
     requisitions, req_ev, times = requisitions_and_events(rng, po, fx, categories, cost_centers)
-    events = pl.concat([req_ev, po_events(rng, times), invoice_events(rng, inv, po)])
+    # what happened by the demo's last day: an invoice still with its approver then is waiting now
+    events = pl.concat([req_ev, po_events(rng, times), invoice_events(rng, inv, po)]).filter(pl.col("event_at") <= NOW)
     events = events.sort("event_at", "document_type", "document_id", "seq").select(
         "document_type", "document_id", "seq", "step", "event", "actor", "actor_role", "on_behalf_of",
         _stamp("event_at").alias("event_at"), pl.lit(None, pl.String).alias("comment"))
