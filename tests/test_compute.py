@@ -24,6 +24,7 @@ def _id(case: dict) -> str:
     where = ",".join(f"{k}={v}" for k, v in (case.get("where") or {}).items())
     span = case.get("period") or f"{case['from']}..{case['to']}"
     extra = f"[{case.get('fiscal_start', 1)}]" if case.get("fiscal_start", 1) != 1 else ""
+    extra += f"[{case['db']}]" if case.get("db") else ""
     return f"{case['kpi']}-{case['view']}-{span}{extra}-{case.get('by', '')}{where}"
 
 
@@ -34,6 +35,19 @@ def gcon(golden_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     c.close()
 
 
+@pytest.fixture(scope="module")
+def bcon(golden_budgets_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The budgets and approval-flow golden exports (cases marked `db: budgets`)."""
+    c = connect(golden_budgets_db, read_only=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def con_of(request: pytest.FixtureRequest):  # noqa: ANN201 - the case's database
+    return lambda case: request.getfixturevalue("bcon" if case.get("db") == "budgets" else "gcon")
+
+
 def _approx(actual: float | None, expected: float | None) -> bool:
     if expected is None or actual is None:
         return actual is expected
@@ -41,7 +55,8 @@ def _approx(actual: float | None, expected: float | None) -> bool:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
-def test_golden_kpi(gcon: duckdb.DuckDBPyConnection, case: dict) -> None:
+def test_golden_kpi(con_of, case: dict) -> None:  # noqa: ANN001 - the fixture above
+    gcon = con_of(case)
     grain = case.get("grain", "month")
     cal = FiscalCalendar(case.get("fiscal_start", 1))
     first, last = resolve_range(cal, grain, None, str(case["period"]) if "period" in case else None,
@@ -64,9 +79,11 @@ def test_golden_kpi(gcon: duckdb.DuckDBPyConnection, case: dict) -> None:
         assert rows["excluded"][0] == case.get("excluded", 0)
 
 
-@pytest.mark.parametrize("case", BRIDGES, ids=[f"{b['kpi']}-{b['from']}" for b in BRIDGES])
-def test_golden_bridge(gcon: duckdb.DuckDBPyConnection, case: dict) -> None:
-    b = bridge(gcon, registry(), case["kpi"], parse_month(case["from"]), parse_month(case["to"]))
+@pytest.mark.parametrize("case", BRIDGES, ids=[f"{b['kpi']}-{b['from']}..{b['to']}" + "".join(
+    f"-{v}" for v in (b.get("where") or {}).values()) for b in BRIDGES])
+def test_golden_bridge(con_of, case: dict) -> None:  # noqa: ANN001 - the fixture above
+    filters = {k: [v] for k, v in (case.get("where") or {}).items()}
+    b = bridge(con_of(case), registry(), case["kpi"], parse_month(case["from"]), parse_month(case["to"]), filters)
     assert _approx(b.start, case["start"]) and _approx(b.end, case["end"]), (b.start, b.end)
     got = {s.name: s.value for s in b.steps}
     assert list(got) == list(case["steps"])  # declared order
@@ -101,7 +118,8 @@ def test_notes_name_unsplittable_kpis_unfiltered_kpis_and_left_out_rows(gcon: du
     assert "savings (procurement) is computed without 1 rows with no FX rate for their month" in result.notes
     # inventory days and price change carry no cost center: not split, so not in a split's values
     assert set(result.values["kpi"]) == {"savings", "budget_variance", "budget_variance_pct", "payment_days",
-                                         "spend_under_management"}
+                                         "spend_under_management", "funds_available", "touchless_rate",
+                                         "first_time_match"}
 
 
 def test_data_months_and_default_range(gcon: duckdb.DuckDBPyConnection) -> None:
