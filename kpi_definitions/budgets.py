@@ -49,7 +49,7 @@ def buckets(con: duckdb.DuckDBPyConnection, reg: Registry, first: int, last: int
             filters: Mapping[str, Sequence[str]] | None = None, by: Sequence[str] = (), currency: str = "EUR"
             ) -> pl.DataFrame:
     """Per bucket (and slice of `by`) over months first..last: what finance and procurement count in it, and a
-    `budget` row; every bucket is listed, 0 where nothing lands."""
+    `budget` row (null without one); every bucket is listed, 0 where nothing lands."""
     facts.check(con, currency)
     macros.ensure(con)
     q = _query(reg, "funds_buckets", first, last, filters, by, currency)
@@ -60,7 +60,10 @@ def buckets(con: duckdb.DuckDBPyConnection, reg: Registry, first: int, last: int
         got = slices.join(names, how="cross").join(got, on=["bucket", *by], how="left")
     else:
         got = pl.DataFrame({"bucket": ["budget", *BUCKETS]}).join(got, on="bucket", how="left")
-    return got.with_columns(pl.col("finance", "procurement").fill_null(0.0), pl.col("excluded").fill_null(0),
+    # a bucket nothing lands in is 0; a slice without a budget row has no budget (null, never 0)
+    lines = pl.col("bucket") != "budget"
+    return got.with_columns(*(pl.when(lines).then(pl.col(c).fill_null(0.0)).otherwise(pl.col(c)).alias(c)
+                              for c in ("finance", "procurement")), pl.col("excluded").fill_null(0),
                             pl.col("bucket").replace_strict({"budget": "Budget", **BUCKETS}).alias("label"))
 
 
