@@ -55,6 +55,16 @@ facts_problem = st.cache_data(show_spinner=False, max_entries=16)(source.facts_p
 options = st.cache_data(show_spinner=False, max_entries=16)(source.options)
 targets_evaluated = st.cache_data(show_spinner=False, max_entries=16)(source.targets_evaluated)
 _data_as_of = st.cache_data(show_spinner=False, max_entries=16)(source.data_as_of)
+# budgets and approval flows (pages/budgets.py), cached the same way
+funds = st.cache_data(show_spinner=False, max_entries=64)(source.funds)
+funds_buckets = st.cache_data(show_spinner=False, max_entries=64)(source.funds_buckets)
+budget_check = st.cache_data(show_spinner=False, max_entries=64)(source.budget_check)
+approval_cycles = st.cache_data(show_spinner=False, max_entries=64)(source.approval_cycles)
+approval_queues = st.cache_data(show_spinner=False, max_entries=64)(source.approval_queues)
+approval_first_pass = st.cache_data(show_spinner=False, max_entries=64)(source.approval_first_pass)
+approval_waiting = st.cache_data(show_spinner=False, max_entries=64)(source.approval_waiting)
+document_timeline = st.cache_data(show_spinner=False, max_entries=64)(source.document_timeline)
+counted_differently = st.cache_data(show_spinner=False, max_entries=64)(source.counted_differently)
 
 
 def lines(db: Path, kpi: str, view: str, first: int, last: int, filters: Mapping[str, Sequence[str]],
