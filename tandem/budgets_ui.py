@@ -131,7 +131,9 @@ def funds_breakdown(kpi: Kpi, sel: Scope) -> None:
     st.caption(f"{period} and the whole of {year}, tightest first (by procurement's funds to year end). Select a row "
                "for the lines behind it.")
     units = {c: "currency" for c, t in table.schema.items() if t.is_numeric()}
-    event = widgets.table(table, units, sel.currency, key="funds-rows", on_select="rerun", height=320)
+    # on screen: what is left this period and to year end, with what is pending; the files carry every column
+    shown = table.drop(f"Budget {period}", "Used (finance) to year end")
+    event = widgets.table(shown, units, sel.currency, key="funds-rows", on_select="rerun", height=320)
     widgets.table_downloads(table, f"funds-available-{sel.span.label}", "funds-by",
                             widgets.stamp_lines(sel, kpi, "Funds available by cost center and category"), units,
                             sel.currency)
