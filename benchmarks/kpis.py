@@ -39,7 +39,8 @@ INSERT INTO purchase_orders SELECT 'PO' || (i // 2), i % 2 + 1, 'S' || pick(i, 1
     ['IT', 'Logistics', 'Facilities', 'MRO', 'Packaging'][1 + pick(i, 14, 5)],
     ['OPS', 'SALES', 'IT', 'FIN', 'RND'][1 + pick(i, 15, 5)], DATE '2024-11-01' + pick(i, 16, 730)::INT,
     1 + pick(i, 17, 40), 5 + pick(i, 18, 200) / 4, ['EUR', 'EUR', 'USD', 'GBP'][1 + pick(i, 19, 4)],
-    ['open', 'closed', 'closed', 'closed', 'cancelled'][1 + pick(i, 20, 5)], 0
+    ['open', 'closed', 'closed', 'closed', 'cancelled'][1 + pick(i, 20, 5)],
+    CAST(DATE '2024-11-01' + pick(i, 16, 730)::INT AS TIMESTAMPTZ) - INTERVAL (pick(i, 34, 72)) HOUR, NULL, 0
 FROM range($po) t(i);
 INSERT INTO fact_invoices ($lines_columns) SELECT 'INV' || (i // 3), i % 3 + 1, 'S' || pick(i, 21, 5000),
     CASE WHEN pick(i, 22, 10) < 8 THEN 'PO' || pick(i, 23, $po // 2) END,
