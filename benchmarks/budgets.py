@@ -47,18 +47,18 @@ SELECT 'requisition', 'R' || (i // 6), i % 6 + 1, ['manager', 'manager', 'manage
        ['requester', 'manager', 'manager', 'it_architect', 'finance_controller', 'finance_controller'][1 + i % 6], NULL,
        TIMESTAMPTZ '2024-11-01 09:00:00+00' + INTERVAL (pick(i // 6, 55, 730 * 24) + (i % 6) * (1 + pick(i, 62, 48))) HOUR,
        NULL, 0
-FROM range($req_events) t(i)
+FROM range($n_req_events) t(i)
 UNION ALL
 SELECT 'purchase_order', 'PO' || (i // 2), i % 2 + 1, 'purchasing', ['submitted', 'approved'][1 + i % 2], 'b1',
        ['buyer', 'purchasing_manager'][1 + i % 2], NULL,
        TIMESTAMPTZ '2024-11-01 09:00:00+00' + INTERVAL (pick(i // 2, 63, 730 * 24) + (i % 2) * 5) HOUR, NULL, 0
-FROM range($po_events) t(i)
+FROM range($n_po_events) t(i)
 UNION ALL
 SELECT 'invoice', 'INV' || (i // 4), i % 4 + 1, ['capture', 'match', 'ap_review', 'budget_owner'][1 + i % 4],
        ['submitted', 'escalated', 'returned', 'approved'][1 + i % 4], 'c' || pick(i, 64, 50),
        ['system', CASE WHEN pick(i // 4, 65, 10) < 7 THEN 'system' ELSE 'ap_clerk' END, 'ap_clerk', 'budget_owner'][1 + i % 4],
        NULL, TIMESTAMPTZ '2024-11-01 09:00:00+00' + INTERVAL (pick(i // 4, 66, 730 * 24) + (i % 4) * 3) HOUR, NULL, 0
-FROM range($invoice_events) t(i);
+FROM range($n_invoice_events) t(i);
 INSERT INTO receipts SELECT 'G' || i, 1, 'PO' || (i // 2), i % 2 + 1,
     DATE '2024-11-01' + pick(i, 16, 730)::INT + pick(i, 67, 20)::INT, 1 + pick(i, 68, 40), 0
 FROM range($po) t(i);
@@ -104,9 +104,9 @@ def build_flow(db: Path, requisitions: int, events: int) -> None:
     con = connect(db)
     po = int(con.execute("SELECT count(*) FROM purchase_orders").fetchall()[0][0])
     on_reqs, on_pos = events * 3 // 5, events // 10  # 60 % on requisitions, 10 % on POs, 30 % on invoices
-    sql = (FLOW.replace("$reqs", str(requisitions)).replace("$po", str(po))
-           .replace("$req_events", str(on_reqs)).replace("$po_events", str(on_pos))
-           .replace("$invoice_events", str(events - on_reqs - on_pos)))
+    sql = (FLOW.replace("$n_req_events", str(on_reqs)).replace("$n_po_events", str(on_pos))
+           .replace("$n_invoice_events", str(events - on_reqs - on_pos))
+           .replace("$reqs", str(requisitions)).replace("$po", str(po)))
     con.execute(sql)
     t = time.perf_counter()
     con.execute("BEGIN TRANSACTION")

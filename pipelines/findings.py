@@ -27,6 +27,12 @@ def _unknown(t: ExportType, ref: Reference) -> str:
             f"FROM {ident(t.name)} x WHERE {given} AND NOT EXISTS (SELECT 1 FROM {ident(ref.target)} y WHERE {match})")
 
 
+def _plain(t: ExportType, column: str) -> str:
+    """A date column as it is; a timestamp as its plain UTC timestamp (read without the time-zone library)."""
+    col = ident(column)
+    return f"make_timestamp(epoch_us({col}))" if t.column(column).type == "ts" else col
+
+
 def _out_of_order(t: ExportType, rule: Ordered) -> str:
     """One finding per group (a document) whose rows go back in time as `seq` rises; rows = such rows."""
     within = ", ".join(ident(c) for c in rule.within)
@@ -64,7 +70,7 @@ def findings_sql(types: Iterable[ExportType]) -> str:
     if rated:
         amounts = "\n    UNION ALL ".join(
             f"SELECT {literal(t.name)} AS t, {literal(r.rule)} AS rule, {ident(r.currency)} AS currency, "
-            f"CAST(date_trunc('month', {ident(r.month_of)}) AS DATE) AS month FROM {ident(t.name)}"
+            f"CAST(date_trunc('month', {_plain(t, r.month_of)}) AS DATE) AS month FROM {ident(t.name)}"
             for t, r in rated)
         parts.append(
             f"SELECT t, rule, currency || ' ' || strftime(month, '%Y-%m'), count(*),\n"

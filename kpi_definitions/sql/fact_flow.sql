@@ -16,11 +16,32 @@
 -- a data-quality finding, and is read in time order); the wait before each is the time since the previous one.
 CREATE OR REPLACE TEMP TABLE _events AS
 SELECT e.document_type, e.document_id, e.seq, e.step, e.event, e.actor, e.actor_role, e.on_behalf_of, e.event_at,
-       e.comment, month_ix(e.event_at) AS m,
+       e.comment, month_ix(utc(e.event_at)) AS m,
        row_number() OVER w AS n,
        epoch(e.event_at) - epoch(lag(e.event_at) OVER w) AS wait_s
 FROM approval_events e
 WINDOW w AS (PARTITION BY e.document_type, e.document_id ORDER BY e.event_at, e.seq);
+
+-- Each PO line's invoices (on a line that counts): what was invoiced in the reporting currency, how many of them
+-- have no FX rate, and the first invoice date; read by the documents (an order's first invoice) and the funds.
+CREATE OR REPLACE TEMP TABLE _po_invoiced AS
+SELECT po_id, po_line, sum(amount_rep) AS invoiced, count(*) FILTER (WHERE amount_rep IS NULL) AS unconverted,
+       min(invoice_date) AS first_invoiced
+FROM fact_invoices WHERE po_found GROUP BY po_id, po_line;
+
+-- Each order's issue (`issued_at`, else its approval, else its order date at 00:00 UTC) and its lines' figures.
+CREATE OR REPLACE TEMP TABLE _po_heads AS
+SELECT p.po_id AS document_id,
+       arg_min(p.cost_center, p.po_line) AS cost_center, arg_min(p.category, p.po_line) AS category,
+       arg_min(p.supplier_id, p.po_line) AS supplier_id,
+       sum(p.quantity * p.unit_price * rep_rate(p.currency, x.rate, $ccy)) AS amount_rep,
+       count(*) FILTER (WHERE rep_rate(p.currency, x.rate, $ccy) IS NULL) AS unconverted,
+       min(p.approved_at) AS approved_at,
+       min(coalesce(p.issued_at, p.approved_at, to_timestamp(epoch(p.order_date)))) AS issued_at
+FROM purchase_orders p
+LEFT JOIN fx_monthly() x ON x.currency = p.currency AND x.m = month_ix(p.order_date)
+WHERE p.status <> 'cancelled'
+GROUP BY p.po_id;
 
 CREATE OR REPLACE TABLE fact_documents AS
 WITH flow AS (  -- each document's events, summed up
@@ -43,23 +64,19 @@ reqs AS (
            sum(r.amount * rep_rate(r.currency, x.rate, $ccy)) AS amount_rep,
            count(*) FILTER (WHERE rep_rate(r.currency, x.rate, $ccy) IS NULL) AS unconverted,
            arg_min(r.status, r.req_line) AS status,
-           min(r.submitted_at) AS submitted_at, max(r.approved_at) AS approved_at
+           min(r.submitted_at) AS submitted_at, max(r.approved_at) AS approved_at,
+           min(o.issued_at) AS ordered_at  -- the first order its lines name, issued
     FROM requisitions r
-    LEFT JOIN fx_monthly() x ON x.currency = r.currency AND x.m = month_ix(r.submitted_at)
+    LEFT JOIN fx_monthly() x ON x.currency = r.currency AND x.m = month_ix(utc(r.submitted_at))
+    LEFT JOIN _po_heads o ON o.document_id = r.po_id
     GROUP BY r.req_id
 ),
-po_heads AS (  -- an order is issued when it says so, else when approved, else on its order date (00:00 UTC)
-    SELECT p.po_id AS document_id,
-           arg_min(p.cost_center, p.po_line) AS cost_center, arg_min(p.category, p.po_line) AS category,
-           arg_min(p.supplier_id, p.po_line) AS supplier_id,
-           sum(p.quantity * p.unit_price * rep_rate(p.currency, x.rate, $ccy)) AS amount_rep,
-           count(*) FILTER (WHERE rep_rate(p.currency, x.rate, $ccy) IS NULL) AS unconverted,
-           min(p.order_date) AS order_date, min(p.approved_at) AS approved_at,
-           min(coalesce(p.issued_at, p.approved_at, CAST(p.order_date AS TIMESTAMPTZ))) AS issued_at
-    FROM purchase_orders p
-    LEFT JOIN fx_monthly() x ON x.currency = p.currency AND x.m = month_ix(p.order_date)
-    WHERE p.status <> 'cancelled'
-    GROUP BY p.po_id
+po_heads AS (  -- with its first goods receipt and its first invoice
+    SELECT h.*, g.received_on, v.invoiced_on
+    FROM _po_heads h
+    LEFT JOIN (SELECT po_id, min(receipt_date) AS received_on FROM receipts GROUP BY po_id) g ON g.po_id = h.document_id
+    LEFT JOIN (SELECT po_id, min(first_invoiced) AS invoiced_on FROM _po_invoiced GROUP BY po_id) v
+        ON v.po_id = h.document_id
 ),
 -- First-time match, line by line: a PO invoice line with a quantity and a positive amount, on a PO line that
 -- counts. Two-way: its price within 1 % of the PO's (both at the invoice month's rate) and the quantity invoiced
@@ -108,7 +125,7 @@ invs AS (
     LEFT JOIN matched x ON x.invoice_id = i.invoice_id AND x.invoice_line = i.invoice_line
     GROUP BY i.invoice_id
 )
-SELECT *, month_ix(decided_at) AS decided_m FROM (
+SELECT *, month_ix(utc(decided_at)) AS decided_m FROM (
 SELECT 'requisition' AS document_type, r.document_id, r.cost_center, r.category, r.supplier_id, r.amount_rep,
        r.unconverted,
        CASE WHEN r.status IN ('approved', 'ordered') THEN 'approved' WHEN r.status = 'rejected' THEN 'rejected'
@@ -121,7 +138,9 @@ SELECT 'requisition' AS document_type, r.document_id, r.cost_center, r.category,
        f.last_event, f.last_step, f.last_role, f.last_actor, coalesce(f.last_at, r.submitted_at) AS last_at,
        NULL::BOOLEAN AS touched_ap, NULL::BOOLEAN AS touched_any, NULL::INTEGER AS m, NULL::BOOLEAN AS po_invoice,
        NULL::BOOLEAN AS matchable, NULL::BOOLEAN AS two_way, NULL::BOOLEAN AS three_way,
-       NULL::BOOLEAN AS received_ever
+       NULL::BOOLEAN AS received_ever,
+       r.ordered_at AS issued_at, NULL::DATE AS received_on, NULL::DATE AS invoiced_on, NULL::DATE AS invoice_date,
+       NULL::DATE AS paid_date
 FROM reqs r LEFT JOIN flow f ON f.document_type = 'requisition' AND f.document_id = r.document_id
 UNION ALL
 -- an order or an invoice is decided by its last event: approved, rejected or withdrawn; otherwise it waits
@@ -134,7 +153,8 @@ SELECT 'purchase_order', p.document_id, p.cost_center, p.category, p.supplier_id
             WHEN f.events IS NULL THEN p.approved_at END,
        coalesce(f.reworked, false), coalesce(f.events, 0),
        f.last_event, f.last_step, f.last_role, f.last_actor, f.last_at,
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       p.issued_at, p.received_on, p.invoiced_on, NULL, NULL
 FROM po_heads p LEFT JOIN flow f ON f.document_type = 'purchase_order' AND f.document_id = p.document_id
 UNION ALL
 SELECT 'invoice', i.document_id, i.cost_center, i.category, i.supplier_id, i.amount_rep, i.unconverted,
@@ -144,7 +164,8 @@ SELECT 'invoice', i.document_id, i.cost_center, i.category, i.supplier_id, i.amo
        CASE WHEN f.last_event IN ('approved', 'rejected', 'withdrawn') THEN f.last_at END,
        coalesce(f.reworked, false), coalesce(f.events, 0),
        f.last_event, f.last_step, f.last_role, f.last_actor, f.last_at,
-       f.touched_ap, f.touched_any, i.m, i.po_invoice, i.matchable, i.two_way, i.three_way, i.received_ever
+       f.touched_ap, f.touched_any, i.m, i.po_invoice, i.matchable, i.two_way, i.three_way, i.received_ever,
+       NULL, NULL, NULL, i.invoice_date, i.paid_date
 FROM invs i LEFT JOIN flow f ON f.document_type = 'invoice' AND f.document_id = i.document_id
 )
 ORDER BY m;
@@ -156,8 +177,6 @@ FROM _events e
 LEFT JOIN fact_documents d ON d.document_type = e.document_type AND d.document_id = e.document_id
 ORDER BY e.m;
 
-DROP TABLE _events;
-
 -- The stages of the flow, one row per document that completed one, dated by the month it completed in:
 --   requisition_to_approval  first submission -> final approval (rework loops included)
 --   approval_to_po           the requisition's approval -> its first order issued
@@ -166,51 +185,28 @@ DROP TABLE _events;
 --                            invoice came first)
 --   invoice_to_payment       the invoice date -> the day its last line was paid (whole days)
 CREATE OR REPLACE TABLE fact_cycles AS
-WITH req_orders AS (  -- each approved requisition's first order issued (its lines may name several POs)
-    SELECT r.req_id AS document_id, min(p.issued_at) AS issued_at
-    FROM requisitions r
-    JOIN (SELECT po_id, min(coalesce(issued_at, approved_at, CAST(order_date AS TIMESTAMPTZ))) AS issued_at
-          FROM purchase_orders WHERE status <> 'cancelled' GROUP BY po_id) p ON p.po_id = r.po_id
-    GROUP BY r.req_id
-),
-po_days AS (
-    SELECT p.po_id AS document_id, CAST(min(coalesce(p.issued_at, p.approved_at, CAST(p.order_date AS TIMESTAMPTZ)))
-           AS DATE) AS issued_on
-    FROM purchase_orders p WHERE p.status <> 'cancelled' GROUP BY p.po_id
-),
-first_receipt AS (SELECT po_id AS document_id, min(receipt_date) AS received_on FROM receipts GROUP BY po_id),
-first_invoice AS (
-    SELECT po_id AS document_id, min(invoice_date) AS invoiced_on FROM fact_invoices WHERE po_id IS NOT NULL
-    GROUP BY po_id
-),
-docs AS (SELECT * FROM fact_documents)
-SELECT 'requisition_to_approval' AS stage, d.document_type, d.document_id, d.cost_center, d.category, d.supplier_id,
-       month_ix(d.decided_at) AS m, epoch(d.decided_at) - epoch(d.submitted_at) AS seconds
-FROM docs d
-WHERE d.document_type = 'requisition' AND d.state = 'approved' AND d.submitted_at IS NOT NULL
-  AND d.decided_at IS NOT NULL
+WITH docs AS (SELECT * FROM fact_documents)
+SELECT 'requisition_to_approval' AS stage, document_type, document_id, cost_center, category, supplier_id,
+       month_ix(utc(decided_at)) AS m, epoch(decided_at) - epoch(submitted_at) AS seconds
+FROM docs
+WHERE document_type = 'requisition' AND state = 'approved' AND submitted_at IS NOT NULL AND decided_at IS NOT NULL
 UNION ALL
-SELECT 'approval_to_po', d.document_type, d.document_id, d.cost_center, d.category, d.supplier_id,
-       month_ix(o.issued_at), epoch(o.issued_at) - epoch(d.decided_at)
-FROM docs d JOIN req_orders o USING (document_id)
-WHERE d.document_type = 'requisition' AND d.state = 'approved' AND d.decided_at IS NOT NULL
+SELECT 'approval_to_po', document_type, document_id, cost_center, category, supplier_id,
+       month_ix(utc(issued_at)), epoch(issued_at) - epoch(decided_at)
+FROM docs
+WHERE document_type = 'requisition' AND state = 'approved' AND decided_at IS NOT NULL AND issued_at IS NOT NULL
 UNION ALL
-SELECT 'po_to_receipt', d.document_type, d.document_id, d.cost_center, d.category, d.supplier_id,
-       month_ix(g.received_on), epoch(g.received_on) - epoch(p.issued_on)
-FROM docs d JOIN po_days p USING (document_id) JOIN first_receipt g USING (document_id)
-WHERE d.document_type = 'purchase_order'
+SELECT 'po_to_receipt', document_type, document_id, cost_center, category, supplier_id,
+       month_ix(received_on), epoch(received_on) - epoch(CAST(utc(issued_at) AS DATE))
+FROM docs WHERE document_type = 'purchase_order' AND received_on IS NOT NULL
 UNION ALL
-SELECT 'receipt_to_invoice', d.document_type, d.document_id, d.cost_center, d.category, d.supplier_id,
-       month_ix(greatest(g.received_on, v.invoiced_on)), epoch(v.invoiced_on) - epoch(g.received_on)
-FROM docs d JOIN first_receipt g USING (document_id) JOIN first_invoice v USING (document_id)
-WHERE d.document_type = 'purchase_order'
+SELECT 'receipt_to_invoice', document_type, document_id, cost_center, category, supplier_id,
+       month_ix(greatest(received_on, invoiced_on)), epoch(invoiced_on) - epoch(received_on)
+FROM docs WHERE document_type = 'purchase_order' AND received_on IS NOT NULL AND invoiced_on IS NOT NULL
 UNION ALL
-SELECT 'invoice_to_payment', d.document_type, d.document_id, d.cost_center, d.category, d.supplier_id,
-       month_ix(i.paid_date), epoch(i.paid_date) - epoch(i.invoice_date)
-FROM docs d JOIN (SELECT invoice_id AS document_id, min(invoice_date) AS invoice_date,
-                         CASE WHEN count(paid_date) = count(*) THEN max(paid_date) END AS paid_date
-                  FROM fact_invoices GROUP BY invoice_id) i USING (document_id)
-WHERE d.document_type = 'invoice' AND i.paid_date IS NOT NULL
+SELECT 'invoice_to_payment', document_type, document_id, cost_center, category, supplier_id,
+       month_ix(paid_date), epoch(paid_date) - epoch(invoice_date)
+FROM docs WHERE document_type = 'invoice' AND paid_date IS NOT NULL
 ORDER BY m;
 
 -- What holds budget before an invoice, line by line, with the month each team dates it in (NULL: that team does
@@ -221,20 +217,16 @@ ORDER BY m;
 -- from the invoice lines (sql/base.sql `funds_use`). A requisition line that names a loaded PO line is never
 -- counted here: the PO line carries it.
 CREATE OR REPLACE TABLE fact_funds_lines AS
-WITH po_invoiced AS (
-    SELECT po_id, po_line, sum(amount_rep) AS invoiced, count(*) FILTER (WHERE amount_rep IS NULL) AS unconverted
-    FROM fact_invoices WHERE po_found GROUP BY po_id, po_line
-),
-po_received AS (SELECT po_id, po_line, sum(quantity) AS quantity FROM receipts GROUP BY po_id, po_line),
+WITH po_received AS (SELECT po_id, po_line, sum(quantity) AS quantity FROM receipts GROUP BY po_id, po_line),
 po AS (
     SELECT p.po_id, p.po_line, p.supplier_id, p.category, p.cost_center, p.order_date,
-           month_ix(p.order_date) AS m_fin, month_ix(coalesce(p.approved_at, CAST(p.order_date AS TIMESTAMPTZ))) AS m_proc,
+           month_ix(p.order_date) AS m_fin, coalesce(month_ix(utc(p.approved_at)), month_ix(p.order_date)) AS m_proc,
            p.quantity * p.unit_price * rep_rate(p.currency, x.rate, $ccy) AS value_rep,
            least(coalesce(g.quantity, 0), p.quantity) * p.unit_price * rep_rate(p.currency, x.rate, $ccy) AS received_rep,
            coalesce(v.invoiced, 0) AS invoiced_rep, coalesce(v.unconverted, 0) AS invoice_unconverted
     FROM purchase_orders p
     LEFT JOIN fx_monthly() x ON x.currency = p.currency AND x.m = month_ix(p.order_date)
-    LEFT JOIN po_invoiced v ON v.po_id = p.po_id AND v.po_line = p.po_line
+    LEFT JOIN _po_invoiced v ON v.po_id = p.po_id AND v.po_line = p.po_line
     LEFT JOIN po_received g ON g.po_id = p.po_id AND g.po_line = p.po_line
     WHERE p.status <> 'cancelled'
 ),
@@ -252,15 +244,21 @@ parts AS (
     UNION ALL
     SELECT CASE WHEN r.status = 'pending' THEN 'pending_requisitions' ELSE 'approved_not_ordered' END,
            'requisition line', r.req_id, r.req_line, r.supplier_id, r.category, r.cost_center,
-           CAST(r.submitted_at AS DATE),
-           CASE WHEN r.status = 'pending' THEN NULL ELSE month_ix(r.submitted_at) END,
-           month_ix(coalesce(CASE WHEN r.status = 'pending' THEN NULL ELSE r.approved_at END, r.submitted_at)),
+           CAST(utc(r.submitted_at) AS DATE),
+           CASE WHEN r.status = 'pending' THEN NULL ELSE month_ix(utc(r.submitted_at)) END,
+           month_ix(utc(coalesce(CASE WHEN r.status = 'pending' THEN NULL ELSE r.approved_at END, r.submitted_at))),
            r.amount * rep_rate(r.currency, x.rate, $ccy),
            rep_rate(r.currency, x.rate, $ccy) IS NULL
     FROM requisitions r
-    LEFT JOIN fx_monthly() x ON x.currency = r.currency AND x.m = month_ix(r.submitted_at)
+    LEFT JOIN fx_monthly() x ON x.currency = r.currency AND x.m = month_ix(utc(r.submitted_at))
     WHERE r.status IN ('pending', 'approved', 'ordered')
       AND NOT EXISTS (SELECT 1 FROM purchase_orders p WHERE p.po_id = r.po_id AND p.po_line = r.po_line)
 )
 SELECT * FROM parts WHERE amount IS NULL OR amount > 0
-ORDER BY m_fin
+ORDER BY m_fin;
+
+DROP TABLE _po_invoiced;
+
+DROP TABLE _po_heads;
+
+DROP TABLE _events

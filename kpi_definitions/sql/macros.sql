@@ -7,6 +7,10 @@
 -- so "a year earlier" is m - 12.
 CREATE OR REPLACE TEMP MACRO month_ix(d) AS year(d) * 12 + month(d) - 1;
 
+-- A timestamp (TIMESTAMPTZ, an instant) as the plain UTC timestamp it is: its date and month are then read
+-- without the time-zone library (ten times faster at millions of events) and whatever the session's zone.
+CREATE OR REPLACE TEMP MACRO utc(t) AS make_timestamp(epoch_us(t));
+
 -- What one unit of `currency` is worth in the reporting currency `ccy`: 1 in that currency, else the
 -- month's rate (NULL without one, so the converted amount is NULL and drops out of sums).
 CREATE OR REPLACE TEMP MACRO rep_rate(currency, rate, ccy) AS CASE WHEN currency = ccy THEN 1 ELSE rate END;
