@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 import duckdb
 import polars as pl
 
-from kpi_definitions import facts, macros
+from kpi_definitions import facts
+from kpi_definitions.dialects import expand
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.query import Query, Selection, params, render, shared
 from kpi_definitions.registry import Registry
@@ -36,13 +37,12 @@ def query(reg: Registry, name: str, sel: Selection, cal: FiscalCalendar | None =
     p = params(sel, cal or FiscalCalendar(), FLOW_DIMENSIONS, currency, lookback=0) | extra
     body = reg.sql(name).replace("{dims}", "".join(f", {d}" for d in sel.by))
     # the shared relations it uses (sql/base.sql), if any: the waiting list reads the facts alone
-    sql = render(reg, name, {}, sel.by) if shared(reg.sql("base"), body) else body
+    sql = render(reg, name, {}, sel.by) if shared(reg.sql("base"), body) else expand(body)
     return Query(name.replace("_", " "), sql, p)
 
 
 def _run(con: duckdb.DuckDBPyConnection, q: Query, currency: str) -> pl.DataFrame:
     facts.check(con, currency)
-    macros.ensure(con)
     return con.sql(q.sql, params=q.params).pl()
 
 
@@ -92,7 +92,7 @@ def waiting(con: duckdb.DuckDBPyConnection, reg: Registry, filters: Mapping[str,
 def timeline(con: duckdb.DuckDBPyConnection, reg: Registry, document_type: str, document_id: str,
              currency: str = "EUR") -> pl.DataFrame:
     """One document's events in time order, with the wait before each (hours)."""
-    q = Query("approval timeline", reg.sql("approval_timeline"),
+    q = Query("approval timeline", expand(reg.sql("approval_timeline")),
               {"document_type": document_type, "document_id": document_id})
     return _run(con, q, currency)
 
@@ -100,7 +100,7 @@ def timeline(con: duckdb.DuckDBPyConnection, reg: Registry, document_type: str, 
 def document(con: duckdb.DuckDBPyConnection, reg: Registry, document_type: str, document_id: str,
              currency: str = "EUR") -> pl.DataFrame:
     """One document's lines as its export has them."""
-    q = Query("approval document", reg.sql("approval_document"),
+    q = Query("approval document", expand(reg.sql("approval_document")),
               {"document_type": document_type, "document_id": document_id})
     return _run(con, q, currency)
 

@@ -16,7 +16,7 @@ from typing import Literal
 import duckdb
 import polars as pl
 
-from kpi_definitions import facts, macros
+from kpi_definitions import facts
 from kpi_definitions.periods import FiscalCalendar, month_label
 from kpi_definitions.query import Query, Selection, params, render
 from kpi_definitions.registry import Registry
@@ -51,7 +51,6 @@ def buckets(con: duckdb.DuckDBPyConnection, reg: Registry, first: int, last: int
     """Per bucket (and slice of `by`) over months first..last: what finance and procurement count in it, and a
     `budget` row (null without one); every bucket is listed, 0 where nothing lands."""
     facts.check(con, currency)
-    macros.ensure(con)
     q = _query(reg, "funds_buckets", first, last, filters, by, currency)
     got = con.sql(q.sql, params=q.params).pl().with_columns(pl.col(d).cast(pl.String) for d in by)
     if by:  # every bucket of every slice with a budget or a line

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import duckdb
 
-from kpi_definitions import macros
-from store.sql import Queries
+from kpi_definitions.dialects import Named
 
-SQL = Queries(Path(__file__).parent / "sql")
+SQL = Named(Path(__file__).parent / "sql")  # built by DuckDB: its function library
 NAME = "fact_flow"
 TABLES = ("fact_waits", "fact_documents", "fact_cycles", "fact_funds_lines")
 # The exports the flow facts are built from: a load of another type leaves them as they are.
@@ -21,6 +20,5 @@ SOURCES = frozenset({"requisitions", "approval_events", "purchase_orders", "rece
 
 def rebuild(con: duckdb.DuckDBPyConnection, currency: str) -> None:
     """Rebuild every flow fact in `currency` (inside the caller's transaction; the invoice facts first)."""
-    macros.ensure(con)
     for statement in SQL.statements(NAME):  # DuckDB binds parameters one statement at a time
         con.execute(statement, {"ccy": currency}) if "$ccy" in statement else con.execute(statement)

@@ -16,9 +16,9 @@
 -- a data-quality finding, and is read in time order); the wait before each is the time since the previous one.
 CREATE OR REPLACE TEMP TABLE _events AS
 SELECT e.document_type, e.document_id, e.seq, e.step, e.event, e.actor, e.actor_role, e.on_behalf_of, e.event_at,
-       e.comment, month_ix(utc(e.event_at)) AS m,
+       e.comment, @month_ix(@utc(e.event_at)) AS m,
        row_number() OVER w AS n,
-       epoch(e.event_at) - epoch(lag(e.event_at) OVER w) AS wait_s
+       @epoch_seconds(e.event_at) - @epoch_seconds(lag(e.event_at) OVER w) AS wait_s
 FROM approval_events e
 WINDOW w AS (PARTITION BY e.document_type, e.document_id ORDER BY e.event_at, e.seq);
 
@@ -32,14 +32,14 @@ FROM fact_invoices WHERE po_found GROUP BY po_id, po_line;
 -- Each order's issue (`issued_at`, else its approval, else its order date at 00:00 UTC) and its lines' figures.
 CREATE OR REPLACE TEMP TABLE _po_heads AS
 SELECT p.po_id AS document_id,
-       arg_min(p.cost_center, p.po_line) AS cost_center, arg_min(p.category, p.po_line) AS category,
-       arg_min(p.supplier_id, p.po_line) AS supplier_id,
-       sum(p.quantity * p.unit_price * rep_rate(p.currency, x.rate, $ccy)) AS amount_rep,
-       count(*) FILTER (WHERE rep_rate(p.currency, x.rate, $ccy) IS NULL) AS unconverted,
+       @first_by(p.cost_center, p.po_line) AS cost_center, @first_by(p.category, p.po_line) AS category,
+       @first_by(p.supplier_id, p.po_line) AS supplier_id,
+       sum(p.quantity * p.unit_price * @rep_rate(p.currency, x.rate, $ccy)) AS amount_rep,
+       count(*) FILTER (WHERE @rep_rate(p.currency, x.rate, $ccy) IS NULL) AS unconverted,
        min(p.approved_at) AS approved_at,
-       min(coalesce(p.issued_at, p.approved_at, to_timestamp(epoch(p.order_date)))) AS issued_at
+       min(coalesce(p.issued_at, p.approved_at, to_timestamp(@epoch_seconds(p.order_date)))) AS issued_at
 FROM purchase_orders p
-LEFT JOIN fx_monthly() x ON x.currency = p.currency AND x.m = month_ix(p.order_date)
+LEFT JOIN @fx_monthly() x ON x.currency = p.currency AND x.m = @month_ix(p.order_date)
 WHERE p.status <> 'cancelled'
 GROUP BY p.po_id;
 
@@ -48,8 +48,8 @@ WITH flow AS (  -- each document's events, summed up
     SELECT document_type, document_id,
            min(event_at) FILTER (WHERE event = 'submitted') AS first_submitted,
            max(event_at) FILTER (WHERE event = 'approved') AS last_approved,
-           arg_max(event, n) AS last_event, arg_max(step, n) AS last_step, arg_max(actor_role, n) AS last_role,
-           arg_max(actor, n) AS last_actor, max(event_at) AS last_at,
+           @last_by(event, n) AS last_event, @last_by(step, n) AS last_step, @last_by(actor_role, n) AS last_role,
+           @last_by(actor, n) AS last_actor, max(event_at) AS last_at,
            bool_or(event IN ('rejected', 'returned')) AS reworked,
            bool_or(actor_role = 'ap_clerk') AS touched_ap,
            bool_or(coalesce(actor_role, '') <> 'system') AS touched_any,
@@ -59,15 +59,15 @@ WITH flow AS (  -- each document's events, summed up
 ),
 reqs AS (
     SELECT r.req_id AS document_id,
-           arg_min(r.cost_center, r.req_line) AS cost_center, arg_min(r.category, r.req_line) AS category,
-           arg_min(r.supplier_id, r.req_line) AS supplier_id,
-           sum(r.amount * rep_rate(r.currency, x.rate, $ccy)) AS amount_rep,
-           count(*) FILTER (WHERE rep_rate(r.currency, x.rate, $ccy) IS NULL) AS unconverted,
-           arg_min(r.status, r.req_line) AS status,
+           @first_by(r.cost_center, r.req_line) AS cost_center, @first_by(r.category, r.req_line) AS category,
+           @first_by(r.supplier_id, r.req_line) AS supplier_id,
+           sum(r.amount * @rep_rate(r.currency, x.rate, $ccy)) AS amount_rep,
+           count(*) FILTER (WHERE @rep_rate(r.currency, x.rate, $ccy) IS NULL) AS unconverted,
+           @first_by(r.status, r.req_line) AS status,
            min(r.submitted_at) AS submitted_at, max(r.approved_at) AS approved_at,
            min(o.issued_at) AS ordered_at  -- the first order its lines name, issued
     FROM requisitions r
-    LEFT JOIN fx_monthly() x ON x.currency = r.currency AND x.m = month_ix(utc(r.submitted_at))
+    LEFT JOIN @fx_monthly() x ON x.currency = r.currency AND x.m = @month_ix(@utc(r.submitted_at))
     LEFT JOIN _po_heads o ON o.document_id = r.po_id
     GROUP BY r.req_id
 ),
@@ -84,12 +84,12 @@ po_heads AS (  -- with its first goods receipt and its first invoice
 inv_lines AS (
     SELECT i.invoice_id, i.invoice_line, i.invoice_date, i.po_id, i.po_line, i.quantity, i.amount_rep,
            p.quantity AS po_quantity,
-           i.quantity * p.unit_price * rep_rate(p.currency, x.rate, $ccy) AS ordered_rep,
+           i.quantity * p.unit_price * @rep_rate(p.currency, x.rate, $ccy) AS ordered_rep,
            sum(i.quantity) OVER (PARTITION BY i.po_id, i.po_line
                                  ORDER BY i.invoice_date, i.invoice_id, i.invoice_line) AS invoiced_so_far
     FROM fact_invoices i
     JOIN purchase_orders p ON p.po_id = i.po_id AND p.po_line = i.po_line AND p.status <> 'cancelled'
-    LEFT JOIN fx_monthly() x ON x.currency = p.currency AND x.m = i.m
+    LEFT JOIN @fx_monthly() x ON x.currency = p.currency AND x.m = i.m
     WHERE i.quantity > 0 AND i.amount > 0
 ),
 received AS (  -- what was received on each such line's PO line by its invoice date, and ever
@@ -110,8 +110,8 @@ matched AS (
 ),
 invs AS (
     SELECT i.invoice_id AS document_id,
-           arg_min(i.cost_center, i.invoice_line) AS cost_center, arg_min(i.category, i.invoice_line) AS category,
-           arg_min(i.supplier_id, i.invoice_line) AS supplier_id,
+           @first_by(i.cost_center, i.invoice_line) AS cost_center, @first_by(i.category, i.invoice_line) AS category,
+           @first_by(i.supplier_id, i.invoice_line) AS supplier_id,
            sum(i.amount_rep) AS amount_rep, count(*) FILTER (WHERE i.amount_rep IS NULL) AS unconverted,
            min(i.invoice_date) AS invoice_date, min(i.m) AS m,
            CASE WHEN count(i.paid_date) = count(*) THEN max(i.paid_date) END AS paid_date,
@@ -125,7 +125,7 @@ invs AS (
     LEFT JOIN matched x ON x.invoice_id = i.invoice_id AND x.invoice_line = i.invoice_line
     GROUP BY i.invoice_id
 )
-SELECT *, month_ix(utc(decided_at)) AS decided_m FROM (
+SELECT *, @month_ix(@utc(decided_at)) AS decided_m FROM (
 SELECT 'requisition' AS document_type, r.document_id, r.cost_center, r.category, r.supplier_id, r.amount_rep,
        r.unconverted,
        CASE WHEN r.status IN ('approved', 'ordered') THEN 'approved' WHEN r.status = 'rejected' THEN 'rejected'
@@ -187,25 +187,25 @@ ORDER BY e.m;
 CREATE OR REPLACE TABLE fact_cycles AS
 WITH docs AS (SELECT * FROM fact_documents)
 SELECT 'requisition_to_approval' AS stage, document_type, document_id, cost_center, category, supplier_id,
-       month_ix(utc(decided_at)) AS m, epoch(decided_at) - epoch(submitted_at) AS seconds
+       @month_ix(@utc(decided_at)) AS m, @epoch_seconds(decided_at) - @epoch_seconds(submitted_at) AS seconds
 FROM docs
 WHERE document_type = 'requisition' AND state = 'approved' AND submitted_at IS NOT NULL AND decided_at IS NOT NULL
 UNION ALL
 SELECT 'approval_to_po', document_type, document_id, cost_center, category, supplier_id,
-       month_ix(utc(issued_at)), epoch(issued_at) - epoch(decided_at)
+       @month_ix(@utc(issued_at)), @epoch_seconds(issued_at) - @epoch_seconds(decided_at)
 FROM docs
 WHERE document_type = 'requisition' AND state = 'approved' AND decided_at IS NOT NULL AND issued_at IS NOT NULL
 UNION ALL
 SELECT 'po_to_receipt', document_type, document_id, cost_center, category, supplier_id,
-       month_ix(received_on), epoch(received_on) - epoch(CAST(utc(issued_at) AS DATE))
+       @month_ix(received_on), @epoch_seconds(received_on) - @epoch_seconds(CAST(@utc(issued_at) AS DATE))
 FROM docs WHERE document_type = 'purchase_order' AND received_on IS NOT NULL
 UNION ALL
 SELECT 'receipt_to_invoice', document_type, document_id, cost_center, category, supplier_id,
-       month_ix(greatest(received_on, invoiced_on)), epoch(invoiced_on) - epoch(received_on)
+       @month_ix(greatest(received_on, invoiced_on)), @epoch_seconds(invoiced_on) - @epoch_seconds(received_on)
 FROM docs WHERE document_type = 'purchase_order' AND received_on IS NOT NULL AND invoiced_on IS NOT NULL
 UNION ALL
 SELECT 'invoice_to_payment', document_type, document_id, cost_center, category, supplier_id,
-       month_ix(paid_date), epoch(paid_date) - epoch(invoice_date)
+       @month_ix(paid_date), @epoch_seconds(paid_date) - @epoch_seconds(invoice_date)
 FROM docs WHERE document_type = 'invoice' AND paid_date IS NOT NULL
 ORDER BY m;
 
@@ -220,12 +220,12 @@ CREATE OR REPLACE TABLE fact_funds_lines AS
 WITH po_received AS (SELECT po_id, po_line, sum(quantity) AS quantity FROM receipts GROUP BY po_id, po_line),
 po AS (
     SELECT p.po_id, p.po_line, p.supplier_id, p.category, p.cost_center, p.order_date,
-           month_ix(p.order_date) AS m_fin, coalesce(month_ix(utc(p.approved_at)), month_ix(p.order_date)) AS m_proc,
-           p.quantity * p.unit_price * rep_rate(p.currency, x.rate, $ccy) AS value_rep,
-           least(coalesce(g.quantity, 0), p.quantity) * p.unit_price * rep_rate(p.currency, x.rate, $ccy) AS received_rep,
+           @month_ix(p.order_date) AS m_fin, coalesce(@month_ix(@utc(p.approved_at)), @month_ix(p.order_date)) AS m_proc,
+           p.quantity * p.unit_price * @rep_rate(p.currency, x.rate, $ccy) AS value_rep,
+           least(coalesce(g.quantity, 0), p.quantity) * p.unit_price * @rep_rate(p.currency, x.rate, $ccy) AS received_rep,
            coalesce(v.invoiced, 0) AS invoiced_rep, coalesce(v.unconverted, 0) AS invoice_unconverted
     FROM purchase_orders p
-    LEFT JOIN fx_monthly() x ON x.currency = p.currency AND x.m = month_ix(p.order_date)
+    LEFT JOIN @fx_monthly() x ON x.currency = p.currency AND x.m = @month_ix(p.order_date)
     LEFT JOIN _po_invoiced v ON v.po_id = p.po_id AND v.po_line = p.po_line
     LEFT JOIN po_received g ON g.po_id = p.po_id AND g.po_line = p.po_line
     WHERE p.status <> 'cancelled'
@@ -244,13 +244,13 @@ parts AS (
     UNION ALL
     SELECT CASE WHEN r.status = 'pending' THEN 'pending_requisitions' ELSE 'approved_not_ordered' END,
            'requisition line', r.req_id, r.req_line, r.supplier_id, r.category, r.cost_center,
-           CAST(utc(r.submitted_at) AS DATE),
-           CASE WHEN r.status = 'pending' THEN NULL ELSE month_ix(utc(r.submitted_at)) END,
-           month_ix(utc(coalesce(CASE WHEN r.status = 'pending' THEN NULL ELSE r.approved_at END, r.submitted_at))),
-           r.amount * rep_rate(r.currency, x.rate, $ccy),
-           rep_rate(r.currency, x.rate, $ccy) IS NULL
+           CAST(@utc(r.submitted_at) AS DATE),
+           CASE WHEN r.status = 'pending' THEN NULL ELSE @month_ix(@utc(r.submitted_at)) END,
+           @month_ix(@utc(coalesce(CASE WHEN r.status = 'pending' THEN NULL ELSE r.approved_at END, r.submitted_at))),
+           r.amount * @rep_rate(r.currency, x.rate, $ccy),
+           @rep_rate(r.currency, x.rate, $ccy) IS NULL
     FROM requisitions r
-    LEFT JOIN fx_monthly() x ON x.currency = r.currency AND x.m = month_ix(utc(r.submitted_at))
+    LEFT JOIN @fx_monthly() x ON x.currency = r.currency AND x.m = @month_ix(@utc(r.submitted_at))
     WHERE r.status IN ('pending', 'approved', 'ordered')
       AND NOT EXISTS (SELECT 1 FROM purchase_orders p WHERE p.po_id = r.po_id AND p.po_line = r.po_line)
 )

@@ -7,6 +7,6 @@ WITH by_month AS (
     FROM invoice_flow x
     GROUP BY ALL
 )
-SELECT b.period{dims}, sum(x.matched) / nullif(sum(x.counted), 0) AS value, 0 AS excluded
+SELECT b.period{dims}, @div(sum(x.matched), sum(x.counted)) AS value, 0 AS excluded
 FROM buckets b LEFT JOIN by_month x ON x.m = b.m
 GROUP BY ALL

@@ -1,13 +1,15 @@
--- From procurement's first-time match (two-way: price and quantity) to finance's (three-way: also received by
--- the invoice date), as shares of the invoices in scope: the invoices that match the order but came before the
--- goods, by whether the goods came later or have not come yet.
-WITH x AS (SELECT * FROM invoice_flow WHERE m IN (SELECT m FROM buckets) AND match_scope),
-n AS (
-    SELECT count(*) AS every,
-           count(*) FILTER (WHERE two_way AND NOT three_way AND received_ever) AS later,
-           count(*) FILTER (WHERE two_way AND NOT three_way AND NOT received_ever) AS never
-    FROM x
+-- From procurement's first-time match (two-way: price and quantity) to finance's (three-way: also received by the
+-- invoice date), as shares of the invoices in scope, per period of `buckets` and slice ({dims}): the invoices that
+-- match the order but came before the goods, by whether the goods came later or have not come yet.
+WITH n AS (
+    SELECT b.period{dims:x}, count(*) AS every,
+           count(*) FILTER (WHERE x.two_way AND NOT x.three_way AND x.received_ever) AS later,
+           count(*) FILTER (WHERE x.two_way AND NOT x.three_way AND NOT x.received_ever) AS never
+    FROM invoice_flow x
+    JOIN buckets b ON b.m = x.m
+    WHERE x.match_scope
+    GROUP BY b.period{dims:x}
 )
-SELECT -(later + never) / nullif(every, 0) AS receipt_missing, -later / nullif(every, 0) AS received_later,
-       -never / nullif(every, 0) AS not_received
+SELECT period{dims}, -@div(later + never, every) AS receipt_missing, -@div(later, every) AS received_later,
+       -@div(never, every) AS not_received
 FROM n

@@ -9,6 +9,6 @@ WITH by_month AS (
     WHERE x.{scope}
     GROUP BY ALL
 )
-SELECT b.period{dims}, sum(x.touchless) / nullif(sum(x.counted), 0) AS value, coalesce(sum(x.excluded), 0) AS excluded
+SELECT b.period{dims}, @div(sum(x.touchless), sum(x.counted)) AS value, coalesce(sum(x.excluded), 0) AS excluded
 FROM buckets b LEFT JOIN by_month x ON x.m = b.m
 GROUP BY ALL
