@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from kpi_definitions import views
 from kpi_definitions.approvals import DOCUMENT_TYPES, FLOW_DIMENSIONS
@@ -233,3 +234,27 @@ def document_panel(sel: Scope, document_type: str, document_id: str) -> None:
             widgets.table(shown, {"Waited": "days"}, sel.currency)
         else:
             st.caption("No approval events for this document.")
+
+
+def overview_lines(sel: Scope) -> None:
+    """The approval flow in two lines for the Overview (what is no KPI row): requisition-to-approval time and the
+    documents waiting now, with the longest wait, and a link to the Budgets and approvals page."""
+    cycles = service.approval_cycles(str(sel.db), sel.ver, sel.span.first, sel.span.last, "year", (), sel.key)
+    waiting = service.approval_waiting(str(sel.db), sel.ver, sel.key, 1)
+    said = []
+    first = cycles.filter(pl.col("stage") == "requisition_to_approval")
+    if first.height:
+        r = first.row(0, named=True)
+        said.append(f"Requisition to approval in {sel.span.label}: median {formats.days(r['median_days'])}, P90 "
+                    f"{formats.days(r['p90_days'])} ({r['documents']:,} requests)")
+    if waiting.height:
+        w = waiting.row(0, named=True)
+        said.append(f"waiting longest: {DOCUMENT_TYPES.get(w['document_type'], w['document_type']).lower()} "
+                    f"{widgets.plain(w['document_id'])}, {formats.days(w['days_waiting'])} since its last event")
+    if said:
+        st.caption(" · ".join(said))
+    label = "Budgets and approvals: funds, before I buy, where requests wait"
+    try:
+        st.page_link("pages/budgets.py", label=label, icon=":material/request_quote:")
+    except StreamlitPageNotFoundError:  # run on its own (no navigation): the same link, as an address
+        st.markdown(f"[{label}](budgets)")

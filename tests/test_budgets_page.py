@@ -82,3 +82,20 @@ def test_the_demo_tells_its_stories(demo_db: Path, monkeypatch: pytest.MonkeyPat
     assert (queues.iloc[0]["Step"], queues.iloc[0]["Role"]) == ("it_review", "it_architect")
     waiting = next(d for d in said.dataframe if d.key == "waiting-rows").value
     assert set(waiting["Cost center"].head(10)) == {"IT"}
+
+
+def test_the_overview_lines_say_the_flow_and_link_the_page(golden_budgets_db: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """tandem/budgets_ui.py overview_lines, for the Overview (pages/overview.py calls it where the lead places it)."""
+    def page() -> None:
+        from tandem import budgets_ui, selection
+
+        budgets_ui.overview_lines(selection.filter_bar())
+
+    monkeypatch.setenv("TANDEM_DB", str(golden_budgets_db))
+    at = AppTest.from_function(page, default_timeout=120).run()  # the latest month: 2026-03
+    assert not at.exception, [e.message for e in at.exception]
+    # tests/golden/cycles.yaml: March's approvals RA 3 days and RX 45 minutes; RP has waited 44.6 days
+    assert [c.value for c in at.caption if "Requisition to approval" in c.value] == [
+        "Requisition to approval in 2026-03: median 1.5 days, P90 2.7 days (2 requests) · waiting longest: "
+        "requisition RP, 44.6 days since its last event"]
