@@ -56,6 +56,7 @@ def run() -> None:
         "Explore": [
             st.Page("pages/drilldown.py", title="Drill-down", icon=":material/search:", url_path="drilldown"),
             st.Page("pages/terms.py", title="Payment terms", icon=":material/payments:", url_path="terms"),
+            st.Page("pages/budgets.py", title="Budgets and approvals", icon=":material/request_quote:", url_path="budgets"),
             st.Page("pages/definitions.py", title="Definitions", icon=":material/menu_book:", url_path="definitions"),
             st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
         ],

@@ -46,7 +46,8 @@ INSERT INTO purchase_orders SELECT 'PO' || (i // 2), i % 2 + 1, 'S' || pick(i, 1
     ['IT', 'Logistics', 'Facilities', 'MRO', 'Packaging'][1 + pick(i, 14, 5)],
     ['OPS', 'SALES', 'IT', 'FIN', 'RND'][1 + pick(i, 15, 5)], DATE '2024-11-01' + pick(i, 16, 730)::INT,
     1 + pick(i, 17, 40), 5 + pick(i, 18, 200) / 4, ['EUR', 'EUR', 'USD', 'GBP'][1 + pick(i, 19, 4)],
-    ['open', 'closed', 'closed', 'closed', 'cancelled'][1 + pick(i, 20, 5)], 0
+    ['open', 'closed', 'closed', 'closed', 'cancelled'][1 + pick(i, 20, 5)],
+    CAST(DATE '2024-11-01' + pick(i, 16, 730)::INT AS TIMESTAMPTZ) - INTERVAL (pick(i, 34, 72)) HOUR, NULL, 0
 FROM range($po) t(i);
 INSERT INTO budgets SELECT DATE '2024-11-01' + INTERVAL (m) MONTH, cc, cat, 1e6, 'EUR', 0
 FROM range(24) a(m), (VALUES ('OPS'), ('SALES'), ('IT'), ('FIN'), ('RND')) b(cc),

@@ -135,7 +135,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
     suppliers: Annotated[int, typer.Option(help="number of suppliers")] = 300,
 ) -> None:
-    """Write the bundled demo exports (two years, all eight types) and load them."""
+    """Write the bundled demo exports (two years of every export type) and load them."""
     from store.config import settings
     from workspace.db import connect, ingest_file
     from workspace.demo import write_demo

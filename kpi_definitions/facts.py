@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from kpi_definitions import flow
 from kpi_definitions.dialects import Named
 from kpi_definitions.registry import sql_code
 from store import tables
@@ -33,7 +34,7 @@ SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "f
 FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "fact_invoice_months", "fact_paid_months",
                "fact_po_months", "fact_po_savings", "fact_invoice_rollup", "fact_paid_rollup", "fact_po_rollup",
                "fact_stock", "fact_consumption", "fact_stock_rollup", "fact_consumption_rollup", "fact_months",
-               "facts_meta")
+               "facts_meta", *flow.TABLES)
 # A load of stock or consumption rebuilds the months it changed of its facts: export -> (facts table, its SQL,
 # the months' SQL for fact_months, the export's date).
 ROWS = {"inventory": ("fact_stock", "fact_stock_months", "snapshot_date"),
@@ -70,8 +71,10 @@ def refresh(con: duckdb.DuckDBPyConnection, currency: str, export_type: str | No
     """
     if export_type in ("invoices", *ROWS) and not missing(con) and currency_of(con) == currency:
         update_months(con, currency) if export_type == "invoices" else update_rows(con, currency, export_type)
-        return
-    _run(con, REBUILD, {"ccy": currency})
+    else:
+        _run(con, REBUILD, {"ccy": currency})
+    if export_type is None or export_type in flow.SOURCES:  # the budget and flow facts read the invoice facts
+        flow.rebuild(con, currency)
 
 
 def update_rows(con: duckdb.DuckDBPyConnection, currency: str, export_type: str) -> list[int]:
@@ -245,8 +248,11 @@ class FactsSink:
     def insert(self, con: duckdb.DuckDBPyConnection, export_type: str, rows: str) -> int:
         if export_type == "invoices":
             return add_invoices(con, rows, self.currency)
-        return int(con.execute(f"INSERT INTO {ident(export_type)} SELECT * FROM {rows}").fetchall()[0][0])
+        # by name: a column a later release added to an existing table sits at its end (store/tables.py ensure)
+        return int(con.execute(f"INSERT INTO {ident(export_type)} BY NAME SELECT * FROM {rows}").fetchall()[0][0])
 
     def loaded(self, con: duckdb.DuckDBPyConnection, export_type: str) -> None:
         if export_type in SOURCES:
             refresh(con, self.currency, export_type)
+        elif export_type in flow.SOURCES:  # requisitions, approval events, receipts: only the flow facts
+            flow.rebuild(con, self.currency)

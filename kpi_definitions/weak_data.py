@@ -47,6 +47,8 @@ RULES = {
                    "of it is left out, there is no value (never 0). Load the missing fx_rates to include them."),
     "missing_fx_or_terms": ("Paid lines with no FX rate for their month, or with no agreed terms (a supplier "
                             "missing from the supplier master), are left out of the value."),
+    "no_events": ("Invoices without any approval event are left out of the value: nothing says whether a person "
+                  "touched them. Load their approval_events to include them."),
     "filter_ignored": ("The KPI's rows do not carry the filtered dimension, so the filter cannot apply: the value "
                        "is for all of them."),
 }

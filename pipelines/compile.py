@@ -289,6 +289,19 @@ def canonical_text_sql(
     return out
 
 
+# A timestamp as the contract writes it: ISO 8601 date and time, with an offset (`Z`, `+02:00`, `+0200`, `+02`)
+# or none (UTC). Nothing else is guessed: a date alone, or a day-first timestamp, is not one.
+TS_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
+
+
+def ts_sql(text: str) -> str:
+    """A TIMESTAMPTZ from a cell's text in the contract's form (NULL when it is not one). Text without an offset
+    gets `+00`, so it never depends on the session's zone."""
+    offset = f"regexp_matches({text}, '(Z|[+-]\\d{{2}}(:?\\d{{2}})?)$')"
+    return (f"CASE WHEN regexp_full_match({text}, {literal(TS_PATTERN)}) THEN TRY_CAST(CASE WHEN {offset} "
+            f"THEN {text} ELSE {text} || '+00' END AS TIMESTAMPTZ) END")
+
+
 def _finite(dbl: str) -> str:
     """A decimal from a DOUBLE: isfinite rejects what a cast lets through, 'nan', 'inf' and '1e400'."""
     return f"CASE WHEN isfinite({dbl}) THEN {dbl} END"
@@ -369,6 +382,8 @@ def typed_sql(mapping: Mapping, spec: ExportSpec, text: dict[str, str], typed_ce
             elif col.type in ("dec", "int"):
                 dbl = f"TRY_CAST({t} AS DOUBLE)"
                 expr = _finite(dbl) if col.type == "dec" else _whole(dbl)
+            elif col.type == "ts":
+                expr = ts_sql(t)
             else:
                 expr = t
         elif col.type in ("date", "period"):
@@ -385,6 +400,8 @@ def typed_sql(mapping: Mapping, spec: ExportSpec, text: dict[str, str], typed_ce
         elif col.type == "bool":
             expr = (f"CASE WHEN lower({t}) IN ('true', '1', 'yes', '1.0') THEN true "
                     f"WHEN lower({t}) IN ('false', '0', 'no', '0.0') THEN false END")
+        elif col.type == "ts":
+            expr = ts_sql(t)
         else:  # pragma: no cover - the spec only has the types above
             raise AssertionError(col.type)
         out[col.name] = expr

@@ -40,10 +40,11 @@ import duckdb
 import polars as pl
 
 from pipelines.archive import DEFAULT_LIMITS, Limits, check_workbook
-from pipelines.compile import NumberStyle, number_sql, number_style
+from pipelines.compile import TS_PATTERN, NumberStyle, number_sql, number_style
 from pipelines.mappings import MAX_PREAMBLE, ColumnMap, Mapping, Parsing, check_delimiter, normalise, yaml_text
 from pipelines.read import DELIMITERS, HEAD, _as_text, line_ends_of, sheet_rows, text_codec, utf16_without_bom
 from pipelines.schemas import EXPORTS, ExportSpec
+from store.db import session
 from store.errors import USAGE, TandemError
 from store.sqltext import literal
 
@@ -373,7 +374,7 @@ class Numbers:
     proposes reads the cells exactly as the load will."""
 
     def __init__(self) -> None:
-        self.con = duckdb.connect()
+        self.con = session(duckdb.connect())
 
     def read(self, values: list[str], style: NumberStyle) -> list[float | None]:
         self.con.register("_v", pl.DataFrame({"v": values}, schema={"v": pl.String}))
@@ -884,6 +885,11 @@ def _fits(ctype: str, vals: list[str], ctx: _Context, column: str) -> Guess | No
     elif ctype == "bool":
         if not all(v.lower() in ("true", "false", "1", "0", "yes", "no") for v in vals):
             return None
+    elif ctype == "ts":  # the contract's form only: a mapping has no other timestamp format to propose
+        if not all(re.fullmatch(TS_PATTERN, v) for v in vals):
+            return None
+        g.why.append("ISO timestamps" + ("" if all(re.search(r"(Z|[+-]\d{2}(:?\d{2})?)$", v) for v in vals)
+                                         else "; those without an offset are read as UTC"))
     return g
 
 

@@ -13,16 +13,37 @@ from collections.abc import Iterable
 
 import duckdb
 
-from store.exports import EXPORT_TYPES, ExportType, NeedsRate, Reference
+from store.exports import EXPORT_TYPES, ExportType, NeedsRate, Ordered, Reference
 from store.sqltext import ident, literal
 
 
 def _unknown(t: ExportType, ref: Reference) -> str:
     given = " AND ".join(f"x.{ident(c)} IS NOT NULL" for c in ref.columns)
+    if ref.when is not None:  # only the rows that say they name a row of the target (their document type)
+        given += f" AND x.{ident(ref.when[0])} = {literal(ref.when[1])}"
     match = " AND ".join(f"y.{ident(m)} = x.{ident(c)}" for c, m in zip(ref.columns, ref.matched, strict=True))
     return (f"SELECT {literal(t.name)} AS export_type, {literal(ref.rule)} AS rule, {literal(ref.target)} AS target, "
             f"CAST(x.{ident(ref.columns[0])} AS VARCHAR) AS subject, {literal(ref.detail)} AS detail "
             f"FROM {ident(t.name)} x ANTI JOIN {ident(ref.target)} y ON {match} WHERE {given}")
+
+
+def _plain(t: ExportType, column: str) -> str:
+    """A date column as it is; a timestamp as its plain UTC timestamp (read without the time-zone library)."""
+    col = ident(column)
+    return f"make_timestamp(epoch_us({col}))" if t.column(column).type == "ts" else col
+
+
+def _out_of_order(t: ExportType, rule: Ordered) -> str:
+    """One finding per group (a document) whose rows go back in time as `seq` rises; rows = such rows."""
+    within = ", ".join(ident(c) for c in rule.within)
+    subject = " || ' ' || ".join(f"CAST({ident(c)} AS VARCHAR)" for c in rule.within)
+    return (f"SELECT {literal(t.name)}, {literal(rule.rule)}, subject, count(*), {literal(rule.detail)}, now()\n"
+            f"FROM (SELECT {subject} AS subject, {ident(rule.at)} AS t_at,\n"
+            f"             max({ident(rule.at)}) OVER (PARTITION BY {within} ORDER BY {ident(rule.seq)}\n"
+            f"                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_before\n"
+            f"      FROM {ident(t.name)})\n"
+            f"WHERE t_at < latest_before\n"
+            f"GROUP BY subject")
 
 
 def findings_sql(types: Iterable[ExportType]) -> str:
@@ -30,6 +51,7 @@ def findings_sql(types: Iterable[ExportType]) -> str:
     types = list(types)
     refs = [(t, r) for t in types for r in t.references if not r.strict and r.target in {x.name for x in types}]
     rated = [(t, r) for t in types for r in t.across if isinstance(r, NeedsRate)]
+    ordered = [(t, r) for t in types for r in t.across if isinstance(r, Ordered)]
     parts = []
     if refs:
         targets = list(dict.fromkeys(r.target for _, r in refs))
@@ -48,15 +70,17 @@ def findings_sql(types: Iterable[ExportType]) -> str:
     if rated:
         amounts = "\n    UNION ALL ".join(
             f"SELECT {literal(t.name)} AS t, {literal(r.rule)} AS rule, {ident(r.currency)} AS currency, "
-            f"CAST(date_trunc('month', {ident(r.month_of)}) AS DATE) AS month FROM {ident(t.name)}"
+            f"CAST(date_trunc('month', {_plain(t, r.month_of)}) AS DATE) AS month FROM {ident(t.name)}"
             for t, r in rated)
         parts.append(
             f"SELECT t, rule, currency || ' ' || strftime(month, '%Y-%m'), count(*),\n"
             f"       'amounts in this currency and month have no fx_rates row', now()\n"
             f"FROM (\n    {amounts}\n) x\n"
-            f"WHERE currency <> $1\n"
+            f"WHERE currency <> $1 AND month IS NOT NULL\n"
             f"  AND NOT EXISTS (SELECT 1 FROM fx_rates f WHERE f.currency = x.currency AND f.period = x.month)\n"
             f"GROUP BY t, rule, currency, month")
+    for t, r in ordered:
+        parts.append(_out_of_order(t, r))
     body = "\nUNION ALL\n".join(parts) if parts else "SELECT * FROM dq_findings WHERE false"
     return f"INSERT INTO dq_findings\n{body}"
 

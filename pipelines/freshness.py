@@ -20,7 +20,7 @@ def freshness_sql(tables: Collection[str] | None = None) -> str:
         if tables is not None and t.name not in tables:
             return f"SELECT {literal(t.name)} AS export_type, CAST(NULL AS DATE) AS data_until, 0 AS rows"
         return (f"SELECT {literal(t.name)} AS export_type, "
-                f"{f'max({ident(t.dated)})' if t.dated else 'CAST(NULL AS DATE)'} AS data_until, count(*) AS rows "
+                f"{f'CAST(max({ident(t.dated)}) AS DATE)' if t.dated else 'CAST(NULL AS DATE)'} AS data_until, count(*) AS rows "
                 f"FROM {ident(t.name)}")
 
     reach = "\n    UNION ALL ".join(reach_of(t) for t in EXPORT_TYPES.values())

@@ -26,7 +26,7 @@ from pipelines.read import DEFAULT_LIMITS, Limits, Source, fingerprint, read, te
 from pipelines.schemas import EXPORTS, ExportSpec
 from pipelines.stage import STOPPED, Staged, clean_select, plain_csv, stage
 from pipelines.validate import FAILURE_SCHEMA, Progress, Validated, clean_rows, validate
-from store.db import frame, scalar, transaction
+from store.db import frame, scalar, session, transaction
 from store.errors import REJECTED, USAGE, TandemError
 from store.sink import PLAIN, Sink
 from store.sqltext import ident
@@ -396,7 +396,7 @@ def check_file(path: Path, mapping: Mapping, export_type: str | None = None, enc
     if not path.exists():
         raise TandemError(f"{path}: no such file.", USAGE)
     spec = EXPORTS[etype]
-    con = duckdb.connect()
+    con = session(duckdb.connect())
     try:
         # nothing is loaded here: a due date from the supplier master's terms sees an empty master
         con.execute("CREATE TABLE suppliers (supplier_id VARCHAR, payment_terms_days INTEGER)")

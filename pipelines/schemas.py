@@ -16,7 +16,7 @@ from store.exports import (  # noqa: F401 - the stated ranges, re-exported for t
     Rule,
 )
 
-POLARS_TYPES: dict[str, type[pl.DataType]] = {
+POLARS_TYPES: dict[str, pl.DataType | type[pl.DataType]] = {
     "str": pl.String,
     "date": pl.Date,
     "period": pl.Date,
@@ -24,6 +24,7 @@ POLARS_TYPES: dict[str, type[pl.DataType]] = {
     "int": pl.Int64,
     "bool": pl.Boolean,
     "ccy": pl.String,
+    "ts": pl.Datetime("us", "UTC"),  # Tandem's connections run in UTC (store/db.py `session`)
 }
 TYPE_RULES: dict[str, str] = {
     "str": "text",
@@ -33,6 +34,7 @@ TYPE_RULES: dict[str, str] = {
     "int": "a whole number",
     "bool": "true/false, 1/0 or yes/no",
     "ccy": "a currency code",
+    "ts": "a timestamp YYYY-MM-DDTHH:MM[:SS][offset]",
 }
 
 

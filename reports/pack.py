@@ -12,7 +12,7 @@ from decisions import review
 from kpi_definitions import views
 from kpi_definitions.periods import Grain
 from kpi_definitions.registry import Kpi
-from reports import charts, decided, exports, formats
+from reports import budgets, charts, decided, exports, formats
 from reports.scope import Scope, resolved
 from store.db import reading
 
@@ -232,6 +232,7 @@ def _sections(p: Pack, figs: dict) -> list:
             items.append(("p", part.bridge_note))
         items += [("h3", "Definitions"), part.definitions]
         sections.append((part.kpi.label, items))
+    sections += budgets.pack_sections(sel)  # funds to year end, cycle and queue times, the waiting list
     sections += decided.pack_sections(sel.db, sel.currency)  # saved payment-terms scenarios
     if p.notes.height:  # what was noted or decided, apart from the open actions (the last section)
         sections.append(("Notes and decisions", [("p", "Open notes and decisions of the reviews, oldest first."),

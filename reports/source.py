@@ -204,3 +204,95 @@ def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple
 
 def bridge_of(db: str, ver: str, kpi: str, first: int, last: int, filters: Filters) -> BridgeResult:
     return bridge(db, ver, Request(first, last, kpis=(kpi,), filters=canonical(filters)), kpi)
+
+
+# --- budgets and approval flows (kpi_definitions/budgets.py, kpi_definitions/approvals.py) ----------------------
+
+
+def funds(db: str, ver: str, first: int, last: int, filters: Filters,
+          by: tuple[str, ...] = ("cost_center", "category")) -> pl.DataFrame:
+    """Per slice of `by` over months first..last: budget, each view's use, the pending requisitions, and what is
+    available under each view."""
+    from kpi_definitions import budgets
+
+    with reading(Path(db)) as con:
+        return budgets.funds(con, reg(db), first, last, dict(filters), by, cfg().reporting_currency)
+
+
+def funds_buckets(db: str, ver: str, first: int, last: int, filters: Filters) -> pl.DataFrame:
+    """Where the budget of months first..last goes, per bucket, under each view (and the budget)."""
+    from kpi_definitions import budgets
+
+    with reading(Path(db)) as con:
+        return budgets.buckets(con, reg(db), first, last, dict(filters), (), cfg().reporting_currency)
+
+
+def budget_check(db: str, ver: str, cost_center: str, category: str, amount: float, month: int,
+                 horizon: str = "year"):  # noqa: ANN201 - kpi_definitions.budgets.Check (imported lazily)
+    """Whether a request of `amount` fits the budget of a cost center and category (kpi_definitions.budgets.check)."""
+    from kpi_definitions import budgets
+
+    with reading(Path(db)) as con:
+        return budgets.check(con, reg(db), cost_center, category, amount, month, calendar(),
+                             cfg().reporting_currency, horizon)  # type: ignore[arg-type]
+
+
+def approval_cycles(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple[str, ...],
+                    filters: Filters) -> pl.DataFrame:
+    """Cycle time per stage, period and slice: documents, median and P90 days."""
+    from kpi_definitions import approvals
+
+    with reading(Path(db)) as con:
+        return approvals.cycle_times(con, reg(db), _selection(first, last, grain, by, dict(filters)), calendar(),
+                                     cfg().reporting_currency)
+
+
+def approval_queues(db: str, ver: str, first: int, last: int, filters: Filters) -> pl.DataFrame:
+    """Queue time per document type, approval step and role over months first..last."""
+    from kpi_definitions import approvals
+
+    with reading(Path(db)) as con:
+        return approvals.queue_times(con, reg(db), _selection(first, last, "month", (), dict(filters)), calendar(),
+                                     cfg().reporting_currency)
+
+
+def approval_first_pass(db: str, ver: str, first: int, last: int, grain: Grain, filters: Filters) -> pl.DataFrame:
+    """First-pass approval rate per period and document type."""
+    from kpi_definitions import approvals
+
+    with reading(Path(db)) as con:
+        return approvals.first_pass(con, reg(db), _selection(first, last, grain, (), dict(filters)), calendar(),
+                                    cfg().reporting_currency)
+
+
+def approval_waiting(db: str, ver: str, filters: Filters, limit: int = 20) -> pl.DataFrame:
+    """The documents waiting now, longest first."""
+    from kpi_definitions import approvals
+
+    with reading(Path(db)) as con:
+        return approvals.waiting(con, reg(db), dict(filters), limit, cfg().reporting_currency)
+
+
+def document_timeline(db: str, ver: str, document_type: str, document_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A document's lines and its approval events in time order."""
+    from kpi_definitions import approvals
+
+    with reading(Path(db)) as con:
+        r, ccy = reg(db), cfg().reporting_currency
+        return (approvals.document(con, r, document_type, document_id, ccy),
+                approvals.timeline(con, r, document_type, document_id, ccy))
+
+
+def counted_differently(db: str, ver: str, kpi: str, first: int, last: int, filters: Filters) -> pl.DataFrame:
+    """The invoices the two views of a contested KPI count differently, with why."""
+    from kpi_definitions import approvals
+
+    with reading(Path(db)) as con:
+        return approvals.counted_differently(con, reg(db), kpi, first, last, dict(filters), cfg().reporting_currency)
+
+
+def _selection(first: int, last: int, grain: Grain, by: tuple[str, ...], filters: dict):  # noqa: ANN202
+    """The KPI layer's selection of months, grain, split and filters (what the flow figures are asked with)."""
+    from kpi_definitions.query import Selection
+
+    return Selection(first, last, grain, by, filters)

@@ -20,7 +20,7 @@ def _cell(text: object) -> str:
 
 def exports() -> str:
     """One row per export type: columns (`?`: may be empty), key, row rules, rules across files, freshness."""
-    from store.exports import EXPORT_TYPES, Consecutive, NeedsRate, Reference
+    from store.exports import EXPORT_TYPES, Consecutive, NeedsRate, Ordered, Reference
 
     rows = ["| export | columns | key | row rules | across rows and files | dated by |", "|---|---|---|---|---|---|"]
     for t in EXPORT_TYPES.values():
@@ -28,11 +28,15 @@ def exports() -> str:
         across = []
         for a in t.across:
             if isinstance(a, Reference):
-                across.append(f"{', '.join(a.columns)} → {a.target} ({a.rule}{', quarantined' if a.strict else ''})")
+                when = f" where {a.when[0]} = {a.when[1]}" if a.when else ""
+                across.append(f"{', '.join(a.columns)} → {a.target}{when} ({a.rule}"
+                              f"{', quarantined' if a.strict else ''})")
             elif isinstance(a, Consecutive):
                 across.append(f"{a.column} consecutive within {a.within} ({a.rule})")
             elif isinstance(a, NeedsRate):
                 across.append(f"{a.currency} needs an fx_rates row for the month of {a.month_of}")
+            elif isinstance(a, Ordered):
+                across.append(f"{a.at} in the order of {a.seq} within {', '.join(a.within)} ({a.rule})")
         rows.append(f"| **{t.name}**<br>{_cell(t.description)} | {_cell(cols)} | {', '.join(t.key)} | "
                     f"{_cell('; '.join(r.name for r in t.rules)) or '—'} | {_cell('; '.join(across)) or '—'} | "
                     f"{t.dated or '—'} |")

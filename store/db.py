@@ -48,10 +48,19 @@ def connect(path: Path | str, read_only: bool = False, memory_limit: str | None 
             _raise_open_error(path, exc, read_only)
         except duckdb.Error as exc:
             _raise_open_error(path, exc, read_only)
-    # DuckDB draws a progress bar on stdout for long queries, which would corrupt `tandem kpis --format json`.
-    con.execute("SET enable_progress_bar = false")
+    session(con)
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
+    return con
+
+
+def session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The settings every Tandem connection runs with (in-memory ones too)."""
+    # DuckDB draws a progress bar on stdout for long queries, which would corrupt `tandem kpis --format json`.
+    con.execute("SET enable_progress_bar = false")
+    # Timestamps (the contract's `ts`) are instants; the date and month of one are its date and month in UTC,
+    # whatever the machine's zone (DuckDB's default), so a month-end approval lands in the same month everywhere.
+    con.execute("SET TimeZone = 'UTC'")
     return con
 
 

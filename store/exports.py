@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from store.sqltext import ident
 
-ColumnType = Literal["str", "date", "period", "dec", "int", "bool", "ccy"]
-COLUMN_TYPES: tuple[str, ...] = ("str", "date", "period", "dec", "int", "bool", "ccy")
+ColumnType = Literal["str", "date", "period", "dec", "int", "bool", "ccy", "ts"]
+COLUMN_TYPES: tuple[str, ...] = ("str", "date", "period", "dec", "int", "bool", "ccy", "ts")
+DATED_TYPES: tuple[str, ...] = ("date", "period", "ts")  # the types a freshness date can be read from
 
 # How each contract type is stored in DuckDB. Periods are stored as the first day of the month so that
 # KPI SQL can compare them with dates directly; the contract's `YYYY-MM` is the text form.
@@ -31,6 +32,9 @@ DUCKDB_TYPES: dict[str, str] = {
     "int": "BIGINT",
     "bool": "BOOLEAN",
     "ccy": "VARCHAR",
+    # An instant: `2026-03-31T23:30:00+02:00` (an offset, or `Z`; none means UTC). Tandem's connections run in UTC
+    # (store/db.py `session`), so a timestamp's date and month are those of UTC.
+    "ts": "TIMESTAMPTZ",
 }
 
 
@@ -129,13 +133,22 @@ def dated(col: str, period: bool = False, lo: date = MIN_DATE, hi: date = MAX_DA
     return Rule("between", col, (lo, hi), f"{col} between {shown}")
 
 
+def stamped(col: str, lo: date = MIN_DATE, hi: date = MAX_DATE) -> Rule:
+    """A timestamp within the stated range of dates (from the first instant of `lo` to the last of `hi`, UTC)."""
+    first = datetime(lo.year, lo.month, lo.day, tzinfo=UTC)
+    last = datetime(hi.year, hi.month, hi.day, 23, 59, 59, 999999, tzinfo=UTC)
+    return Rule("between", col, (first, last), f"{col} between {lo:%Y-%m-%d} and {hi:%Y-%m-%d}")
+
+
 # --- rules across rows and files -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Reference:
     """`columns` of a row name a row of export `target` (matched on `target_columns`, by default the same
-    names). A row with an empty reference is not checked.
+    names). A row with an empty reference is not checked. `when` (column, value): only rows whose column holds
+    that value name a row of `target` (an approval event names a requisition, a PO or an invoice by its
+    document_type).
 
     Not `strict`: a data-quality finding after each load (exports arrive in any order; the finding says
     so while the target has no rows). `strict`: the row is quarantined under `rule` when the target is
@@ -148,6 +161,7 @@ class Reference:
     detail: str = ""
     target_columns: tuple[str, ...] = ()
     strict: bool = False
+    when: tuple[str, str] | None = None
 
     @property
     def matched(self) -> tuple[str, ...]:
@@ -174,7 +188,20 @@ class NeedsRate:
     rule: str = "missing FX rate"
 
 
-AcrossRule = Reference | Consecutive | NeedsRate
+@dataclass(frozen=True)
+class Ordered:
+    """The rows sharing `within` (a document's events) keep `at` in the order of `seq`: a row earlier in time
+    than the row before it in `seq` is a data-quality finding (loaded as it is: the KPIs order a document's
+    rows by `at`, `seq` breaking ties, so nothing is lost and no duration is negative)."""
+
+    at: str
+    seq: str
+    within: tuple[str, ...]
+    rule: str
+    detail: str = ""
+
+
+AcrossRule = Reference | Consecutive | NeedsRate | Ordered
 DemoFormat = Literal["csv", "xlsx", "parquet"]
 
 
@@ -259,8 +286,8 @@ def problems(t: ExportType, known: Mapping[str, ExportType]) -> list[str]:
         missing = [c for c in r.columns if c not in names]
         if missing:
             out.append(f"rule {r.name!r} reads {', '.join(missing)}, not a column of the export")
-    if t.dated is not None and (t.dated not in names or t.column(t.dated).type not in ("date", "period")):
-        out.append(f"dated must name a date or period column, not {t.dated!r}")
+    if t.dated is not None and (t.dated not in names or t.column(t.dated).type not in DATED_TYPES):
+        out.append(f"dated must name a date, period or timestamp column, not {t.dated!r}")
     for a in t.across:
         if isinstance(a, Reference):
             target = t if a.target == t.name else known.get(a.target)
@@ -269,12 +296,17 @@ def problems(t: ExportType, known: Mapping[str, ExportType]) -> list[str]:
             elif any(c not in names for c in a.columns) or any(c not in target.column_names for c in a.matched) \
                     or len(a.matched) != len(a.columns):
                 out.append(f"reference {a.rule!r} must pair columns of {t.name} with as many of {a.target}")
+            if a.when is not None and (a.when[0] not in names or a.strict):
+                out.append(f"reference {a.rule!r}: `when` must name a column of the export (and is not strict)")
         elif isinstance(a, Consecutive):
             if a.column not in names or t.column(a.column).type != "period" or a.within not in names:
                 out.append(f"rule {a.rule!r} needs a period column and a column of the export to group by")
         elif isinstance(a, NeedsRate):
             if a.currency not in names or a.month_of not in names:
                 out.append(f"rule {a.rule!r} names a column the export does not have")
+        elif isinstance(a, Ordered):
+            if any(c not in names for c in (a.at, a.seq, *a.within)) or t.column(a.at).type not in DATED_TYPES:
+                out.append(f"rule {a.rule!r} needs a date or timestamp column, a sequence and columns to group by")
     unknown = [k for k in t.example if k not in names]
     if unknown:
         out.append(f"the example has column(s) {', '.join(unknown)} the export does not")
@@ -310,6 +342,10 @@ def declared(*types: ExportType) -> Iterator[None]:
 
 SAVINGS_TYPES = ("price_reduction", "cost_avoidance")
 PO_STATUSES = ("open", "closed", "cancelled")
+# Requisitions and their approval flow (docs/budgets.md).
+REQUISITION_STATUSES = ("draft", "pending", "approved", "rejected", "ordered", "cancelled")
+DOCUMENT_TYPES = ("requisition", "purchase_order", "invoice")
+APPROVAL_EVENTS = ("submitted", "approved", "rejected", "returned", "escalated", "delegated", "withdrawn")
 
 # The contract's export types. Each is the whole truth about its export: a new one is a declaration here
 # (or a `declare(...)` call in a plug-in) plus its tests: docs/exports.md.
@@ -346,11 +382,13 @@ for _t in (
     ),
     export_type(
         "purchase_orders", "po_id str, po_line int, supplier_id str, contract_id str?, item_id str?, category str, "
-        "cost_center str, order_date date, quantity dec, unit_price dec, currency ccy, status str", ("po_id", "po_line"),
-        description="Purchase order lines.",
+        "cost_center str, order_date date, quantity dec, unit_price dec, currency ccy, status str, approved_at ts?, "
+        "issued_at ts?", ("po_id", "po_line"),
+        description="Purchase order lines, with when the order was approved and issued to the supplier when known.",
         rules=(
             above("quantity", 0), at_least("unit_price", 0), one_of("status", PO_STATUSES),
             dated("order_date"), at_most("quantity", MAX_QUANTITY), at_most("unit_price", MAX_MONEY),
+            stamped("approved_at"), stamped("issued_at"),
         ),
         across=(
             Reference(("supplier_id",), "suppliers", "unknown supplier",
@@ -447,6 +485,68 @@ for _t in (
         across=(Reference(("index_name",), "price_indices", "index_name a loaded price index", strict=True),),
         demo="category_index",
         example={"category": "IT", "index_name": "PPI-IT"},  # needs PPI-IT loaded first
+    ),
+    # Requests to buy, before an order: what a budget holder has asked for and where it stands. A line the buyer
+    # ordered names its PO line (status `ordered`); from then on the PO line carries it (docs/budgets.md).
+    export_type(
+        "requisitions", "req_id str, req_line int, requester str, cost_center str, category str, supplier_id str?, "
+        "amount dec, currency ccy, status str, submitted_at ts?, approved_at ts?, po_id str?, po_line int?",
+        ("req_id", "req_line"),
+        description="Purchase requisition lines: who asked, for which budget, how much, and where the request stands.",
+        rules=(
+            at_least("amount", 0), at_most("amount", MAX_MONEY), one_of("status", REQUISITION_STATUSES),
+            given_iff("po_line", "po_id"), not_before("approved_at", "submitted_at"),
+            stamped("submitted_at"), stamped("approved_at"),
+        ),
+        across=(
+            Reference(("supplier_id",), "suppliers", "unknown supplier",
+                      "requisition lines name a supplier_id missing from suppliers"),
+            Reference(("po_id", "po_line"), "purchase_orders", "unknown PO line",
+                      "requisition lines name a po_id/po_line missing from purchase_orders"),
+            NeedsRate("currency", "submitted_at"),
+        ),
+        dated="submitted_at", demo="requisitions",
+        example={"req_id": "R1", "req_line": "1", "requester": "ana", "cost_center": "CC1", "category": "IT",
+                 "supplier_id": "", "amount": "1200", "currency": "EUR", "status": "approved",
+                 "submitted_at": "2026-01-05T09:30:00+01:00", "approved_at": "2026-01-06T14:00:00+01:00",
+                 "po_id": "", "po_line": ""},
+    ),
+    # One row per state change of a requisition, a PO or an invoice: who acted, in which role, at which step, when.
+    export_type(
+        "approval_events", "document_type str, document_id str, seq int, step str?, event str, actor str?, "
+        "actor_role str?, on_behalf_of str?, event_at ts, comment str?", ("document_type", "document_id", "seq"),
+        description="Approval events: one row per state change of a requisition, purchase order or invoice.",
+        rules=(
+            one_of("document_type", DOCUMENT_TYPES), one_of("event", APPROVAL_EVENTS), at_least("seq", 1),
+            stamped("event_at"),
+        ),
+        across=(
+            Reference(("document_id",), "requisitions", "unknown requisition",
+                      "approval events name a requisition missing from requisitions", ("req_id",),
+                      when=("document_type", "requisition")),
+            Reference(("document_id",), "purchase_orders", "unknown purchase order",
+                      "approval events name a purchase order missing from purchase_orders", ("po_id",),
+                      when=("document_type", "purchase_order")),
+            Reference(("document_id",), "invoices", "unknown invoice",
+                      "approval events name an invoice missing from invoices", ("invoice_id",),
+                      when=("document_type", "invoice")),
+            Ordered("event_at", "seq", ("document_type", "document_id"), "events in time order",
+                    "a document's events go back in time as seq rises: its timeline is read in time order"),
+        ),
+        dated="event_at", demo="approval_events",
+        example={"document_type": "requisition", "document_id": "R1", "seq": "1", "step": "manager",
+                 "event": "submitted", "actor": "ana", "actor_role": "requester", "on_behalf_of": "",
+                 "event_at": "2026-01-05T09:30:00+01:00", "comment": ""},
+    ),
+    export_type(
+        "receipts", "receipt_id str, line int, po_id str, po_line int, receipt_date date, quantity dec",
+        ("receipt_id", "line"), description="Goods received against purchase-order lines.",
+        rules=(above("quantity", 0), at_most("quantity", MAX_QUANTITY), dated("receipt_date")),
+        across=(Reference(("po_id", "po_line"), "purchase_orders", "unknown PO line",
+                          "receipt lines name a po_id/po_line missing from purchase_orders"),),
+        dated="receipt_date", demo="receipts",
+        example={"receipt_id": "G1", "line": "1", "po_id": "P1", "po_line": "1", "receipt_date": "2026-01-20",
+                 "quantity": "2"},
     ),
 ):
     declare(_t)

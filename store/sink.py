@@ -34,7 +34,9 @@ class PlainSink:
         return ident(export_type)
 
     def insert(self, con: duckdb.DuckDBPyConnection, export_type: str, rows: str) -> int:
-        return int(con.execute(f"INSERT INTO {self.table_of(export_type)} SELECT * FROM {rows}").fetchall()[0][0])
+        # by name: a column a later release added to an existing table sits at its end (store/tables.py ensure)
+        return int(con.execute(f"INSERT INTO {self.table_of(export_type)} BY NAME SELECT * FROM {rows}"
+                               ).fetchall()[0][0])
 
     def loaded(self, con: duckdb.DuckDBPyConnection, export_type: str) -> None:
         return None

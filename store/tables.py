@@ -9,8 +9,9 @@ import duckdb
 
 from store.exports import DUCKDB_TYPES, EXPORT_TYPES, Col, ColumnType, ExportType
 from store.schema import Schema
+from store.sqltext import ident
 
-__all__ = ["DUCKDB_TYPES", "SCHEMA", "TABLES", "Col", "ColumnType", "ExportTable", "ensure", "existing"]
+__all__ = ["DUCKDB_TYPES", "SCHEMA", "TABLES", "Col", "ColumnType", "ExportTable", "columns_of", "ensure", "existing"]
 
 # The export types are declared in store/exports.py (the contract as data); `TABLES` is that same registry,
 # so a type declared there (or by `declare(...)`) gets its table from `ensure` below.
@@ -29,12 +30,30 @@ def existing(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every export table that is missing, from the declarations (a writer's first step, after the
-    numbered migrations of SCHEMA; opening alone never changes the file).
+    """Create every export table that is missing, and add to an existing one the declared columns it lacks
+    that a row may leave empty (a release that declares `approved_at ts?` on purchase orders): a writer's first
+    step, after the numbered migrations of SCHEMA; opening alone never changes the file.
 
-    An export whose rows another layer stores elsewhere (invoice lines live with their KPI facts, and
-    `invoices` is then a view) is left as it is.
+    An added column is NULL on the rows already stored, which is what an export without it says; a new required
+    column cannot be added this way (its stored rows would break its rule) and is left to a migration. Rows are
+    inserted by name (store/sink.py), so an added column's place at the end of the table does not matter. An
+    export whose rows another layer stores elsewhere (invoice lines live with their KPI facts, and `invoices` is
+    then a view) is left as it is.
     """
-    stmts = [t.ddl() for t in TABLES.values() if existing(con, t.name) is None]
+    stmts = []
+    for t in TABLES.values():
+        kind = existing(con, t.name)
+        if kind is None:
+            stmts.append(t.ddl())
+        elif kind == "BASE TABLE":
+            have = set(columns_of(con, t.name))
+            stmts += [f"ALTER TABLE {ident(t.name)} ADD COLUMN IF NOT EXISTS {ident(c.name)} {DUCKDB_TYPES[c.type]};"
+                      for c in t.columns if c.nullable and c.name not in have]
     if stmts:
         con.execute("\n".join(stmts))
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    """The columns a table of the main schema has, in order."""
+    return [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
+                                      "AND table_name = ? ORDER BY ordinal_position", [name]).fetchall()]

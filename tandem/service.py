@@ -62,6 +62,16 @@ pending = st.cache_data(show_spinner=False, max_entries=64)(source.pending)
 period_span = st.cache_data(show_spinner=False, max_entries=64)(source.period_span)
 _data_as_of = st.cache_data(show_spinner=False, max_entries=16)(source.data_as_of)
 lines = source.lines  # the rows behind a value: read when asked, never cached (they can be thousands)
+# budgets and approval flows (pages/budgets.py), cached the same way
+funds = st.cache_data(show_spinner=False, max_entries=64)(source.funds)
+funds_buckets = st.cache_data(show_spinner=False, max_entries=64)(source.funds_buckets)
+budget_check = st.cache_data(show_spinner=False, max_entries=64)(source.budget_check)
+approval_cycles = st.cache_data(show_spinner=False, max_entries=64)(source.approval_cycles)
+approval_queues = st.cache_data(show_spinner=False, max_entries=64)(source.approval_queues)
+approval_first_pass = st.cache_data(show_spinner=False, max_entries=64)(source.approval_first_pass)
+approval_waiting = st.cache_data(show_spinner=False, max_entries=64)(source.approval_waiting)
+document_timeline = st.cache_data(show_spinner=False, max_entries=64)(source.document_timeline)
+counted_differently = st.cache_data(show_spinner=False, max_entries=64)(source.counted_differently)
 
 
 def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple[str, ...], filters: Filters,

@@ -54,6 +54,22 @@ def golden_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def golden_budgets_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-built budget and approval-flow exports of tests/golden/budgets, loaded through the real ingestion."""
+    from workspace.db import ingest_file
+
+    path = tmp_path_factory.mktemp("golden_budgets") / "golden.duckdb"
+    c = connect(path)
+    try:
+        for f in sorted((GOLDEN / "budgets").glob("*.csv")):
+            result = ingest_file(c, f)
+            assert result.ok and result.rows_quarantined == 0, f"{f.name}: {result.outcome} {result.message}"
+    finally:
+        c.close()
+    return path
+
+
+@pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo exports (`tandem demo`), loaded into a DuckDB file; copy it before writing to it."""
     from workspace.db import ingest_file

@@ -25,4 +25,13 @@ VALID: dict[str, dict[str, str]] = {
     "fx_rates": {"period": "2026-01", "currency": "USD", "rate_to_reporting": "0.92"},
     "price_indices": {"period": "2026-01", "index_name": "PPI-IT", "value": "101.3"},
     "category_index": {"category": "IT", "index_name": "PPI-IT"},  # needs PPI-IT loaded first
+    "requisitions": {"req_id": "R1", "req_line": "1", "requester": "ana", "cost_center": "CC1", "category": "IT",
+                     "supplier_id": "", "amount": "1200", "currency": "EUR", "status": "approved",
+                     "submitted_at": "2026-01-05T09:30:00+01:00", "approved_at": "2026-01-06T14:00:00+01:00",
+                     "po_id": "", "po_line": ""},
+    "approval_events": {"document_type": "requisition", "document_id": "R1", "seq": "1", "step": "manager",
+                        "event": "submitted", "actor": "ana", "actor_role": "requester", "on_behalf_of": "",
+                        "event_at": "2026-01-05T09:30:00+01:00", "comment": ""},
+    "receipts": {"receipt_id": "G1", "line": "1", "po_id": "P1", "po_line": "1", "receipt_date": "2026-01-20",
+                 "quantity": "2"},
 }

@@ -41,6 +41,21 @@ def test_kpi_and_overview_benchmarks_build_and_read_their_database(tmp_path: Pat
     assert "warm caches" in _run("benchmarks/overview.py", "--db", str(db))
 
 
+def test_budgets_benchmark_builds_the_flow_and_renders_the_page(tmp_path: Path) -> None:
+    db = tmp_path / "b.duckdb"
+    out = _run("benchmarks/budgets.py", "--rows", "3000", "--requisitions", "2000", "--events", "10000", "--db",
+               str(db))
+    assert re.search(r"flow facts rebuilt in [\d.]+ s \(2,000 requisition lines, 10,000 approval events", out)
+    assert re.search(r"by category \([\d,]+ rows\)\n  cold: [\d.]+ s   warm: [\d.]+ s", out)
+    assert "warm caches" in out
+    con = duckdb.connect(str(db), read_only=True)
+    try:  # every event and requisition line is read into the facts
+        assert con.sql("SELECT count(*) FROM fact_waits").fetchall() == [(10000,)]
+        assert con.sql("SELECT count(*) FROM fact_documents WHERE document_type = 'requisition'").fetchall() == [(1000,)]
+    finally:
+        con.close()
+
+
 def test_limits_benchmark_measures_the_bombs_the_expressions_and_the_load_into_a_non_empty_database(tmp_path: Path) -> None:
     # 40 MB of sheet XML: over the 32 MB after which the ratio is judged, so each variant is refused as a bomb
     out = _run("benchmarks/limits.py", "--bomb-mb", "40", "--rows", "3000", "--dir", str(tmp_path))

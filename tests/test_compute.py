@@ -29,6 +29,7 @@ def _id(case: dict) -> str:
     where = ",".join(f"{k}={v}" for k, v in (case.get("where") or {}).items())
     span = case.get("period") or f"{case['from']}..{case['to']}"
     extra = f"[{case.get('fiscal_start', 1)}]" if case.get("fiscal_start", 1) != 1 else ""
+    extra += f"[{case['db']}]" if case.get("db") else ""
     return f"{case['kpi']}-{case['view']}-{span}{extra}-{case.get('by', '')}{where}"
 
 
@@ -37,6 +38,14 @@ def golden(request: pytest.FixtureRequest, golden_db: Path) -> Iterator[Make]:
     """Engines of each kind on the golden database."""
     with engine_on(request.param, golden_db) as make:
         yield make
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine_of(request: pytest.FixtureRequest, golden_db: Path, golden_budgets_db: Path):  # noqa: ANN201
+    """Engines of each kind on the case's golden database: tests/golden/exports, or tests/golden/budgets for the
+    cases marked `db: budgets`."""
+    with engine_on(request.param, golden_db) as make, engine_on(request.param, golden_budgets_db) as budgets:
+        yield lambda case: budgets if case.get("db") == "budgets" else make
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +62,8 @@ def _approx(actual: float | None, expected: float | None) -> bool:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
-def test_golden_kpi(golden: Make, case: dict) -> None:
+def test_golden_kpi(engine_of, case: dict) -> None:  # noqa: ANN001 - the fixture above
+    golden = engine_of(case)
     grain = case.get("grain", "month")
     cal = FiscalCalendar(case.get("fiscal_start", 1))
     first, last = resolve_range(cal, grain, None, str(case["period"]) if "period" in case else None,
@@ -76,9 +86,12 @@ def test_golden_kpi(golden: Make, case: dict) -> None:
         assert rows["excluded"][0] == case.get("excluded", 0)
 
 
-@pytest.mark.parametrize("case", BRIDGES, ids=[f"{b['kpi']}-{b['from']}" for b in BRIDGES])
-def test_golden_bridge(golden: Make, case: dict) -> None:
-    b = golden().bridge(Request.of(parse_month(case["from"]), parse_month(case["to"]), kpis=[case["kpi"]]))
+@pytest.mark.parametrize("case", BRIDGES, ids=[f"{b['kpi']}-{b['from']}..{b['to']}" + "".join(
+    f"-{v}" for v in (b.get("where") or {}).values()) for b in BRIDGES])
+def test_golden_bridge(engine_of, case: dict) -> None:  # noqa: ANN001 - the fixture above
+    filters = {k: [v] for k, v in (case.get("where") or {}).items()}
+    b = engine_of(case)().bridge(Request.of(parse_month(case["from"]), parse_month(case["to"]), kpis=[case["kpi"]],
+                                            filters=filters))
     assert _approx(b.start, case["start"]) and _approx(b.end, case["end"]), (b.start, b.end)
     got = {s.name: s.value for s in b.steps}
     assert list(got) == list(case["steps"])  # declared order
@@ -114,7 +127,8 @@ def test_notes_name_unsplittable_kpis_unfiltered_kpis_and_left_out_rows(gcon: du
     assert "savings (procurement) is computed without 1 rows with no FX rate for their month" in result.notes
     # inventory days and price change carry no cost center: not split, so not in a split's values
     assert set(result.values["kpi"]) == {"savings", "budget_variance", "budget_variance_pct", "payment_days",
-                                         "spend_under_management"}
+                                         "spend_under_management", "funds_available", "touchless_rate",
+                                         "first_time_match"}
 
 
 def test_data_months_and_default_range(gcon: duckdb.DuckDBPyConnection) -> None:

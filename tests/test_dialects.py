@@ -114,6 +114,12 @@ MEANINGS = [
     ("@days_between(DATE '2026-01-31', DATE '2026-03-01')", "", 29),
     ("@seconds_between(TIMESTAMP '2026-01-01 23:59:59', TIMESTAMP '2026-01-02 00:00:01')", "", 2),
     ("@epoch_seconds(TIMESTAMP '1970-01-02 00:00:00')", "", 86400),
+    # an instant's UTC month, whatever the offset it was written with: 00:30 at +02:00 on April 1st is March 31st
+    ("@month_ix(@utc(TIMESTAMPTZ '2026-04-01 00:30:00+02:00'))", "", 2026 * 12 + 2),
+    ("@text(CAST(@utc(TIMESTAMPTZ '2026-04-01 00:30:00+02:00') AS DATE))", "", "2026-03-31"),
+    # the continuous quantile, interpolated between the two middle values (0.5 of 1, 2, 10, 20 is 6)
+    ("@quantile(x, 0.5)", "FROM (VALUES (1), (2), (10), (20)) t(x)", 6.0),
+    ("@quantile(x, 0.9)", "FROM (VALUES (1), (2), (10), (20)) t(x)", 17.0),
     ("@month_ix(DATE '2026-03-31')", "", 2026 * 12 + 2),
     ("@month_label(2026 * 12 + 2)", "", "2026-03"),
     ("@month_start(2024 * 12 + 1)", "", "2024-02-01"),

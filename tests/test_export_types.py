@@ -93,7 +93,7 @@ def test_a_new_export_type_is_one_declaration(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("change", "says"), [
     ({"key": ("nope",)}, "the key (nope) must name columns of the export"),
     ({"rules": (above("weight", 0),)}, "rule 'weight > 0' reads weight, not a column of the export"),
-    ({"dated": "state"}, "dated must name a date or period column, not 'state'"),
+    ({"dated": "state"}, "dated must name a date, period or timestamp column, not 'state'"),
     ({"across": (Reference(("po_id",), "shipments", "unknown shipment"),)},
      "reference 'unknown shipment' names 'shipments', which is not declared (declare it first)"),
     ({"example": {"weight": "1"}}, "the example has column(s) weight the export does not"),

@@ -16,7 +16,8 @@ from workspace.db import ingest_file
 SECOND_KEY = {"suppliers": ("supplier_id", "S2"), "contracts": ("contract_id", "C2"),
               "purchase_orders": ("po_line", "2"), "invoices": ("invoice_line", "2"),
               "budgets": ("cost_center", "CC2"), "inventory": ("item_id", "X2"),
-              "consumption": ("item_id", "X2"), "fx_rates": ("currency", "GBP")}
+              "consumption": ("item_id", "X2"), "fx_rates": ("currency", "GBP"),
+              "requisitions": ("req_line", "2"), "approval_events": ("seq", "2"), "receipts": ("line", "2")}
 
 # (export, column, bad text, rule reported)
 BROKEN = [
@@ -47,6 +48,19 @@ BROKEN = [
     ("consumption", "quantity", "-1", "quantity >= 0"),
     ("consumption", "value", "-1", "value >= 0"),
     ("fx_rates", "rate_to_reporting", "0", "rate_to_reporting > 0"),
+    ("purchase_orders", "approved_at", "04/01/2026 17:00", "type: a timestamp YYYY-MM-DDTHH:MM[:SS][offset]"),
+    ("requisitions", "amount", "-5", "amount >= 0"),
+    ("requisitions", "status", "on hold", "status one of draft, pending, approved, rejected, ordered, cancelled"),
+    ("requisitions", "approved_at", "2026-01-05T08:00:00+01:00", "approved_at >= submitted_at"),
+    ("requisitions", "submitted_at", "2026-01-05", "type: a timestamp YYYY-MM-DDTHH:MM[:SS][offset]"),
+    ("requisitions", "po_line", "3", "po_line given iff po_id given"),
+    ("approval_events", "event", "signed", "event one of submitted, approved, rejected, returned, escalated, "
+                                           "delegated, withdrawn"),
+    ("approval_events", "document_type", "contract", "document_type one of requisition, purchase_order, invoice"),
+    ("approval_events", "event_at", "", "required"),
+    ("approval_events", "seq", "0", "seq >= 1"),
+    ("receipts", "quantity", "0", "quantity > 0"),
+    ("receipts", "receipt_date", "2026-01-32", "type: a date"),
 ]
 
 

@@ -178,9 +178,11 @@ def test_the_savings_page_marks_the_weak_trend_point_and_its_breakdown_export_ca
 def test_a_filter_a_kpi_cannot_apply_is_shown_on_its_card_and_page(golden_db: Path, monkeypatch) -> None:  # noqa: ANN001
     at = _app(golden_db, monkeypatch, period="2026-01", supplier=["S1"])
     said = [c for c in _captions(at) if "Filter not applied" in c]
-    # budget variance (budgets carry no supplier) and inventory days (stock carries none): once on each card
-    assert len(said) == 2
+    # budget variance and funds available (budgets carry no supplier) and inventory days (stock carries none): once
+    # on each card
+    assert len(said) == 3
     assert any("Budget variance ignores the supplier filter" in c for c in said)
+    assert any("Funds available ignores the supplier filter" in c for c in said)
     assert any("Inventory days ignores the supplier filter" in c for c in said)
     at = _app(golden_db, monkeypatch, "budget_variance", period="2026-01", supplier=["S1"])
     assert [c for c in _captions(at) if "Filter not applied" in c] == [

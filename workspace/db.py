@@ -71,5 +71,10 @@ def limits() -> Limits:
 
 
 def named(db: Path, name: str, params: list | dict | None = None) -> pl.DataFrame:
-    """Run the named query `workspace/sql/<name>.sql` on a short-lived reader."""
+    """Run the named query `workspace/sql/<name>.sql` on a short-lived reader; `freshness` is written from the
+    export declarations (pipelines/freshness.py), so a newly declared export type is on the Data page too."""
+    if name == "freshness":
+        from pipelines.freshness import freshness_sql
+
+        return store_db.read(db, freshness_sql(), params)
     return store_db.read(db, QUERIES[name], params)

@@ -5,6 +5,8 @@ The stories, each planted on purpose (docs/user-guide.md, The demo data):
 - Raw Materials: most of the stock finance reads as slow-moving is safety stock procurement set.
 - R&D cost center: on budget by invoices, over budget by committed purchase orders.
 - Northwind Components: agreed 60-day terms, paid in about ten days.
+- Budgets and approvals (workspace/demo_flow.py): R&D's room to year end gone once its pending lab requisitions
+  count; IT's requests stuck at one approval step for weeks; most Professional Services invoices need a person.
 Everything is vectorised with numpy/polars; a seed fixes every value.
 """
 
@@ -17,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from store.exports import EXPORT_TYPES, ExportType
+from workspace import demo_flow
 
 FIRST_MONTH = date(2024, 11, 1)
 MONTHS = 24
@@ -339,17 +342,24 @@ def generate(seed: int = 7, n_suppliers: int = 300) -> dict[str, pl.DataFrame]:
     inv = _finish_invoices(rng, _invoices(rng, po, sup, con), _non_po_invoices(rng, sup, 4000))
     inventory, consumption = _stock(rng, items, fx)
     period = pl.col("period").dt.strftime("%Y-%m")
+    budgets = _budgets(rng, inv, fx).with_columns(fiscal_period=pl.col("fiscal_period").dt.strftime("%Y-%m"))
+    # requisitions, approval events, receipts, the POs' approval times and the rest of the year's budget, from a
+    # generator of their own: every frame above is as it was (workspace/demo_flow.py)
+    flow = demo_flow.generate(seed, po, inv, budgets, fx, list(CATEGORIES), COST_CENTERS, LAST_DAY)
     return {
         "fx_rates": fx.with_columns(period=period),
         "suppliers": sup.select("supplier_id", "supplier_name", "country", "preferred", "payment_terms_days"),
         "contracts": con,
-        "purchase_orders": po,
+        "purchase_orders": flow["purchase_orders"],
         "invoices": inv,
-        "budgets": _budgets(rng, inv, fx).with_columns(fiscal_period=pl.col("fiscal_period").dt.strftime("%Y-%m")),
+        "budgets": flow["budgets"],
         "inventory": inventory,
         "consumption": consumption.with_columns(period=period),
         # the index before the mapping that names it
         **dict(zip(("price_indices", "category_index"), _market(seed), strict=True)),
+        "requisitions": flow["requisitions"],
+        "approval_events": flow["approval_events"],
+        "receipts": flow["receipts"],
     }
 
 

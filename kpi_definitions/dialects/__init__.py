@@ -15,11 +15,14 @@ The library (each dialect module defines every function of `FUNCTIONS`; `tests/t
     days_between(a, b)       whole days from date a to date b (b − a)
     seconds_between(a, b)    seconds from timestamp a to timestamp b
     epoch_seconds(t)         a timestamp as seconds since 1970-01-01 00:00 UTC
+    utc(t)                   an instant (a timestamp with time zone) as the plain timestamp of its UTC time, so that
+                             its date and month are UTC's whatever the session's zone
     iso_dow(d)               day of the week, 1 = Monday .. 7 = Sunday
     rep_rate(ccy_col, rate, ccy)  what one unit of a row's currency is worth in the reporting currency
     fx_monthly()             FX rates by month index: a relation of (currency, m, rate)
     picked(sel, v)           the dimension filter: `sel` a list parameter (NULL for all), `v` the row's value
     div(a, b)                a ÷ b, NULL when b is 0 or NULL (never an error, never infinity)
+    quantile(x, q)           the continuous quantile q (0.5: the median) of x over a group, interpolated
     first_by(x, key)         x of the row with the smallest key among the rows where x is not NULL
     last_by(x, key)          x of the row with the largest key among the rows where x is not NULL
     join_sorted(x, sep)      the values of x joined by sep, in sorted order
@@ -44,8 +47,8 @@ from types import ModuleType
 from store.sql import Queries
 
 FUNCTIONS = ("month_ix", "month_start", "days_in_month", "month_label", "days_between", "seconds_between",
-             "epoch_seconds", "iso_dow", "rep_rate", "fx_monthly", "picked", "div", "first_by", "last_by",
-             "join_sorted", "hash", "same", "text", "rows", "materialized")
+             "epoch_seconds", "utc", "iso_dow", "rep_rate", "fx_monthly", "picked", "div", "quantile", "first_by",
+             "last_by", "join_sorted", "hash", "same", "text", "rows", "materialized")
 
 _CALL = re.compile(r"@([a-z_][a-z0-9_]*)\(")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")

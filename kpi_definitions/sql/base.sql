@@ -145,4 +145,32 @@ consumption_lines AS (
       AND @picked($item_id, x.item_id)
       AND @picked($location, x.location)
       AND @picked($category, x.category)
+),
+-- What holds budget (docs/budgets.md): the lines before an invoice (requisitions not yet ordered, the open and the
+-- received part of PO lines: sql/fact_flow.sql, with the month each team dates them in, NULL where a team does
+-- not count them) and the invoice lines, actuals by invoice month for both teams (on a PO line that counts, or
+-- not). `unconverted`: no FX rate for its month (its amount is NULL).
+funds_use AS (
+    SELECT f.bucket, f.m_fin, f.m_proc, f.category, f.cost_center, f.amount, f.unconverted
+    FROM fact_funds_lines f
+    WHERE (f.m_fin BETWEEN $m_lo AND $m_hi OR f.m_proc BETWEEN $m_lo AND $m_hi)
+      AND @picked($category, f.category)
+      AND @picked($cost_center, f.cost_center)
+    UNION ALL
+    SELECT CASE WHEN i.po_found THEN 'invoiced_on_po' ELSE 'non_po_invoices' END, i.m, i.m, i.category,
+           i.cost_center, i.amount_rep, i.amount_rep IS NULL
+    FROM fact_invoices i
+    WHERE i.m BETWEEN $m_lo AND $m_hi
+      AND @picked($category, i.category)
+      AND @picked($cost_center, i.cost_center)
+),
+-- Invoices as documents (sql/fact_flow.sql `fact_documents`), by the month of their first invoice date, with how
+-- each team's touchless and first-time-match rules read them; `every_invoice` is true (a scope of all of them).
+invoice_flow AS (
+    SELECT d.*, true AS every_invoice, coalesce(d.po_invoice AND d.matchable, false) AS match_scope
+    FROM fact_documents d
+    WHERE d.document_type = 'invoice' AND d.m BETWEEN $m_lo AND $m_hi
+      AND @picked($supplier_id, d.supplier_id)
+      AND @picked($category, d.category)
+      AND @picked($cost_center, d.cost_center)
 )
