@@ -26,6 +26,8 @@ def run() -> None:
             root,
             overview,
             st.Page("pages/review.py", title="Review meeting", icon=":material/event_note:", url_path="review"),
+            st.Page("pages/savings_pipeline.py", title="Savings pipeline", icon=":material/trending_down:",
+                    url_path="savings_pipeline"),
         ],
         "KPIs": kpi_page.pages(),
         "Explore": [

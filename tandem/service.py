@@ -55,6 +55,15 @@ facts_problem = st.cache_data(show_spinner=False, max_entries=16)(source.facts_p
 options = st.cache_data(show_spinner=False, max_entries=16)(source.options)
 targets_evaluated = st.cache_data(show_spinner=False, max_entries=16)(source.targets_evaluated)
 _data_as_of = st.cache_data(show_spinner=False, max_entries=16)(source.data_as_of)
+# the savings ledger (docs/savings-ledger.md): the Savings pipeline page's reads
+ledger_initiatives = st.cache_data(show_spinner=False, max_entries=16)(source.ledger_initiatives)
+ledger_by_initiative = st.cache_data(show_spinner=False, max_entries=64)(source.ledger_by_initiative)
+ledger_lines = st.cache_data(show_spinner=False, max_entries=64)(source.ledger_lines)
+ledger_pipeline = st.cache_data(show_spinner=False, max_entries=32)(source.ledger_pipeline)
+ledger_forecast = st.cache_data(show_spinner=False, max_entries=32)(source.ledger_forecast)
+ledger_targets = st.cache_data(show_spinner=False, max_entries=16)(source.ledger_targets)
+ledger_history = st.cache_data(show_spinner=False, max_entries=64)(source.ledger_history)
+ledger_moved_since = st.cache_data(show_spinner=False, max_entries=16)(source.ledger_moved_since)
 
 
 def lines(db: Path, kpi: str, view: str, first: int, last: int, filters: Mapping[str, Sequence[str]],

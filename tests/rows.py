@@ -25,4 +25,8 @@ VALID: dict[str, dict[str, str]] = {
     "fx_rates": {"period": "2026-01", "currency": "USD", "rate_to_reporting": "0.92"},
     "price_indices": {"period": "2026-01", "index_name": "PPI-IT", "value": "101.3"},
     "category_index": {"category": "IT", "index_name": "PPI-IT"},  # needs PPI-IT loaded first
+    "savings_initiatives": {"initiative_id": "SI1", "name": "IT laptops 2026", "category": "IT", "supplier_id": "S1",
+                            "contract_id": "C1", "item_id": "", "type": "reduction", "baseline_method": "last_price",
+                            "baseline_price": "10", "new_price": "9", "forecast_quantity": "1200", "currency": "EUR",
+                            "window_start": "2026-01-01", "window_end": "2026-12-31", "owner": "buyer@example.com"},
 }
