@@ -1,4 +1,4 @@
-"""The README's limits, measured: (a) XLSX zip bombs (a sheet in xl/, one outside it named by the workbook's
+"""The limits of docs/benchmarks.md, measured: (a) XLSX zip bombs (a sheet in xl/, one outside it named by the workbook's
 relationships, one whose zip declares it 1 kB) through `tandem ingest`, `tandem mapping check` and `tandem
 mapping draft`, each refused while its parts are inflated and counted; (b) an N-line invoice load into a
 non-empty (demo) database, each in its own process under the configured TANDEM_MEMORY_LIMIT (default 2GB);

@@ -2,7 +2,7 @@
 
 One convention on every screen, image and text file: a negative reads "−EUR 1,235" (the sign before the currency,
 U+2212 MINUS SIGN), as a gap or a change does ("+EUR 730,776"); a zero carries no sign. Only XLSX files show
-negatives in parentheses, as a number format of a numeric cell (reports/exports.py, README).
+negatives in parentheses, as a number format of a numeric cell (reports/exports.py, docs/user-guide.md).
 
 Every function here takes any number a query can return (a float, an int, a Decimal, None, NaN, ±inf, 1e300)
 and never raises: what is not a number is "n/a", a number too large to be real money is shown as such
@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 MINUS = "−"  # a real minus sign: a hyphen is easy to miss in a table
 NA = "n/a"
 OUT_OF_RANGE = "out of range"
-# Larger magnitudes are not shown digit by digit: no stated range lets one row come near (README "Stated
+# Larger magnitudes are not shown digit by digit: no stated range lets one row come near (docs/loading.md "Stated
 # ranges"), so such a total means bad data that bypassed ingestion. Below these, Decimal rounding is exact.
 MAX_MONEY = 1e15
 MAX_DAYS = 1e9

@@ -23,14 +23,14 @@ class Settings(BaseSettings):
     cost_of_capital: float = Field(default=0.08, ge=0, le=1, description="a year, for payment-terms scenarios")
     max_xlsx_unpacked_mb: int = Field(default=512, ge=1, description="largest size a workbook may unpack to")
     max_xlsx_rows: int = Field(default=1_048_576, ge=1, description="most rows a workbook sheet may declare")
-    # Login (see README, "Serving Tandem to a team")
+    # Login (docs/serving.md)
     auth_secrets: Path | None = Field(default=None, description="a secrets TOML file with the [auth] section for login; "
                                       "default: .streamlit/secrets.toml in the project folder or ~/.streamlit/")
     roles_file: Path = Field(default=PROJECT_ROOT / ".streamlit" / "roles.toml",
                              description="who is on which team with which role (TOML or YAML)")
     roles: dict[str, Any] | None = Field(default=None, description="the same as JSON; replaces the roles file when set")
     group_claim: str = Field(default="groups", description="the ID-token claim holding the user's groups")
-    # Agreed definitions (README, "Agreeing a definition"): who must approve a proposal before it counts
+    # Agreed definitions (docs/agreements.md): who must approve a proposal before it counts
     approval_teams: tuple[str, ...] = Field(default=("finance", "procurement"),
                                             description="teams that must each approve a proposal (the proposer's "
                                                         "own team counts by proposing)")

@@ -133,7 +133,7 @@ def test_a_truncated_database_says_so_and_what_to_do(demo_copy: Path) -> None:
     code, out, err = _run("kpis", "--db", str(demo_copy))
     assert code == 1
     assert err.startswith(f"error: Database {demo_copy} is damaged or truncated (")
-    assert err.endswith("restore it from a backup (README: Serving Tandem to a team, Backups), or move it aside and "
+    assert err.endswith("restore it from a backup (docs/serving.md, Backups), or move it aside and "
                         "load the exports again.")
 
 

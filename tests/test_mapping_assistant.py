@@ -1,5 +1,5 @@
 """`tandem mapping draft` and `tandem mapping check`: a draft from a header and a sample loads the file
-with at most the edits the README shows; a check previews the mapped rows and every broken rule, and
+with at most the edits docs/loading.md shows; a check previews the mapped rows and every broken rule, and
 writes nothing."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def test_the_drafted_gla_mapping_loads_the_real_file_with_the_readme_edit(con: d
     text = draft(REAL_GLA)
     assert yaml.safe_load(text)["exports"]["invoices"]["columns"]["currency"] == {"value": "EUR"}
     assert "# currency: TODO" in text
-    edited = text.replace("currency: {value: EUR}", "currency: {value: GBP}")  # the README's one edit
+    edited = text.replace("currency: {value: EUR}", "currency: {value: GBP}")  # the one edit docs/loading.md shows
     assert edited != text
     r = ingest_file(con, REAL_GLA, mapping=load_mapping(write(tmp_path / "gla.yaml", edited)))
     assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 7037, 7037, 0)

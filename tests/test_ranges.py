@@ -1,4 +1,4 @@
-"""Nothing one row can break: the contract's numbers and dates have stated ranges (README "Stated ranges"),
+"""Nothing one row can break: the contract's numbers and dates have stated ranges (docs/loading.md, "Stated ranges"),
 a value outside is quarantined with its rule on both load paths, and every output of a value that got
 into the database anyway (NaN, ±inf, 1e300 written past ingestion) stays readable and valid JSON."""
 

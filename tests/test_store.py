@@ -71,5 +71,5 @@ def test_a_damaged_file_sentence_drops_duckdbs_class_prefix() -> None:
     from store.db import problem
     err = problem(Exception("Serialization Error: Corrupt database file: checksum 1 does not match"), "/x.duckdb")
     assert str(err) == ("Database /x.duckdb is damaged or truncated (Corrupt database file: checksum 1 does not "
-                        "match); restore it from a backup (README: Serving Tandem to a team, Backups), or move it "
+                        "match); restore it from a backup (docs/serving.md, Backups), or move it "
                         "aside and load the exports again.")

@@ -1,6 +1,6 @@
 """Deterministic demo exports: two years of every export type, with stories a review would recognise.
 
-The stories, each planted on purpose (see the README):
+The stories, each planted on purpose (docs/user-guide.md, The demo data):
 - Logistics: procurement books solid negotiated savings while actual spend rose with volume.
 - Raw Materials: most of the stock finance reads as slow-moving is safety stock procurement set.
 - R&D cost center: on budget by invoices, over budget by committed purchase orders.
@@ -304,7 +304,7 @@ def _stock(rng: np.random.Generator, items: pl.DataFrame, fx: pl.DataFrame) -> t
     return pl.concat(snaps).sort("snapshot_date", "item_id", "location"), consumption
 
 
-# Market price indices (generated, not real series: README "Prices"): the drift of each a month, and the
+# Market price indices (generated, not real series: docs/kpi-definitions.md, Prices): the drift of each a month, and the
 # categories that follow it. Freight falls over the two years: much of Logistics' negotiated savings is
 # the market's doing.
 MARKET = {  # index: (monthly drift, categories)
