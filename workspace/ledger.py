@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from decisions import ledger
 from decisions.identity import Identity
@@ -47,9 +48,13 @@ def problems(fields: Mapping[str, object]) -> tuple[dict[str, object] | None, li
             out.writerow(COLUMNS)
             out.writerow(["" if fields.get(c) is None else str(fields.get(c)) for c in COLUMNS])
         result = check_file(path, IDENTITY, EXPORT, rows=1)
-    if result.rows_invalid:
+    # The check runs in a private, empty database: the references to suppliers and contracts are checked against
+    # the loaded ones by the ledger itself (decisions/ledger.py), with a sentence of their own.
+    across = {r.rule for r in EXPORT_TYPES[EXPORT].references}
+    failures = result.failures.filter(~pl.col("rule").is_in(list(across)))
+    if failures.height:
         said = []
-        for f in result.failures.iter_rows(named=True):
+        for f in failures.iter_rows(named=True):
             value = "empty" if f.get("value") is None else json.dumps(f["value"], ensure_ascii=False)
             field = f" {f['column']}" if f.get("column") else ""
             said.append(f"the field{field}: {f['rule']} (value {value})")
