@@ -320,7 +320,7 @@ def savings_bridge(
         frame = (rows.group_by(group, maintain_order=True).agg(pl.col(measures).sum()) if group
                  else rows.select(pl.col(measures).sum()))
         label = f"{first // 12}-{first % 12 + 1:02d}..{last // 12}-{last % 12 + 1:02d}"
-        frame = frame.select(pl.lit(label).alias("span"), *group, *measures)
+        frame = frame.select(pl.lit(label).alias("span"), *group, pl.col(measures).round(2))  # to the cent
         _print(frame, fmt, f"Savings ledger bridge, {label}", cfg.reporting_currency, tuple(measures))
 
 

@@ -94,7 +94,10 @@ def bridge_section(k: Kpi, sel: Scope) -> None:
     widgets.table_downloads(steps.drop("step"), f"savings-ledger-bridge-{sel.span.label}", "ledger-bridge",
                             widgets.stamp_lines(sel, k, "Savings ledger: bridge"), {"Amount": "currency"},
                             sel.currency)
-    chosen = click.chart_pick(picked)
+    labels = dict(zip(steps["step"], steps["Step"], strict=True))
+    named = st.selectbox("Lines behind a step", [None, *labels], format_func=lambda s: labels.get(s, "(pick a step)"),
+                         key="ledger_step_lines", help="The same as selecting its bar or its row")
+    chosen = click.chart_pick(picked) or named
     if (row := click.row_pick(event, steps, ("step",))) is not None:
         chosen = row[0]
     st.markdown("\n".join(f"- **{widgets.plain(label)}**: {widgets.plain(what)}"

@@ -51,7 +51,10 @@ def problems(fields: Mapping[str, object]) -> tuple[dict[str, object] | None, li
     # The check runs in a private, empty database: the references to suppliers and contracts are checked against
     # the loaded ones by the ledger itself (decisions/ledger.py), with a sentence of their own.
     across = {r.rule for r in EXPORT_TYPES[EXPORT].references}
-    failures = result.failures.filter(~pl.col("rule").is_in(list(across)))
+    failures = (result.failures.filter(~pl.col("rule").is_in(list(across)))  # in the order of the fields
+                .with_columns(pl.col("column").replace_strict(COLUMNS, list(range(len(COLUMNS))), default=None,
+                                                              return_dtype=pl.Int64).alias("_at"))
+                .sort("_at", maintain_order=True))
     if failures.height:
         said = []
         for f in failures.iter_rows(named=True):
