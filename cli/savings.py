@@ -72,6 +72,7 @@ def _print(frame: pl.DataFrame, fmt: str, title: str, currency: str, money: tupl
 
     from reports import exports, formats
 
+    frame = frame.with_columns(pl.col(c).round(2) for c in money if c in frame.columns)  # money to the cent
     if fmt == "json":
         rows = [{k: (formats.json_number(v) if isinstance(v, float) else v.isoformat() if isinstance(v, date) else v)
                  for k, v in r.items()} for r in frame.to_dicts()]
@@ -86,7 +87,6 @@ def _print(frame: pl.DataFrame, fmt: str, title: str, currency: str, money: tupl
             table.add_row(*(safe_text.rich("" if v is None else formats.value(v, "currency", currency) if c in money
                             else formats.number(v, 2) if isinstance(v, float) else str(v)) for c, v in r.items()))
         wide(table)
-    del pl
 
 
 def _span(db: Path | None, period: str | None, from_: str | None, to: str | None) -> tuple[int, int, int]:

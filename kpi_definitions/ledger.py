@@ -172,7 +172,7 @@ def _initiatives(months: pl.DataFrame, data_last: int) -> pl.DataFrame:
     reason = (pl.when(~pl.col("counted")).then(pl.lit("identified only: not in the forecast"))
               .when(~contracted & (pl.col("prorated_after") > 0)).then(pl.lit("not contracted yet"))
               .when(pl.col("refused") != 0).then(pl.lit("finance refused to book a month"))
-              .when(pl.col("rate") < 1).then(pl.format("realising {}% so far", (pl.col("rate") * 100).round(0)))
+              .when(pl.col("rate") < 1).then(pl.format("realising {}% so far", (pl.col("rate") * 100).round(0).cast(pl.Int64)))
               .otherwise(pl.lit("")))
     return per.with_columns(reason.alias("risk")).sort("at_risk", "prorated_after", descending=True, nulls_last=True)
 

@@ -5,8 +5,6 @@ nothing here computes a saving, it only arranges them."""
 
 from __future__ import annotations
 
-from itertools import accumulate
-
 import plotly.graph_objects as go
 import polars as pl
 
@@ -32,7 +30,15 @@ def bars(kpi: Kpi, b: BridgeResult) -> pl.DataFrame:
         rows.append(("not_booked", steps["not_booked"].label, steps["not_booked"].value, "step"))
     rows.append((BOOKED, "Booked by finance", b.end, "end"))
     return pl.DataFrame(rows, schema={"step": pl.String, "label": pl.String, "amount": pl.Float64, "kind": pl.String},
-                        orient="row")
+                        orient="row").with_columns(pl.col("step").replace_strict(SHORT, default=pl.col("label"))
+                                                   .alias("short"))
+
+
+# What a bar of the bridge is called under it (the table beside it has the full labels): eight bars fit a
+# 1024-pixel screen only with short names.
+SHORT = {NEGOTIATED: "Negotiated", "price_not_applied": "Price not applied", "volume": "Volume",
+         "off_contract": "Off contract", "fx_scope": "FX and scope", REALISED: "Realised", "not_booked": "Not booked",
+         BOOKED: "Booked"}
 
 
 def waterfall(kpi: Kpi, b: BridgeResult, title: str, currency: str = "EUR") -> go.Figure:
@@ -41,7 +47,7 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str, currency: str = "EUR") -> g
     rows = bars(kpi, b)
     measure = [{"start": "absolute", "step": "relative", "subtotal": "total", "end": "total"}[k] for k in rows["kind"]]
     values = rows["amount"].to_list()
-    shown = [charts.wrap(x) for x in rows["label"]]
+    shown = [charts.wrap(x, width=10) for x in rows["short"]]
     fig = go.Figure(go.Waterfall(
         x=shown, y=values, measure=measure, customdata=[[s] for s in rows["step"]],
         connector=dict(line=dict(color="#bbb")),
@@ -59,11 +65,14 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str, currency: str = "EUR") -> g
     fig.update_layout(barmode="overlay", showlegend=False, height=460, font=charts.FONT, plot_bgcolor="white",
                       paper_bgcolor="white", margin=dict(l=16, r=16, t=80, b=10, autoexpand=True),
                       title=dict(text=title, x=0, xanchor="left", font=dict(size=15), automargin=True))
-    levels = [0.0, *accumulate(v or 0.0 for v in values)]
-    lo, hi = min(*levels, *(v or 0.0 for v in values)), max(*levels, *(v or 0.0 for v in values))
+    levels, level = [0.0], 0.0  # where each bar ends: a step moves the level, an end or a subtotal sets it
+    for v, kind in zip(values, rows["kind"], strict=True):
+        level = level + (v or 0.0) if kind == "step" else (v or 0.0)
+        levels.append(level)
+    lo, hi = min(levels), max(levels)
     pad = (hi - lo) * 0.12 or 1.0
     fig.update_yaxes(gridcolor="#e6e6e6", zerolinecolor="#999", automargin=True, tickformat=",.0f",
-                     range=[min(lo, 0.0) - pad * (lo < 0), hi + pad],
+                     range=[lo - pad if lo < 0 else 0.0, hi + pad],
                      title=dict(text=currency, font=dict(size=12, color="#444")))
     fig.update_xaxes(automargin=True, tickangle=0)
     marks = [(charts.colour(kpi, "procurement"), "negotiated"), (charts.STEP_UP, "step adds"),

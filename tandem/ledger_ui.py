@@ -62,7 +62,8 @@ def cards(k: Kpi, sel: Scope, now: pl.DataFrame, before: pl.DataFrame) -> None:
             for view in ("procurement", "realised", "finance"):
                 style = views.style(k, view)
                 word = {"procurement": "Negotiated", "realised": "Realised", "finance": "Booked"}[view]
-                widgets.metric(k, sel, view, now, before, f"{word} · {style.label}", help=k.views[view].definition,
+                said = style.label if style.label != word else "from invoice lines"
+                widgets.metric(k, sel, view, now, before, f"{word} · {said}", help=k.views[view].definition,
                                width="content")
             negotiated, realised = views.value_of(now, k.name, "procurement"), views.value_of(now, k.name, "realised")
             rate = realised / negotiated if negotiated and realised is not None else None

@@ -336,6 +336,8 @@ LEDGER_START, LEDGER_END = date(2025, 11, 1), LAST_DAY
 DEMO_OWNER = "pat.keller@demo.example"  # who owns the initiatives (procurement); the demo's finance is Fran
 # Each initiative's story (`_initiatives` picks its contract by the rule of its story; `plant_decisions` moves
 # and books it): what the page, the bridge and the forecast show on the demo.
+# Most windows are the demo's last twelve months; two run on past its data, so the forecast has months to come.
+WINDOWS = {"SAV-02": (date(2026, 3, 1), date(2027, 2, 28)), "SAV-04": (date(2026, 2, 1), date(2027, 1, 31))}
 STORIES = {
     "SAV-01": "full", "SAV-02": "full", "SAV-03": "off_contract", "SAV-04": "volume", "SAV-05": "refused",
     "SAV-06": "index", "SAV-07": "negotiated", "SAV-08": "identified",
@@ -356,9 +358,9 @@ def _initiatives(po: pl.DataFrame, inv: pl.DataFrame, con: pl.DataFrame) -> pl.D
                               "end_date"), left_on="po_contract", right_on="contract_id", how="left", suffix="_c")
              .with_columns(on=(pl.col("c_supplier") == pl.col("supplier_id"))
                            & pl.col("order_date").is_between(pl.col("start_date"), pl.col("end_date"))))
-    on = (lines.filter(pl.col("on").fill_null(False))
-          .group_by(pl.col("po_contract").alias("contract_id"))
-          .agg(pl.col("quantity").sum().alias("q_on"), pl.col("amount").sum().alias("spend")))
+    lines_on = lines.filter(pl.col("on").fill_null(False)).select(pl.col("po_contract").alias("contract_id"),
+                                                                  "invoice_date", "quantity", "amount")
+    on = lines_on.group_by("contract_id").agg(pl.col("quantity").sum().alias("q_on"), pl.col("amount").sum().alias("spend"))
     c = con.join(on, on="contract_id").with_columns(
         through=pl.col("end_date") >= LEDGER_END, lapses=pl.col("end_date").is_between(date(2026, 3, 1), date(2026, 7, 31)))
     eur = pl.col("currency") == "EUR"
@@ -373,28 +375,31 @@ def _initiatives(po: pl.DataFrame, inv: pl.DataFrame, con: pl.DataFrame) -> pl.D
         used.add(row["supplier_id"])
         return row
 
-    plan = [
-        ("SAV-01", c.filter(pl.col("through") & eur & (pl.col("category") != "Logistics")), 1.0),
-        ("SAV-02", c.filter(pl.col("through") & eur & (pl.col("category") != "Logistics")), 1.0),
-        ("SAV-03", c.filter(pl.col("lapses") & eur), None),
-        ("SAV-04", c.filter(pl.col("through") & eur & (pl.col("category") != "Logistics")), 1.5),
-        ("SAV-05", c.filter(pl.col("through") & ~eur & (pl.col("category") != "Logistics")), 1.0),
-        ("SAV-06", c.filter(pl.col("through") & (pl.col("category") == "Logistics") & eur), 1.0),
+    goods = (pl.col("category") != "Logistics") & pl.col("through")
+    plan = [  # initiative, its contracts to pick from, its window, the forecast ÷ the pace bought on contract
+        ("SAV-01", c.filter(goods & eur), (LEDGER_START, LEDGER_END), 1.0),
+        ("SAV-02", c.filter(goods & eur), WINDOWS["SAV-02"], 1.0),
+        ("SAV-03", c.filter(pl.col("lapses") & eur), (LEDGER_START, LEDGER_END), 1.0),
+        ("SAV-04", c.filter(goods & eur), WINDOWS["SAV-04"], 1.5),
+        ("SAV-05", c.filter(goods & ~eur), (LEDGER_START, LEDGER_END), 1.0),
+        ("SAV-06", c.filter(pl.col("through") & (pl.col("category") == "Logistics") & eur), (LEDGER_START, LEDGER_END),
+         1.0),
     ]
-    for iid, rows, factor in plan:
+    for iid, rows, (start, end), factor in plan:
         row = pick(rows)
         if row is None:
             continue
-        if factor is None:  # twelve months at the pace before the contract lapsed
-            months = max(1, (row["end_date"] - LEDGER_START).days / 30.4)
-            qty = round(row["q_on"] * 12 / months)
-        else:
-            qty = round(row["q_on"] * factor)
-        picked.append((iid, row | {"forecast_quantity": float(max(qty, 1))}))
+        # the pace bought on contract over the part of the window with data (until the contract lapsed), for the
+        # whole window
+        seen_end = min(end, LAST_DAY, row["end_date"])
+        bought = lines_on.filter((pl.col("contract_id") == row["contract_id"])
+                                 & pl.col("invoice_date").is_between(start, seen_end))["quantity"].sum()
+        qty = round(bought * ((end - start).days + 1) / max(1, (seen_end - start).days + 1) * factor)
+        picked.append((iid, row | {"forecast_quantity": float(max(qty, 1)), "window_start": start, "window_end": end}))
     names = {
         "SAV-01": "{category} re-tender: one supplier, one rate card",
         "SAV-02": "{category}: framework price cut",
-        "SAV-03": '{category} {supplier_id} & docks — "2026 refresh"',
+        "SAV-03": 'Laptops & docks, {supplier_id} — "2026 refresh"',
         "SAV-04": "{category}: volume deal",
         "SAV-05": "{category}: tender won below the highest bid",
         "SAV-06": "Freight lanes {supplier_id}: rate card, index-linked",
@@ -406,8 +411,8 @@ def _initiatives(po: pl.DataFrame, inv: pl.DataFrame, con: pl.DataFrame) -> pl.D
         "category": r["category"], "supplier_id": r["supplier_id"], "contract_id": r["contract_id"], "item_id": None,
         "type": types.get(iid, "reduction"), "baseline_method": methods.get(iid, "last_price"),
         "baseline_price": r["baseline_unit_price"], "new_price": r["contract_unit_price"],
-        "forecast_quantity": r["forecast_quantity"], "currency": r["currency"], "window_start": LEDGER_START,
-        "window_end": LEDGER_END, "owner": DEMO_OWNER} for iid, r in picked]
+        "forecast_quantity": r["forecast_quantity"], "currency": r["currency"], "window_start": r["window_start"],
+        "window_end": r["window_end"], "owner": DEMO_OWNER} for iid, r in picked]
     # The pipeline: a deal negotiated but not signed yet, and an idea for next year (no contract, no lines yet).
     spare = c.filter(~pl.col("supplier_id").is_in(list(used)) & eur).sort("spend", descending=True).head(2)
     for (iid, start, end, share), r in zip((("SAV-07", date(2026, 9, 1), date(2027, 8, 31), 0.06),
@@ -507,14 +512,15 @@ def plant_decisions(con: duckdb.DuckDBPyConnection) -> int:
                 ledger.refuse(con, reg, iid, month, REFUSAL, fran)
                 done += 1
         elif iid in LAST_BOOKED:
-            for m in range(parse_month(f"{LEDGER_START:%Y-%m}"), parse_month(LAST_BOOKED[iid]) + 1):
+            start = ledger.current(con, iid)["window_start"]  # type: ignore[index]
+            for m in range(parse_month(f"{start:%Y-%m}"), parse_month(LAST_BOOKED[iid]) + 1):
                 ledger.book(con, reg, iid, m, fran)
                 done += 1
     if "SAV-02" in present:
-        booked = ledger.bookings(con, "SAV-02").filter(pl.col("period") == date(2026, 1, 1))["amount"].sum()
-        ledger.correct(con, reg, "SAV-02", "2026-01", round(booked - 1500, 2),
-                       "A rush order in January was billed at list price and credited in March: the January saving "
-                       "is 1,500 lower than its lines showed when booked.", fran)
+        booked = ledger.bookings(con, "SAV-02").filter(pl.col("period") == date(2026, 4, 1))["amount"].sum()
+        ledger.correct(con, reg, "SAV-02", "2026-04", round(booked - 1500, 2),
+                       "A rush order in April was billed at list price and credited in June: the April saving is "
+                       "1,500 lower than its lines showed when booked.", fran)
         done += 1
     return done
 
