@@ -54,7 +54,8 @@ def test_the_page_shows_the_ledger_of_the_period(db: Path, monkeypatch: pytest.M
     with reading(db) as con:
         b = bridge(con, registry(), "savings_ledger", parse_month("2026-07"), parse_month("2026-09"))
     labels = dict(shown_metrics(at))
-    assert {"Negotiated · Procurement", "Realised · from invoice lines", "Booked · Finance", "Realised ÷ negotiated"} <= set(labels)
+    assert {"Negotiated · Procurement", "Realised · from invoice lines", "Booked · Finance",
+            "Realised ÷ negotiated"} <= set(labels)
     steps = at.dataframe[0].value  # the bridge's rows: negotiated, each step, realised, not booked, booked
     assert list(steps["Step"]) == ["Negotiated (prorated)", "Price not applied", "Volume below or above forecast",
                                    "Bought off contract", "FX and scope", "Realised (from invoice lines)",
