@@ -14,7 +14,7 @@ import polars as pl
 
 from kpi_definitions import facts, macros
 from kpi_definitions.lines import LINE_LIMIT
-from kpi_definitions.periods import FiscalCalendar, month_label
+from kpi_definitions.periods import FiscalCalendar, Grain, month_label
 from kpi_definitions.query import Selection, params, render, used
 from kpi_definitions.registry import Registry
 
@@ -27,7 +27,8 @@ STEPS: tuple[str, ...] = ("price_not_applied", "volume", "off_contract", "fx_sco
 
 def _run(con: duckdb.DuckDBPyConnection, reg: Registry, name: str, months: Sequence[tuple[int, str]],
          filters: Mapping[str, Sequence[str]] | None, currency: str, where: str = "",
-         extra: Mapping[str, object] | None = None, limit: int | None = None) -> pl.DataFrame:
+         extra: Mapping[str, object] | None = None, limit: int | None = None, dims: Sequence[str] = ()
+         ) -> pl.DataFrame:
     """Run the named query over `months` (month, label) with the KPI's filters; `where` narrows its rows by
     parameters given in `extra` (never by values in the text)."""
     facts.check(con, currency)
@@ -35,7 +36,7 @@ def _run(con: duckdb.DuckDBPyConnection, reg: Registry, name: str, months: Seque
     first, last = min(m for m, _ in months), max(m for m, _ in months)
     sel = Selection(first, last, "month", (), filters or {})
     p = params(sel, FiscalCalendar(), reg[KPI].dimensions, currency, months=months, lookback=0) | dict(extra or {})
-    sql = render(reg, name, {}, ())
+    sql = render(reg, name, {}, dims)
     if where:
         sql = f"SELECT * FROM ({sql}) WHERE {where}"
     if limit:
@@ -45,6 +46,20 @@ def _run(con: duckdb.DuckDBPyConnection, reg: Registry, name: str, months: Seque
 
 def _span(first: int, last: int) -> list[tuple[int, str]]:
     return [(m, "span") for m in range(first, last + 1)]
+
+
+def realised(con: duckdb.DuckDBPyConnection, reg: Registry, first: int, last: int, grain: Grain = "month",
+             by: Sequence[str] = (), filters: Mapping[str, Sequence[str]] | None = None, currency: str = "EUR",
+             cal: FiscalCalendar | None = None) -> pl.DataFrame:
+    """Realised savings by period of the grain (and `by` supplier_id or category) over months first..last: the
+    bridge's subtotal between its leaks and what finance booked, computed from invoice lines (sql/ledger_realised.sql:
+    period, the `by` columns, value, excluded)."""
+    months = (cal or FiscalCalendar()).buckets(first, last, grain)
+    out = _run(con, reg, "ledger_realised", months, filters, currency, dims=by)
+    if by:  # a period with no rows at all comes back once with empty dimensions: not a combination
+        out = out.filter(pl.all_horizontal(pl.col(d).is_not_null() for d in by))
+    order = {label: i for i, (_, label) in enumerate(months)}
+    return out.with_columns(pl.col("period").replace_strict(order, default=None).alias("_o")).sort("_o", *by).drop("_o")
 
 
 def by_initiative(con: duckdb.DuckDBPyConnection, reg: Registry, first: int, last: int,

@@ -14,18 +14,18 @@ from reports import charts, formats
 
 # The bars of the bridge, in order: the step (or end) each stands for, and how it is drawn.
 NEGOTIATED, REALISED, BOOKED = "negotiated", "realised", "booked"
+REALISED_COLOUR = charts.PALETTE["gray"]  # between the two teams' colours: the lines' own number
 
 
 def bars(kpi: Kpi, b: BridgeResult) -> pl.DataFrame:
     """The bridge as rows (step, label, amount, kind: start, step, subtotal or end), realised placed as a subtotal
     after the steps that lead to it; every row's amount to the cent."""
     steps = {s.name: s for s in b.steps}
-    label = {v: kpi.views[v].label or v.capitalize() for v in kpi.views}
     rows = [(NEGOTIATED, "Negotiated (prorated)", b.start, "start")]
     to_realised = [s for s in b.steps if s.name != "not_booked"]
     rows += [(s.name, s.label, s.value, "step") for s in to_realised]
     realised = (b.start or 0.0) + sum(s.value for s in to_realised)
-    rows.append((REALISED, f"{label.get('realised', 'Realised')} (from invoice lines)", realised, "subtotal"))
+    rows.append((REALISED, "Realised (from invoice lines)", realised, "subtotal"))
     if "not_booked" in steps:
         rows.append(("not_booked", steps["not_booked"].label, steps["not_booked"].value, "step"))
     rows.append((BOOKED, "Booked by finance", b.end, "end"))
@@ -60,7 +60,7 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str, currency: str = "EUR") -> g
     fig.add_trace(go.Bar(x=[shown[0]], y=[values[0]], marker_color=charts.colour(kpi, "procurement"),
                          showlegend=False, hoverinfo="skip"))
     i = rows["kind"].to_list().index("subtotal")
-    fig.add_trace(go.Bar(x=[shown[i]], y=[values[i]], marker_color=charts.colour(kpi, "realised"), showlegend=False,
+    fig.add_trace(go.Bar(x=[shown[i]], y=[values[i]], marker_color=REALISED_COLOUR, showlegend=False,
                          hoverinfo="skip"))
     fig.update_layout(barmode="overlay", showlegend=False, height=460, font=charts.FONT, plot_bgcolor="white",
                       paper_bgcolor="white", margin=dict(l=16, r=16, t=80, b=10, autoexpand=True),
@@ -76,7 +76,7 @@ def waterfall(kpi: Kpi, b: BridgeResult, title: str, currency: str = "EUR") -> g
                      title=dict(text=currency, font=dict(size=12, color="#444")))
     fig.update_xaxes(automargin=True, tickangle=0)
     marks = [(charts.colour(kpi, "procurement"), "negotiated"), (charts.STEP_UP, "step adds"),
-             (charts.STEP_DOWN, "step subtracts"), (charts.colour(kpi, "realised"), "realised"),
+             (charts.STEP_DOWN, "step subtracts"), (REALISED_COLOUR, "realised"),
              (charts.colour(kpi, "finance"), "booked")]
     fig.update_layout(title=dict(subtitle=dict(text="   ".join(f"<span style='color:{c}'>■</span> {t}" for c, t in marks),
                                                font=dict(size=12, color="#444"))))

@@ -116,6 +116,15 @@ def ledger_initiatives(db: str, ver: str) -> pl.DataFrame:
         return ledger.every(con)
 
 
+def ledger_realised(db: str, ver: str, first: int, last: int, grain: Grain, filters: Filters) -> pl.DataFrame:
+    """Realised savings by period over months first..last, computed from invoice lines (period, value, excluded)."""
+    from kpi_definitions import ledger as kpi_ledger
+
+    with reading(Path(db)) as con:
+        return kpi_ledger.realised(con, _ledger_reg(db), first, last, grain, (), dict(filters), cfg().reporting_currency,
+                                   calendar())
+
+
 def ledger_by_initiative(db: str, ver: str, first: int, last: int, filters: Filters) -> pl.DataFrame:
     """The evaporation bridge by initiative over months first..last: negotiated, every step, realised (nominal and
     index-adjusted), booked (kpi_definitions/ledger.py)."""

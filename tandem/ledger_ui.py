@@ -55,18 +55,29 @@ def _write(db: Path, fn, done: str) -> None:  # noqa: ANN001 - a function of the
 
 
 def cards(k: Kpi, sel: Scope, now: pl.DataFrame, before: pl.DataFrame) -> None:
-    """Negotiated, realised and booked for the period (each with its change and definition), and the share of the
-    negotiated saving realised."""
+    """Negotiated (procurement), realised (from invoice lines) and booked (finance) for the period, each with its
+    change since the period before and its definition, and the share of the negotiated saving realised."""
+    def realised(first: int, last: int) -> float | None:
+        found = service.ledger_realised(str(sel.db), sel.ver, first, last, sel.grain, sel.key)
+        return found["value"][-1] if found.height else None
+
+    prev = sel.span.previous
+    now_r, before_r = realised(sel.span.first, sel.span.last), realised(prev.first, prev.last)
     with st.container(border=True):
         with st.container(horizontal=True, gap="medium"):
-            for view in ("procurement", "realised", "finance"):
-                style = views.style(k, view)
-                word = {"procurement": "Negotiated", "realised": "Realised", "finance": "Booked"}[view]
-                said = style.label if style.label != word else "from invoice lines"
-                widgets.metric(k, sel, view, now, before, f"{word} · {said}", help=k.views[view].definition,
-                               width="content")
-            negotiated, realised = views.value_of(now, k.name, "procurement"), views.value_of(now, k.name, "realised")
-            rate = realised / negotiated if negotiated and realised is not None else None
+            widgets.metric(k, sel, "procurement", now, before, f"Negotiated · {views.style(k, 'procurement').label}",
+                           help=k.views["procurement"].definition, width="content")
+            change = now_r - before_r if now_r is not None and before_r is not None else None
+            st.metric(":gray[■] Realised · from invoice lines", formats.value(now_r, "currency", sel.currency),
+                      formats.signed(change, "currency", sel.currency) if change is not None else None,
+                      delta_color="off", delta_arrow="off" if not change else "up" if change > 0 else "down",
+                      delta_description=f"vs {prev.label}" if change is not None else None, width="content",
+                      help="Computed from invoice lines, never typed: on the lines under each counted initiative's "
+                           "contract in its window, (baseline price − price paid) × quantity invoiced.")
+            widgets.metric(k, sel, "finance", now, before, f"Booked · {views.style(k, 'finance').label}",
+                           help=k.views["finance"].definition, width="content")
+            negotiated = views.value_of(now, k.name, "procurement")
+            rate = now_r / negotiated if negotiated and now_r is not None else None
             st.metric("Realised ÷ negotiated", formats.value(rate, "ratio"), width="content",
                       help="The share of the negotiated saving of the period that shows in the invoice lines.")
         widgets.gap_lines(k, now, sel.currency)

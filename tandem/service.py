@@ -57,6 +57,7 @@ targets_evaluated = st.cache_data(show_spinner=False, max_entries=16)(source.tar
 _data_as_of = st.cache_data(show_spinner=False, max_entries=16)(source.data_as_of)
 # the savings ledger (docs/savings-ledger.md): the Savings pipeline page's reads
 ledger_initiatives = st.cache_data(show_spinner=False, max_entries=16)(source.ledger_initiatives)
+ledger_realised = st.cache_data(show_spinner=False, max_entries=64)(source.ledger_realised)
 ledger_by_initiative = st.cache_data(show_spinner=False, max_entries=64)(source.ledger_by_initiative)
 ledger_lines = st.cache_data(show_spinner=False, max_entries=64)(source.ledger_lines)
 ledger_pipeline = st.cache_data(show_spinner=False, max_entries=32)(source.ledger_pipeline)

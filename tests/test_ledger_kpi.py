@@ -140,9 +140,12 @@ def lcon(ldb: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def values(con: duckdb.DuckDBPyConnection, first: str, last: str, grain: str = "month", by: tuple[str, ...] = (),
            filters: dict | None = None, cal: FiscalCalendar | None = None) -> dict:
+    """The KPI's two views (procurement: negotiated, finance: booked) and realised, the bridge's subtotal."""
     got = compute(con, registry(), Selection(M(first), M(last), grain, by, filters or {}), cal=cal,
                   kpis=["savings_ledger"]).values
-    return {(r["view"], r["period"], *(r[d] for d in by)): r["value"] for r in got.iter_rows(named=True)}
+    out = {(r["view"], r["period"], *(r[d] for d in by)): r["value"] for r in got.iter_rows(named=True)}
+    done = kpi_ledger.realised(con, registry(), M(first), M(last), grain, by, filters, cal=cal)  # type: ignore[arg-type]
+    return out | {("realised", r["period"], *(r[d] for d in by)): r["value"] for r in done.iter_rows(named=True)}
 
 
 CASES = [  # view, month, expected (the docstring's arithmetic)

@@ -18,7 +18,7 @@ def test_bundled_declarations_are_valid_and_ordered() -> None:
     reg, issues = parse()
     assert issues == []
     assert reg.names == ["savings", "inventory_days", "budget_variance", "payment_days", "spend_under_management",
-                         "price_change"]
+                         "price_change", "savings_ledger"]
     for kpi in reg:
         assert set(kpi.views) == {"finance", "procurement"}
         assert kpi.bridge is not None and kpi.bridge.from_view == "procurement" and kpi.bridge.to_view == "finance"
@@ -74,7 +74,8 @@ def test_every_invalid_declaration_is_reported_with_file_kpi_and_field(tmp_path:
         Issue("payment_days.yaml", "Payment Days", "views.finance.owner", "Field required"),
         Issue("broken.yaml", "?", "(file)", "not valid YAML: while parsing a flow sequence"),
     }
-    assert reg.names == ["budget_variance", "spend_under_management", "price_change"]  # the valid ones still load
+    assert reg.names == ["budget_variance", "spend_under_management", "price_change", "savings_ledger"]  # the valid
+    # ones still load
 
 
 def test_a_bad_name_and_a_bad_binding_are_caught(tmp_path: Path) -> None:
