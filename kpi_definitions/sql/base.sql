@@ -138,7 +138,7 @@ ledger_initiatives AS (
 -- Each initiative in each month of the range its counted window reaches: the days of the month it counts and its
 -- forecast quantity prorated to them (forecast_quantity is over the whole window: a day's share is 1 ÷ its days).
 ledger_months AS (
-    SELECT x.*, x.forecast_quantity * x.days / x.window_days AS forecast_qty
+    SELECT x.*, x.forecast_quantity * x.days / nullif(x.window_days, 0) AS forecast_qty
     FROM (
         SELECT i.*, b.m, b.period,
                least(i.counted_end, last_day(make_date(b.m // 12, b.m % 12 + 1, 1)))
