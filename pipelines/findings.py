@@ -22,7 +22,7 @@ def _unknown(t: ExportType, ref: Reference) -> str:
     match = " AND ".join(f"y.{ident(m)} = x.{ident(c)}" for c, m in zip(ref.columns, ref.matched, strict=True))
     return (f"SELECT {literal(t.name)} AS export_type, {literal(ref.rule)} AS rule, {literal(ref.target)} AS target, "
             f"CAST(x.{ident(ref.columns[0])} AS VARCHAR) AS subject, {literal(ref.detail)} AS detail "
-            f"FROM {ident(t.name)} x WHERE {given} AND NOT EXISTS (SELECT 1 FROM {ident(ref.target)} y WHERE {match})")
+            f"FROM {ident(t.name)} x ANTI JOIN {ident(ref.target)} y ON {match} WHERE {given}")
 
 
 def findings_sql(types: Iterable[ExportType]) -> str:

@@ -604,33 +604,39 @@ def _read_workbook(path: Path, digest: str, limits: Limits, expected: Collection
         raise TandemError(f"{path.name}: the workbook has no sheet {sheet!r}; its sheets are {', '.join(names)}.",
                           USAGE)
     want = {normalise(e) for e in expected}
-    notes: list[str] = []
-    found: tuple[str, HeaderFound] | None = None
+
+    def sheet_frame(name: str, row: int) -> pl.DataFrame:
+        try:
+            return pl.read_excel(path, sheet_name=name, infer_schema_length=None, read_options={"header_row": row - 1},
+                                 raise_if_empty=False)
+        except Exception as exc:  # calamine's errors carry no stable type
+            raise _unreadable_workbook(path, exc) from None
+
+    # The usual case reads the sheet once: its header on row 1 (or the mapping's row) holds the columns.
+    # Otherwise the sheet's first rows are looked at for a header below a preamble, then the next sheet.
+    chosen: tuple[str, int, str, pl.DataFrame] | None = None
     for name in [sheet] if sheet is not None else names:
+        df = sheet_frame(name, header_line or 1)
+        if df.width == 0 and sheet is None:
+            continue  # an empty sheet (a cover left blank)
+        if header_line is not None or not want or want <= {normalise(str(c)) for c in df.columns}:
+            chosen = (name, header_line or 1, "", df)
+            break
         rows = sheet_rows(path, name, MAX_PREAMBLE + 1)
         lines = [",".join(f'"{c}"' if "," in c or '"' in c else c for c in r) for r in rows]
-        if not lines:
-            continue
-        at = find_header(path, lines, ",", want, header_line, unit="row")
-        cells = {normalise(c) for c in rows[at.line - 1]}
-        if found is None or (want and want <= cells):
-            found = (name, at)
-        if not want or want <= cells:
+        at = find_header(path, lines, ",", want, None, unit="row") if lines else None
+        if at is not None and at.line > 1:
+            chosen = (name, at.line, at.note, sheet_frame(name, at.line))
             break
-    if found is None:
-        raise TandemError(f"{path.name}: the workbook's sheets are empty.")
-    name, at = found
-    if sheet is None and name != names[0]:
-        notes.append(f"read the sheet {name!r} (the first with the columns the mapping reads)")
-    if at.note:
-        notes.append(at.note)
-    try:
-        df = pl.read_excel(path, sheet_name=name, infer_schema_length=None,
-                           read_options={"header_row": at.line - 1})
-    except Exception as exc:  # calamine's errors carry no stable type
-        raise _unreadable_workbook(path, exc) from None
+    if chosen is None:  # no sheet holds the columns: the first one, and the map stage says what is missing
+        first = sheet or names[0]
+        chosen = (first, 1, "", sheet_frame(first, 1))
+    name, row, note, df = chosen
+    notes = [f"read the sheet {name!r} (the first with the columns the mapping reads)"] \
+        if sheet is None and name != names[0] else []
+    notes += [note] if note else []
     df = _checked_frame(df, path.name)
-    return Source(path, "xlsx", "utf-8", digest, tuple(df.columns), at.line, sheet=name, notes=tuple(notes), frame=df)
+    return Source(path, "xlsx", "utf-8", digest, tuple(df.columns), row, sheet=name, notes=tuple(notes), frame=df)
 
 
 def _parquet(path: Path) -> pl.DataFrame:

@@ -108,7 +108,7 @@ def collect(sel: Scope) -> Pack:
         shots = [Shot(f"{k.name}-trend", k, f"{k.label}: trend", charts.trend(k, trend, currency=sel.currency))]
         bridge, note = None, None
         if k.bridge is not None:
-            b = sel.source.bridge_of(str(sel.db), sel.ver, k.name, sel.span.first, sel.span.last, sel.key)
+            b = sel.bridge(k.name)
             if b.reason:
                 note = f"No bridge for {sel.span.label}: {b.reason}."
             else:

@@ -4,6 +4,7 @@ Every page, pack and deck reads its numbers through a scope, so they all ask the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -11,14 +12,18 @@ from types import ModuleType
 
 import polars as pl
 
+from kpi_definitions import dimensions
+from kpi_definitions.compute import BridgeResult
+from kpi_definitions.engine import Request, canonical
 from kpi_definitions.periods import STEP, Grain, Span, resolve
 from kpi_definitions.registry import Kpi
 from reports import safe_text, source
 from store.errors import FAILURE, USAGE, TandemError
 
-# URL parameter -> KPI dimension: short names, so a shared link stays readable.
-FILTER_PARAMS = {"supplier": "supplier_id", "category": "category", "cost_center": "cost_center"}
-FILTER_LABELS = {"supplier": "Supplier", "category": "Category", "cost_center": "Cost center"}
+# URL parameter -> KPI dimension (short names, so a shared link stays readable) and its label: declared once,
+# in kpi_definitions/dimensions.py.
+FILTER_PARAMS = dimensions.filter_params()
+FILTER_LABELS = dimensions.filter_labels()
 TREND_PERIODS = {"month": 12, "quarter": 8, "year": 5}  # periods a trend shows, per grain
 
 
@@ -38,25 +43,38 @@ class Scope:
 
     @property
     def key(self) -> source.Filters:
-        return tuple(sorted((k, tuple(sorted(v))) for k, v in self.filters.items() if v))
+        """The filters in the engine's one canonical form."""
+        return canonical(self.filters)
 
     @property
     def grain(self) -> Grain:
         return self.span.grain
 
+    def request(self, span: Span | None = None, by: tuple[str, ...] = (), kpis: tuple[str, ...] | None = None,
+                first: int | None = None) -> Request:
+        """What the engine is asked for this selection: its span (or `span`, or months `first`..the span's last:
+        the trend), its filters, a split and some KPIs."""
+        s = span or self.span
+        return Request(s.first if first is None else first, s.last, s.grain, kpis, None, by, self.key)
+
     def values(self, span: Span | None = None, by: tuple[str, ...] = (),
                kpis: tuple[str, ...] | None = None) -> pl.DataFrame:
-        s = span or self.span
-        return self.source.kpi_values(str(self.db), self.ver, s.first, s.last, s.grain, by, self.key, kpis)[0]
+        return self.source.values(str(self.db), self.ver, self.request(span, by, kpis))[0]
 
     def notes(self) -> list[str]:
         """What the KPI layer left out or could not split, over the months charted (the trend's query)."""
-        return self.source.kpi_values(str(self.db), self.ver, self.trend_first, self.span.last, self.grain, (),
-                                      self.key, None)[1]
+        return self.source.values(str(self.db), self.ver, self.request(first=self.trend_first))[1]
 
     def trend(self, kpis: tuple[str, ...] | None = None) -> pl.DataFrame:
-        return self.source.kpi_values(str(self.db), self.ver, self.trend_first, self.span.last, self.grain, (),
-                                      self.key, kpis)[0]
+        return self.source.values(str(self.db), self.ver, self.request(kpis=kpis, first=self.trend_first))[0]
+
+    def bridge(self, kpi: str, span: Span | None = None) -> BridgeResult:
+        """A KPI's bridge over the selected span (or `span`) and filters."""
+        return self.source.bridge(str(self.db), self.ver, self.request(span, kpis=(kpi,)), kpi)
+
+    def lines(self, kpi: str, view: str, narrow: Mapping[str, str] | None = None) -> pl.DataFrame:
+        """The rows behind a KPI view for the selection (narrowed to one row of a breakdown)."""
+        return self.source.lines(str(self.db), self.ver, self.request(kpis=(kpi,)), kpi, view, narrow)
 
     def now_before_trend(self, kpis: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """This period, the one before and the trend. By month the first two are the trend's last two points:

@@ -1,10 +1,13 @@
-"""Where reports read their numbers: KPI values, bridges, filter options and targets, each on a short-lived
-reader of the database. The face (tandem/service.py) offers the same functions cached per data version;
-`reports.scope.Scope` reads through either, so a pack from the command line and the page show one number."""
+"""Where reports read their numbers: every KPI value, bridge, line and filter option comes from the KPI engine
+(kpi_definitions/engine.py), asked with one `Request` on a short-lived reader of the database. The face
+(tandem/service.py) offers the same functions cached per data version and request; `reports.scope.Scope` reads
+through either, so a pack from the command line, a page and an export show one number."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -12,15 +15,18 @@ import polars as pl
 
 from decisions import targets
 from decisions.agreement import registry_for
-from kpi_definitions import facts, weak_data
-from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, data_months
+from kpi_definitions import facts
+from kpi_definitions.compute import BridgeResult
+from kpi_definitions.engine import Engine, Filters, Request, canonical
+from kpi_definitions.lines import LINE_LIMIT
 from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.registry import Registry
 from store.config import Settings, settings
 from store.db import reading
 from workspace.db import named
 
-Filters = tuple[tuple[str, tuple[str, ...]], ...]  # hashable, for caches: ((dim, values), ...)
+__all__ = ["Filters", "Request", "bridge", "bridges", "calendar", "cfg", "data_as_of", "engine", "facts_problem",
+           "lines", "months", "options", "reg", "targets_evaluated", "values", "version"]
 
 
 def cfg() -> Settings:
@@ -46,26 +52,49 @@ def reg(db: Path | str) -> Registry:
     return registry_for(db)
 
 
-def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple[str, ...], filters: Filters,
-               kpis: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, list[str]]:
-    """KPI values, each row with its weak-data warnings, and the notes of what was left out; `ver` keys caches."""
-    sel = Selection(first, last, grain, by, dict(filters))
-    with reading(Path(db)) as con:
-        r = compute(con, reg(db), sel, currency=cfg().reporting_currency, cal=calendar(),
-                    kpis=list(kpis) if kpis else None)
-        values = weak_data.warnings(con, reg(db), sel, r.values, calendar())
-    return values, r.notes
+@contextmanager
+def engine(db: Path | str) -> Iterator[Engine]:
+    """The KPI engine on a short-lived reader of `db`, with its agreed views, currency and fiscal calendar."""
+    with Engine.reading(db, reg(db), currency=cfg().reporting_currency, calendar=calendar()) as e:
+        yield e
 
 
-def bridge_of(db: str, ver: str, kpi: str, first: int, last: int, filters: Filters) -> BridgeResult:
-    with reading(Path(db)) as con:
-        return bridge(con, reg(db), kpi, first, last, dict(filters), currency=cfg().reporting_currency)
+def values(db: str, ver: str, req: Request) -> tuple[pl.DataFrame, list[str]]:
+    """KPI values for a request, each row with its warnings, and the notes of what was left out; `ver` keys caches."""
+    with engine(db) as e:
+        answer = e.values(req)
+    return answer.frame, answer.notes
+
+
+def bridge(db: str, ver: str, req: Request, kpi: str) -> BridgeResult:
+    """One KPI's bridge over the request's span and slice."""
+    with engine(db) as e:
+        return e.bridge(req, kpi)
+
+
+def bridges(db: str, ver: str, req: Request) -> pl.DataFrame:
+    """Each requested KPI's bridge as data, per period and slice of `req.by` (`tandem bridge`)."""
+    with engine(db) as e:
+        return e.bridges(req)
+
+
+def lines(db: str, ver: str, req: Request, kpi: str, view: str, narrow: Mapping[str, str] | None = None,
+          limit: int | None = LINE_LIMIT) -> pl.DataFrame:
+    """The rows behind a KPI view for the request's span and slice, as the view counts them."""
+    with engine(db) as e:
+        return e.lines(req, kpi, view, narrow, limit)
 
 
 def months(db: str, ver: str) -> tuple[int, int] | None:
     """The first and last month with data; None on an empty database."""
-    with reading(Path(db)) as con:
-        return data_months(con, reg(db))
+    with engine(db) as e:
+        return e.data_months()
+
+
+def options(db: str, ver: str) -> dict[str, list[tuple[str, str]]]:
+    """The values each filter offers, with a readable label (supplier names from the supplier master)."""
+    with engine(db) as e:
+        return e.options()
 
 
 def facts_problem(db: str, ver: str) -> str | None:
@@ -78,16 +107,6 @@ def facts_problem(db: str, ver: str) -> str | None:
     return None
 
 
-def options(db: str, ver: str) -> dict[str, list[tuple[str, str]]]:
-    """The values each filter offers, with a readable label (supplier names from the supplier master)."""
-    with reading(Path(db)) as con:
-        frame = con.sql(reg(db).sql("filter_options")).pl()
-    out: dict[str, list[tuple[str, str]]] = {}
-    for row in frame.iter_rows(named=True):
-        out.setdefault(row["dim"], []).append((row["value"], row["label"]))
-    return out
-
-
 def data_as_of(db: str, ver: str) -> datetime | None:
     frame = named(Path(db), "data_as_of")
     return frame["as_of"][0] if frame.height else None
@@ -97,6 +116,17 @@ def targets_evaluated(db: str, ver: str) -> pl.DataFrame:
     """Every approved joint target with its actual, forecast and status (decisions/targets.py)."""
     with reading(Path(db)) as con:
         return targets.evaluate(con, reg(db), calendar(), cfg().reporting_currency)
+
+
+# -- the forms the face used before requests (kept while its callers move to requests) --------------------------
+
+def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple[str, ...], filters: Filters,
+               kpis: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, list[str]]:
+    return values(db, ver, Request(first, last, grain, kpis, None, by, canonical(filters)))
+
+
+def bridge_of(db: str, ver: str, kpi: str, first: int, last: int, filters: Filters) -> BridgeResult:
+    return bridge(db, ver, Request(first, last, kpis=(kpi,), filters=canonical(filters)), kpi)
 
 
 # --- the savings ledger (docs/savings-ledger.md) ------------------------------------------------------------------

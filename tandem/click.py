@@ -112,7 +112,7 @@ def lines_panel(sel: Scope, kpi: Kpi, dims: Sequence[str], values: Sequence[str]
             st.markdown(f"[Open in the drill-down (a link to share)]({url(params)})")
         for col, view in zip(st.columns(len(kpi.views)), kpi.views, strict=True):
             own = narrow if set(narrow) <= set(kpi.view_dimensions(view)) else None
-            lines = service.lines(sel.db, kpi.name, view, sel.span.first, sel.span.last, sel.filters, narrow=own)
+            lines = sel.lines(kpi.name, view, narrow=own)
             with col:
                 style = views.style(kpi, view)
                 st.markdown(f"{style.mark} **{style.label}** · {lines.height:,} lines"

@@ -130,14 +130,14 @@ def step_lines_panel(sel: Scope, step: str, initiative: str | None) -> None:
             st.markdown(f"**Booked months** · {sel.span.label}")
             st.caption("What finance booked, refused or corrected: the Booked view's entries. A month not booked "
                        "yet shows no entry.")
-            found = service.lines(sel.db, KPI, "finance", sel.span.first, sel.span.last, sel.filters)
+            found = sel.lines(KPI, "finance")
             if initiative is not None and found.height:
                 found = found.filter(pl.col("initiative_id") == initiative)
             widgets.table(found.rename({c: formats.header(c) for c in found.columns}), height=300)
             return
         if step == "negotiated":
             st.markdown(f"**Negotiated, month by month** · {sel.span.label}")
-            found = service.lines(sel.db, KPI, "procurement", sel.span.first, sel.span.last, sel.filters)
+            found = sel.lines(KPI, "procurement")
             if initiative is not None and found.height:
                 found = found.filter(pl.col("initiative_id") == initiative)
             widgets.table(found.rename({c: formats.header(c) for c in found.columns}), height=300)

@@ -12,8 +12,9 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from kpi_definitions.lines import LINE_LIMIT
-from kpi_definitions.lines import lines as kpi_lines
+from kpi_definitions.compute import BridgeResult
+from kpi_definitions.engine import Request, canonical
+from kpi_definitions.periods import Grain
 from kpi_definitions.registry import Registry
 from reports import source
 from store import gate
@@ -44,22 +45,25 @@ def version(db: Path) -> str:
 
 
 def as_filters(filters: Mapping[str, Sequence[str]]) -> Filters:
-    return tuple(sorted((k, tuple(sorted(v))) for k, v in filters.items() if v))
+    return canonical(filters)
 
 
-# reports.source's reads, cached per data version (`ver` is part of every key): small results only.
-kpi_values = st.cache_data(show_spinner=False, max_entries=512)(source.kpi_values)
-bridge_of = st.cache_data(show_spinner=False, max_entries=256)(source.bridge_of)
+# reports.source's reads, cached per data version and request (`ver` is part of every key): small results only,
+# never raw frames of lines.
+values = st.cache_data(show_spinner=False, max_entries=512)(source.values)
+bridge = st.cache_data(show_spinner=False, max_entries=256)(source.bridge)
+bridges = st.cache_data(show_spinner=False, max_entries=64)(source.bridges)
 months = st.cache_data(show_spinner=False, max_entries=64)(source.months)
 facts_problem = st.cache_data(show_spinner=False, max_entries=16)(source.facts_problem)
 options = st.cache_data(show_spinner=False, max_entries=16)(source.options)
 targets_evaluated = st.cache_data(show_spinner=False, max_entries=16)(source.targets_evaluated)
 _data_as_of = st.cache_data(show_spinner=False, max_entries=16)(source.data_as_of)
+lines = source.lines  # the rows behind a value: read when asked, never cached (they can be thousands)
 # the savings ledger (docs/savings-ledger.md): the Savings pipeline page's reads
 ledger_initiatives = st.cache_data(show_spinner=False, max_entries=16)(source.ledger_initiatives)
 ledger_realised = st.cache_data(show_spinner=False, max_entries=64)(source.ledger_realised)
 ledger_by_initiative = st.cache_data(show_spinner=False, max_entries=64)(source.ledger_by_initiative)
-ledger_lines = st.cache_data(show_spinner=False, max_entries=64)(source.ledger_lines)
+ledger_lines = source.ledger_lines  # lines: read when asked, never cached
 ledger_pipeline = st.cache_data(show_spinner=False, max_entries=32)(source.ledger_pipeline)
 ledger_forecast = st.cache_data(show_spinner=False, max_entries=32)(source.ledger_forecast)
 ledger_targets = st.cache_data(show_spinner=False, max_entries=16)(source.ledger_targets)
@@ -67,12 +71,15 @@ ledger_history = st.cache_data(show_spinner=False, max_entries=64)(source.ledger
 ledger_moved_since = st.cache_data(show_spinner=False, max_entries=16)(source.ledger_moved_since)
 
 
-def lines(db: Path, kpi: str, view: str, first: int, last: int, filters: Mapping[str, Sequence[str]],
-          narrow: Mapping[str, str] | None = None, limit: int | None = LINE_LIMIT) -> pl.DataFrame:
-    """The rows behind a KPI view for a span and slice (kpi_definitions.lines), read on a short-lived reader."""
-    with reading(db) as con:
-        return kpi_lines(con, _reg(db), kpi, view, first, last, filters, narrow, limit,
-                         cfg().reporting_currency, calendar())
+def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple[str, ...], filters: Filters,
+               kpis: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, list[str]]:
+    """`values` for months first..last (the form some pages still use)."""
+    return values(db, ver, Request(first, last, grain, kpis, None, by, canonical(filters)))
+
+
+def bridge_of(db: str, ver: str, kpi: str, first: int, last: int, filters: Filters) -> BridgeResult:
+    """`bridge` for months first..last (the form some pages still use)."""
+    return bridge(db, ver, Request(first, last, kpis=(kpi,), filters=canonical(filters)), kpi)
 
 
 def data_as_of(db: str, ver: str) -> datetime | None:

@@ -268,3 +268,13 @@ def moved(moved_frame: pl.DataFrame, currency: str, key: str | None = None, comp
     if compact:
         frame = frame.select("KPI", "View", "Now", "Change", "Relative", "unit")
     table(frame, {c: u for c, u in MOVED_UNITS.items() if c in frame.columns}, currency, key=key, unit_column="unit")
+
+
+def settled() -> None:
+    """Mark the end of a run of the page: an invisible element whose `data-tandem-settled` counts this session's
+    finished runs. Together with Streamlit's own `data-test-script-state="notRunning"` on the app and no element
+    marked stale, it says the page shows everything it will (tests/browser.py `settled`): what browser tests and
+    the browser benchmark wait for instead of a fixed time."""
+    runs = st.session_state.get("_tandem_runs", 0) + 1
+    st.session_state["_tandem_runs"] = runs
+    st.html(f'<div data-tandem-settled="{runs}" style="display:none"></div>')

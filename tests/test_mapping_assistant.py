@@ -18,7 +18,7 @@ from pipelines.draft import draft
 from pipelines.mappings import load_mapping
 from store.errors import TandemError
 from tests.conftest import write
-from tests.test_mappings import REAL_GLA
+from tests.gla import gla_export
 from workspace.db import ingest_file
 
 runner = CliRunner()
@@ -49,16 +49,18 @@ def test_a_draft_reads_separators_date_formats_and_repeated_documents(con: duckd
     assert con.sql("SELECT sum(amount) FROM invoices").fetchall()[0][0] == pytest.approx(1234.56 - 99.5 + 10)
 
 
-def test_the_drafted_gla_mapping_loads_the_real_file_with_the_readme_edit(con: duckdb.DuckDBPyConnection,
-                                                                         tmp_path: Path) -> None:
-    text = draft(REAL_GLA)
+def test_the_drafted_gla_mapping_loads_the_gla_export_with_the_documented_edit(con: duckdb.DuckDBPyConnection,
+                                                                              tmp_path: Path) -> None:
+    gla = gla_export(tmp_path)  # the real export where the workspace has it (tests/gla.py)
+    text = draft(gla)
     assert yaml.safe_load(text)["exports"]["invoices"]["columns"]["currency"] == {"value": "EUR"}
     assert "# currency: TODO" in text
     edited = text.replace("currency: {value: EUR}", "currency: {value: GBP}")  # the one edit docs/loading.md shows
     assert edited != text
-    r = ingest_file(con, REAL_GLA, mapping=load_mapping(write(tmp_path / "gla.yaml", edited)))
-    assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 7037, 7037, 0)
-    expected = pl.read_csv(REAL_GLA, infer_schema=False)["Amount"].cast(pl.Float64).sum()
+    r = ingest_file(con, gla, mapping=load_mapping(write(tmp_path / "gla.yaml", edited)))
+    source = pl.read_csv(gla, infer_schema=False)
+    assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", source.height, source.height, 0)
+    expected = source["Amount"].cast(pl.Float64).sum()
     assert con.sql("SELECT sum(amount) FROM invoices").fetchall()[0][0] == pytest.approx(expected, abs=0.005)
     assert con.sql("SELECT DISTINCT currency FROM invoices").fetchall() == [("GBP",)]
 

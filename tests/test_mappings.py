@@ -15,10 +15,9 @@ from pipelines.mappings import IDENTITY, Mapping, load_mapping
 from pipelines.schemas import EXPORTS
 from store.errors import TandemError
 from tests.conftest import table, write
+from tests.gla import gla_export
 from tests.rows import VALID
 from workspace.db import connect, ingest_file
-
-REAL_GLA = Path(__file__).parent / "samples" / "gla_spending_2008_2013_cut.csv"  # every 4th row: 7,037
 
 SAP_INVOICES = (
     "BELNR;BUZEI;LIFNR;EBELN;EBELP;MATNR;MATKL;KOSTL;HKONT;BLDAT;NETDT;AUGDT;MENGE;WRBTR;WAERS\n"
@@ -150,15 +149,18 @@ def test_mapping_reading_a_missing_source_column(con: duckdb.DuckDBPyConnection,
         ingest_file(con, f, mapping=load_mapping("sap"))
 
 
-def test_real_gla_export_loads_completely(con: duckdb.DuckDBPyConnection) -> None:
-    r = ingest_file(con, REAL_GLA, mapping=load_mapping("gla"))
-    assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 7037, 7037, 0)
-    expected = pl.read_csv(REAL_GLA, infer_schema=False)["Amount"].cast(pl.Float64).sum()
+def test_the_gla_export_loads_completely(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    gla = gla_export(tmp_path)  # the real export where the workspace has it (tests/gla.py)
+    source = pl.read_csv(gla, infer_schema=False)
+    n = source.height
+    r = ingest_file(con, gla, mapping=load_mapping("gla"))
+    assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", n, n, 0)
+    expected = source["Amount"].cast(pl.Float64).sum()
     assert con.sql("SELECT sum(amount) FROM invoices").fetchall()[0][0] == pytest.approx(expected, abs=0.005)
     assert con.sql("SELECT count(*) FROM invoices WHERE amount < 0").fetchall()[0][0] > 0  # credits kept
     # Missing GBP rates are findings, not silent drops.
-    assert con.sql("SELECT sum(rows) FROM dq_findings WHERE rule = 'missing FX rate'").fetchall()[0][0] == 7037
-    again = ingest_file(con, REAL_GLA, mapping=load_mapping("gla"))
+    assert con.sql("SELECT sum(rows) FROM dq_findings WHERE rule = 'missing FX rate'").fetchall()[0][0] == n
+    again = ingest_file(con, gla, mapping=load_mapping("gla"))
     assert again.outcome == "unchanged"
 
 

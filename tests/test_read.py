@@ -208,3 +208,49 @@ def test_a_header_row_that_is_not_the_header_says_what_is_there(tmp_path: Path) 
     assert exc.value.message.startswith("invoices.csv: Missing required column(s) for invoices: invoice_id, ")
     assert exc.value.message.endswith("(the header, line 2, has exported 2024-05-01 by finance); a preamble above "
                                       "the header? set header_row in the mapping.")
+
+
+def test_a_workbook_is_read_from_the_sheet_and_row_holding_its_header(tmp_path: Path) -> None:
+    """A blank cover sheet, notes, then the sheet with a title row above the header: the loader reads that
+    sheet from that row and says so; the mapping's `sheet` and `header_row` read it without a word."""
+    import xlsxwriter
+
+    from pipelines.load import check_file
+    from pipelines.mappings import IDENTITY, load_mapping
+
+    f = tmp_path / "budgets.xlsx"
+    wb = xlsxwriter.Workbook(f)
+    wb.add_worksheet("Cover")
+    wb.add_worksheet("Notes").write_column(0, 0, ["Budget 2026", "approved by the board"])
+    ws = wb.add_worksheet("Plan")
+    ws.write_row(0, 0, ["Budget plan 2026"])
+    ws.write_row(1, 0, ["fiscal_period", "cost_center", "category", "budget_amount", "currency"])
+    ws.write_row(2, 0, ["2026-01", "CC1", "IT", 1000.5, "EUR"])
+    ws.write_row(3, 0, ["2026-02", "CC1", "IT", -1, "EUR"])
+    wb.close()
+    c = check_file(f, IDENTITY)
+    assert (c.rows_read, c.rows_valid, c.rows_invalid) == (2, 1, 1)
+    assert c.notes == ("read the sheet 'Plan' (the first with the columns the mapping reads)",
+                       "the header is on row 2: row 1 above it skipped (a preamble); `header_row: 2` in the mapping "
+                       "says so")
+    assert c.preview["line"].to_list() == [3, 4]  # the workbook's own rows
+    m = load_mapping(write(tmp_path / "m.yaml", "name: m\nsheet: Plan\nheader_row: 2\nexports:\n  budgets: {}\n"))
+    assert check_file(f, m).notes == ()
+
+
+def test_a_clean_file_below_a_preamble_takes_the_clean_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No row to quarantine: the file goes straight into its table, read from the header's line."""
+    import pipelines.load as load
+    from workspace.db import connect, ingest_file
+
+    staged: list[str] = []
+    monkeypatch.setattr(load, "stage", lambda *a, _f=load.stage, **k: staged.append("staged") or _f(*a, **k))
+    f = write(tmp_path / "invoices.csv", PREAMBLE.replace(_row(2, "x"), _row(2, "200.25")))
+    con = connect(tmp_path / "t.duckdb")
+    try:
+        r = ingest_file(con, f)
+        assert (r.outcome, r.rows_loaded, staged) == ("loaded", 2, [])
+        assert r.message.startswith("the header is on line 3")
+        assert con.sql("SELECT sum(amount) FROM invoices").fetchall()[0][0] == pytest.approx(300.75)
+    finally:
+        con.close()

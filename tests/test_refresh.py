@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from decisions.identity import local_user
 from kpi_definitions.compute import Selection, compute
+from kpi_definitions.engine import Request
 from kpi_definitions.periods import parse_month
 from kpi_definitions.registry import registry
 from store.db import reading
@@ -155,7 +156,7 @@ def test_a_reader_never_rebuilds(eur_db: Path, tmp_path: Path, monkeypatch: pyte
     with pytest.raises(Exception, match="run `tandem refresh`"):
         service.kpi_values(str(db), ver, march, march, "month", (), ())
     with pytest.raises(Exception, match="run `tandem refresh`"):
-        service.lines(db, "savings", "finance", march, march, {})
+        service.lines(str(db), ver, Request(march, march, kpis=("savings",)), "savings", "finance")
     with reading(db) as con:
         con.sql("SELECT count(*) FROM fact_invoices").fetchall()
     assert _fingerprint(db) == before  # not a byte changed, no write-ahead log left
