@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from kpi_definitions import facts, macros
+from kpi_definitions import facts
 from kpi_definitions.lines import LINE_LIMIT
 from kpi_definitions.periods import FiscalCalendar, Grain, month_label
 from kpi_definitions.query import Selection, params, render, used
@@ -32,7 +32,6 @@ def _run(con: duckdb.DuckDBPyConnection, reg: Registry, name: str, months: Seque
     """Run the named query over `months` (month, label) with the KPI's filters; `where` narrows its rows by
     parameters given in `extra` (never by values in the text)."""
     facts.check(con, currency)
-    macros.ensure(con)
     first, last = min(m for m, _ in months), max(m for m, _ in months)
     sel = Selection(first, last, "month", (), filters or {})
     p = params(sel, FiscalCalendar(), reg[KPI].dimensions, currency, months=months, lookback=0) | dict(extra or {})

@@ -161,17 +161,23 @@ def test_each_view_by_month(lcon: duckdb.DuckDBPyConnection, view: str, month: s
 
 
 def test_proration_over_a_window_that_crosses_a_fiscal_year_and_the_365_day_cap(lcon: duckdb.DuckDBPyConnection) -> None:
-    # FY2025 holds December 2025 only: 764.5. FY2026: SI-A's January 620, SI-B's 139.5 + 126, SI-C's 5 and SI-D's
-    # 365 days of 2026 (one a day) = 1,255.5. FY2027: SI-D's second year is beyond its first 365 days: 0.
-    by_year = values(lcon, "2025-01", "2027-12", "year")
+    # FY2025 holds December 2025 only: 764.5. FY2026 runs past the data (the last invoice is of 2026-03): the engine
+    # computes it over January..March (a running period): SI-A's January 620, SI-B's 139.5 + 126, SI-C's 5 and
+    # SI-D's 31 + 28 + 31 days = 980.5.
+    by_year = values(lcon, "2025-01", "2026-12", "year")
     assert by_year[("procurement", "2025")] == pytest.approx(764.5)
-    assert by_year[("procurement", "2026")] == pytest.approx(1255.5)
-    assert by_year[("procurement", "2027")] == pytest.approx(0.0)
-    # With fiscal years starting in July, FY2026 (2025-07..2026-06) holds SI-A, SI-B and SI-C whole and SI-D's
-    # first half year (181 days): 1,240 + 405 + 10 + 181 = 1,836.
-    july = FiscalCalendar(7)
-    fy = values(lcon, "2025-07", "2026-06", "year", cal=july)
-    assert fy[("procurement", "FY2026")] == pytest.approx(1836.0)
+    assert by_year[("procurement", "2026")] == pytest.approx(980.5)
+    # With fiscal years starting in July, FY2026 (2025-07..2026-06, to March) holds SI-A, SI-B and SI-C whole and
+    # SI-D's first 90 days: 1,240 + 405 + 10 + 90 = 1,745.
+    fy = values(lcon, "2025-07", "2026-06", "year", cal=FiscalCalendar(7))
+    assert fy[("procurement", "FY2026")] == pytest.approx(1745.0)
+    # The pipeline by month (the forecast's rows, not cut to the data): SI-D counts 365 days of 2026, one a day,
+    # and nothing of 2027 (beyond its first 365 days)
+    months = kpi_ledger.pipeline_months(lcon, registry(), M("2026-01"), M("2027-12")).filter(
+        pl.col("initiative_id") == "SI-D")
+    assert months["prorated"].sum() == pytest.approx(365.0)
+    assert months["period"].to_list() == [f"2026-{m:02d}" for m in range(1, 13)]
+    assert months.filter(pl.col("period") == "2026-02")["prorated"].item() == pytest.approx(28.0)
 
 
 def test_the_bridge_steps_by_hand_and_to_the_cent(lcon: duckdb.DuckDBPyConnection) -> None:
