@@ -6,6 +6,7 @@ longer than 365 days and months with no rate all occur."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -35,6 +36,7 @@ EXPORTS = {
 }
 SCOPE = {"S1": ("IT", "C1", "EUR", ("P1", "P2")), "S2": ("LOG", "C2", "USD", ("P3", "P4"))}
 START = date(2025, 12, 1)
+LOADS = itertools.count(1_000)  # each example's lines are the newest load (facts.update_months re-sums its months)
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +84,13 @@ def _reset(con: duckdb.DuckDBPyConnection, inits: list[dict], found: list[dict],
         rows.append({"invoice_id": f"L{n}", "invoice_line": 1, "supplier_id": x["supplier"], "po_id": on if x["on"] else off,
                      "po_line": 1, "item_id": None, "category": cat, "cost_center": "CC1", "gl_account": "6000",
                      "invoice_date": day, "due_date": day, "paid_date": None, "quantity": x["qty"],
-                     "amount": x["amount"], "currency": ccy, "_load_id": 1})
+                     "amount": x["amount"], "currency": ccy, "_load_id": next(LOADS)})
     if rows:
         con.register("_lines", pl.DataFrame(rows, schema_overrides={"item_id": pl.String, "paid_date": pl.Date}))
         facts.add_invoices(con, "(SELECT * FROM _lines)", "EUR")
         con.unregister("_lines")
+    # the monthly facts the engine reads which months have data from (running periods), as a load keeps them
+    facts.update_months(con, "EUR")
     for k, (i, m, amount) in enumerate(booked):
         if i < len(inits):
             con.execute("INSERT INTO savings_bookings VALUES (?, ?, ?, 'booked', ?, 'EUR', 0, NULL, NULL, 'f@x', 'F', "
@@ -124,9 +128,11 @@ def test_the_bridge_adds_up_to_the_cent(pcon: duckdb.DuckDBPyConnection, inits: 
 
 
 def test_the_fixture_spans_the_cases_it_claims(pcon: duckdb.DuckDBPyConnection) -> None:
-    # a USD initiative starting in March has no rate for its first month: it is left out whole, and said so
+    # a USD initiative starting in March has no rate for its first month: it is left out whole, and said so (March
+    # has data: a line of S1)
     _reset(pcon, [{"supplier": "S2", "baseline": 20, "new": 15, "qty": 90, "start": 95, "days": 30,
-                   "method": "last_price", "stage": "negotiated", "contract": True}], [], [])
+                   "method": "last_price", "stage": "negotiated", "contract": True}],
+           [{"supplier": "S1", "day": 100, "on": True, "qty": 1.0, "amount": 8.0}], [])
     got = compute(pcon, registry(), Selection(2026 * 12 + 2, 2026 * 12 + 2), kpis=["savings_ledger"]).values
     assert got.filter(pl.col("view") == "procurement").select("value", "excluded").rows() == [(None, 1)]
 
