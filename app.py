@@ -51,6 +51,8 @@ def run() -> None:
             # with how many proposals and targets await this user's team: "Agreements · 2 awaiting you"
             st.Page("pages/agreement.py", title=agreement_ui.nav_title(), icon=":material/approval:",
                     url_path="agreements"),
+            st.Page("pages/savings_pipeline.py", title="Savings pipeline", icon=":material/trending_down:",
+                    url_path="savings_pipeline"),
         ],
         "KPIs": kpi_page.pages(),
         "Explore": [

@@ -138,7 +138,7 @@ def demo(
     """Write the bundled demo exports (two years of every export type) and load them."""
     from store.config import settings
     from workspace.db import connect, ingest_file
-    from workspace.demo import write_demo
+    from workspace.demo import ledger_decided, plant_decisions, write_demo
 
     cfg = settings()
     with errors():
@@ -148,9 +148,13 @@ def demo(
         con = connect(db or cfg.db, memory_limit=cfg.memory_limit, wait_s=cfg.lock_wait_s)
         try:
             results = [ingest_file(con, f, reporting_currency=cfg.reporting_currency) for f in files]
+            # the savings ledger's stage moves and bookings (a demo database is made once: a second run keeps them)
+            decided = plant_decisions(con) if all(r.ok for r in results) and not ledger_decided(con) else 0
         finally:
             con.close()
         summary(results)
+        if decided:
+            out.print(f"recorded {decided} savings ledger decisions (stage moves, bookings, a refusal, a correction)")
         if any(not r.ok for r in results):
             raise typer.Exit(REJECTED)
 

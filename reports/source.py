@@ -296,3 +296,102 @@ def _selection(first: int, last: int, grain: Grain, by: tuple[str, ...], filters
     from kpi_definitions.query import Selection
 
     return Selection(first, last, grain, by, filters)
+
+
+# --- the savings ledger (docs/savings-ledger.md) ------------------------------------------------------------------
+
+LEDGER_KPI = "savings_ledger"
+
+
+def _ledger_reg(db: str):  # noqa: ANN202 - a Registry
+    return reg(db)
+
+
+def ledger_initiatives(db: str, ver: str) -> pl.DataFrame:
+    """Every savings initiative with its terms, stage, version and who recorded it (decisions/ledger.py)."""
+    from decisions import ledger
+
+    with reading(Path(db)) as con:
+        return ledger.every(con)
+
+
+def ledger_realised(db: str, ver: str, first: int, last: int, grain: Grain, filters: Filters) -> pl.DataFrame:
+    """Realised savings by period over months first..last, computed from invoice lines (period, value, excluded)."""
+    from kpi_definitions import ledger as kpi_ledger
+
+    with reading(Path(db)) as con:
+        return kpi_ledger.realised(con, _ledger_reg(db), first, last, grain, (), dict(filters), cfg().reporting_currency,
+                                   calendar())
+
+
+def ledger_by_initiative(db: str, ver: str, first: int, last: int, filters: Filters) -> pl.DataFrame:
+    """The evaporation bridge by initiative over months first..last: negotiated, every step, realised (nominal and
+    index-adjusted), booked (kpi_definitions/ledger.py)."""
+    from kpi_definitions import ledger as kpi_ledger
+
+    with reading(Path(db)) as con:
+        return kpi_ledger.by_initiative(con, _ledger_reg(db), first, last, dict(filters), cfg().reporting_currency)
+
+
+def ledger_lines(db: str, ver: str, first: int, last: int, filters: Filters, initiative: str | None = None,
+                 step: str | None = None) -> pl.DataFrame:
+    """The invoice lines behind the bridge (one initiative's, or all; those moving one step), each with what it adds
+    to every step."""
+    from kpi_definitions import ledger as kpi_ledger
+
+    with reading(Path(db)) as con:
+        return kpi_ledger.step_lines(con, _ledger_reg(db), first, last, dict(filters), initiative, step,
+                                     cfg().reporting_currency)
+
+
+def ledger_pipeline(db: str, ver: str, first: int, last: int, data_last: int, filters: Filters) -> pl.DataFrame:
+    """Each initiative over months first..last: prorated saving to date and after, realised, booked, realisation
+    rate, expected and at risk with the reason."""
+    from kpi_definitions import ledger as kpi_ledger
+
+    with reading(Path(db)) as con:
+        return kpi_ledger.initiatives(con, _ledger_reg(db), first, last, data_last, dict(filters),
+                                      cfg().reporting_currency)
+
+
+def ledger_forecast(db: str, ver: str, first: int, last: int, data_last: int, filters: Filters) -> pl.DataFrame:
+    """The monthly savings forecast (kpi_definitions/ledger.py FORECAST_SCHEMA) with the approved joint targets on
+    the ledger set by month for the whole selection beside it: a `target_<view>` column per view with one."""
+    from kpi_definitions import ledger as kpi_ledger
+
+    with reading(Path(db)) as con:
+        out = kpi_ledger.forecast(con, _ledger_reg(db), first, last, data_last, dict(filters),
+                                  cfg().reporting_currency)
+        found = targets.evaluate(con, reg(db), calendar(), cfg().reporting_currency) if not filters else None
+    if found is not None and found.height:
+        monthly = found.filter((pl.col("kpi") == LEDGER_KPI) & (pl.col("grain") == "month")
+                               & pl.col("slice_dim").is_null())
+        if monthly.height:
+            wide = monthly.select("period", pl.concat_str(pl.lit("target_"), "view").alias("col"), "target").pivot(
+                on="col", index="period", values="target")
+            out = out.join(wide, on="period", how="left")
+    return out
+
+
+def ledger_targets(db: str, ver: str) -> pl.DataFrame:
+    """The approved joint targets on the savings ledger (any grain, any slice), with actual, forecast and status."""
+    with reading(Path(db)) as con:
+        found = targets.evaluate(con, reg(db), calendar(), cfg().reporting_currency)
+    return found.filter(pl.col("kpi") == LEDGER_KPI)
+
+
+def ledger_history(db: str, ver: str, initiative_id: str) -> dict[str, pl.DataFrame]:
+    """One initiative's versions of its terms, stage moves and booking entries, oldest first."""
+    from decisions import ledger
+
+    with reading(Path(db)) as con:
+        return {"versions": ledger.versions(con, initiative_id), "moves": ledger.moves(con, initiative_id),
+                "bookings": ledger.bookings(con, initiative_id)}
+
+
+def ledger_moved_since(db: str, ver: str, since: datetime) -> pl.DataFrame:
+    """Initiatives that changed stage since `since` (the review's "moved this week")."""
+    from decisions import ledger
+
+    with reading(Path(db)) as con:
+        return ledger.moved_since(con, since)

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     finance_approval_above: float | None = Field(
         default=None, ge=0, description="a savings effect (|agreed − procurement| over the data) above which "
                                         "finance must approve even when approval_teams leaves it out")
+    # The savings ledger (docs/savings-ledger.md): the evidence an initiative needs before it may be moved to
+    # "realised": its contract, and invoice lines under it in this many months of its savings window.
+    savings_evidence_months: int = Field(default=3, ge=0, le=36,
+                                         description="months with invoice lines under the contract before realised")
 
 
 def settings() -> Settings:

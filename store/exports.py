@@ -550,3 +550,40 @@ for _t in (
     ),
 ):
     declare(_t)
+
+# The savings ledger (docs/savings-ledger.md): savings initiatives as procurement records them, from a savings
+# suite's export or the Savings pipeline page's form. Their stages, finance's bookings and the version history
+# of their terms are decisions (decisions/ledger.py); realised savings are computed from invoice lines
+# (kpi_definitions/savings_ledger.yaml), never typed.
+INITIATIVE_TYPES = ("reduction", "avoidance", "process")
+BASELINE_METHODS = ("last_price", "contract", "bid", "index_adjusted")
+
+declare(export_type(
+    "savings_initiatives", "initiative_id str, name str, category str, supplier_id str, contract_id str?, item_id str?, "
+    "type str, baseline_method str, baseline_price dec, new_price dec, forecast_quantity dec, currency ccy, "
+    "window_start date, window_end date, owner str", ("initiative_id",),
+    description="Savings initiatives: the deal, its baseline and how it was set, the forecast quantity over the "
+                "savings window, and who owns it.",
+    rules=(
+        one_of("type", INITIATIVE_TYPES),
+        one_of("baseline_method", BASELINE_METHODS),
+        # A baseline of zero has nothing to save against: every saving would be a price rise.
+        above("baseline_price", 0), at_least("new_price", 0), above("forecast_quantity", 0),
+        not_before("window_end", "window_start"),
+        dated("window_start"), dated("window_end"),
+        at_most("baseline_price", MAX_MONEY), at_most("new_price", MAX_MONEY),
+        at_most("forecast_quantity", MAX_QUANTITY),
+    ),
+    # Strict: an initiative on a supplier or contract the loaded master data does not know cannot be measured
+    # (its lines are found through them), so it is quarantined under its rule while they are loaded.
+    across=(
+        Reference(("supplier_id",), "suppliers", "supplier_id a loaded supplier", strict=True),
+        Reference(("contract_id", "supplier_id"), "contracts", "contract_id a loaded contract of supplier_id",
+                  strict=True),
+    ),
+    dated="window_start", demo="savings_initiatives",
+    example={"initiative_id": "SI1", "name": "IT laptops 2026", "category": "IT", "supplier_id": "S1",
+             "contract_id": "C1", "item_id": "", "type": "reduction", "baseline_method": "last_price",
+             "baseline_price": "10", "new_price": "9", "forecast_quantity": "1200", "currency": "EUR",
+             "window_start": "2026-01-01", "window_end": "2026-12-31", "owner": "buyer@example.com"},
+))

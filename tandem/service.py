@@ -72,6 +72,16 @@ approval_first_pass = st.cache_data(show_spinner=False, max_entries=64)(source.a
 approval_waiting = st.cache_data(show_spinner=False, max_entries=64)(source.approval_waiting)
 document_timeline = st.cache_data(show_spinner=False, max_entries=64)(source.document_timeline)
 counted_differently = st.cache_data(show_spinner=False, max_entries=64)(source.counted_differently)
+# the savings ledger (docs/savings-ledger.md): the Savings pipeline page's reads
+ledger_initiatives = st.cache_data(show_spinner=False, max_entries=16)(source.ledger_initiatives)
+ledger_realised = st.cache_data(show_spinner=False, max_entries=64)(source.ledger_realised)
+ledger_by_initiative = st.cache_data(show_spinner=False, max_entries=64)(source.ledger_by_initiative)
+ledger_lines = source.ledger_lines  # lines: read when asked, never cached
+ledger_pipeline = st.cache_data(show_spinner=False, max_entries=32)(source.ledger_pipeline)
+ledger_forecast = st.cache_data(show_spinner=False, max_entries=32)(source.ledger_forecast)
+ledger_targets = st.cache_data(show_spinner=False, max_entries=16)(source.ledger_targets)
+ledger_history = st.cache_data(show_spinner=False, max_entries=64)(source.ledger_history)
+ledger_moved_since = st.cache_data(show_spinner=False, max_entries=16)(source.ledger_moved_since)
 
 
 def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple[str, ...], filters: Filters,

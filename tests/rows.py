@@ -34,4 +34,8 @@ VALID: dict[str, dict[str, str]] = {
                         "event_at": "2026-01-05T09:30:00+01:00", "comment": ""},
     "receipts": {"receipt_id": "G1", "line": "1", "po_id": "P1", "po_line": "1", "receipt_date": "2026-01-20",
                  "quantity": "2"},
+    "savings_initiatives": {"initiative_id": "SI1", "name": "IT laptops 2026", "category": "IT", "supplier_id": "S1",
+                            "contract_id": "C1", "item_id": "", "type": "reduction", "baseline_method": "last_price",
+                            "baseline_price": "10", "new_price": "9", "forecast_quantity": "1200", "currency": "EUR",
+                            "window_start": "2026-01-01", "window_end": "2026-12-31", "owner": "buyer@example.com"},
 }

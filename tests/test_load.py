@@ -34,6 +34,9 @@ def _write(df: pl.DataFrame, path: Path) -> Path:
 def test_every_export_type_in_every_format(con: duckdb.DuckDBPyConnection, tmp_path: Path, export: str, fmt: str) -> None:
     if export == "category_index":  # a category follows a loaded index
         ingest_file(con, _write(pl.DataFrame([VALID["price_indices"]]), tmp_path / "price_indices.csv"))
+    if export == "savings_initiatives":  # an initiative names a loaded supplier and contract
+        for master in ("suppliers", "contracts"):
+            ingest_file(con, _write(pl.DataFrame([VALID[master]]), tmp_path / f"{master}.csv"))
     row = {k: (v if v != "" else None) for k, v in VALID[export].items()}
     f = _write(pl.DataFrame([row], schema=dict.fromkeys(row, pl.String)), tmp_path / f"{export}_2026-01.{fmt}")
     r = ingest_file(con, f)

@@ -18,7 +18,8 @@ def test_bundled_declarations_are_valid_and_ordered() -> None:
     reg, issues = parse()
     assert issues == []
     assert reg.names == ["savings", "inventory_days", "budget_variance", "payment_days", "spend_under_management",
-                         "price_change", "funds_available", "touchless_rate", "first_time_match"]
+                         "price_change", "funds_available", "touchless_rate", "first_time_match",
+                         "savings_ledger"]
     for kpi in reg:
         assert set(kpi.views) == {"finance", "procurement"}
         assert kpi.bridge is not None and kpi.bridge.from_view == "procurement" and kpi.bridge.to_view == "finance"
@@ -75,7 +76,8 @@ def test_every_invalid_declaration_is_reported_with_file_kpi_and_field(tmp_path:
         Issue("broken.yaml", "?", "(file)", "not valid YAML: while parsing a flow sequence"),
     }
     assert reg.names == ["budget_variance", "spend_under_management", "price_change", "funds_available",
-                         "touchless_rate", "first_time_match"]  # the valid ones still load
+                         "touchless_rate", "first_time_match",
+                         "savings_ledger"]  # the valid ones still load
 
 
 def test_a_bad_name_and_a_bad_binding_are_caught(tmp_path: Path) -> None:

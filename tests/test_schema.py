@@ -44,11 +44,11 @@ def test_a_database_of_the_previous_release_upgrades_with_nothing_lost(old_db: P
         assert schema.versions(con) == {}  # written before schema_version existed
     con = connect(old_db)  # a writer: the migrations run
     try:
-        assert schema.versions(con) == {"store": 1, "decisions": 1}
+        assert schema.versions(con) == {"store": 1, "decisions": 2}  # decisions 2: the savings ledger's tables
         applied = con.execute("SELECT count(*) FROM schema_version").fetchall()[0][0]
     finally:
         con.close()
-    assert applied == 2 and counts(old_db) == before
+    assert applied == 2 and counts(old_db) == before  # one row per layer
     # the agreed definition still counts: agreed = procurement + cost avoidance steps (golden 2026-01: 60, of
     # which P2's 40 is cost avoidance, counted as −40 by the bridge step) and the target and the action are there
     reg = registry_for(old_db)
@@ -76,7 +76,7 @@ def test_a_database_of_a_newer_tandem_is_refused_and_left_alone(old_db: Path) ->
     raw.execute("UPDATE schema_version SET version = 7 WHERE layer = 'decisions'")
     raw.close()
     with pytest.raises(SchemaTooNew, match=r"newer Tandem: its decisions tables are at version 7, and this "
-                                           r"Tandem knows up to 1\. Upgrade Tandem"):
+                                           r"Tandem knows up to 2\. Upgrade Tandem"):
         connect(old_db)
     with reading(old_db) as con:
         assert schema.versions(con) == {"store": 1, "decisions": 7}

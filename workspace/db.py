@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
+from decisions import ledger
 from decisions import schema as decisions_schema
 from kpi_definitions import facts
 from store import db as store_db
@@ -49,6 +50,17 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     facts.prepare(con, settings().reporting_currency)
 
 
+class WorkspaceSink(facts.FactsSink):
+    """The KPI facts kept current (FactsSink), and the savings ledger told of initiatives a file stored: each new or
+    changed one gets a version recorded by whoever loaded it (decisions/ledger.py), in the load's transaction."""
+
+    def loaded(self, con: duckdb.DuckDBPyConnection, export_type: str) -> None:
+        super().loaded(con, export_type)
+        if export_type == ledger.EXPORT:
+            load_id = con.execute("SELECT max(load_id) FROM load_log WHERE export_type = ?", [export_type]).fetchall()
+            ledger.note_export(con, int(load_id[0][0]))
+
+
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, export_type: str | None = None,
                 mapping: Mapping | None = None, allow_partial: bool = False, encoding: str | None = "utf-8",
                 reporting_currency: str | None = None, progress: Progress | None = None, who: str | None = None
@@ -57,7 +69,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, export_type: str | N
     from pipelines.load import ingest_file as load
 
     ccy = reporting_currency or settings().reporting_currency
-    return load(con, path, export_type, mapping, allow_partial, encoding, ccy, progress, sink=facts.FactsSink(ccy),
+    return load(con, path, export_type, mapping, allow_partial, encoding, ccy, progress, sink=WorkspaceSink(ccy),
                 limits=limits(), who=who or f"{getpass.getuser()} (command line)")
 
 

@@ -7,6 +7,10 @@ The stories, each planted on purpose (docs/user-guide.md, The demo data):
 - Northwind Components: agreed 60-day terms, paid in about ten days.
 - Budgets and approvals (workspace/demo_flow.py): R&D's room to year end gone once its pending lab requisitions
   count; IT's requests stuck at one approval step for weeks; most Professional Services invoices need a person.
+- The savings ledger (savings_initiatives, and the stage moves and bookings `plant_decisions` records): initiatives
+  that realise fully, one that leaks through buying off contract (its contract lapsed mid-window), one whose
+  volume fell, one finance refuses to book (a "bid" baseline), an index-adjusted Logistics one (freight fell),
+  and a pipeline not contracted yet.
 Everything is vectorised with numpy/polars; a seed fixes every value.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import polars as pl
 
@@ -331,6 +336,107 @@ def _market(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     return pl.concat(frames), mapping
 
 
+# The savings ledger's window: the demo's last twelve months (it crosses a fiscal year: 2025-11..2026-10).
+LEDGER_START, LEDGER_END = date(2025, 11, 1), LAST_DAY
+DEMO_OWNER = "pat.keller@demo.example"  # who owns the initiatives (procurement); the demo's finance is Fran
+# Each initiative's story (`_initiatives` picks its contract by the rule of its story; `plant_decisions` moves
+# and books it): what the page, the bridge and the forecast show on the demo.
+# Most windows are the demo's last twelve months; two run on past its data, so the forecast has months to come.
+WINDOWS = {"SAV-02": (date(2026, 3, 1), date(2027, 2, 28)), "SAV-04": (date(2026, 2, 1), date(2027, 1, 31))}
+STORIES = {
+    "SAV-01": "full", "SAV-02": "full", "SAV-03": "off_contract", "SAV-04": "volume", "SAV-05": "refused",
+    "SAV-06": "index", "SAV-07": "negotiated", "SAV-08": "identified",
+}
+
+
+def _initiatives(po: pl.DataFrame, inv: pl.DataFrame, con: pl.DataFrame) -> pl.DataFrame:
+    """The savings initiatives of the demo (savings_initiatives), each on a contract chosen by its story's rule from
+    the generated data (no random draw: the other exports stay as they were). Baseline and new price are the
+    contract's; the forecast quantity is what the story needs: the units bought on contract in the window (a
+    saving that realises fully), half as many again (a volume that fell), or twelve months at the pace before
+    the contract lapsed (buying that went off contract)."""
+    in_window = pl.col("invoice_date").is_between(LEDGER_START, LEDGER_END)
+    lines = (inv.filter(in_window & (pl.col("amount") > 0) & pl.col("po_id").is_not_null())
+             .join(po.select("po_id", "po_line", pl.col("contract_id").alias("po_contract"), "order_date"),
+                   on=["po_id", "po_line"], how="left")
+             .join(con.select("contract_id", pl.col("supplier_id").alias("c_supplier"), "category", "start_date",
+                              "end_date"), left_on="po_contract", right_on="contract_id", how="left", suffix="_c")
+             .with_columns(on=(pl.col("c_supplier") == pl.col("supplier_id"))
+                           & pl.col("order_date").is_between(pl.col("start_date"), pl.col("end_date"))))
+    lines_on = lines.filter(pl.col("on").fill_null(False)).select(pl.col("po_contract").alias("contract_id"),
+                                                                  "invoice_date", "quantity", "amount")
+    on = lines_on.group_by("contract_id").agg(pl.col("quantity").sum().alias("q_on"), pl.col("amount").sum().alias("spend"))
+    c = con.join(on, on="contract_id").with_columns(
+        through=pl.col("end_date") >= LEDGER_END, lapses=pl.col("end_date").is_between(date(2026, 3, 1), date(2026, 7, 31)))
+    eur = pl.col("currency") == "EUR"
+    picked: list[tuple[str, dict]] = []
+    used: set[str] = set()
+
+    def pick(rows: pl.DataFrame) -> dict | None:
+        rows = rows.filter(~pl.col("supplier_id").is_in(list(used))).sort("spend", descending=True)
+        if not rows.height:
+            return None
+        row = rows.row(0, named=True)
+        used.add(row["supplier_id"])
+        return row
+
+    goods = (pl.col("category") != "Logistics") & pl.col("through")
+    plan = [  # initiative, its contracts to pick from, its window, the forecast ÷ the pace bought on contract
+        ("SAV-01", c.filter(goods & eur), (LEDGER_START, LEDGER_END), 1.0),
+        ("SAV-02", c.filter(goods & eur), WINDOWS["SAV-02"], 1.0),
+        ("SAV-03", c.filter(pl.col("lapses") & eur), (LEDGER_START, LEDGER_END), 1.0),
+        ("SAV-04", c.filter(goods & eur), WINDOWS["SAV-04"], 1.5),
+        ("SAV-05", c.filter(goods & ~eur), (LEDGER_START, LEDGER_END), 1.0),
+        ("SAV-06", c.filter(pl.col("through") & (pl.col("category") == "Logistics") & eur), (LEDGER_START, LEDGER_END),
+         1.0),
+    ]
+    for iid, rows, (start, end), factor in plan:
+        row = pick(rows)
+        if row is None:
+            continue
+        # the pace bought on contract over the part of the window with data (until the contract lapsed), for the
+        # whole window
+        seen_end = min(end, LAST_DAY, row["end_date"])
+        bought = lines_on.filter((pl.col("contract_id") == row["contract_id"])
+                                 & pl.col("invoice_date").is_between(start, seen_end))["quantity"].sum()
+        qty = round(bought * ((end - start).days + 1) / max(1, (seen_end - start).days + 1) * factor)
+        picked.append((iid, row | {"forecast_quantity": float(max(qty, 1)), "window_start": start, "window_end": end}))
+    names = {
+        "SAV-01": "{category} re-tender: one supplier, one rate card",
+        "SAV-02": "{category}: framework price cut",
+        "SAV-03": 'Laptops & docks, {supplier_id} — "2026 refresh"',
+        "SAV-04": "{category}: volume deal",
+        "SAV-05": "{category}: tender won below the highest bid",
+        "SAV-06": "Freight lanes {supplier_id}: rate card, index-linked",
+    }
+    methods = {"SAV-05": "bid", "SAV-06": "index_adjusted", "SAV-03": "contract"}
+    types = {"SAV-06": "avoidance"}
+    rows = [{
+        "initiative_id": iid, "name": names[iid].format(**r),
+        "category": r["category"], "supplier_id": r["supplier_id"], "contract_id": r["contract_id"], "item_id": None,
+        "type": types.get(iid, "reduction"), "baseline_method": methods.get(iid, "last_price"),
+        "baseline_price": r["baseline_unit_price"], "new_price": r["contract_unit_price"],
+        "forecast_quantity": r["forecast_quantity"], "currency": r["currency"], "window_start": r["window_start"],
+        "window_end": r["window_end"], "owner": DEMO_OWNER} for iid, r in picked]
+    # The pipeline: a deal negotiated but not signed yet, and an idea for next year (no contract, no lines yet).
+    spare = c.filter(~pl.col("supplier_id").is_in(list(used)) & eur).sort("spend", descending=True).head(2)
+    for (iid, start, end, share), r in zip((("SAV-07", date(2026, 9, 1), date(2027, 8, 31), 0.06),
+                                            ("SAV-08", date(2026, 11, 1), date(2027, 10, 31), 0.05)),
+                                           spare.iter_rows(named=True), strict=False):
+        rows.append({
+            "initiative_id": iid, "name": f"{r['category']}: renewal {start.year + 1}" if iid == "SAV-08"
+            else f"{r['category']}: new supplier panel", "category": r["category"], "supplier_id": r["supplier_id"],
+            "contract_id": None, "item_id": None, "type": "reduction", "baseline_method": "last_price",
+            "baseline_price": r["contract_unit_price"], "new_price": round(r["contract_unit_price"] * (1 - share), 4),
+            "forecast_quantity": float(max(round(r["q_on"]), 1)), "currency": r["currency"], "window_start": start,
+            "window_end": end, "owner": DEMO_OWNER})
+    schema = {"initiative_id": pl.String, "name": pl.String, "category": pl.String, "supplier_id": pl.String,
+              "contract_id": pl.String, "item_id": pl.String, "type": pl.String, "baseline_method": pl.String,
+              "baseline_price": pl.Float64, "new_price": pl.Float64, "forecast_quantity": pl.Float64,
+              "currency": pl.String, "window_start": pl.Date, "window_end": pl.Date, "owner": pl.String}
+    return pl.DataFrame(rows, schema=schema).sort("initiative_id")
+
+
 def generate(seed: int = 7, n_suppliers: int = 300) -> dict[str, pl.DataFrame]:
     """All the demo exports as frames, in the contract's canonical columns."""
     rng = np.random.default_rng(seed)
@@ -360,6 +466,8 @@ def generate(seed: int = 7, n_suppliers: int = 300) -> dict[str, pl.DataFrame]:
         "requisitions": flow["requisitions"],
         "approval_events": flow["approval_events"],
         "receipts": flow["receipts"],
+        # after the suppliers and contracts it names (a strict reference)
+        "savings_initiatives": _initiatives(po, inv, con),
     }
 
 
@@ -393,3 +501,56 @@ def write_demo(folder: Path, seed: int = 7, n_suppliers: int = 300) -> list[Path
             df.write_csv(path)
         files.append(path)
     return files
+
+
+# Who decides in the demo's ledger (local identities, unverified): procurement moves, finance books.
+DEMO_PROCUREMENT, DEMO_FINANCE = ("Pat Keller", "procurement"), ("Fran Moreau", "finance")
+LAST_BOOKED = {"SAV-01": "2026-08", "SAV-02": "2026-09", "SAV-03": "2026-09", "SAV-04": "2026-09", "SAV-06": "2026-09"}
+REFUSED = ("2025-11", "2025-12", "2026-01")
+REFUSAL = ("The baseline is the highest bid of the tender, a price we never paid: restate it against the last "
+           "price paid before finance books it.")
+
+
+def plant_decisions(con: duckdb.DuckDBPyConnection) -> int:
+    """The demo's ledger decisions, after its exports are loaded: Pat (procurement) moves each initiative as far as
+    its story goes, Fran (finance) books its months up to LAST_BOOKED (the latest months are not booked yet),
+    refuses SAV-05's first three months and corrects one month of SAV-02. Returns the decisions recorded."""
+    from decisions import ledger
+    from decisions.agreement import local_identity
+    from kpi_definitions.periods import parse_month
+    from kpi_definitions.registry import registry
+
+    reg = registry()
+    pat, fran = local_identity(*DEMO_PROCUREMENT), local_identity(*DEMO_FINANCE)
+    present = set(ledger.every(con).get_column("initiative_id", default=pl.Series([])).to_list())
+    steps = (("negotiated", "The supplier accepted the new price in the final round."),
+             ("contracted", "Contract signed at the new price."),
+             ("realised", "Three months of invoices at the new price are in."))
+    done = 0
+    for iid, story in STORIES.items():
+        if iid not in present or story == "identified":
+            continue
+        for stage, why in steps[:1] if story == "negotiated" else steps:
+            ledger.move(con, reg, iid, stage, why, pat)
+            done += 1
+        if story == "refused":
+            for month in REFUSED:
+                ledger.refuse(con, reg, iid, month, REFUSAL, fran)
+                done += 1
+        elif iid in LAST_BOOKED:
+            start = ledger.current(con, iid)["window_start"]  # type: ignore[index]
+            for m in range(parse_month(f"{start:%Y-%m}"), parse_month(LAST_BOOKED[iid]) + 1):
+                ledger.book(con, reg, iid, m, fran)
+                done += 1
+    if "SAV-02" in present:
+        booked = ledger.bookings(con, "SAV-02").filter(pl.col("period") == date(2026, 4, 1))["amount"].sum()
+        ledger.correct(con, reg, "SAV-02", "2026-04", round(booked - 1500, 2),
+                       "A rush order in April was billed at list price and credited in June: the April saving is "
+                       "1,500 lower than its lines showed when booked.", fran)
+        done += 1
+    return done
+
+
+def ledger_decided(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database holds ledger decisions already (the demo plants them once)."""
+    return bool(con.execute("SELECT count(*) FROM savings_moves WHERE from_stage IS NOT NULL").fetchall()[0][0])

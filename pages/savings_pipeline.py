@@ -1,0 +1,35 @@
+"""Savings pipeline: each negotiated saving followed from the deal to the books. The ledger's numbers (negotiated,
+realised from invoice lines, booked by finance), where the savings evaporate in between (to the cent, with the lines
+behind each step), the initiatives, the monthly forecast finance plans with, and the forms that record an
+initiative, move it through its stages and book it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tandem import agreement_ui, ledger_ui, selection, widgets
+
+st.title("Savings pipeline")
+st.text("Procurement claims a saving when the deal is signed; finance accepts it when it shows in spend. The ledger "
+        "follows each initiative from negotiated to booked: realised savings are computed from invoice lines, never "
+        "typed, and finance books them month by month.")
+sel = selection.filter_bar()
+k = ledger_ui.kpi()
+ledger_ui.messages()
+now, before, _ = sel.now_before_trend(kpis=(k.name,))
+ledger_ui.cards(k, sel, now, before)
+widgets.notes([n for n in sel.notes() if n.startswith(k.name)])  # this KPI's only
+ledger_ui.bridge_section(k, sel)
+picked = ledger_ui.initiatives_section(k, sel)
+if picked is not None:
+    ledger_ui.initiative_story(k, sel, picked)
+ledger_ui.forecast_section(sel)
+
+st.subheader("Record and decide", anchor=False)
+me = agreement_ui.identity()
+with selection.said(sel.db):
+    if me is not None:
+        ledger_ui.record_form(sel.db, me)
+        ledger_ui.move_form(sel.db, me)
+        ledger_ui.finance_form(sel.db, me, sel)
+    ledger_ui.audit_section(sel.db)
