@@ -9,7 +9,7 @@ import streamlit as st
 from decisions import review
 from kpi_definitions import views
 from reports import charts, pack
-from tandem import agreement_targets, agreement_ui, click, kpi_page, selection, service, standout, widgets
+from tandem import agreement_targets, agreement_ui, budgets_ui, click, kpi_page, selection, service, standout, widgets
 
 st.title("Overview")
 sel = selection.filter_bar()
@@ -28,6 +28,7 @@ for row in (kpis[i:i + per_row] for i in range(0, len(kpis), per_row)):  # row b
         with col:
             widgets.kpi_card(kpi, sel, now, before, trend, link=kpi_page.page(kpi), compact=True)
 widgets.notes(sel.notes())
+budgets_ui.overview_lines(sel)  # the approval flow in a line (no KPI row says it), linking its page
 
 st.header("What stands out", anchor=False)
 st.subheader(f"Where {who} differ most, by slice", anchor=False)
