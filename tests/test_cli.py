@@ -134,7 +134,9 @@ def test_kpis_json_csv_and_table(golden_db: Path) -> None:
     assert by_key[("inventory_days", "finance")] == {"kpi": "inventory_days", "view": "finance", "period": "2026-01",
                                                      "dimensions": {}, "value": 41.0, "unit": "days", "excluded": 0,
                                                      "warnings": [], "target": None, "forecast": None, "status": None}
-    assert len(doc) == 22  # 10 KPIs (price change, funds available, touchless, first-time match, the savings ledger) + the companion, two views each
+    # 10 KPIs (price change, funds available, touchless, first-time match, the savings ledger) + the companion,
+    # two views each
+    assert len(doc) == 22
 
     code, stdout, stderr = _run("kpis", "--db", str(golden_db), "--from", "2026-01", "--to", "2026-02", "--kpi", "savings",
               "--by", "cost_center", "--format", "csv")

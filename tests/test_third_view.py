@@ -1,4 +1,4 @@
-"""A third view is only a declaration: the registry in tests/agreed_registry adds `agreed` (violet) to every
+"""A third view is only a declaration: tests/agreed.py's registry (the bundled one, generated) adds `agreed` (violet) to every
 KPI, pointing at existing SQL, and every page, `tandem kpis`, the table exports and the review pack show it,
 with its gap against the base view, and no code change."""
 
@@ -28,18 +28,19 @@ from reports import exports, formats, pack
 from reports.scope import Scope
 from store.db import reading
 from tandem import service, widgets
+from tests.agreed import registry_folder
 from tests.test_app import PAGES, app, go, metrics
 from workspace.db import connect
 
 LOCAL = local_user()  # the command line's user: every write names who acts
 
-AGREED = Path(__file__).parent / "agreed_registry"
+AGREED = registry_folder()  # generated from the bundled declarations (tests/agreed.py)
 M = FiscalCalendar().parse
 
 
 @pytest.fixture
 def agreed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The third-view registry in use (as `TANDEM_KPI_DIR=tests/agreed_registry tandem serve` would)."""
+    """The third-view registry in use (as `TANDEM_KPI_DIR=<that folder> tandem serve` would)."""
     monkeypatch.setenv(registry_module.ENV_FOLDER, str(AGREED))
     st.cache_data.clear()  # the app's cached KPI values are per database version, not per registry
     yield AGREED
