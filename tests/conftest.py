@@ -1,8 +1,10 @@
-"""Shared fixtures: a fresh DuckDB file per test and writers for small export files."""
+"""Shared fixtures (a fresh DuckDB file per test, the golden and demo databases, writers for small export
+files) and the marker every test carries by what it runs: spark, e2e, apptest or unit (docs/development.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -10,6 +12,54 @@ import polars as pl
 import pytest
 
 from workspace.db import connect
+
+KINDS = ("spark", "e2e", "apptest", "unit")
+# What a test's code (its function, the module's helpers it calls and the fixtures it asks for) says it runs.
+E2E_SIGNS = ("playwright", "sync_playwright", "chromium(", "Popen(", "subprocess.run(", "serving(", "print_pdf(",
+             "kaleido", "exports.image(", "soffice")
+APPTEST_SIGNS = ("AppTest",)
+
+
+def _code(fn: Callable, module: object, depth: int = 1) -> str:
+    """The source of `fn` and of the module-level functions it names (`depth` levels down)."""
+    try:
+        text = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return ""
+    if depth:
+        for name in getattr(getattr(fn, "__code__", None), "co_names", ()):
+            helper = getattr(module, name, None)
+            if inspect.isfunction(helper) and helper is not fn:
+                text += _code(helper, inspect.getmodule(helper), depth - 1)
+    return text
+
+
+def kind_of(item: pytest.Item) -> str:
+    """spark, e2e, apptest or unit: what the test needs running (a marker given by hand wins)."""
+    for kind in KINDS:
+        if item.get_closest_marker(kind):
+            return kind
+    if "spark" in getattr(item, "fixturenames", ()):
+        return "spark"
+    fn = getattr(item, "function", None)
+    text = _code(fn, item.module) if fn else ""
+    for defs in getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).values():
+        for d in defs:
+            if inspect.getmodule(d.func) is not None and "tests" in (inspect.getmodule(d.func).__name__ or ""):
+                text += _code(d.func, inspect.getmodule(d.func))
+    if any(sign in text for sign in E2E_SIGNS):
+        return "e2e"
+    if any(sign in text for sign in APPTEST_SIGNS):
+        return "apptest"
+    return "unit"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test by what it runs, so `-m unit` (the default run) needs no server, browser or Streamlit."""
+    for item in items:
+        kind = kind_of(item)
+        if not item.get_closest_marker(kind):
+            item.add_marker(getattr(pytest.mark, kind))
 
 
 @pytest.fixture

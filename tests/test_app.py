@@ -352,7 +352,8 @@ def test_data_page_shows_freshness_load_log_and_findings(demo_db: Path, monkeypa
     freshness, log, quarantine, findings = (d.value for d in at.dataframe)
     assert sorted(log["export_type"]) == sorted(["fx_rates", "suppliers", "contracts", "purchase_orders", "invoices",
                                                   "budgets", "inventory", "consumption", "price_indices",
-                                                  "category_index", "requisitions", "approval_events", "receipts"])
+                                                  "category_index", "requisitions", "approval_events", "receipts",
+                                                  "savings_initiatives"])
     assert set(log["outcome"]) == {"loaded"} and len(quarantine) == 0
     assert findings.to_dict("records")[0]["subject"] == "S9999"
     assert set(freshness["export_type"]) == set(log["export_type"])
@@ -366,8 +367,9 @@ def test_no_database_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_demo_is_deterministic(tmp_path: Path) -> None:
     a = [p.read_bytes() for p in write_demo(tmp_path / "a") if p.suffix == ".csv"]
     b = [p.read_bytes() for p in write_demo(tmp_path / "b") if p.suffix == ".csv"]
-    # every CSV export: the price indices, the category-to-index map, requisitions, approval events, receipts included
-    assert a == b and len(a) == 11
+    # every CSV export: the price indices, the category-to-index map, requisitions, approval events, receipts and
+    # savings initiatives included
+    assert a == b and len(a) == 12
 
 
 def test_upload_loads_a_good_file_and_names_the_line_column_and_rule_of_a_bad_one(
