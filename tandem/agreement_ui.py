@@ -20,6 +20,7 @@ import streamlit as st
 
 from decisions import agreement, audit, inbox
 from kpi_definitions.agreement import AgreementError
+from kpi_definitions.engine import Request
 from kpi_definitions.periods import month_label
 from kpi_definitions.registry import Kpi, Registry
 from reports import charts, exports, formats, preview, safe_text
@@ -524,17 +525,12 @@ def opened(reg: Registry) -> str | None:
 # --- as defined today -------------------------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def _today_values(db: str, ver: str, first: int, last: int, grain: str, filters: service.Filters, kpi: str,
                   day: date) -> pl.DataFrame:
-    """The KPI's values with its agreed view's version in effect on `day` for every period; `ver` keys the cache."""
-    from kpi_definitions.agreement import as_defined_today
-    from kpi_definitions.compute import Selection, compute
-
-    reg = as_defined_today(service._reg(db), day)
-    with reading(Path(db)) as con:
-        return compute(con, reg, Selection(first, last, grain, (), dict(filters)),  # type: ignore[arg-type]
-                       currency=service.cfg().reporting_currency, cal=service.calendar(), kpis=[kpi]).values
+    """The KPI's values with its agreed view's version in effect on `day` for every period (the engine's
+    `as_defined_today`), cached by the service on the request; `ver` keys the cache."""
+    req = Request(first, last, grain, (kpi,), filters=filters, as_defined_today=day)  # type: ignore[arg-type]
+    return service.values(db, ver, req)[0].drop("warnings")
 
 
 def as_defined_today(kpi: Kpi, sel: Scope, now: pl.DataFrame, before: pl.DataFrame, trend: pl.DataFrame
