@@ -9,4 +9,4 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 (cd tests/oidc && npm ci --no-audit --no-fund --silent)
 uv run ruff check .
-exec uv run pytest "$@"
+exec uv run pytest -m "" "$@"  # every test: the default run (pyproject addopts) is only the fast ones
