@@ -114,8 +114,7 @@ def plan(args: Sequence[str], cfg: Settings | None = None, env: Mapping[str, str
     if auth is not None:
         missing = [k for k in ("redirect_uri", "cookie_secret") if k not in auth]
         if missing:
-            raise ServeRefused(f"The [auth] section of the secrets lacks {', '.join(missing)}: see the README, "
-                               "\"Serving Tandem to a team\".")
+            raise ServeRefused(f"The [auth] section of the secrets lacks {', '.join(missing)}: see docs/serving.md.")
     login = auth is not None
     requested = _option(args, "--server.address")
     if requested is None:
@@ -128,16 +127,16 @@ def plan(args: Sequence[str], cfg: Settings | None = None, env: Mapping[str, str
     if is_loopback(address):
         if requested is None and login:
             messages.append(f"Serving on {LOOPBACK} only (this machine): put a reverse proxy with TLS in front, or pass "
-                            "--server.address to listen on the network (README: \"Serving Tandem to a team\").")
+                            "--server.address to listen on the network (docs/serving.md).")
         elif requested is None:
             messages.append(f"Login is not configured: serving on {LOOPBACK} only (this machine). To serve a team, "
-                            "configure login (README: \"Serving Tandem to a team\").")
+                            "configure login (docs/serving.md).")
     elif not login:
         shown = address or "every interface"
         if not allow:
             raise ServeRefused(f"Refusing to serve on {shown} without login: anyone who can reach it would read all "
-                               f"spend and could upload files. Configure login (README: \"Serving Tandem to a "
-                               f"team\"), or pass {NETWORK_FLAG} if this network is yours alone.")
+                               f"spend and could upload files. Configure login (docs/serving.md), or pass {NETWORK_FLAG} "
+                               "if this network is yours alone.")
         messages.append(f"WARNING: serving on {shown} WITHOUT LOGIN ({NETWORK_FLAG}): anyone who can reach this "
                         "address reads all spend, uploads files and changes review items.")
     else:

@@ -50,7 +50,7 @@ def test_without_login_it_binds_loopback_only_and_says_so(tmp_path: Path) -> Non
     assert plan.args[-2:] == ["--server.port", "8502"]
     assert plan.args[plan.args.index("--server.address") + 1] == "127.0.0.1"
     assert plan.messages == ["Login is not configured: serving on 127.0.0.1 only (this machine). To serve a team, "
-                             "configure login (README: \"Serving Tandem to a team\")."]
+                             "configure login (docs/serving.md)."]
     # a loopback address asked for is fine too, and says nothing more
     assert serve.plan(["--server.address=::1"], cfg_with(tmp_path, ""), env={}).address == "::1"
 
