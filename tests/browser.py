@@ -68,6 +68,50 @@ def serving(db: Path, env: dict[str, str] | None = None, args: list[str] | None 
         proc.wait(timeout=20)
 
 
+OIDC = ROOT / "tests" / "oidc"  # the OpenID Connect provider the login tests sign in with (npm's oidc-provider)
+
+
+@contextmanager
+def login_serving(db: Path, folder: Path, roles: str) -> Iterator[str]:
+    """The test identity provider and `tandem serve` with login on `db`, roles from the TOML `roles`, until the
+    block ends; yields the app's base URL (on `localhost`, a host name other than the provider's: own cookies)."""
+    import shutil
+
+    node = shutil.which("node")
+    assert node, "the login tests need node (Debian: apt-get install nodejs)"
+    assert (OIDC / "node_modules" / "oidc-provider").is_dir(), "run `npm ci` in tests/oidc (scripts/test.sh does)"
+    provider_port, app_port = free_port(), free_port()
+    redirect = f"http://localhost:{app_port}/oauth2callback"
+    (folder / "secrets.toml").write_text(f"""
+[auth]
+redirect_uri = "{redirect}"
+cookie_secret = "test-only-cookie-secret-0123456789"
+client_id = "tandem"
+client_secret = "test-only-client-secret"
+server_metadata_url = "http://127.0.0.1:{provider_port}/.well-known/openid-configuration"
+client_kwargs = {{ scope = "openid email profile groups", prompt = "login" }}
+""")
+    (folder / "roles.toml").write_text(roles)
+    provider = subprocess.Popen([node, "provider.mjs", str(provider_port), "tandem", "test-only-client-secret", redirect],
+                                cwd=OIDC, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    env = os.environ | {"TANDEM_DB": str(db), "TANDEM_AUTH_SECRETS": str(folder / "secrets.toml"),
+                        "TANDEM_ROLES_FILE": str(folder / "roles.toml")}
+    env.pop("TANDEM_ROLES", None)
+    with (folder / "serve.log").open("w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "tandem.serve", "--server.headless", "true",
+                                   "--server.port", str(app_port)], cwd=ROOT, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+        try:
+            assert provider.stdout is not None and provider.stdout.readline().startswith("ready http://127.0.0.1:")
+            up(f"http://127.0.0.1:{app_port}/_stcore/health")
+            yield f"http://localhost:{app_port}"
+        finally:
+            server.terminate()
+            provider.terminate()
+            server.wait(timeout=20)
+            provider.wait(timeout=20)
+
+
 @contextmanager
 def chromium(width: int = 1400, height: int = 1000) -> Iterator:
     """A headless Chromium (Debian's, which scripts/test.sh installs) and one page of that size."""

@@ -8,10 +8,7 @@ The browser waits for what it needs on the page (an element with its text), neve
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +20,7 @@ from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.registry import registry
 from reports import formats
 from store.db import reading
-from tests.browser import CHROMIUM, ROOT, free_port
-from tests.test_auth import OIDC, wait_http
+from tests.browser import CHROMIUM, login_serving
 
 TEXT = "Negotiated savings without cost avoidance: only what changes the price paid counts."
 WAIT = 90_000  # ms a page may take to show what is waited for (a shared, loaded machine)
@@ -33,44 +29,13 @@ WAIT = 90_000  # ms a page may take to show what is waited for (a shared, loaded
 @pytest.fixture(scope="module")
 def signed(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The provider and `tandem serve` with login: finance and procurement editors by address, viewers by group."""
-    node = shutil.which("node")
-    assert node, "the login test needs node (Debian: apt-get install nodejs)"
-    assert (OIDC / "node_modules" / "oidc-provider").is_dir(), "run `npm ci` in tests/oidc (scripts/test.sh does)"
     folder = tmp_path_factory.mktemp("agree")
     db = folder / "tandem.duckdb"
     shutil.copy(demo_db, db)
-    provider_port, app_port = free_port(), free_port()
-    redirect = f"http://localhost:{app_port}/oauth2callback"
-    (folder / "secrets.toml").write_text(f"""
-[auth]
-redirect_uri = "{redirect}"
-cookie_secret = "test-only-cookie-secret-0123456789"
-client_id = "tandem"
-client_secret = "test-only-client-secret"
-server_metadata_url = "http://127.0.0.1:{provider_port}/.well-known/openid-configuration"
-client_kwargs = {{ scope = "openid email profile groups", prompt = "login" }}
-""")
-    (folder / "roles.toml").write_text('[users]\n"finance@example.com" = { team = "finance", role = "editor" }\n'
-                                       '"procurement@example.com" = { team = "procurement", role = "editor" }\n'
-                                       '[groups]\n"tandem-viewers" = { role = "viewer" }\n')
-    provider = subprocess.Popen([node, "provider.mjs", str(provider_port), "tandem", "test-only-client-secret", redirect],
-                                cwd=OIDC, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    env = os.environ | {"TANDEM_DB": str(db), "TANDEM_AUTH_SECRETS": str(folder / "secrets.toml"),
-                        "TANDEM_ROLES_FILE": str(folder / "roles.toml")}
-    env.pop("TANDEM_ROLES", None)
-    log = (folder / "serve.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "tandem.serve", "--server.headless", "true",
-                               "--server.port", str(app_port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        assert provider.stdout is not None and provider.stdout.readline().startswith("ready http://127.0.0.1:")
-        wait_http(f"http://127.0.0.1:{app_port}/_stcore/health")
-        yield f"http://localhost:{app_port}", db
-    finally:
-        server.terminate()
-        provider.terminate()
-        server.wait(timeout=20)
-        provider.wait(timeout=20)
-        log.close()
+    with login_serving(db, folder, '[users]\n"finance@example.com" = { team = "finance", role = "editor" }\n'
+                                   '"procurement@example.com" = { team = "procurement", role = "editor" }\n'
+                                   '[groups]\n"tandem-viewers" = { role = "viewer" }\n') as base:
+        yield base, db
 
 
 @pytest.fixture(scope="module")
