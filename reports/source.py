@@ -395,3 +395,39 @@ def ledger_moved_since(db: str, ver: str, since: datetime) -> pl.DataFrame:
 
     with reading(Path(db)) as con:
         return ledger.moved_since(con, since)
+
+
+# --- prices against the market (kpi_definitions/prices.py) -------------------------------------------------------
+
+
+def price_categories(db: str, ver: str) -> list[str]:
+    """The categories mapped to a market index."""
+    from kpi_definitions import prices
+
+    with reading(Path(db)) as con:
+        return prices.mapped_categories(con)
+
+
+def price_comparison(db: str, ver: str, first: int, last: int, category: str | None, filters: Filters
+                     ) -> pl.DataFrame:
+    """Our price index against the market's, month by month, for one category (None: every mapped one)."""
+    from kpi_definitions import prices
+
+    with reading(Path(db)) as con:
+        return prices.comparison(con, reg(db), first, last, category, dict(filters), cfg().reporting_currency)
+
+
+def price_outlook(db: str, ver: str, last: int, filters: Filters) -> pl.DataFrame:
+    """The price outlook from month `last` on."""
+    from kpi_definitions import prices
+
+    with reading(Path(db)) as con:
+        return prices.outlook(con, reg(db), last, dict(filters), cfg().reporting_currency)
+
+
+def savings_net_of_market(db: str, ver: str, first: int, last: int, filters: Filters) -> pl.DataFrame:
+    """Savings with the market's movement taken out, over months first..last."""
+    from kpi_definitions import prices
+
+    with reading(Path(db)) as con:
+        return prices.savings_net_of_market(con, reg(db), first, last, dict(filters), cfg().reporting_currency)

@@ -1,56 +1,27 @@
 """The price page's own sections (our index against the market's, the price outlook) and the savings page's
-option of savings net of the market's movement, composed from kpi_definitions/prices.py."""
+option of savings net of the market's movement, read through tandem/service.py (reports/source.py asks
+kpi_definitions/prices.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from kpi_definitions import prices
+from kpi_definitions.prices import PRICE_KPI
 from kpi_definitions.registry import Kpi
 from reports import charts
 from reports.scope import Scope
-from store.db import reading
 from tandem import service, widgets
-from tandem.service import Filters
 
 MONTHS_SHOWN = 24  # the comparison chart: two years to the selected period's last month
 ALL = "(all categories)"
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _categories(db: str, ver: str) -> list[str]:
-    with reading(Path(db)) as con:
-        return prices.mapped_categories(con)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _comparison(db: str, ver: str, first: int, last: int, category: str | None, filters: Filters) -> pl.DataFrame:
-    with reading(Path(db)) as con:
-        return prices.comparison(con, service.reg(), first, last, category, dict(filters),
-                                 service.cfg().reporting_currency)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _outlook(db: str, ver: str, last: int, filters: Filters) -> pl.DataFrame:
-    with reading(Path(db)) as con:
-        return prices.outlook(con, service.reg(), last, dict(filters), service.cfg().reporting_currency)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _net(db: str, ver: str, first: int, last: int, filters: Filters) -> pl.DataFrame:
-    with reading(Path(db)) as con:
-        return prices.savings_net_of_market(con, service.reg(), first, last, dict(filters),
-                                            service.cfg().reporting_currency)
-
-
 def sections(kpi: Kpi, sel: Scope) -> None:
     """What a KPI page adds after its breakdown: the market and the outlook on the price page, the
     net-of-market option on the savings page; nothing on the others."""
-    if kpi.name == prices.PRICE_KPI:
+    if kpi.name == PRICE_KPI:
         market(kpi, sel)
         outlook(sel)
     elif kpi.name == "savings":
@@ -64,7 +35,7 @@ def figure(levels: pl.DataFrame, title: str) -> go.Figure:
 
 def market(kpi: Kpi, sel: Scope) -> None:
     st.subheader("Our prices against the market", anchor=False)
-    cats = _categories(str(sel.db), sel.ver)
+    cats = service.price_categories(str(sel.db), sel.ver)
     if not cats:
         st.info("No market index loaded: load a `price_indices` export and a `category_index` export that names "
                 "the index each category follows.")
@@ -73,7 +44,7 @@ def market(kpi: Kpi, sel: Scope) -> None:
     data = service.months(str(sel.db), sel.ver)
     first = max(sel.span.last - MONTHS_SHOWN + 1, data[0] if data else 0)
     picked = None if category == ALL else category
-    levels = _comparison(str(sel.db), sel.ver, first, sel.span.last, picked, sel.key)
+    levels = service.price_comparison(str(sel.db), sel.ver, first, sel.span.last, picked, sel.key)
     if not levels.height:
         st.info("No prices to compare for this selection.")
         return
@@ -86,7 +57,7 @@ def market(kpi: Kpi, sel: Scope) -> None:
 
 def outlook(sel: Scope) -> None:
     st.subheader(f"Price outlook for planning · as of {sel.span.label}", anchor=False)
-    rows = _outlook(str(sel.db), sel.ver, sel.span.last, sel.key)
+    rows = service.price_outlook(str(sel.db), sel.ver, sel.span.last, sel.key)
     if not rows.height:
         st.info("No category follows a market index: load a `category_index` export.")
         return
@@ -112,7 +83,7 @@ def net_of_market(sel: Scope) -> None:
     if not st.toggle("Savings net of market movement", key="savings_net_of_market",
                      help="Take out what the market's price index did to the category's prices over the year"):
         return
-    rows = _net(str(sel.db), sel.ver, sel.span.first, sel.span.last, sel.key)
+    rows = service.savings_net_of_market(str(sel.db), sel.ver, sel.span.first, sel.span.last, sel.key)
     if not rows.height:
         st.info("No savings by category for this selection.")
         return
