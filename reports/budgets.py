@@ -88,8 +88,9 @@ def buckets_figure(kpi: Kpi, frame: pl.DataFrame, currency: str, title: str) -> 
                              text=[formats.compact(v, "currency", currency) for v in shown[view].to_list()],
                              textposition="outside", cliponaxis=False))
     fig.update_layout(barmode="group", title=title, height=360, margin=dict(l=10, r=40, t=60, b=30),
-                      legend=dict(orientation="h", y=-0.15), yaxis=dict(autorange="reversed"))
-    fig.update_xaxes(title_text=currency)
+                      legend=dict(orientation="h", y=-0.15), yaxis=dict(autorange="reversed"), font=charts.FONT,
+                      plot_bgcolor="white", paper_bgcolor="white")
+    fig.update_xaxes(title_text=currency, gridcolor="#e6e6e6", zerolinecolor="#999")
     return fig
 
 
@@ -105,8 +106,9 @@ def cycles_figure(frame: pl.DataFrame, title: str) -> go.Figure:
         go.Bar(x=labels, y=[rows[s]["p90_days"] for s in stages], name="P90 (9 in 10 within)", marker_color="#9ecae9",
                text=[formats.days(rows[s]["p90_days"]) for s in stages], textposition="outside", cliponaxis=False)])
     fig.update_layout(barmode="group", title=title, height=360, margin=dict(l=10, r=10, t=60, b=30),
-                      legend=dict(orientation="h", y=-0.2))
-    fig.update_yaxes(title_text="days")
+                      legend=dict(orientation="h", y=-0.2), font=charts.FONT, plot_bgcolor="white",
+                      paper_bgcolor="white")
+    fig.update_yaxes(title_text="days", gridcolor="#e6e6e6", zerolinecolor="#999")
     return fig
 
 

@@ -145,6 +145,8 @@ def review_pack(title: str, as_of: datetime | None, sections: list[tuple], actio
             if isinstance(item, pl.DataFrame):
                 if item.height:
                     parts.append(_table(item))
+            elif isinstance(item, go.Figure) and printable:  # print: an image (a script drew its toolbar too)
+                parts.append(f"<img class='chart' src='{png_data_uri(safe_text.figure(item))}' alt=''>")
             elif isinstance(item, go.Figure):
                 parts.append(pio.to_html(safe_text.figure(item), full_html=False,
                                          include_plotlyjs="inline" if first else False))

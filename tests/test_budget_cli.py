@@ -79,3 +79,11 @@ def test_the_pack_has_a_budgets_and_approvals_section(golden_budgets_db: Path) -
     html = pack.build(pack.selected(golden_budgets_db, "2026-03"))
     assert "Budgets and approvals" in html and "Waiting longest now" in html and "it_review" not in html
     assert "RP" in html and "Requisition to approval" in html
+    # printed, the cycle-time chart is an image like every chart of the pack (as a script, the PDF showed its toolbar)
+    import polars as pl
+
+    from reports import budgets, exports
+
+    sections = budgets.pack_sections(pack.selected(golden_budgets_db, "2026-03"))
+    printable = exports.review_pack("pack", None, sections, pl.DataFrame(), printable=True)
+    assert "Plotly.newPlot" in html and "Plotly.newPlot" not in printable and "Cycle times, 2026-03" in printable
