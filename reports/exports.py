@@ -133,7 +133,7 @@ def review_pack(title: str, as_of: datetime | None, sections: list[tuple], actio
     tables and the open actions. A section is (heading, items) — an item is a table, a figure, a PNG data
     URI, or ("h3"|"p", text) — or (heading, figures, table)."""
     parts = [f"<h1>{html.escape(title)}</h1>",
-             f"<p class='meta'>Data as of {html.escape(str(as_of) if as_of else 'n/a')} · "
+             f"<p class='meta'>Data as of {f'{as_of:%Y-%m-%d %H:%M}' if as_of else 'n/a'} · "
              f"generated {datetime.now():%Y-%m-%d %H:%M}</p>"]
     first = True
     for section in sections:
