@@ -95,7 +95,11 @@ def build(p: Pack) -> bytes:
     slide = prs.slides.add_slide(blank)
     _title(slide, f"Overview · {sel.span.label}")
     _table(slide, p.overview, Inches(0.4), Inches(1.0), W - Inches(0.8), size=10)
-    slide.shapes.add_picture(_png(p.overview_shot.fig), Inches(3.2), Inches(3.4), height=Inches(3.3))
+    _stamp(slide, stamp_lines(sel, None, "Overview")[:2] + stamp_lines(sel, None, "")[-1:])
+    # the gaps on a slide of their own: under a table of ten KPIs the chart ran over its last rows
+    slide = prs.slides.add_slide(blank)
+    _title(slide, f"How far apart the teams are · {sel.span.label}")
+    slide.shapes.add_picture(_png(p.overview_shot.fig), Inches(1.9), Inches(1.1), height=Inches(5.4))
     _stamp(slide, stamp_lines(sel, None, "Overview")[:2] + stamp_lines(sel, None, "")[-1:])
 
     for part in p.kpis:

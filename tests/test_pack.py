@@ -111,14 +111,23 @@ def test_pptx_deck_has_a_slide_per_kpi_with_numbers_images_definitions_and_a_sta
     assert deck.slide_width * 9 == deck.slide_height * 16  # 16:9
     slides = list(deck.slides)
     reg = registry()
-    assert len(slides) == 2 + len(list(reg)) + 1  # title, overview, one per KPI, actions
+    assert len(slides) == 3 + len(list(reg)) + 1  # title, overview, how far apart, one per KPI, actions
 
     def texts(slide) -> str:  # noqa: ANN001
         parts = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
         parts += [c.text for s in slide.shapes if s.has_table for r in s.table.rows for c in r.cells]
         return "\n".join(parts)
 
-    for slide, kpi in zip(slides[2:-1], reg, strict=True):
+    assert texts(slides[2]).startswith("How far apart the teams are · 2026-10")
+    assert [s.shape_type for s in slides[2].shapes].count(13) == 1  # the gaps chart
+    for slide in slides:  # no picture lies over a table (ten KPIs' table once ran under the gaps chart)
+        tables = [s for s in slide.shapes if s.has_table]
+        for pic in (s for s in slide.shapes if s.shape_type == 13):
+            for tab in tables:
+                rows_h = sum(r.height for r in tab.table.rows)
+                assert pic.top >= tab.top + rows_h or pic.top + pic.height <= tab.top or \
+                    pic.left >= tab.left + tab.width or pic.left + pic.width <= tab.left
+    for slide, kpi in zip(slides[3:-1], reg, strict=True):
         t = texts(slide)
         assert t.startswith(f"{kpi.label} · 2026-10")
         for view, v in kpi.views.items():
