@@ -36,7 +36,7 @@ def run() -> None:
     _warm()
     auth.gate()  # sign-in, or "not on the list", or the local user without login; sets the page config
     from store.errors import Busy, TandemError
-    from tandem import agreement_ui, kpi_page, selection, service, widgets
+    from tandem import agreement_ui, kpi_page, runs, selection, service, widgets
 
     widgets.fit_numbers()  # headline numbers wrap on a narrow screen instead of reading "EUR …"
     overview = st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview")
@@ -64,14 +64,17 @@ def run() -> None:
         ],
     }, expanded=True)  # every page in view: "View 3 more" hid Agreements
     try:
-        nav.run()
+        with runs.under_app():  # a page's runs.stop() ends its run here, and the run is still marked below
+            nav.run()
+    except runs.PageDone:
+        pass
     except Busy:  # a load holds the file (an upload here, or a long CLI load): a calm notice, not an error
         selection.loading(service.cfg().db)
     except TandemError as exc:  # a problem the user can act on (a damaged file, a long load): one sentence
         st.error(exc.message)
     except RerunException:  # st.rerun: not the end of this page's run, the next run marks it
         raise
-    except BaseException:  # a page that stopped early (st.stop) or failed: this run is over all the same
+    except BaseException:  # a page that failed: this run is over all the same
         widgets.settled()
         raise
     widgets.settled()  # the page shows all this run draws: what browser tests and the browser benchmark wait on

@@ -8,7 +8,7 @@ import streamlit as st
 from reports import safe_text
 from store.errors import TandemError
 from store.exports import EXPORT_TYPES
-from tandem import auth, onboarding, selection, service, uploads, widgets
+from tandem import auth, onboarding, runs, selection, service, uploads, widgets
 from workspace.db import named
 
 st.title("Data")
@@ -50,7 +50,7 @@ def _upload() -> None:
             shown = uploads.preview([(f.name, f.getvalue()) for f in files], export_type, chosen, encoding)
         except TandemError as exc:
             st.text(safe_text.visible(exc.message))
-            st.stop()
+            runs.stop()
         for message in shown.errors:
             st.text(safe_text.visible(message))
         for check in shown.checks:
@@ -75,7 +75,7 @@ else:
 
 if not db.exists():
     st.info("No database yet: run `tandem demo`, upload exports above, or use `tandem ingest`.")
-    st.stop()
+    runs.stop()
 with selection.said(db):  # a load holding the file, or a damaged file: one sentence
     freshness = onboarding.freshness(db)
     log, quarantine, findings = (named(db, q) for q in ("load_log", "quarantine", "findings"))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from reports import formats
 from store.errors import TandemError
-from tandem import scenarios_ui, selection, service, widgets
+from tandem import runs, scenarios_ui, selection, service, widgets
 
 st.title("Payment terms")
 st.text("Choose suppliers in the filter bar (supplier, category; none: all of them) and the terms to move them to. "
@@ -27,7 +27,7 @@ try:
     result = service.terms(str(sel.db), sel.ver, *inputs)
 except TandemError as exc:
     st.info(exc.message)
-    st.stop()
+    runs.stop()
 
 st.caption(f"{result.months} month(s) of payments ({sel.span.label}), annualised · {sel.filter_text()}")
 finance, procurement = st.columns(2)

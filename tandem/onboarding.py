@@ -28,7 +28,7 @@ from reports import safe_text
 from store.db import frame, reading
 from store.errors import USAGE, TandemError
 from store.exports import EXPORT_TYPES
-from tandem import auth, uploads, widgets
+from tandem import auth, runs, uploads, widgets
 
 if TYPE_CHECKING:
     from pipelines.draft import Draft
@@ -72,7 +72,7 @@ def load(db: Path, files: Sequence[tuple[str, bytes]], export_type: str | None, 
         except TandemError as exc:  # the file is held, damaged, read-only or its disk full: one sentence
             status.update(label="Nothing loaded", state="error")
             st.text(safe_text.visible(exc.message))
-            st.stop()
+            runs.stop()
         except Exception:  # anything else: the status never stays on "Loading…"; the error says the rest
             status.update(label="Nothing loaded", state="error")
             raise

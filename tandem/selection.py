@@ -15,7 +15,7 @@ from reports import safe_text
 from reports.scope import FILTER_LABELS, FILTER_PARAMS, TREND_PERIODS, Scope, stamp_lines, trend_start  # noqa: F401
 from store import gate
 from store.errors import Busy, TandemError
-from tandem import service
+from tandem import runs, service
 
 Selected = Scope  # what the filter bar selected, read through the cached service
 WATCH_EVERY_S = 3
@@ -25,7 +25,7 @@ def database_or_stop() -> tuple[Path, str]:
     db = service.cfg().db
     if not db.exists():
         st.info("No database yet: run `tandem demo`, or load your exports on the Data page or with `tandem ingest`.")
-        st.stop()
+        runs.stop()
     return db, service.version(db)
 
 
@@ -49,16 +49,16 @@ def filter_bar() -> Selected:
         opts = service.options(str(db), ver)
     except Busy:  # a long load holds the file: say so, the watcher reruns when it is done
         st.info(service.loading_notice(db))
-        st.stop()
+        runs.stop()
     except TandemError as exc:  # the file itself (damaged, unreadable): the store's one sentence
         st.error(exc.message)
-        st.stop()
+        runs.stop()
     if problem:
         st.error(problem)
-        st.stop()
+        runs.stop()
     if rng is None:
         st.info("The database holds no orders, invoices or stock yet: load exports on the Data page.")
-        st.stop()
+        runs.stop()
     cal = service.calendar()
     data_first, data_last = rng
     with st.sidebar:
@@ -125,10 +125,10 @@ def said(db: Path) -> Iterator[None]:
         yield
     except Busy:
         loading(db)
-        st.stop()
+        runs.stop()
     except TandemError as exc:
         st.error(exc.message)
-        st.stop()
+        runs.stop()
 
 
 def loading(db: Path) -> None:
