@@ -471,7 +471,8 @@ def _row(col: Any, cm: ColumnMap | None, sources: list[str], why: list[str], k: 
                             label_visibility="collapsed")
     said = value.text_input(f"Constant or default of {col.name}", start.text, key=f"{k}-text-{col.name}",
                             label_visibility="collapsed", placeholder="constant" if source == CONSTANT else "default")
-    reasons = "; ".join(w for w in why if w) or "no guess"
+    # the YAML marks what to check "TODO" (grep-able in a file); on the page it says so in words
+    reasons = "; ".join(w.replace("TODO: ", "to check: ") for w in why if w) or "no guess"
     guess.caption(text(f"{describe(cm)} — {reasons}"))
     return Choice(source, said or "")
 
