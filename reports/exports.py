@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import base64
 import html
 import io
 import math
+import os
+import shutil
+import tempfile
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -106,25 +112,94 @@ def to_xlsx(df: pl.DataFrame, sheet: str = "data", header: list[str] | None = No
     return buf.getvalue()
 
 
-_kaleido_lock = threading.Lock()
-_kaleido_started = False
+def short_tmpdir(prefix: str) -> str | None:
+    """A folder of its own under /tmp when the temporary folder's path is long, else None. Chromium keeps a
+    socket under $TMPDIR, and a socket's path has at most 107 bytes: under a long TMPDIR (a test's folder,
+    macOS's /var/folders/...) the browser quit at once. Give a browser this as its TMPDIR, and remove it after."""
+    return tempfile.mkdtemp(prefix=prefix, dir="/tmp") if len(tempfile.gettempdir()) > 40 else None
+
+
+class _Charts:
+    """One Kaleido (a headless Chromium drawing Plotly figures) per process, on an event loop of its own, asked
+    with a time limit. Kaleido's own sync server waits forever when its browser fails to start (two packs
+    starting at once once hit it: the command hung); here a failed start is retried once, then is a sentence."""
+
+    START_S, DRAW_S = 120.0, 120.0
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.kaleido: Any = None
+        self.short: str | None = None  # the short temporary folder of the browser's profile, when one was needed
+        atexit.register(self.close)
+
+    def _open(self) -> None:
+        import kaleido
+
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, name="tandem-kaleido", daemon=True).start()
+        self.kaleido = kaleido.Kaleido()
+        # under a long TMPDIR the browser needs a short one (short_tmpdir); it reads TMPDIR itself, Python's
+        # tempfile (the profile choreographer makes) its own copy
+        before, env = tempfile.tempdir, os.environ.get("TMPDIR")
+        self.short = short_tmpdir("tandem-charts-")
+        if self.short:
+            tempfile.tempdir = os.environ["TMPDIR"] = self.short
+        try:
+            asyncio.run_coroutine_threadsafe(self.kaleido.open(), self.loop).result(self.START_S)
+        finally:
+            tempfile.tempdir = before
+            if env is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = env
+
+    def close(self) -> None:
+        """Close the browser (at exit), then remove its short temporary folder if it had one."""
+        if self.kaleido is not None and self.loop is not None:
+            try:
+                asyncio.run_coroutine_threadsafe(self.kaleido.close(), self.loop).result(15)
+            except Exception:  # noqa: BLE001, S110 - closing at exit: nothing left to tell
+                pass
+        self._reset()
+        if self.short:
+            shutil.rmtree(self.short, ignore_errors=True)
+
+    def _reset(self) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self.loop, self.kaleido = None, None
+
+    def draw(self, fig: dict, opts: dict) -> bytes:
+        from store.errors import FAILURE, TandemError
+
+        with self.lock:
+            for attempt in (1, 2):
+                try:
+                    if self.kaleido is None:
+                        self._open()
+                    assert self.loop is not None
+                    return asyncio.run_coroutine_threadsafe(self.kaleido.calc_fig(fig, opts=opts), self.loop).result(
+                        self.DRAW_S)
+                except Exception as exc:  # noqa: BLE001 - the browser's start or a draw: retried once, then said
+                    self._reset()
+                    if attempt == 2:
+                        raise TandemError(f"Chromium could not draw the charts ({type(exc).__name__}: {exc}); try "
+                                          "again, or export the HTML pack (`tandem pack --format html`).",
+                                          FAILURE) from None
+        raise AssertionError("unreachable")
+
+
+_charts = _Charts()
 
 
 def image(fig: go.Figure, fmt: str, width: int = 1100) -> bytes:
-    """PNG or SVG through kaleido, which drives the system Chromium; the browser starts once per process
+    """PNG or SVG through Kaleido, which drives the system Chromium; the browser starts once per process
     (not per chart). The figure's own width and height (a stamped snapshot's size) win over `width`."""
-    global _kaleido_started
-    import kaleido
-
     fig = safe_text.figure(fig)  # whoever built it: nothing in a snapshot is read as markup
-    with _kaleido_lock:
-        if not _kaleido_started:
-            kaleido.start_sync_server(silence_warnings=True)
-            _kaleido_started = True
-        height = int(fig.layout.height or 450)
-        width = int(fig.layout.width or width)
-        return kaleido.calc_fig_sync(fig.to_dict(), opts=dict(format=fmt, width=width, height=height,
-                                                              scale=2 if fmt == "png" else 1))
+    height = int(fig.layout.height or 450)
+    width = int(fig.layout.width or width)
+    return _charts.draw(fig.to_dict(), dict(format=fmt, width=width, height=height, scale=2 if fmt == "png" else 1))
 
 
 def review_pack(title: str, as_of: datetime | None, sections: list[tuple], actions: pl.DataFrame,
@@ -190,13 +265,13 @@ def print_pdf(page: str, timeout_s: float = 120) -> bytes:
     processes (crash handler, utility processes) can outlive the main one and still write into the profile:
     removing it then failed about once in ten runs ("Directory not empty: 'Default'"). So the browser runs in
     a process group of its own, which is ended before the folder is removed."""
-    import shutil
     import tempfile
 
     from store.errors import FAILURE, TandemError
 
     browser = shutil.which("chromium") or CHROMIUM
     tmp = Path(tempfile.mkdtemp(prefix="tandem-pdf-"))
+    sockets = short_tmpdir("tandem-pdf-")  # the browser's own TMPDIR when ours is too long for its socket
     try:
         src, out, profile = tmp / "pack.html", tmp / "pack.pdf", tmp / "profile"
         src.write_text(page, encoding="utf-8")
@@ -204,15 +279,17 @@ def print_pdf(page: str, timeout_s: float = 120) -> bytes:
                "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", f"--user-data-dir={profile}",
                "--no-first-run", "--no-default-browser-check", "--disable-breakpad", "--disable-crash-reporter",
                f"--print-to-pdf={out}", src.as_uri()]
-        stderr = _run_browser(cmd, timeout_s)
+        stderr = _run_browser(cmd, timeout_s, os.environ | {"TMPDIR": sockets} if sockets else None)
         if not out.exists() or out.stat().st_size == 0:
             raise TandemError("Chromium printed no PDF: " + stderr.decode(errors="replace")[-300:], FAILURE)
         return out.read_bytes()
     finally:
         _remove(tmp)
+        if sockets:
+            _remove(Path(sockets))
 
 
-def _run_browser(cmd: list[str], timeout_s: float) -> bytes:
+def _run_browser(cmd: list[str], timeout_s: float, env: dict[str, str] | None = None) -> bytes:
     """Run a headless browser in its own process group and end the whole group when it is done (or too slow);
     returns its error output. The group is ended before the browser is reaped: until then its number cannot be
     given to another process group (say another run's browser), so nothing else is ever killed."""
@@ -226,7 +303,7 @@ def _run_browser(cmd: list[str], timeout_s: float) -> bytes:
 
     with tempfile.TemporaryFile() as err:  # a file, not a pipe: a helper that keeps it open blocks nobody
         try:
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True, env=env)
         except OSError as exc:
             raise TandemError(f"Chromium could not print the pack ({exc}); is `chromium` installed?", FAILURE) from None
         deadline = time.monotonic() + timeout_s

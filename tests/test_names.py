@@ -93,7 +93,7 @@ def test_data_page_tables_show_names_as_written(db: Path, monkeypatch: pytest.Mo
 def test_review_items_show_names_as_written(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(db, monkeypatch, "review")
     items = at.dataframe[-2].value  # the open items (the closed ones follow)
-    assert list(items["text"]) == ["Ask abc⟨U+202E⟩txt.exe about <b>x</b>"]
+    assert list(items["Text"]) == ["Ask abc⟨U+202E⟩txt.exe about <b>x</b>"]
     close = at.selectbox(key="close_item")
     assert close.options[0].endswith(": Ask abc⟨U+202E⟩txt.exe about <b>x</b>")
     _no_hidden(close.options)

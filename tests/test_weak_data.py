@@ -171,7 +171,7 @@ def test_the_savings_page_marks_the_weak_trend_point_and_its_breakdown_export_ca
     # the hover: the value in the product's format, then the reasons of a weak point
     assert hover["2025-11"].replace("<br>   ", " ").startswith("−EUR 4,273,162<br>⚠ Base month 2024-11 is partial")
     assert hover["2025-12"] == "EUR 179,463"
-    assert "hollow point: weak data" in trend["layout"]["title"]["subtitle"]["text"]
+    assert "hollow: weak data (hover it)" in [t.get("name") for t in trend["data"]]  # the key, in the legend's row
     assert not any("Partial base" in c for c in _captions(at))  # 2026-01's own base is whole
 
 

@@ -19,7 +19,7 @@ def test_the_demo_2025_11_savings_point_says_its_base_is_partial(server, page) -
     assert page.get_by_text("Partial base").first.is_visible()
     page.goto(f"{base}/savings?period=2026-01")  # a trend that holds 2025-11 and the months after it
     settled(page)
-    chart = page.locator(".js-plotly-plot").filter(has_text="hollow point: weak data").first
+    chart = page.locator(".js-plotly-plot").filter(has_text="hollow: weak data (hover it)").first
     chart.scroll_into_view_if_needed()
     finance = chart.locator(".scatterlayer .trace").first.locator("path.point")
     assert finance.count() == 3  # 2025-11, 2025-12, 2026-01: before 2025-11 no base, no value
