@@ -31,7 +31,7 @@ from kpi_definitions.registry import Registry
 from store.config import Settings, settings
 from store.db import transaction
 from store.errors import REJECTED, TandemError
-from store.exports import EXPORT_TYPES
+from store.exports import EXPORT_TYPES, MAX_MONEY
 
 ENTITY = "savings_initiative"
 TEAMS = ("finance", "procurement")
@@ -459,6 +459,9 @@ def correct(con: duckdb.DuckDBPyConnection, reg: Registry, initiative_id: str, m
             raise ValueError
     except ValueError:
         raise LedgerError(f"{_shown(amount)} is not an amount: write the month's corrected total like 1250.50.") from None
+    if abs(total) > MAX_MONEY:  # the bound every amount loaded or recorded keeps (store/exports.py)
+        raise LedgerError(f"{_shown(amount)} is more than any amount may be (at most 1e13 either way): write the "
+                          "month's corrected total like 1250.50; nothing changed.")
     row = _existing(con, initiative_id)
     m = _month(month)
     _bookable(con, row, m, user, "corrected")

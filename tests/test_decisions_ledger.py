@@ -121,6 +121,10 @@ def test_a_booked_month_is_frozen_and_a_correction_is_a_new_entry(con: duckdb.Du
         ledger.correct(con, REG(), "SI-A", "2025-12", "250", " ", ANA, cfg=CFG)
     with pytest.raises(LedgerError, match="'12,5x' is not an amount"):
         ledger.correct(con, REG(), "SI-A", "2025-12", "12,5x", "typo", ANA, cfg=CFG)
+    # a correction keeps the bound of every recorded amount (1e13): 1e15 used to be booked
+    with pytest.raises(LedgerError, match="'1e15' is more than any amount may be"):
+        ledger.correct(con, REG(), "SI-A", "2025-12", "1e15", "typo", ANA, cfg=CFG)
+    assert ledger.bookings(con, "SI-A")["entry_id"].to_list() == [first, fixed]  # nothing changed
 
 
 def test_the_module_offers_no_way_to_edit_or_remove_a_booking_a_move_or_a_version() -> None:
