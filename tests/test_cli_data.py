@@ -140,3 +140,15 @@ def test_the_demo_writes_every_declared_type_with_a_demo_frame(tmp_path: Path) -
     with declared(export_type("deliveries", "delivery_id str", ("delivery_id",), demo="deliveries")), \
             pytest.raises(KeyError, match="declares the demo frame 'deliveries', which generate\\(\\) does not make"):
         write_demo(tmp_path / "demo2", n_suppliers=20)
+
+
+@pytest.mark.slow
+def test_the_demo_writes_its_exports_beside_the_database_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `tandem demo --db elsewhere/...` wrote its exports into ./data/demo of whatever folder it ran in
+    monkeypatch.delenv("TANDEM_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    code, _, err = _run("demo", "--db", str(tmp_path / "elsewhere" / "t.duckdb"), "--suppliers", "20")
+    assert code == 0, err
+    assert (tmp_path / "elsewhere" / "demo" / "invoices.csv").is_file()
+    assert not (tmp_path / "data").exists()
