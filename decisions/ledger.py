@@ -50,8 +50,12 @@ class LedgerError(TandemError):
 def _user(by: Identity | None, doing: str) -> Identity:
     try:
         user = identity.require("review", by)
-    except identity.NotAllowed as exc:
-        raise LedgerError(exc.message) from None
+    except identity.NotAllowed:
+        # require() words the refusal for review items ("cannot add or close review items"): say what was refused
+        if by is None:
+            raise LedgerError(f"Sign in before {doing}; nothing changed.") from None
+        raise LedgerError(f"You are signed in as {by.email} with the {by.role} role, which does not allow {doing}: "
+                          "ask your Tandem admin for the editor role; nothing changed.") from None
     if user.team not in TEAMS:
         raise LedgerError(f"{user.name} has no team: {doing} needs a member of finance or procurement (in local "
                           "mode, state your team).")

@@ -183,8 +183,14 @@ def test_the_stage_rules(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(LedgerError, match="needs a member of finance or procurement"):
         ledger.move(con, reg, "SI-D", "negotiated", "why", Identity("x@localhost", "X", None, "admin", False), cfg=CFG)
     viewer = Identity("v@corp.example", "Vi", "finance", "viewer", True)
-    with pytest.raises(LedgerError, match="viewer role"):
+    with pytest.raises(LedgerError) as refused:
         ledger.move(con, reg, "SI-D", "negotiated", "why", viewer, cfg=CFG)
+    # what was refused, not the review's "cannot add or close review items"
+    assert refused.value.message == ("You are signed in as v@corp.example with the viewer role, which does not allow "
+                                     "moving a savings initiative: ask your Tandem admin for the editor role; nothing "
+                                     "changed.")
+    with pytest.raises(LedgerError, match="^Sign in before booking savings; nothing changed.$"):
+        ledger.book(con, reg, "SI-D", "2026-01", None, cfg=CFG)
 
 
 def test_a_refusal_needs_a_reason_and_books_nothing(con: duckdb.DuckDBPyConnection) -> None:
