@@ -632,6 +632,9 @@ def _read_workbook(path: Path, digest: str, limits: Limits, expected: Collection
         first = sheet or names[0]
         chosen = (first, 1, "", sheet_frame(first, 1))
     name, row, note, df = chosen
+    # A column holding date cells and text is read as text, calamine writing each date cell as
+    # '2025-01-01 00:00:00', which no date format reads: a date cell is its date, as in a column of dates alone
+    df = df.with_columns(pl.col(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1"))
     notes = [f"read the sheet {name!r} (the first with the columns the mapping reads)"] \
         if sheet is None and name != names[0] else []
     notes += [note] if note else []
