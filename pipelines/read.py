@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import logging
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,10 @@ from pipelines.archive import DEFAULT_LIMITS, Limits, check_workbook
 from pipelines.mappings import MAX_PREAMBLE, check_delimiter, normalise
 from store.errors import REJECTED, USAGE, TandemError
 from store.sqltext import ident, literal
+
+# fastexcel logs "Could not determine dtype for column 3, falling back to string" for an empty column, and with
+# no logging set up Python prints it on stderr under the command's one sentence: the column is read as text anyway
+logging.getLogger("fastexcel").addHandler(logging.NullHandler())
 
 __all__ = ["DEFAULT_LIMITS", "FORMATS", "Limits", "RawTable", "Source", "read", "read_raw"]
 

@@ -128,6 +128,19 @@ def test_a_workbook_column_of_date_cells_and_typed_dates_reads_each_as_its_date(
     assert rejects.height == 0
 
 
+def test_a_workbook_with_an_empty_column_prints_nothing_on_stderr(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # fastexcel logged "Could not determine dtype for column 2, falling back to string", and outside pytest's log
+    # capture (as under `tandem ingest`) Python printed it on stderr above the command's own sentences
+    pl.DataFrame({"id": ["a"], "empty": [None]}, schema={"id": pl.String, "empty": pl.String}).write_excel(
+        tmp_path / "x.xlsx")
+    done = subprocess.run([sys.executable, "-c", "from pathlib import Path; from pipelines.read import read; "
+                           f"read(Path({str(tmp_path / 'x.xlsx')!r}))"], capture_output=True, text=True, check=True)
+    assert done.stderr == ""
+
+
 @pytest.mark.parametrize("text, lines", [("a,b\n1,2\n3,4\n", 3), ("a,b\n1,2\n3,4", 3), ("", 0)])
 def test_content_hash_and_line_count_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                    text: str, lines: int) -> None:
