@@ -135,7 +135,9 @@ def test_the_demo_writes_every_declared_type_with_a_demo_frame(tmp_path: Path) -
         files = write_demo(tmp_path / "demo", n_suppliers=20)
     assert [f.name for f in files] == ["fx_rates.parquet", "suppliers.xlsx", "contracts.csv", "purchase_orders.csv",
                                        "invoices.csv", "budgets.csv", "inventory.csv", "consumption.csv",
-                                       "price_indices.csv", "category_index.csv", "vendors.parquet"]
+                                       "price_indices.csv", "category_index.csv", "requisitions.csv",
+                                       "approval_events.csv", "receipts.csv", "savings_initiatives.csv",
+                                       "vendors.parquet"]
     assert pl.read_parquet(files[-1]).equals(pl.read_excel(files[1]), null_equal=True)
     with declared(export_type("deliveries", "delivery_id str", ("delivery_id",), demo="deliveries")), \
             pytest.raises(KeyError, match="declares the demo frame 'deliveries', which generate\\(\\) does not make"):
