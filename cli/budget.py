@@ -173,6 +173,8 @@ def waiting(
     from reports import source
 
     with errors():
+        if limit < 1:  # a negative one reached DuckDB ("Binder Error: LIMIT/OFFSET cannot be negative")
+            raise TandemError(f"--limit {limit}: say how many to show, 1 or more.", USAGE)
         path = _db(db)
         key = tuple(sorted((k, tuple(sorted(v))) for k, v in parse_where(where).items()))
         table = budget_report.waiting_table(source.approval_waiting(str(path), source.version(path), key, limit))

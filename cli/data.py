@@ -142,7 +142,7 @@ def demo(
 
     cfg = settings()
     with errors():
-        target = out_dir or (cfg.db.parent / "demo")
+        target = out_dir or ((db or cfg.db).parent / "demo")  # beside the database it loads, not ./data/demo
         files = write_demo(target, seed=seed, n_suppliers=suppliers)
         out.print(f"wrote {len(files)} demo exports to {target}")
         con = connect(db or cfg.db, memory_limit=cfg.memory_limit, wait_s=cfg.lock_wait_s)

@@ -31,7 +31,7 @@ from kpi_definitions.registry import Registry
 from store.config import Settings, settings
 from store.db import transaction
 from store.errors import REJECTED, TandemError
-from store.exports import EXPORT_TYPES
+from store.exports import EXPORT_TYPES, MAX_MONEY
 
 ENTITY = "savings_initiative"
 TEAMS = ("finance", "procurement")
@@ -50,8 +50,12 @@ class LedgerError(TandemError):
 def _user(by: Identity | None, doing: str) -> Identity:
     try:
         user = identity.require("review", by)
-    except identity.NotAllowed as exc:
-        raise LedgerError(exc.message) from None
+    except identity.NotAllowed:
+        # require() words the refusal for review items ("cannot add or close review items"): say what was refused
+        if by is None:
+            raise LedgerError(f"Sign in before {doing}; nothing changed.") from None
+        raise LedgerError(f"You are signed in as {by.email} with the {by.role} role, which does not allow {doing}: "
+                          "ask your Tandem admin for the editor role; nothing changed.") from None
     if user.team not in TEAMS:
         raise LedgerError(f"{user.name} has no team: {doing} needs a member of finance or procurement (in local "
                           "mode, state your team).")
@@ -459,6 +463,9 @@ def correct(con: duckdb.DuckDBPyConnection, reg: Registry, initiative_id: str, m
             raise ValueError
     except ValueError:
         raise LedgerError(f"{_shown(amount)} is not an amount: write the month's corrected total like 1250.50.") from None
+    if abs(total) > MAX_MONEY:  # the bound every amount loaded or recorded keeps (store/exports.py)
+        raise LedgerError(f"{_shown(amount)} is more than any amount may be (at most 1e13 either way): write the "
+                          "month's corrected total like 1250.50; nothing changed.")
     row = _existing(con, initiative_id)
     m = _month(month)
     _bookable(con, row, m, user, "corrected")

@@ -166,7 +166,7 @@ def check(con: duckdb.DuckDBPyConnection, reg: Registry, cost_center: str, categ
     fits: it fits even once every pending request is approved (procurement's funds available);
     fits_with_pending: it fits what finance shows available, but not once the pending requests are approved;
     does_not_fit: it is more than finance shows available (short by the difference)."""
-    if not amount > 0:
+    if not 0 < amount < float("inf"):  # inf passed `> 0` and came back as "n/a more than available"
         raise TandemError(f"An amount of {amount:g}: give the request's amount, more than 0.", USAGE)
     cal = cal or FiscalCalendar()
     cost_center, category = resolve(con, cost_center, category)

@@ -165,4 +165,7 @@ def resolve(cal: FiscalCalendar, grain: Grain, data: tuple[int, int] | None, per
         return span_of(data[1], grain, cal)
     if clamp and data is not None:
         first, last = max(first, data[0]), min(last, data[1])
+        if last < first:  # the period lies wholly before or after the data: nothing to cut it to
+            raise ValueError(f"{label} holds no data: the data runs from {month_label(data[0])} to "
+                             f"{month_label(data[1])}, so choose a period in it")
     return Span(first, last, grain, label, cal)

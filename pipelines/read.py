@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import logging
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,10 @@ from pipelines.archive import DEFAULT_LIMITS, Limits, check_workbook
 from pipelines.mappings import MAX_PREAMBLE, check_delimiter, normalise
 from store.errors import REJECTED, USAGE, TandemError
 from store.sqltext import ident, literal
+
+# fastexcel logs "Could not determine dtype for column 3, falling back to string" for an empty column, and with
+# no logging set up Python prints it on stderr under the command's one sentence: the column is read as text anyway
+logging.getLogger("fastexcel").addHandler(logging.NullHandler())
 
 __all__ = ["DEFAULT_LIMITS", "FORMATS", "Limits", "RawTable", "Source", "read", "read_raw"]
 
@@ -632,6 +637,9 @@ def _read_workbook(path: Path, digest: str, limits: Limits, expected: Collection
         first = sheet or names[0]
         chosen = (first, 1, "", sheet_frame(first, 1))
     name, row, note, df = chosen
+    # A column holding date cells and text is read as text, calamine writing each date cell as
+    # '2025-01-01 00:00:00', which no date format reads: a date cell is its date, as in a column of dates alone
+    df = df.with_columns(pl.col(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1"))
     notes = [f"read the sheet {name!r} (the first with the columns the mapping reads)"] \
         if sheet is None and name != names[0] else []
     notes += [note] if note else []

@@ -65,6 +65,9 @@ def test_funds_flow_waiting_and_timeline(golden_budgets_db: Path) -> None:
     assert {(r["Step"], r["Role"]) for r in json.loads(out)} >= {("manager", "manager"), ("budget_owner", "budget_owner")}
     code, out, _ = _run("budget", "waiting", "--db", db, "--format", "json")
     assert [(r["Id"], r["Waiting"]) for r in json.loads(out)] == [("RP", 44.625), ("IF", 9.0)]
+    for limit in ("0", "-5"):  # -5 was DuckDB's "Binder Error: LIMIT/OFFSET cannot be negative"; 0 "nothing waits"
+        code, _, err = _run("budget", "waiting", "--db", db, "--limit", limit)
+        assert code == 2 and err.strip() == f"error: --limit {limit}: say how many to show, 1 or more."
     code, out, _ = _run("budget", "timeline", "requisition", "RA", "--db", db, "--format", "csv")
     events = list(csv.DictReader(io.StringIO(out)))
     assert [e["event"] for e in events] == ["submitted", "returned", "submitted", "approved"]  # the rework loop

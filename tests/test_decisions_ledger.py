@@ -121,6 +121,10 @@ def test_a_booked_month_is_frozen_and_a_correction_is_a_new_entry(con: duckdb.Du
         ledger.correct(con, REG(), "SI-A", "2025-12", "250", " ", ANA, cfg=CFG)
     with pytest.raises(LedgerError, match="'12,5x' is not an amount"):
         ledger.correct(con, REG(), "SI-A", "2025-12", "12,5x", "typo", ANA, cfg=CFG)
+    # a correction keeps the bound of every recorded amount (1e13): 1e15 used to be booked
+    with pytest.raises(LedgerError, match="'1e15' is more than any amount may be"):
+        ledger.correct(con, REG(), "SI-A", "2025-12", "1e15", "typo", ANA, cfg=CFG)
+    assert ledger.bookings(con, "SI-A")["entry_id"].to_list() == [first, fixed]  # nothing changed
 
 
 def test_the_module_offers_no_way_to_edit_or_remove_a_booking_a_move_or_a_version() -> None:
@@ -179,8 +183,14 @@ def test_the_stage_rules(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(LedgerError, match="needs a member of finance or procurement"):
         ledger.move(con, reg, "SI-D", "negotiated", "why", Identity("x@localhost", "X", None, "admin", False), cfg=CFG)
     viewer = Identity("v@corp.example", "Vi", "finance", "viewer", True)
-    with pytest.raises(LedgerError, match="viewer role"):
+    with pytest.raises(LedgerError) as refused:
         ledger.move(con, reg, "SI-D", "negotiated", "why", viewer, cfg=CFG)
+    # what was refused, not the review's "cannot add or close review items"
+    assert refused.value.message == ("You are signed in as v@corp.example with the viewer role, which does not allow "
+                                     "moving a savings initiative: ask your Tandem admin for the editor role; nothing "
+                                     "changed.")
+    with pytest.raises(LedgerError, match="^Sign in before booking savings; nothing changed.$"):
+        ledger.book(con, reg, "SI-D", "2026-01", None, cfg=CFG)
 
 
 def test_a_refusal_needs_a_reason_and_books_nothing(con: duckdb.DuckDBPyConnection) -> None:

@@ -67,3 +67,16 @@ def test_one_resolver_for_the_command_line_and_the_filter_bar() -> None:
     assert resolve(JUL, "quarter", data, "FY2026-Q1").previous.label == "FY2025-Q4"
     with pytest.raises(ValueError, match="holds no orders"):
         resolve(JAN, "month", None)
+
+
+@pytest.mark.parametrize("period", ["1900-01", "2030", "2027-Q1"])
+def test_a_clamped_period_outside_the_data_is_one_sentence(period: str) -> None:
+    from kpi_definitions.periods import resolve
+
+    # clamping a period wholly outside 2025-01..2026-10 left no months: it used to make a span ending before it
+    # started (a 'range ends before it starts' or min() of nothing further on), not a sentence about the period
+    data = (m("2025-01"), m("2026-10"))
+    grain = "year" if len(period) == 4 else "quarter" if "-Q" in period else "month"
+    with pytest.raises(ValueError) as exc:
+        resolve(JAN, grain, data, period, clamp=True)
+    assert str(exc.value) == f"{period} holds no data: the data runs from 2025-01 to 2026-10, so choose a period in it"

@@ -106,6 +106,41 @@ def test_xlsx_and_parquet_read_as_text_with_rows(tmp_path: Path) -> None:
     assert p.sort("_line")["_line"].to_list() == [1, 2]
 
 
+def test_a_workbook_column_of_date_cells_and_typed_dates_reads_each_as_its_date(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    import xlsxwriter
+
+    # someone typed one date as text under a column of date cells: the column is read as text, and calamine wrote
+    # the date cell as '2026-01-02 00:00:00', which the date rule refused
+    f = tmp_path / "x.xlsx"
+    wb = xlsxwriter.Workbook(f)
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["id", "when", "empty", "note"])
+    ws.write_row(1, 0, ["a"])
+    ws.write_datetime(1, 1, datetime(2026, 1, 2), wb.add_format({"num_format": "dd.mm.yyyy"}))
+    ws.write_row(1, 3, ["2026-01-02 00:00:01"])
+    ws.write_row(2, 0, ["b", "2026-02-03", None, "kept"])
+    wb.close()
+    rows, rejects, _ = _read(f)
+    assert rows.sort("_line")["when"].to_list() == ["2026-01-02", "2026-02-03"]
+    assert rows.sort("_line")["note"].to_list() == ["2026-01-02 00:00:01", "kept"]  # only a date cell's midnight
+    assert rejects.height == 0
+
+
+def test_a_workbook_with_an_empty_column_prints_nothing_on_stderr(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # fastexcel logged "Could not determine dtype for column 2, falling back to string", and outside pytest's log
+    # capture (as under `tandem ingest`) Python printed it on stderr above the command's own sentences
+    pl.DataFrame({"id": ["a"], "empty": [None]}, schema={"id": pl.String, "empty": pl.String}).write_excel(
+        tmp_path / "x.xlsx")
+    done = subprocess.run([sys.executable, "-c", "from pathlib import Path; from pipelines.read import read; "
+                           f"read(Path({str(tmp_path / 'x.xlsx')!r}))"], capture_output=True, text=True, check=True)
+    assert done.stderr == ""
+
+
 @pytest.mark.parametrize("text, lines", [("a,b\n1,2\n3,4\n", 3), ("a,b\n1,2\n3,4", 3), ("", 0)])
 def test_content_hash_and_line_count_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                    text: str, lines: int) -> None:
