@@ -36,6 +36,7 @@ st.plotly_chart(go.Figure(go.Bar(x=list("abcdefghij"), y=list(range(10)))))
 """
 
 _reads: dict[str, float] = {}  # seconds spent in each data read of reports/source.py, outermost calls only
+_calls: dict[str, int] = {}
 _depth = threading.local()
 
 
@@ -51,6 +52,7 @@ def _timed(name: str, fn: Callable) -> Callable:
             _depth.n = depth
             if depth == 0:
                 _reads[name] = _reads.get(name, 0.0) + time.perf_counter() - t
+                _calls[name] = _calls.get(name, 0) + 1
     return run
 
 
@@ -76,6 +78,7 @@ def main() -> None:
     def render(script: str | None = None) -> tuple[float, float, float]:
         """(wall time, CPU time, seconds in data reads) of one render of the app (or of `script`)."""
         _reads.clear()
+        _calls.clear()
         t, c = time.perf_counter(), time.process_time()
         if script is None:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
@@ -94,7 +97,7 @@ def main() -> None:
     for _ in range(3):
         st.cache_data.clear()
         colds.append(render())
-        slowest = sorted(_reads.items(), key=lambda kv: -kv[1])[:6]
+        slowest, calls = sorted(_reads.items(), key=lambda kv: -kv[1])[:6], dict(_calls)
     warms = [render() for _ in range(3)]
     cold = sorted(colds)[1]
     warm = sorted(warms)[1]
@@ -106,7 +109,7 @@ def main() -> None:
           f"data reads {cold[2]:.2f} s; all: {', '.join(f'{c[0]:.2f}' for c in colds)})")
     print(f"  warm caches, median of 3:                              {warm[0]:.2f} s (CPU {warm[1]:.2f} s; "
           f"data reads {warm[2]:.2f} s)")
-    print("  slowest reads with empty caches: " + ", ".join(f"{k} {v:.2f} s" for k, v in slowest))
+    print("  slowest reads with empty caches: " + ", ".join(f"{k} {v:.2f} s ({calls[k]}×)" for k, v in slowest))
 
 
 if __name__ == "__main__":
