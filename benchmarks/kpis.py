@@ -3,7 +3,7 @@
     uv run python benchmarks/kpis.py                  # 1M invoice lines
     uv run python benchmarks/kpis.py --rows 10000000  # 10M, plus POs and stock in proportion
     uv run python benchmarks/kpis.py --db /work/bench/kpis-10m.duckdb --code /tmp/before   # another version
-    uv run python benchmarks/kpis.py --db /work/bench/kpis-10m.duckdb --kpis all   # every KPI of this version
+    uv run python benchmarks/kpis.py --db /work/bench/kpis-10m.duckdb --kpis all --each   # every KPI, then each alone
 
 Builds the database with DuckDB SQL (not through ingestion: that has its own benchmark), then times
 a cold run (a fresh process: open the file, first query) and warm runs (the same process again).
@@ -108,8 +108,16 @@ for run in range(4):
     compute(con, reg, sel, kpis=["price_change"])
     bridge(con, reg, "price_change", parse_month("2026-08"), parse_month("2026-10"))
     price.append(time.perf_counter() - t)
+each = {}  # --each: every KPI alone, warm (median of three), to find the ones that grow with the lines
+for name in names if sys.argv[4] == "each" else []:
+    spent = []
+    for run in range(3):
+        t = time.perf_counter()
+        compute(con, reg, stock if name == "inventory_days" else sel, kpis=[name])
+        spent.append(time.perf_counter() - t)
+    each[name] = sorted(spent)[1]
 open(sys.argv[2], "w").write(json.dumps({"imports": t1 - t0, "runs": times, "cpu": cpu, "rows": rows,
-                                         "price": price, "kpis": names}))
+                                         "price": price, "kpis": names, "each": each}))
 """
 
 
@@ -140,6 +148,7 @@ def arguments(doc: str | None) -> argparse.Namespace:
     ap.add_argument("--db", type=Path, help="reuse or keep the generated database here")
     ap.add_argument("--code", type=Path, help="time this checkout of Tandem instead of this one (on the same database)")
     ap.add_argument("--kpis", default="shared", help="shared (the six KPIs every version has), all, or a comma list")
+    ap.add_argument("--each", action="store_true", help="then time every KPI alone (warm, median of three)")
     return ap.parse_args()
 
 
@@ -163,7 +172,8 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(code)}
     kpis = ",".join(SHARED) if args.kpis == "shared" else args.kpis
     load = os.getloadavg()  # before the run: the neighbours' load, not this run's own
-    subprocess.run([sys.executable, "-c", RUN, str(db), str(result), kpis], check=True, cwd=code, env=env)
+    subprocess.run([sys.executable, "-c", RUN, str(db), str(result), kpis, "each" if args.each else "-"], check=True,
+                   cwd=code, env=env)
     r = json.loads(result.read_text())
     cold, warm, cpu_warm = r["runs"][0], statistics.median(r["runs"][1:]), statistics.median(r["cpu"][1:])
     print(f"code: {code}")
@@ -176,6 +186,9 @@ def main() -> None:
     print(f"  (module imports before the first run: {r['imports']:.2f} s)")
     print(f"price change alone, both views by category + its bridge over a quarter: cold {r['price'][0]:.2f} s, "
           f"warm {statistics.median(r['price'][1:]):.2f} s (after the run above)")
+    if r.get("each"):
+        print("every KPI alone, warm (median of three; inventory days by location): " + ", ".join(
+            f"{k} {v:.2f} s" for k, v in sorted(r["each"].items(), key=lambda kv: -kv[1])))
     print("json: " + json.dumps({"db": str(db), "code": str(code), "kpis": r["kpis"], "cold": cold, "warm": warm,
                                  "runs": r["runs"], "cpu_cold": r["cpu"][0], "cpu_warm": cpu_warm, "load": load[0],
                                  "price_cold": r["price"][0], "price_warm": statistics.median(r["price"][1:]),

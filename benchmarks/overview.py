@@ -10,10 +10,15 @@ CPU time of this process (the machine is shared: the wall time also says how bus
 how much of the render was the data reads (`reports/source.py`, the functions the face caches: their calls
 that missed the cache) — the rest is the script itself (Streamlit, the page's Python, building the charts).
 The same AppTest on a page with one number and one Plotly chart gives AppTest's own cost (the floor).
+
+`--profile` samples the script's stack every 5 ms during one render with empty caches and one warm render, and
+says where the time went: per function of the project (inclusive) and per library at the top of the stack.
 """
 
 from __future__ import annotations
 
+import argparse
+import collections
 import functools
 import inspect
 import os
@@ -66,10 +71,76 @@ def time_the_reads() -> None:
             setattr(source, name, _timed(name, fn))
 
 
-def main() -> None:
-    from benchmarks.kpis import database
+class Sampler:
+    """A sampling profiler for the threads that run a Streamlit script (AppTest runs it in its own thread): every
+    5 ms, each sampled thread's stack is counted once per project function on it (inclusive) and once for the
+    library of its innermost frame (self)."""
 
-    db = database(__doc__)
+    PROJECT = ("tandem/", "pages/", "reports/", "kpi_definitions/", "decisions/", "workspace/", "store/", "app.py")
+
+    def __init__(self) -> None:
+        self.inclusive: collections.Counter[str] = collections.Counter()
+        self.leaf: collections.Counter[str] = collections.Counter()
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me, main = threading.get_ident(), threading.main_thread().ident
+        root = str(ROOT) + "/"
+        while not self._stop.wait(0.005):
+            for ident, frame in sys._current_frames().items():
+                if ident in (me, main):
+                    continue
+                seen, leaf, f = set(), None, frame
+                while f is not None:
+                    path = f.f_code.co_filename
+                    if leaf is None:
+                        leaf = self._library(path, root)
+                    rel = path.removeprefix(root)
+                    if rel.startswith(self.PROJECT):
+                        seen.add(f"{rel}:{f.f_code.co_name}")
+                    f = f.f_back
+                if not any(s.startswith(("pages/", "app.py")) for s in seen):
+                    continue  # not a script run (a Streamlit housekeeping thread)
+                self.samples += 1
+                self.inclusive.update(seen)
+                self.leaf[leaf or "?"] += 1
+
+    @staticmethod
+    def _library(path: str, root: str) -> str:
+        if "site-packages/" in path:
+            return path.split("site-packages/")[1].split("/")[0].removesuffix(".py")
+        if path.startswith(root):
+            return "project: " + path.removeprefix(root).split("/")[0]
+        return "python: " + Path(path).name
+
+    def report(self, title: str) -> None:
+        ms = 5
+        print(f"  {title}: {self.samples * ms / 1000:.2f} s of script sampled")
+        print("    innermost frame by library: " + ", ".join(
+            f"{k} {v * ms / 1000:.2f} s" for k, v in self.leaf.most_common(8)))
+        print("    project functions (inclusive):")
+        for k, v in self.inclusive.most_common(25):
+            print(f"      {v * ms / 1000:6.2f} s  {k}")
+
+
+def main() -> None:
+    from benchmarks.kpis import arguments, database
+
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("--profile", action="store_true")
+    known, rest = ap.parse_known_args()
+    sys.argv = [sys.argv[0], *rest]
+    db = database(__doc__, arguments(__doc__))
     os.environ["TANDEM_DB"] = str(db)
     time_the_reads()
     import streamlit as st
@@ -110,6 +181,14 @@ def main() -> None:
     print(f"  warm caches, median of 3:                              {warm[0]:.2f} s (CPU {warm[1]:.2f} s; "
           f"data reads {warm[2]:.2f} s)")
     print("  slowest reads with empty caches: " + ", ".join(f"{k} {v:.2f} s ({calls[k]}×)" for k, v in slowest))
+    if known.profile:
+        st.cache_data.clear()
+        with Sampler() as cold_profile:
+            render()
+        with Sampler() as warm_profile:
+            render()
+        cold_profile.report("empty caches")
+        warm_profile.report("warm caches")
 
 
 if __name__ == "__main__":
