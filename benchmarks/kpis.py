@@ -177,7 +177,7 @@ def main() -> None:
     r = json.loads(result.read_text())
     cold, warm, cpu_warm = r["runs"][0], statistics.median(r["runs"][1:]), statistics.median(r["cpu"][1:])
     print(f"code: {code}")
-    print(f"{len(r['kpis'])} KPIs ({', '.join(r['kpis'])}) x every view x 24 months by category ({r['rows']:,} rows)")
+    print(f"{len(r['kpis'])} KPIs ({', '.join(r['kpis'])}) x every view x 24 months by category ({r['rows']:,} result rows)")
     print(f"  cold (first run in a new process, file just opened): {cold:.2f} s")
     print(f"  warm (median of the next three runs):                 {warm:.2f} s  (all: "
           f"{', '.join(f'{x:.2f}' for x in r['runs'][1:])})")
