@@ -3,12 +3,14 @@
     uv run python benchmarks/kpis.py                  # 1M invoice lines
     uv run python benchmarks/kpis.py --rows 10000000  # 10M, plus POs and stock in proportion
     uv run python benchmarks/kpis.py --db /work/bench/kpis-10m.duckdb --code /tmp/before   # another version
+    uv run python benchmarks/kpis.py --db /work/bench/kpis-10m.duckdb --kpis all --each   # every KPI, then each alone
 
 Builds the database with DuckDB SQL (not through ingestion: that has its own benchmark), then times
 a cold run (a fresh process: open the file, first query) and warm runs (the same process again).
 `--code DIR` times another checkout of Tandem (the version before a change) on the same database: its
 process runs from DIR with DIR on PYTHONPATH (a database built by a later version carries every table an
-earlier one reads).
+earlier one reads). `--kpis shared` (the default) times the six KPIs every version since the first release has
+(so two versions are compared on the same work), `--kpis all` every KPI the timed version declares.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,14 +77,18 @@ LINES = """(SELECT 'INV' || (i // 3) AS invoice_id, i % 3 + 1 AS invoice_line, '
     ['EUR', 'EUR', 'USD', 'GBP'][1 + pick(i, 33, 4)] AS currency, 0 AS _load_id
 FROM range($inv) t(i))"""
 
+# The KPIs of the first release (21cd488), which every later version keeps: the same work for a before/after.
+SHARED = ("budget_variance", "inventory_days", "payment_days", "price_change", "savings", "spend_under_management")
+
 RUN = """
 import json, sys, time
 t0 = time.perf_counter()
 from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import parse_month
 from kpi_definitions.registry import registry
-from workspace.db import connect
+from store.db import connect  # read-only: the store's own open, in every version (no schema work)
 reg = registry()
+names = [k.name for k in reg] if sys.argv[3] == "all" else sys.argv[3].split(",")
 t1 = time.perf_counter()
 con = connect(sys.argv[1], read_only=True)
 sel = Selection(parse_month("2024-11"), parse_month("2026-10"), "month", ("category",))
@@ -89,7 +96,9 @@ stock = Selection(parse_month("2024-11"), parse_month("2026-10"), "month", ("loc
 times, cpu = [], []  # wall time, and the CPU time of this process (all its threads): on a shared machine
 for run in range(4):  # the CPU time says what the work costs when other processes take the cores
     t, c = time.perf_counter(), time.process_time()
-    rows = compute(con, reg, sel).values.height + compute(con, reg, stock, kpis=["inventory_days"]).values.height
+    rows = compute(con, reg, sel, kpis=names).values.height
+    if "inventory_days" in names:
+        rows += compute(con, reg, stock, kpis=["inventory_days"]).values.height
     times.append(time.perf_counter() - t)
     cpu.append(time.process_time() - c)
 price = []  # the price KPI alone (both views, by category) and its bridge over the last quarter
@@ -99,8 +108,16 @@ for run in range(4):
     compute(con, reg, sel, kpis=["price_change"])
     bridge(con, reg, "price_change", parse_month("2026-08"), parse_month("2026-10"))
     price.append(time.perf_counter() - t)
+each = {}  # --each: every KPI alone, warm (median of three), to find the ones that grow with the lines
+for name in names if sys.argv[4] == "each" else []:
+    spent = []
+    for run in range(3):
+        t = time.perf_counter()
+        compute(con, reg, stock if name == "inventory_days" else sel, kpis=[name])
+        spent.append(time.perf_counter() - t)
+    each[name] = sorted(spent)[1]
 open(sys.argv[2], "w").write(json.dumps({"imports": t1 - t0, "runs": times, "cpu": cpu, "rows": rows,
-                                         "price": price}))
+                                         "price": price, "kpis": names, "each": each}))
 """
 
 
@@ -130,6 +147,8 @@ def arguments(doc: str | None) -> argparse.Namespace:
     ap.add_argument("--rows", type=int, default=1_000_000, help="invoice lines (POs: half as many)")
     ap.add_argument("--db", type=Path, help="reuse or keep the generated database here")
     ap.add_argument("--code", type=Path, help="time this checkout of Tandem instead of this one (on the same database)")
+    ap.add_argument("--kpis", default="shared", help="shared (the six KPIs every version has), all, or a comma list")
+    ap.add_argument("--each", action="store_true", help="then time every KPI alone (warm, median of three)")
     return ap.parse_args()
 
 
@@ -151,21 +170,29 @@ def main() -> None:
     result = db.with_suffix(".json")
     code = (args.code or Path(__file__).resolve().parents[1]).resolve()
     env = {**os.environ, "PYTHONPATH": str(code)}
-    subprocess.run([sys.executable, "-c", RUN, str(db), str(result)], check=True, cwd=code, env=env)
+    kpis = ",".join(SHARED) if args.kpis == "shared" else args.kpis
+    load = os.getloadavg()  # before the run: the neighbours' load, not this run's own
+    subprocess.run([sys.executable, "-c", RUN, str(db), str(result), kpis, "each" if args.each else "-"], check=True,
+                   cwd=code, env=env)
     r = json.loads(result.read_text())
-    cold, warm = r["runs"][0], min(r["runs"][1:])
+    cold, warm, cpu_warm = r["runs"][0], statistics.median(r["runs"][1:]), statistics.median(r["cpu"][1:])
     print(f"code: {code}")
-    print(f"all KPIs x both views x 24 months by category ({r['rows']:,} result rows)")
+    print(f"{len(r['kpis'])} KPIs ({', '.join(r['kpis'])}) x every view x 24 months by category ({r['rows']:,} result rows)")
     print(f"  cold (first run in a new process, file just opened): {cold:.2f} s")
-    print(f"  warm (best of the next three runs):                   {warm:.2f} s")
-    print(f"  CPU time of the process: cold {r['cpu'][0]:.2f} s, warm {min(r['cpu'][1:]):.2f} s (load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(f"  warm (median of the next three runs):                 {warm:.2f} s  (all: "
+          f"{', '.join(f'{x:.2f}' for x in r['runs'][1:])})")
+    print(f"  CPU time of the process: cold {r['cpu'][0]:.2f} s, warm {cpu_warm:.2f} s (load average before the run "
+          f"{load[0]:.1f}, after {os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores)")
     print(f"  (module imports before the first run: {r['imports']:.2f} s)")
     print(f"price change alone, both views by category + its bridge over a quarter: cold {r['price'][0]:.2f} s, "
-          f"warm {min(r['price'][1:]):.2f} s (after the run above)")
-    print("json: " + json.dumps({"db": str(db), "code": str(code), "cold": cold, "warm": warm,
-                                 "cpu_cold": r["cpu"][0], "cpu_warm": min(r["cpu"][1:]), "load": os.getloadavg()[0],
-                                 "price_cold": r["price"][0], "price_warm": min(r["price"][1:]), "rows": r["rows"]}))
+          f"warm {statistics.median(r['price'][1:]):.2f} s (after the run above)")
+    if r.get("each"):
+        print("every KPI alone, warm (median of three; inventory days by location): " + ", ".join(
+            f"{k} {v:.2f} s" for k, v in sorted(r["each"].items(), key=lambda kv: -kv[1])))
+    print("json: " + json.dumps({"db": str(db), "code": str(code), "kpis": r["kpis"], "cold": cold, "warm": warm,
+                                 "runs": r["runs"], "cpu_cold": r["cpu"][0], "cpu_warm": cpu_warm, "load": load[0],
+                                 "price_cold": r["price"][0], "price_warm": statistics.median(r["price"][1:]),
+                                 "rows": r["rows"]}))
 
 
 if __name__ == "__main__":
