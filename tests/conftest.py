@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from tandem.db import connect
+from tests.spark_fixtures import spark  # noqa: F401  (the session's one local Spark, for tests marked spark)
 
 
 @pytest.fixture
