@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from store import lake
 from store.errors import LakeError
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 REMOTE_ENV = "TANDEM_SPARK_REMOTE"  # sc://host:port (Spark Connect) or a master URL (spark://..., yarn, local[4])
 LOCAL = "local[2]"
@@ -153,3 +154,18 @@ def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:300]
 
+
+def read_table(spark: SparkSession, dir: Path | str, name: str, manifest: lake.Manifest | None = None) -> DataFrame:
+    """A lake table (or a view of one, such as `invoices`) as a Spark DataFrame with the store's columns.
+
+    Files are read as they are (`recursiveFileLookup`): the month=... folders add no column, as in DuckDB.
+    """
+    root = Path(dir).absolute()
+    manifest = manifest or lake.verify(root)
+    if name in manifest.views:
+        view = manifest.views[name]
+        return read_table(spark, root, view.table, manifest).select(*view.columns)
+    if name not in manifest.tables:
+        raise LakeError(f"The lake at {root} holds no table {name}; export it again (`tandem lake export {root}`).")
+    return (spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", "*.parquet")
+            .parquet((root / name).as_uri()))
