@@ -34,6 +34,8 @@ MIN_JAVA = 17  # Spark 4 runs on Java 17 and 21
 
 # PySpark 4.3 warns on import that it does not fully support pandas 3; Tandem hands it no pandas objects.
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+# Spark Connect's client warns when it gives up retrying, then raises: the error is said, in one sentence, once.
+warnings.filterwarnings("ignore", message=r"\[RETRIES_EXCEEDED\]", category=UserWarning)
 
 
 def session(remote: str | None = None, *, timeout_s: float = TIMEOUT_S, driver_memory: str | None = None,
@@ -89,33 +91,41 @@ def _connect(url: str, timeout_s: float) -> SparkSession:
     if not parts.hostname:
         raise LakeError(f"{REMOTE_ENV}={url} names no host; write it as sc://host:{CONNECT_PORT}.")
     _reachable(url, parts.hostname, parts.port or CONNECT_PORT, timeout_s)
-    try:
-        from pyspark.sql import SparkSession
-        from pyspark.sql.connect.client.retries import DefaultPolicy
-    except ImportError as exc:  # pragma: no cover - the lock installs pyspark[connect]
-        raise LakeError(f"Spark Connect needs pyspark's connect extras ({exc}); install tandem with its locked "
-                        "dependencies (uv sync).") from None
-    spark = SparkSession.builder.remote(url).getOrCreate()
-    # A server that goes away later: a few quick retries, not the default ten minutes.
-    spark.client.set_retry_policies([DefaultPolicy(max_retries=3, initial_backoff=200,
-                                                   max_backoff=int(timeout_s * 1000))])
+    from pyspark.errors import PySparkException
+    from pyspark.sql import SparkSession
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    # The first request goes through a session of its own: the builder's marks the whole process as a Spark
+    # Connect client (SPARK_CONNECT_MODE_ENABLED), which it must not be when the endpoint turns out not to answer.
+    probe = ConnectSession(connection=url)
+    probe.client.set_retry_policies([DefaultPolicy(max_retries=1, initial_backoff=200, max_backoff=1000)])
     answered: list[object] = []
 
     def first_request() -> None:
         try:
-            answered.append(spark.version)
+            answered.append(probe.version)
         except Exception as exc:  # noqa: BLE001 - whatever it is, it is said in one sentence below
             answered.append(exc)
 
-    probe = threading.Thread(target=first_request, daemon=True)  # a silent server would hold it for an hour
-    probe.start()
-    probe.join(timeout_s)
+    asking = threading.Thread(target=first_request, daemon=True)  # a silent server would hold it for an hour
+    asking.start()
+    asking.join(timeout_s)
     if not answered:
         raise LakeError(f"The Spark Connect endpoint {url} accepted the connection but did not answer within "
                         f"{timeout_s:g} s; check that it is a Spark Connect server and that it is not overloaded.")
+    probe.client.close()
     if isinstance(answered[0], Exception):
         raise LakeError(f"The Spark Connect endpoint {url} did not answer as a Spark Connect server "
                         f"({_first_line(answered[0])}); check {REMOTE_ENV}.")
+    try:
+        spark = SparkSession.builder.remote(url).getOrCreate()
+    except PySparkException as exc:  # a local Spark session already runs in this process
+        raise LakeError(f"Spark Connect ({url}) cannot be used from this process ({_first_line(exc)}); run the "
+                        "command in a new process.") from None
+    # A server that goes away later: a few quick retries, not the default ten minutes.
+    spark.client.set_retry_policies([DefaultPolicy(max_retries=3, initial_backoff=200,
+                                                   max_backoff=int(timeout_s * 1000))])
     return spark
 
 
@@ -151,8 +161,11 @@ def _java() -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]
+    """What went wrong, short: a gRPC error's details (its text is a multi-line dump), else the first line."""
+    text = str(exc).strip()
+    details = re.search(r'details = "([^"]*)"', text)
+    lines = (details.group(1) if details else text).splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:300]
 
 
 def read_table(spark: SparkSession, dir: Path | str, name: str, manifest: lake.Manifest | None = None) -> DataFrame:

@@ -3,6 +3,11 @@ cannot serve."""
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +17,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from store import lake
-from store.lake_spark import read_table
+from store.errors import LakeError
+from store.lake_spark import REMOTE_ENV, read_table, session
 from tandem.db import connect
 
 
@@ -60,3 +66,89 @@ def test_spark_reads_every_lake_table_with_the_stores_columns_and_rows(spark: Sp
     # tests/golden/exports/invoices.csv: 14 lines; their amounts in their own currencies add up to 1,240
     invoices = read_table(spark, tmp_path / "lake", "invoices")
     assert invoices.agg(F.count("*"), F.sum("amount")).first()[:] == (14, 1240.0)
+
+
+# --- an endpoint that cannot serve: one sentence, never a wait ---------------------------------------------------
+
+def _closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def _server(answer: bytes | None) -> Iterator[int]:
+    """A TCP server on 127.0.0.1 that accepts connections and then says `answer` and hangs up, or (None) says
+    nothing and holds them open."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        with suppress(OSError):
+            while True:
+                conn, _ = listener.accept()
+                if answer is None:
+                    held.append(conn)
+                else:
+                    conn.sendall(answer)
+                    conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+
+
+def _one_sentence(err: pytest.ExceptionInfo[LakeError]) -> None:
+    assert "\n" not in err.value.message and err.value.exit_code == 1 and err.value.__cause__ is None
+    assert "SPARK_CONNECT_MODE_ENABLED" not in os.environ  # the process is not left a Spark Connect client
+
+
+def test_a_spark_connect_endpoint_nobody_listens_on_is_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = _closed_port()
+    monkeypatch.setenv(REMOTE_ENV, f"sc://127.0.0.1:{port}")
+    with pytest.raises(LakeError, match=rf"^The Spark endpoint sc://127.0.0.1:{port} does not answer \(127.0.0.1:{port}: "
+                                        r"Connection refused\); check TANDEM_SPARK_REMOTE and that the cluster is up\.$"
+                       ) as err:
+        session()  # from the setting
+    _one_sentence(err)
+
+
+def test_a_spark_connect_endpoint_that_accepts_and_says_nothing_is_one_sentence() -> None:
+    with _server(None) as port, pytest.raises(
+            LakeError, match=rf"^The Spark Connect endpoint sc://127.0.0.1:{port} accepted the connection but did not "
+                             r"answer within 2 s; check that it is a Spark Connect server") as err:
+        session(f"sc://127.0.0.1:{port}", timeout_s=2)
+    _one_sentence(err)
+
+
+def test_an_endpoint_that_is_not_spark_connect_is_one_sentence() -> None:
+    with _server(b"HTTP/1.1 400 Bad Request\r\n\r\n") as port, pytest.raises(
+            LakeError, match=rf"^The Spark Connect endpoint sc://127.0.0.1:{port} did not answer as a Spark Connect "
+                             r"server \(.+\); check TANDEM_SPARK_REMOTE\.$") as err:
+        session(f"sc://127.0.0.1:{port}", timeout_s=5)
+    _one_sentence(err)
+
+
+def test_a_standalone_master_that_is_down_and_a_missing_java_are_one_sentence(monkeypatch: pytest.MonkeyPatch,
+                                                                             tmp_path: Path) -> None:
+    port = _closed_port()
+    with pytest.raises(LakeError, match=rf"^The Spark endpoint spark://127.0.0.1:{port} does not answer") as err:
+        session(f"spark://127.0.0.1:{port}")
+    _one_sentence(err)
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path))  # a Java home without a java
+    with pytest.raises(LakeError, match=r"^Spark needs Java and none is installed; install Java 17 or 21 \(Debian: "
+                                        r"apt-get install default-jre-headless\) or set TANDEM_SPARK_REMOTE\.$") as err:
+        session("local[2]")
+    _one_sentence(err)
+    (tmp_path / "bin").mkdir()
+    java = tmp_path / "bin" / "java"
+    java.write_text('#!/bin/sh\necho \'openjdk version "11.0.2" 2019-01-15\' >&2\n')
+    java.chmod(0o755)
+    with pytest.raises(LakeError, match=r"Spark needs Java 17 or later and .*/bin/java is Java 11; install") as err:
+        session("local[2]")
+    _one_sentence(err)
