@@ -32,8 +32,6 @@ MASTER_PORT = 7077  # a standalone master's default port
 LOG4J = Path(__file__).with_name("lake_log4j2.properties")  # errors only: Spark's INFO lines are not for users
 MIN_JAVA = 17  # Spark 4 runs on Java 17 and 21
 
-# PySpark 4.3 warns on import that it does not fully support pandas 3; Tandem hands it no pandas objects.
-warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 # Spark Connect's client warns when it gives up retrying, then raises: the error is said, in one sentence, once.
 warnings.filterwarnings("ignore", message=r"\[RETRIES_EXCEEDED\]", category=UserWarning)
 
