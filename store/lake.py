@@ -142,9 +142,9 @@ def export(con: duckdb.DuckDBPyConnection, dir: Path | str) -> Exported:
     previous = _previous(target)
     _clean(target)
     tmp = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    target.parent.mkdir(parents=True, exist_ok=True)
     written = reused = 0
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
         con.execute("BEGIN TRANSACTION")  # one snapshot of every table; it writes nothing to the database
         try:
@@ -162,9 +162,10 @@ def export(con: duckdb.DuckDBPyConnection, dir: Path | str) -> Exported:
         _swap(tmp, target)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise LakeError(f"The lake could not be written to {target} ({exc.strerror or exc}); the previous lake "
-                            "there is unchanged: free some space or fix the folder's permissions and try again.") from None
+        if isinstance(exc, OSError | duckdb.IOException):  # a full disk or a folder it may not write, ours or DuckDB's
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+            raise LakeError(f"The lake could not be written to {target} ({why}); the previous lake there is "
+                            "unchanged: free some space or fix the folder's permissions and try again.") from None
         raise
     return Exported(target, manifest, written, reused, time.perf_counter() - started)
 

@@ -5,6 +5,7 @@ cannot be read."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -396,3 +397,19 @@ def test_a_missing_or_damaged_manifest_is_named(damaged: Path, tmp_path: Path) -
     (damaged / lake.MANIFEST).unlink()
     _says(damaged, r"is not a Tandem lake: it has no manifest.json; export it again")
     _says(tmp_path / "nowhere", r"There is no lake at .*nowhere: export one \(`tandem lake export")
+
+
+def test_an_export_to_a_folder_it_may_not_write_is_one_sentence(golden_db: Path, tmp_path: Path) -> None:
+    if os.geteuid() == 0:  # root writes anywhere: a file where the lake's parent folder should be does the same
+        (tmp_path / "blocked").write_text("a file, not a folder")
+        target = tmp_path / "blocked" / "lake"
+    else:
+        (tmp_path / "ro").mkdir(mode=0o555)
+        target = tmp_path / "ro" / "lake"
+    con = connect(golden_db, read_only=True)
+    try:
+        with pytest.raises(LakeError, match=r"^The lake could not be written to .*lake \(.+\); the previous lake there is "
+                                            r"unchanged: free some space or fix the folder's permissions"):
+            lake.export(con, target)
+    finally:
+        con.close()
