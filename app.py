@@ -4,6 +4,7 @@ the registry (one per declaration, at /<kpi name>); the other pages are the scri
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
 from store.errors import Busy, TandemError
 from tandem import auth, kpi_page, selection, service, widgets
@@ -42,6 +43,12 @@ def run() -> None:
         selection.loading(service.cfg().db)
     except TandemError as exc:  # a problem the user can act on (a damaged file, a long load): one sentence
         st.error(exc.message)
+    except RerunException:  # st.rerun: not the end of this page's run, the next run marks it
+        raise
+    except BaseException:  # a page that stopped early (st.stop) or failed: this run is over all the same
+        widgets.settled()
+        raise
+    widgets.settled()  # the page shows all this run draws: what browser tests and the browser benchmark wait on
 
 
 run()

@@ -63,7 +63,7 @@ def duckdb_read_csv(path: Path, db: Path) -> float:
 
 def tandem_ingest(path: Path, db: Path) -> tuple[float, float]:
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "tandem.cli", "ingest", str(path), "--db", str(db)], check=True,
+    subprocess.run([sys.executable, "-m", "cli.main", "ingest", str(path), "--db", str(db)], check=True,
                    stdout=subprocess.DEVNULL)
     elapsed = time.perf_counter() - t
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

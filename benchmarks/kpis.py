@@ -2,15 +2,20 @@
 
     uv run python benchmarks/kpis.py                  # 1M invoice lines
     uv run python benchmarks/kpis.py --rows 10000000  # 10M, plus POs and stock in proportion
+    uv run python benchmarks/kpis.py --db /work/bench/kpis-10m.duckdb --code /tmp/before   # another version
 
 Builds the database with DuckDB SQL (not through ingestion: that has its own benchmark), then times
 a cold run (a fresh process: open the file, first query) and warm runs (the same process again).
+`--code DIR` times another checkout of Tandem (the version before a change) on the same database: its
+process runs from DIR with DIR on PYTHONPATH (a database built by a later version carries every table an
+earlier one reads).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -20,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kpi_definitions import facts  # noqa: E402
-from tandem.db import connect  # noqa: E402
+from workspace.db import connect  # noqa: E402
 
 # Deterministic pseudo-random columns from the row number: hash(i, salt) spread over a range. As in real
 # exports, an invoice line's item is one of the three its supplier sells (15,000 supplier-items over 2,000
@@ -69,7 +74,7 @@ t0 = time.perf_counter()
 from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import parse_month
 from kpi_definitions.registry import registry
-from tandem.db import connect
+from workspace.db import connect
 reg = registry()
 t1 = time.perf_counter()
 con = connect(sys.argv[1], read_only=True)
@@ -105,12 +110,17 @@ def build(path: Path, invoices: int) -> None:
     con.close()
 
 
-def database(doc: str | None) -> Path:
-    """The benchmark database named by --db (built with --rows invoice lines when it does not exist yet)."""
+def arguments(doc: str | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000, help="invoice lines (POs: half as many)")
     ap.add_argument("--db", type=Path, help="reuse or keep the generated database here")
-    args = ap.parse_args()
+    ap.add_argument("--code", type=Path, help="time this checkout of Tandem instead of this one (on the same database)")
+    return ap.parse_args()
+
+
+def database(doc: str | None, args: argparse.Namespace | None = None) -> Path:
+    """The benchmark database named by --db (built with --rows invoice lines when it does not exist yet)."""
+    args = args or arguments(doc)
     db = args.db or Path(tempfile.mkdtemp()) / "bench.duckdb"
     if not db.exists():
         t = time.perf_counter()
@@ -120,19 +130,24 @@ def database(doc: str | None) -> Path:
 
 
 def main() -> None:
-    db = database(__doc__)
+    args = arguments(__doc__)
+    db = database(__doc__, args)
     # Cold: a new process, so the file is opened and every query planned for the first time.
     result = db.with_suffix(".json")
-    subprocess.run([sys.executable, "-c", RUN, str(db), str(result)], check=True,
-                   cwd=Path(__file__).resolve().parents[1])
+    code = (args.code or Path(__file__).resolve().parents[1]).resolve()
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    subprocess.run([sys.executable, "-c", RUN, str(db), str(result)], check=True, cwd=code, env=env)
     r = json.loads(result.read_text())
     cold, warm = r["runs"][0], min(r["runs"][1:])
+    print(f"code: {code}")
     print(f"all KPIs x both views x 24 months by category ({r['rows']:,} result rows)")
     print(f"  cold (first run in a new process, file just opened): {cold:.2f} s")
     print(f"  warm (best of the next three runs):                   {warm:.2f} s")
     print(f"  (module imports before the first run: {r['imports']:.2f} s)")
     print(f"price change alone, both views by category + its bridge over a quarter: cold {r['price'][0]:.2f} s, "
           f"warm {min(r['price'][1:]):.2f} s (after the run above)")
+    print("json: " + json.dumps({"db": str(db), "code": str(code), "cold": cold, "warm": warm,
+                                 "price_cold": r["price"][0], "price_warm": min(r["price"][1:]), "rows": r["rows"]}))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.kpis import build  # noqa: E402
 from store import lake  # noqa: E402
-from tandem.db import connect  # noqa: E402
+from workspace.db import connect  # noqa: E402
 
 SPARK = """
 import sys, time

@@ -1,25 +1,33 @@
 """Agreed definitions from the bridge: the agreed value of a KPI is its bridge's start value (procurement's)
 plus the bridge steps the agreed definition counts, computed from the same SQL as the bridge, so it sits on
-the bridge to the cent, for every period of any grain and every slice.
+the bridge to the cent, for every period of any grain and every slice. It is rendered as SQL on the same path
+as every other view (`agreed_query`): one query per request, whatever the grain, span and number of slices.
 
-An agreed definition has versions (1, 2, ...), each with an effective date: a period's value uses the
-version in effect on the first day of the period's last month (the latest version effective by then);
-a period before every version has no agreed value.
+An agreed definition has versions (1, 2, ...), each with an effective date. Which version a month counts:
+- an amount (savings, budget variance: values and steps add up over months) takes its version month by month,
+  the version in effect on the first day of the month; a period with a version change part-way is split into
+  segments of months under one version, the bridge is computed per segment and slice, and each segment counts
+  its own version's steps (the start value is the period's). A month before the first version counts the first
+  version's steps.
+- a ratio or a number of days (a weighted average: its steps do not add up over months) takes the version in
+  effect on the first day of the period's last covered month for the whole period.
+A period whose last covered month precedes every version has no agreed value.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from types import ModuleType
 
 import duckdb
-import polars as pl
 
-from kpi_definitions import facts, macros
 from kpi_definitions.periods import FiscalCalendar
-from kpi_definitions.query import Query, Selection, bridge_queries, lookback, params, render, unit_of, used
+from kpi_definitions.query import Query, Selection, body, bridge_queries, bucket_params, compose, params, same
 from kpi_definitions.registry import NAME, Counted, Kpi, Registry, View
+from kpi_definitions.running import Period
 
 VIEW = "agreed"  # the name of the view agreed definitions make
 LABEL, COLOUR, OWNER = "Agreed", "violet", "Finance and procurement (agreed)"
@@ -85,7 +93,6 @@ def span_value(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, cou
                months: Sequence[int], filters: Mapping[str, Sequence[str]] | None = None, *,
                currency: str = "EUR") -> tuple[float | None, dict[str, float]]:
     """The bridge's start value and each step over one span of months and one slice (the bridge's own SQL)."""
-    macros.ensure(con)
     start_q, _end_q, steps_q = bridge_queries(reg, kpi_name, min(months), max(months), filters, currency=currency)
     if list(months) != list(range(min(months), max(months) + 1)):  # a span with gaps: only those months
         span = [(m, "span") for m in months]
@@ -94,8 +101,9 @@ def span_value(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, cou
         start_q, steps_q = Query(start_q.label, start_q.sql, p), Query(steps_q.label, steps_q.sql, p)
     rows = con.sql(start_q.sql, params=start_q.params).fetchall()
     start = rows[0][1] if rows else None
-    row = con.sql(steps_q.sql, params=steps_q.params).pl().row(0, named=True)
-    steps = {n: float(row[n] or 0.0) for n in reg[kpi_name].bridge.names}  # type: ignore[union-attr]
+    found = con.sql(steps_q.sql, params=steps_q.params).pl()
+    row = found.row(0, named=True) if found.height else {}
+    steps = {n: float(row.get(n) or 0.0) for n in reg[kpi_name].bridge.names}  # type: ignore[union-attr]
     return (None if start is None else float(start)), steps
 
 
@@ -108,84 +116,86 @@ def value(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, counts: 
     return None if start is None else start + sum(steps[c] for c in counts)
 
 
-MAX_SLICES = 15  # slices a split computes agreed values for (the largest by the start view); each is a query
+def additive(kpi: Kpi) -> bool:
+    """Whether the KPI's values and bridge steps add up over months (an amount), so that a version can apply
+    month by month; a ratio or a number of days is a weighted average, and takes one version per period."""
+    return kpi.unit == "currency"
 
 
-def _steps(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, months: Sequence[int],
-           filters: Mapping[str, Sequence[str]], currency: str, counts: Sequence[str]) -> dict[str, float]:
-    """The counted bridge steps over exactly `months` for one slice: the bridge's own SQL, only the counted
-    columns selected (DuckDB then leaves out the work of the others)."""
-    kpi = reg[kpi_name]
-    p = params(Selection(min(months), max(months), "month", (), filters), FiscalCalendar(), kpi.dimensions,
-               currency, months=[(m, "span") for m in months])
-    columns = ", ".join(c for c in counts if NAME.match(c))  # registry-checked step names
-    sql = f"SELECT {columns} FROM ({render(reg, kpi.bridge.sql, {}, ())})"  # type: ignore[union-attr]
-    row = con.sql(sql, params=used(sql, p)).pl().row(0, named=True)
-    return {c: float(row[c] or 0.0) for c in counts}
+def segments(kpi: Kpi, versions: Sequence[Version], periods: Sequence[Period]) -> list[tuple[int, str, int]]:
+    """(month, segment, version) for each covered month of the periods that have an agreed value: the months of a
+    period under one version form one segment (named after the period when the whole period is under one).
+
+    An amount (`additive`) takes its version month by month: the version in effect on the month's first day,
+    or the first version for a month before it; a period whose last covered month precedes every version has
+    no agreed value. A ratio or a number of days takes the version in effect on the first day of the period's
+    last covered month for the whole period."""
+    out: list[tuple[int, str, int]] = []
+    first = min(versions, key=lambda v: (v.effective_date, v.version)) if versions else None
+    for p in periods:
+        if not p.covered or first is None:
+            continue
+        last = in_effect(versions, _month_start(max(p.covered)))
+        if last is None:
+            continue
+        if additive(kpi):
+            chosen = [(m, (in_effect(versions, _month_start(m)) or first).version) for m in p.covered]
+        else:
+            chosen = [(m, last.version) for m in p.covered]
+        several = len({v for _, v in chosen}) > 1
+        out += [(m, f"{p.label} (v{v})" if several else p.label, v) for m, v in chosen]
+    return out
 
 
-def frame(con: duckdb.DuckDBPyConnection, reg: Registry, kpi_name: str, versions: Sequence[Version],
-          sel: Selection, *, cal: FiscalCalendar | None = None, currency: str = "EUR",
-          view_name: str = VIEW, notes: list[str] | None = None) -> pl.DataFrame:
-    """The agreed view's rows for compute()'s long table: one per period of the grain and combination of `by`,
-    each computed with the version in effect in that period (no version yet: no value).
-
-    The start value is the bridge's start view computed for every period and slice at once (the value the
-    bridge starts from over the same months); the counted steps run the bridge SQL per period and slice, for
-    the MAX_SLICES largest slices of a split (a note names the rest)."""
-    cal = cal or FiscalCalendar()
-    kpi = check_steps(reg, kpi_name, ())
-    facts.check(con, currency)
-    macros.ensure(con)
-    periods: dict[str, list[int]] = {}
-    for m, label in cal.buckets(sel.first, sel.last, sel.grain):
-        periods.setdefault(label, []).append(m)
-    start_view = kpi.views[kpi.bridge.from_view]  # type: ignore[union-attr]
-    start_q = Query("start", render(reg, start_view.sql, start_view.bind, sel.by),
-                    params(sel, cal, kpi.dimensions, currency, lookback=lookback(start_view)))
-    starts = con.sql(start_q.sql, params=start_q.params).pl()
-    by = list(sel.by)
-    if by:
-        starts = starts.filter(pl.all_horizontal(pl.col(d).is_not_null() for d in by))
-    starts = starts.with_columns(pl.col(d).cast(pl.String) for d in by)
-    start_of = {(r["period"], *(r[d] for d in by)): r["value"] for r in starts.iter_rows(named=True)}
-    slices: list[tuple[str, ...]] = [()]
-    if by:
-        ranked = (starts.group_by(by).agg(pl.col("value").abs().sum().alias("size"))
-                  .sort(["size", *by], descending=[True, *([False] * len(by))], nulls_last=True))
-        slices = [tuple(r) for r in ranked.select(by).iter_rows()]
-        if len(slices) > MAX_SLICES and notes is not None:
-            notes.append(f"{kpi_name} ({view_name}) is split for the {MAX_SLICES} largest of {len(slices)} "
-                         f"{', '.join(by)} values only")
-        slices = sorted(slices[:MAX_SLICES])
-    rows = []
-    for label, months in periods.items():
-        version = in_effect(versions, _month_start(max(months)))
-        for combo in slices:
-            start = start_of.get((label, *combo))
-            agreed = None
-            if version is not None and start is not None:
-                agreed = float(start)
-                if version.counts:
-                    filters = {d: list(v) for d, v in sel.filters.items() if v}
-                    filters.update({d: [v] for d, v in zip(by, combo, strict=True)})
-                    steps = _steps(con, reg, kpi_name, months, filters, currency, version.counts)
-                    agreed += sum(steps[c] for c in version.counts)
-            rows.append({"kpi": kpi_name, "view": view_name, "period": label,
-                         **dict(zip(by, combo, strict=True)), "value": agreed,
-                         "unit": unit_of(kpi.unit, currency), "excluded": 0,
-                         "version": None if version is None else version.version})
-    schema = {"kpi": pl.String, "view": pl.String, "period": pl.String, **{d: pl.String for d in by},
-              "value": pl.Float64, "unit": pl.String, "excluded": pl.Int64, "version": pl.Int64}
-    return pl.DataFrame(rows, schema=schema)
+def agreed_query(reg: Registry, kpi: Kpi, view_name: str, periods: Sequence[Period], by: Sequence[str],
+                 filters: Sequence[tuple[str, Sequence[str]]], currency: str, lib: ModuleType | None = None
+                 ) -> Query | None:
+    """The agreed view as one query for every period and slice: the start view's value plus, per segment of
+    months under one version (`segments`), the bridge steps that version counts, from the bridge's own SQL
+    grouped by segment and slice. None when no period has a covered month."""
+    view, bridge = kpi.views[view_name], kpi.bridge
+    assert bridge is not None  # registry.check: an agreed view from the bridge needs one
+    months = [(m, p.label) for p in periods for m in p.covered]
+    if not months:
+        return None
+    start = kpi.views[bridge.from_view]
+    segs = segments(kpi, versions_of(kpi, view_name), periods)
+    # the bridge's SQL over the segments: the same text with its buckets (month, period) renamed
+    steps_sql = re.sub(r"\bbuckets\b", "agreed_segments", body(reg, bridge.sql, {}, by))
+    cases = " ".join(f"WHEN {int(c.version)} THEN "
+                     + (" + ".join(f"coalesce(s.{n}, 0)" for n in c.counts if NAME.match(n)) or "0.0")
+                     for c in view.from_bridge)
+    counted = f"CASE v.version {cases} ELSE 0.0 END" if cases else "0.0"
+    final = f"""SELECT st.period{"".join(f", st.{d}" for d in by)},
+       CASE WHEN st.value IS NOT NULL AND st.period IN (SELECT period FROM agreed_versions)
+            THEN st.value + coalesce(c.counted, 0) END AS value,
+       st.excluded
+FROM agreed_start st
+LEFT JOIN agreed_counted c ON {same("c", "st", by)}"""
+    relations = [
+        ("agreed_segments", "@rows($seg_months AS m INTEGER, $segments AS period VARCHAR, $versions AS version INTEGER)"),
+        ("agreed_versions", "SELECT DISTINCT g.period AS segment, b.period, g.version\n"
+                            "FROM agreed_segments g JOIN buckets b ON b.m = g.m"),
+        ("agreed_start", body(reg, start.sql, start.bind, by)),
+        ("agreed_steps", steps_sql),
+        ("agreed_counted", f"SELECT v.period{''.join(f', s.{d}' for d in by)}, sum({counted}) AS counted\n"
+                           f"FROM agreed_steps s JOIN agreed_versions v ON v.segment = s.period\n"
+                           f"GROUP BY v.period{''.join(f', s.{d}' for d in by)}"),
+    ]
+    p = bucket_params(months, filters, kpi.dimensions, currency, lookback=12)  # the bridge reads a year back
+    p |= {"seg_months": [m for m, _, _ in segs], "segments": [g for _, g, _ in segs],
+          "versions": [v for _, _, v in segs]}
+    return Query(f"{kpi.name} ({view_name})", compose(reg, relations, final, lib), p)
 
 
 def view_of(kpi: Kpi, versions: Sequence[Version]) -> View:
     """The agreed view of a KPI with these approved versions (the latest one's text, version and date)."""
     latest = max(versions, key=lambda v: v.version)
     start = kpi.views[kpi.bridge.from_view]  # type: ignore[union-attr]
+    end = kpi.views[kpi.bridge.to_view]  # type: ignore[union-attr]
+    sources = tuple(dict.fromkeys((*start.sources, *end.sources)))  # the bridge reads both views' exports
     return View(label=LABEL, colour=COLOUR, definition=latest.definition, sql=start.sql, lines=start.lines,
-                bind=start.bind, year_before=start.year_before,  # its SQL and lines are the start view's
+                bind=start.bind, year_before=start.year_before, sources=sources,  # SQL and lines: the start view's
                 owner=OWNER, version=str(latest.version), effective_date=latest.effective_date,
                 from_bridge=tuple(Counted(version=v.version, effective_date=v.effective_date, counts=v.counts,
                                           definition=v.definition) for v in sorted(versions, key=lambda v: v.version)))
@@ -227,4 +237,4 @@ def as_defined_today(reg: Registry, today: date) -> Registry:
 
 
 __all__ = ["VIEW", "as_defined_today", "AgreementError", "Version", "check_steps", "versions_of", "view_of", "with_agreed",
-           "frame", "in_effect", "span_value", "value"]
+           "agreed_query", "segments", "in_effect", "span_value", "value"]

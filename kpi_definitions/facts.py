@@ -1,7 +1,13 @@
-"""The KPI facts: invoice and PO lines joined once, at load time, to what they refer to (sql/facts.sql).
+"""The KPI facts: invoice and PO lines joined once, at load time, to what they refer to (sql/facts.sql), and
+the monthly sums the KPI views read (month × slice: fact_invoice_months, fact_paid_months, fact_po_months,
+fact_po_savings, fact_prices, and the months each export holds, fact_months), kept current inside every load's
+transaction.
 
 Invoice lines are stored once, with their facts: `fact_invoices` is the table and `invoices` a view of its
-export columns. A second copy of 10M lines cost a second 5 s write on every load, and twice the disk.
+export columns. A second copy of 10M lines cost a second 5 s write on every load, and twice the disk. A load
+of invoices re-sums only the months it changed (sql/fact_changed.sql); a load of any other source of the facts
+rebuilds them all. A KPI request then reads rows in proportion to months × slices, not to lines; only the
+drill-down (and the savings and budget bridges, which walk line by line) reads lines.
 """
 
 from __future__ import annotations
@@ -10,21 +16,31 @@ from pathlib import Path
 
 import duckdb
 
-from kpi_definitions import macros
+from kpi_definitions.dialects import Named
+from kpi_definitions.registry import sql_code
 from store import tables
 from store.db import transaction
 from store.errors import FAILURE, TandemError
-from store.sql import Queries
 from store.sqltext import ident
 from store.tables import DUCKDB_TYPES
 from store.tables import TABLES as EXPORT_TABLES
 
-SQL = Queries(Path(__file__).parent / "sql")
+SQL = Named(Path(__file__).parent / "sql")  # the facts are built by DuckDB: its function library
 REBUILD = "facts"  # the named SQL of the full rebuild
 INVOICE_COLUMNS = [*EXPORT_TABLES["invoices"].column_names, "_load_id"]
 # The exports the facts are built from: a load of any other type leaves them as they are.
-SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates"})
-FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "facts_meta")
+SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates", "inventory", "consumption"})
+FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "fact_invoice_months", "fact_paid_months",
+               "fact_po_months", "fact_po_savings", "fact_stock", "fact_consumption", "fact_months", "facts_meta")
+# A load of stock or consumption rebuilds the months it changed of its facts: export -> (facts table, its SQL,
+# the months' SQL for fact_months, the export's date).
+ROWS = {"inventory": ("fact_stock", "fact_stock_months", "snapshot_date"),
+        "consumption": ("fact_consumption", "fact_consumption_months", "period")}
+# The monthly sums a load of invoices re-sums for the months it changed: table -> (named SQL, which months:
+# by invoice month `m` or by paid month `paid`). fact_months holds the PO export's months too: only its
+# invoice rows are re-counted.
+MONTHLY = {"fact_prices": ("fact_prices", "m"), "fact_invoice_months": ("fact_invoice_months", "m"),
+           "fact_months": ("fact_months", "m"), "fact_paid_months": ("fact_paid_months", "paid")}
 
 
 class CurrencyMismatch(TandemError):
@@ -44,26 +60,65 @@ class FactsOutdated(TandemError):
 def refresh(con: duckdb.DuckDBPyConnection, currency: str, export_type: str | None = None) -> None:
     """Rebuild the facts in `currency`, inside the caller's transaction (a failed load leaves the old ones).
 
-    A load of invoices wrote its lines' facts as it stored them (`add_invoices`): only the price facts of
-    the months it changed are left to rebuild, unless the facts are in another currency. Anything else
-    rebuilds them all.
+    A load of invoices wrote its lines' facts as it stored them (`add_invoices`): only the monthly sums of the
+    months it changed are left to re-sum, unless the facts are in another currency. Anything else rebuilds
+    them all.
     """
-    if export_type == "invoices" and not missing(con) and currency_of(con) == currency:
-        update_prices(con, currency)
+    if export_type in ("invoices", *ROWS) and not missing(con) and currency_of(con) == currency:
+        update_months(con, currency) if export_type == "invoices" else update_rows(con, currency, export_type)
         return
     _run(con, REBUILD, {"ccy": currency})
 
 
-def update_prices(con: duckdb.DuckDBPyConnection, currency: str) -> None:
-    """The price facts of the months a load of invoices changed (sql/fact_prices_changed.sql), rebuilt from
-    their lines: a monthly load re-sums one month, not the whole history."""
-    macros.ensure(con)
-    months = [m for (m,) in con.execute(SQL["fact_prices_changed"]).fetchall()]
+def update_rows(con: duckdb.DuckDBPyConnection, currency: str, export_type: str) -> list[int]:
+    """Rebuild the stock or consumption facts (and their months in fact_months) of the months a load of them
+    changed (sql/fact_rows_changed.sql); returns those months."""
+    fact, months_sql, date = ROWS[export_type]
+    changed = SQL["fact_rows_changed"].replace("{table}", ident(export_type)).replace("{date}", date)
+    months = sorted(int(m) for (m,) in con.execute(changed.replace("{fact}", fact)).fetchall() if m is not None)
     if not months:
-        return
-    con.execute("DELETE FROM fact_prices WHERE list_contains($months, m)", {"months": months})
-    con.execute(f"INSERT INTO fact_prices {_fact_prices('list_contains($months, x.m)')}",
+        return []
+    source = "inventory" if export_type == "inventory" else "consumption"
+    con.execute(f"DELETE FROM {fact} WHERE list_contains($months, m)", {"months": months})
+    con.execute(f"INSERT INTO {fact} {SQL[fact].replace('{where}', f'list_contains($months, {_month_of(date)})')}",
                 {"months": months, "ccy": currency})
+    con.execute("DELETE FROM fact_months WHERE source = $s AND list_contains($months, m)", {"s": source, "months": months})
+    con.execute(f"INSERT INTO fact_months {SQL[months_sql].replace('{where}', 'list_contains($months, m)')}",
+                {"months": months})
+    return months
+
+
+def _month_of(column: str) -> str:
+    from kpi_definitions.dialects import expand
+
+    return expand(f"@month_ix({column})")
+
+
+def update_months(con: duckdb.DuckDBPyConnection, currency: str) -> dict[str, list[int]]:
+    """Re-sum the monthly facts of the months a load of invoices changed (sql/fact_changed.sql), from their lines:
+    a monthly load re-sums one month (and the months its lines were paid in), not the whole history. Returns the
+    months re-summed, by invoice month (`m`) and paid month (`paid`)."""
+    changed: dict[str, list[int]] = {"m": [], "paid": []}
+    for kind, m in con.execute(SQL["fact_changed"]).fetchall():
+        changed[kind].append(int(m))
+    for table, (name, kind) in MONTHLY.items():
+        months = sorted(changed[kind])
+        if not months:
+            continue
+        keep = " AND source = 'invoices'" if table == "fact_months" else ""
+        con.execute(f"DELETE FROM {table} WHERE list_contains($months, m){keep}", {"months": months})
+        sql = SQL[name].replace("{where}", f"list_contains($months, {'paid_m' if kind == 'paid' else 'm'})")
+        if name == "fact_prices":
+            sql = _fact_prices("list_contains($months, x.m)")
+        code = sql_code(sql)  # DuckDB refuses a value for a parameter the query does not name
+        con.execute(f"INSERT INTO {table} {sql}", {k: v for k, v in (("months", months), ("ccy", currency))
+                                                   if f"${k}" in code})
+    return changed
+
+
+def update_prices(con: duckdb.DuckDBPyConnection, currency: str) -> None:
+    """The monthly facts (the price facts among them) of the months a load of invoices changed (`update_months`)."""
+    update_months(con, currency)
 
 
 def table_of(export_type: str) -> str:
@@ -80,7 +135,6 @@ def add_invoices(con: duckdb.DuckDBPyConnection, lines: str, currency: str) -> i
     off for this one statement.
     """
     sql = f"INSERT INTO fact_invoices SELECT * FROM ({_fact_invoices(lines)})"
-    macros.ensure(con)
     con.execute("SET disabled_optimizers = 'build_side_probe_side'")
     # No `finally`: after a failed statement the transaction is aborted and takes no statement, RESET included;
     # the load's next insert (the staged path) sets and resets the option again.
@@ -100,7 +154,6 @@ def create_store(con: duckdb.DuckDBPyConnection, currency: str) -> None:
         lines = f"(SELECT {typed}, CAST(NULL AS BIGINT) AS _load_id WHERE false)"
     else:  # an older database kept the lines in a table of their own: move them in
         lines = "invoices"
-    macros.ensure(con)
     with transaction(con):  # all or nothing: a move killed half-way must not lose the lines
         con.execute(f"CREATE OR REPLACE TABLE fact_invoices AS SELECT * FROM ({_fact_invoices(lines)})",
                     {"ccy": currency})
@@ -117,10 +170,13 @@ def _fact_prices(where: str) -> str:
 
 
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> None:
-    macros.ensure(con)
     for statement in SQL.statements(name):  # DuckDB binds parameters one statement at a time
         statement = (statement.replace("{fact_invoices}", _fact_invoices("invoices"))
                      .replace("{fact_prices}", _fact_prices("true")))
+        for name in ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_months",
+                     "fact_stock", "fact_consumption", "stock_months", "consumption_months"):
+            sql = SQL[f"fact_{name}" if name.endswith("_months") and not name.startswith("fact") else name]
+            statement = statement.replace("{" + name + "}", sql.replace("{where}", "true"))
         used = {k: v for k, v in params.items() if f"${k}" in statement}
         con.execute(statement, used) if used else con.execute(statement)
 

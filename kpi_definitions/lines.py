@@ -4,11 +4,13 @@ by the view's `lines` SQL with the same shared relations, filters and conversion
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import ModuleType
 
 import duckdb
 import polars as pl
 
-from kpi_definitions import facts, macros
+from kpi_definitions import facts
+from kpi_definitions.dialects import expand
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.query import Query, Selection, lookback, params, render
 from kpi_definitions.registry import FILTERABLE, Registry
@@ -18,8 +20,9 @@ LINE_LIMIT = 5_000
 
 def lines_query(reg: Registry, kpi: str, view: str, first: int, last: int, filters: Mapping[str, Sequence[str]],
                 narrow: Mapping[str, str] | None = None, limit: int | None = LINE_LIMIT, currency: str = "EUR",
-                cal: FiscalCalendar | None = None) -> Query | None:
-    """The query listing the lines behind `kpi` (`view`) over months first..last; None when the view lists none.
+                cal: FiscalCalendar | None = None, lib: ModuleType | None = None) -> Query | None:
+    """The query listing the lines behind `kpi` (`view`) over months first..last; None when the view lists none
+    (rendered for the engine of `lib`, DuckDB's by default).
 
     `narrow` holds one value for each of some of the view's dimensions (the row picked in a drill-down).
     """
@@ -28,7 +31,7 @@ def lines_query(reg: Registry, kpi: str, view: str, first: int, last: int, filte
     if v.lines is None:
         return None
     filters = dict(filters)
-    sql = render(reg, v.lines, v.bind, ())
+    sql = render(reg, v.lines, v.bind, (), lib)
     bind: dict[str, object] = {}
     kept: list[str] = []
     for i, (dim, value) in enumerate((narrow or {}).items()):
@@ -37,10 +40,10 @@ def lines_query(reg: Registry, kpi: str, view: str, first: int, last: int, filte
         if dim in FILTERABLE:
             filters[dim] = [value]
         else:  # not a filter of the shared relations (savings_type): filter the listed rows by name
-            kept.append(f"CAST({dim} AS VARCHAR) = $narrow{i}")
+            kept.append(f"@text({dim}) = $narrow{i}")
             bind[f"narrow{i}"] = value
     if kept:
-        sql = f"SELECT * FROM ({sql}) WHERE {' AND '.join(kept)}"
+        sql = expand(f"SELECT * FROM ({sql}) WHERE {' AND '.join(kept)}", lib)
     if limit:
         sql += f"\nLIMIT {int(limit)}"
     sel = Selection(first, last, "month", (), filters)
@@ -57,5 +60,4 @@ def lines(con: duckdb.DuckDBPyConnection, reg: Registry, kpi: str, view: str, fi
     if query is None:
         return pl.DataFrame()
     facts.check(con, currency)
-    macros.ensure(con)
     return con.sql(query.sql, params=query.params).pl()

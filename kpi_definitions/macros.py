@@ -1,29 +1,22 @@
-"""The SQL every KPI query shares (sql/macros.sql): the month index, the reporting-currency conversion, FX
-rates by month and the dimension filter, as temporary macros.
+"""What became of the SQL macros: nothing to create on a connection any more.
 
-A TEMP macro lives in the connection, not in the file: creating one is allowed on a read-only connection
-and changes nothing on disk, and DuckDB expands it where it is called when the query is bound (a call
-costs what the written-out expression costs). Every entry of the KPI layer that runs SQL calls `ensure`
-on its connection first.
+The KPI SQL calls a small function library per engine (kpi_definitions/dialects/), rendered into each query's text
+when the query is built, so a query printed by `explain` is exactly what runs and needs nothing created first.
+`text()` and `ensure()` stay for the callers that still print or create the macros; they say so and do nothing.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 
-from store.sql import Queries
-
-SQL = Queries(Path(__file__).parent / "sql")
-NAME = "macros"
+NOTE = ("-- No macros: every function of the SQL library is written out in each query for its engine "
+        "(kpi_definitions/dialects/).")
 
 
 def text() -> str:
-    """The statements that create the macros (put in front of a query printed by `explain`)."""
-    return SQL[NAME]
+    """What to print in front of the queries of `explain`: a note, since there is nothing to create."""
+    return NOTE
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Create (or re-create: they are `OR REPLACE`) the macros on this connection; about 2 ms."""
-    con.execute(text())
+    """Nothing to create: kept so that callers from before the function library still run."""

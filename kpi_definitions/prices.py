@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import duckdb
 import polars as pl
 
-from kpi_definitions import facts, macros
+from kpi_definitions import facts
 from kpi_definitions.compute import compute
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.query import Selection, params, render, used
@@ -23,7 +23,6 @@ def _run(con: duckdb.DuckDBPyConnection, reg: Registry, name: str, first: int, l
          filters: Mapping[str, Sequence[str]] | None, currency: str, dims: Sequence[str] = (),
          one_bucket: bool = False) -> pl.DataFrame:
     facts.check(con, currency)
-    macros.ensure(con)
     sel = Selection(first, last, "month", (), filters or {})
     cal = FiscalCalendar()
     months = [(m, "span") for m in range(first, last + 1)] if one_bucket else [

@@ -14,6 +14,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kpi_definitions import dialects as _dialects
+from kpi_definitions import dimensions as _dimensions
 from store.sql import Queries
 
 PACKAGE = Path(__file__).parent
@@ -26,13 +28,17 @@ HERE = Path(os.environ.get(ENV_FOLDER) or PACKAGE)
 # One pattern for every name a declaration introduces (KPIs, views, steps, bound columns): they end up
 # as SQL identifiers and JSON keys, so nothing else may get through.
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-# The slicing dimensions of the contract (section 3) plus the procurement savings split.
-DIMENSIONS: tuple[str, ...] = ("supplier_id", "category", "cost_center", "item_id", "location", "savings_type")
-FILTERABLE: tuple[str, ...] = ("supplier_id", "category", "cost_center", "item_id", "location")
+# The slicing dimensions of the contract (section 3) plus the procurement savings split, declared once in
+# kpi_definitions/dimensions.py.
+DIMENSIONS: tuple[str, ...] = _dimensions.NAMES
+FILTERABLE: tuple[str, ...] = _dimensions.FILTERABLE
 REQUIRED_VIEWS: tuple[str, ...] = ("finance", "procurement")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 Unit = Literal["currency", "days", "ratio"]
+# The exports whose months bound what a view can compute (kpi_definitions/running.py): a month is covered when
+# each of the view's sources holds a row in it; a period is computed over its covered months only.
+Source = Literal["invoices", "purchase_orders", "inventory", "consumption"]
 # A view's colour: a named colour Streamlit Markdown knows (`:blue[■]`) and the charts draw in. Never red or
 # green: a view is not "good" or "bad". A view that declares none is gray.
 Colour = Literal["blue", "orange", "violet", "gray"]
@@ -73,6 +79,9 @@ class View(_Model):
     # Its SQL reads the twelve months before the span too (year over year): only then are they fetched, so a
     # view of one month groups one month of lines, not thirteen (check() refuses SQL that reads them undeclared).
     year_before: bool = False
+    # The exports the view's value is made of (a month none of them has reached yet is not a month of zero):
+    # by default, any export (the database's months with data).
+    sources: tuple[Source, ...] = ()
     label: str | None = Field(default=None, min_length=1, max_length=40)  # shown name; default: the name, capitalised
     colour: Colour = "gray"
     # An agreed view made from the bridge: its versions, each counting bridge steps (the value is computed
@@ -247,7 +256,12 @@ def check(kpi: Kpi, sql_dir: Path = SQL_DIR) -> list[Issue]:
         if not path.is_file():
             bad(field, f"no SQL file {path.relative_to(sql_dir.parent)}")
             return
-        wanted = set(PLACEHOLDER.findall(path.read_text())) - {"dims"}
+        text = path.read_text()
+        unknown = sorted(_dialects.calls(text) - set(_dialects.FUNCTIONS))
+        if unknown:
+            bad(field, f"{name}.sql calls {', '.join('@' + u + '()' for u in unknown)}, which the SQL function library "
+                "does not have (kpi_definitions/dialects/)")
+        wanted = set(PLACEHOLDER.findall(text)) - {"dims"}
         for missing in sorted(wanted - bound):
             bad(field, f"{name}.sql uses {{{missing}}} but the declaration does not bind it")
         for extra in sorted(bound - wanted) if all_used else ():

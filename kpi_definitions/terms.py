@@ -23,11 +23,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from kpi_definitions import facts, macros
+from kpi_definitions import facts
+from kpi_definitions.dialects import Named
 from store.errors import USAGE, TandemError
-from store.sql import Queries
 
-SQL = Queries(Path(__file__).parent / "sql")
+SQL = Named(Path(__file__).parent / "sql")
 DAYS_PER_YEAR = 365
 
 
@@ -106,7 +106,6 @@ def run(con: duckdb.DuckDBPyConnection, scenario: Scenario, currency: str) -> Re
     """The scenario on the loaded data; a clear sentence when it selects no supplier."""
     scenario.check()
     facts.check(con, currency)
-    macros.ensure(con)
     rows = con.sql(SQL["terms_suppliers"], params={"m_lo": scenario.first, "m_hi": scenario.last,
                                                   "new_terms": scenario.new_terms}).pl()
     months = scenario.last - scenario.first + 1

@@ -6,9 +6,10 @@ import streamlit as st
 
 from pipelines.quarantine import failure_sentence
 from pipelines.schemas import EXPORTS
+from reports import safe_text
 from store.errors import TandemError
-from tandem import auth, safe_text, selection, service, uploads, widgets
-from tandem.db import named
+from tandem import auth, selection, service, uploads, widgets
+from workspace.db import named
 
 st.title("Data")
 cfg = service.cfg()

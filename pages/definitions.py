@@ -6,7 +6,8 @@ import polars as pl
 import streamlit as st
 
 from kpi_definitions import views
-from tandem import agreement_ui, formats, selection, service, widgets
+from reports import formats
+from tandem import agreement_ui, selection, service, widgets
 
 st.title("Definitions")
 st.text("Every number in Tandem comes from these declarations (kpi_definitions/*.yaml). "

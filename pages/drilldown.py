@@ -7,7 +7,9 @@ import polars as pl
 import streamlit as st
 
 from kpi_definitions import views
-from tandem import formats, kpi_page, pack, safe_text, selection, service, widgets
+from kpi_definitions.lines import LINE_LIMIT
+from reports import formats, pack, safe_text
+from tandem import kpi_page, selection, service, widgets
 
 ALL = "(all)"
 
@@ -63,9 +65,9 @@ if row is not None and gap:
 for view in kpi.views:
     style = views.style(kpi, view)
     own = narrow if narrow is None or set(narrow) <= set(kpi.view_dimensions(view)) else None
-    lines = service.lines(sel.db, kpi.name, view, sel.span.first, sel.span.last, sel.filters, narrow=own)
+    lines = sel.lines(kpi.name, view, narrow=own)
     lines = lines.rename({c: formats.header(c) for c in lines.columns})
-    more = f" (the first {service.LINE_LIMIT:,})" if lines.height == service.LINE_LIMIT else ""
+    more = f" (the first {LINE_LIMIT:,})" if lines.height == LINE_LIMIT else ""
     st.markdown(f"**{style.mark} {style.label}** · {lines.height:,} lines{more}")
     st.caption(widgets.plain(kpi.views[view].definition) + (
         f" · not split by {split}: all its lines" if narrow and own is None else ""))

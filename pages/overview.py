@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from decisions import review
 from kpi_definitions import views
-from tandem import agreement_targets, charts, click, kpi_page, pack, review, selection, service, standout, widgets
+from reports import charts, pack
+from tandem import agreement_targets, click, kpi_page, selection, service, standout, widgets
 
 st.title("Overview")
 sel = selection.filter_bar()

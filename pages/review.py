@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from decisions import review
+from reports import safe_text
 from store.errors import TandemError
-from tandem import agreement_targets, agreement_ui, review, safe_text, scenarios_ui, selection, service, widgets
+from tandem import agreement_targets, agreement_ui, auth, scenarios_ui, selection, service, widgets
 
 st.title("Review meeting")
 sel = selection.filter_bar()
@@ -21,7 +23,7 @@ def start_review() -> None:
                                                    f"(on {held['period']}): its starting point stays as it was.")
         return
     try:
-        service.run_write(sel.db, lambda con: review.start(con, today, sel.span.label, now))
+        service.run_write(sel.db, lambda con: review.start(con, today, sel.span.label, now, by=auth.current_user()))
         st.session_state["review_said"] = ("success", f"Review started: the values of {sel.span.label} are its "
                                                       "starting point; the next review sees what moved since.")
     except TandemError as exc:
@@ -62,7 +64,8 @@ with st.form("add_item", clear_on_submit=True, border=True):
         else:
             try:
                 service.run_write(sel.db, lambda con: review.add_item(
-                    con, review.current(con, service.today(), sel.span.label, now), kpi, kind, text, owner, due))
+                    con, review.current(con, service.today(), sel.span.label, now, by=auth.current_user()), kpi, kind,
+                    text, owner, due, by=auth.current_user()))
                 st.success(f"Saved as {'an' if kind == 'action' else 'a'} {kind}.")
             except (ValueError, TandemError) as exc:
                 st.error(getattr(exc, "message", str(exc)))
@@ -75,7 +78,7 @@ if items.height:
     item = c1.selectbox("Close an item", items["item_id"].to_list(), key="close_item",
                         format_func=lambda i: f"#{i}: {safe_text.visible(items.filter(items['item_id'] == i)['text'][0][:80])}")
     if c2.button("Close it", icon=":material/check:"):
-        service.run_write(sel.db, lambda con: review.close_item(con, item))
+        service.run_write(sel.db, lambda con: review.close_item(con, item, by=auth.current_user()))
         st.rerun()
 closed = review.closed_items(sel.db)
 with st.expander(f"Closed items, the history ({closed.height})", icon=":material/history:"):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from reports import formats
 from store.errors import TandemError
-from tandem import formats, scenarios_ui, selection, service, widgets
+from tandem import scenarios_ui, selection, service, widgets
 
 st.title("Payment terms")
 st.text("Choose suppliers in the filter bar (supplier, category; none: all of them) and the terms to move them to. "

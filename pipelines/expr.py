@@ -23,6 +23,12 @@ from store.errors import USAGE, TandemError
 from store.sqltext import literal
 
 FUNCTIONS = ("concat", "date", "add_days")
+# Bounds that keep a mapping's expression cheap to check and to run: each column name expands to SQL of a
+# few hundred characters, so a 240,000-character sum once took 27 s and 3.6 GB to plan; nesting is parsed
+# by recursion, which a thousand parentheses would exhaust.
+MAX_LENGTH = 1_000  # characters
+MAX_DEPTH = 32  # parentheses, function calls and signs inside one another
+MAX_NAMES = 64  # column names read
 _TOKEN = re.compile(r"""\s*(?:
     (?P<number>\d+(?:\.\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
@@ -40,6 +46,9 @@ class Token:
 
 
 def tokenize(source: str) -> list[Token]:
+    if len(source) > MAX_LENGTH:
+        raise TandemError(f"expression {_shown(source)} is {len(source):,} characters long, over the limit of "
+                          f"{MAX_LENGTH:,}; compute the column in the export, or in steps.", USAGE)
     tokens, pos = [], 0
     while pos < len(source):
         if source[pos:].strip() == "":
@@ -55,9 +64,20 @@ def tokenize(source: str) -> list[Token]:
     return tokens
 
 
+def _shown(source: str) -> str:
+    """An expression as a message shows it: quoted, its start only when it is long."""
+    return repr(source if len(source) <= 60 else source[:60] + "…")
+
+
 class ExprError(TandemError):
     def __init__(self, source: str, at: int, expected: str) -> None:
-        super().__init__(f"expression {source!r}, at character {at + 1}: expected {expected}.", USAGE)
+        super().__init__(f"expression {_shown(source)}, at character {at + 1}: expected {expected}.", USAGE)
+
+
+class TooDeep(TandemError):
+    def __init__(self, source: str, at: int) -> None:
+        super().__init__(f"expression {_shown(source)}, at character {at + 1}: nested more than {MAX_DEPTH} deep "
+                         "(parentheses, functions or signs inside one another); write it with fewer levels.", USAGE)
 
 
 @dataclass(frozen=True)
@@ -74,6 +94,11 @@ class _Parser:
                  date: Callable[[str], str] | None = None) -> None:
         self.source, self.tokens, self.i, self.column = source, tokenize(source), 0, column
         self.date = date or (lambda name: f"TRY_CAST({column(name)[0]} AS DATE)")
+        self.depth = 0
+        named = sum(1 for t in self.tokens if t.kind == "name")
+        if named > MAX_NAMES:
+            raise TandemError(f"expression {_shown(source)} reads {named} column names, over the limit of "
+                              f"{MAX_NAMES}; compute the column in the export, or in steps.", USAGE)
 
     @property
     def tok(self) -> Token:
@@ -114,6 +139,15 @@ class _Parser:
         return Node(f"({a.sql} {op} {right})", "number")
 
     def factor(self) -> Node:
+        self.depth += 1  # every level of nesting passes here: a bound instead of Python's RecursionError
+        try:
+            if self.depth > MAX_DEPTH:
+                raise TooDeep(self.source, self.tok.at)
+            return self._factor()
+        finally:
+            self.depth -= 1
+
+    def _factor(self) -> Node:
         t = self.tok
         if t.kind == "op" and t.value == "-":
             self.take()

@@ -2,19 +2,14 @@
 load applies, under the name a load reports it by, with its table and column, how many rows break it and a few of
 them by key.
 
-`spark_rule` is the one place that says how a rule of pipelines/schemas.py reads on Spark (today from the rule's
-name, which states it exactly; from its declaration once the rules are declared as data). The rules across rows of
+`spark_rule` is the one place that says how a declared row rule (store/exports.py) reads on Spark. The rules across rows of
 the market-price exports (pipelines/series.py) are not checked here yet.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from calendar import monthrange
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +20,7 @@ from pipelines.schemas import (
     PARSE_RULE_PREFIX,
     TYPE_RULES,
     ExportSpec,
-    RowRule,
+    Rule,
 )
 from store import lake
 from store.errors import LakeError
@@ -82,41 +77,35 @@ class LakeCheck:
 
 # --- the rules on Spark -----------------------------------------------------------------------------------------
 
-_NUM = r"-?\d+(?:\.\d+)?(?:e-?\d+)?"
-_DAY = r"\d{4}-\d{2}-\d{2}"
-_MONTH = r"\d{4}-\d{2}"
-
-
-def _month_span(lo: str, hi: str) -> tuple[date, date]:
-    """`1990-01 and 2100-12` as the first day of the first month to the last day of the last."""
-    (y0, m0), (y1, m1) = (map(int, lo.split("-")), map(int, hi.split("-")))
-    return date(y0, m0, 1), date(y1, m1, monthrange(y1, m1)[1])
-
-
-def spark_rule(rule: RowRule) -> Column:
-    """The Spark expression that holds where a row keeps `rule`, NULL where pipelines/schemas.py lets a NULL pass
-    (the caller counts NULL as passing, as the polars rules' fill_null(True) does)."""
+def spark_rule(rule: Rule) -> Column:
+    """The Spark expression that holds where a row keeps `rule`, NULL where pipelines/schemas.row_expr lets a NULL
+    pass (the caller counts NULL as passing, as the polars rules' fill_null(True) does); read from the rule's
+    declaration (store/exports.py), kind by kind as row_expr reads it."""
     from pyspark.sql import functions as F
 
-    name, c = rule.name, F.col(rule.column)
-    rules: list[tuple[str, Callable[..., Column]]] = [
-        (rf"(\w+) between ({_DAY}) and ({_DAY})", lambda lo, hi: c.between(F.lit(date.fromisoformat(lo)),
-                                                                            F.lit(date.fromisoformat(hi)))),
-        (rf"(\w+) between ({_MONTH}) and ({_MONTH})", lambda lo, hi: c.between(*map(F.lit, _month_span(lo, hi)))),
-        (rf"(\w+) between ({_NUM}) and ({_NUM})", lambda lo, hi: c.between(float(lo), float(hi))),
-        (rf"(\w+) >= ({_NUM})", lambda lo: c >= float(lo)),
-        (r"(\w+) >= (\w+)", lambda other: c >= F.col(other)),
-        (rf"(\w+) > ({_NUM})", lambda lo: c > float(lo)),
-        (rf"(\w+) at most ({_NUM})", lambda hi: c <= float(hi)),
-        (rf"(\w+) within ±({_NUM})", lambda bound: F.abs(c) <= float(bound)),
-        (r"(\w+) one of (.+)", lambda values: c.isin(values.split(", "))),
-        (r"(\w+) given iff (\w+) given", lambda other: c.isNull() == F.col(other).isNull()),
-    ]
-    for pattern, expr in rules:
-        found = re.fullmatch(pattern, name)
-        if found and found.group(1) == rule.column:
-            return expr(*found.groups()[1:])
-    raise LakeError(f"The row rule “{name}” of {rule.column} has no Spark version yet (pipelines/lake_check.spark_rule).")
+    c = F.col(rule.column)
+    # a number compares as a double, as the load's rules do (an integer literal would make Spark cast a text
+    # column's "150.0" to BIGINT and fail); dates and names as they are
+    a = tuple(float(x) if isinstance(x, int | float) and not isinstance(x, bool) else x for x in rule.args)
+    match rule.kind:
+        case "between":
+            return c.between(F.lit(a[0]), F.lit(a[1]))
+        case "at_least":
+            return c >= F.lit(a[0])
+        case "above":
+            return c > F.lit(a[0])
+        case "at_most":
+            return c <= F.lit(a[0])
+        case "within":
+            return F.abs(c) <= F.lit(a[0])  # NaN fails: Spark orders NaN above every number, as polars does
+        case "one_of":
+            return c.isin(list(a))
+        case "not_before":
+            return c >= F.col(str(a[0]))
+        case "given_iff":
+            return c.isNull() == F.col(str(a[0])).isNull()
+    raise LakeError(f"The row rule “{rule.name}” of {rule.column} has no Spark version yet "
+                    "(pipelines/lake_check.spark_rule).")
 
 
 def _spark_type(kind: str) -> object:

@@ -1,41 +1,35 @@
-"""Load one export file: stage, validate, then upsert through the sink or quarantine, in one transaction; the load log."""
+"""Loading, the last stage, and the compositions of the stages: read -> map -> stage -> validate -> load.
+
+- `ingest_file`: one file into the database in one transaction (the clean path inserts a plain CSV straight
+  into its table and checks it there; anything to quarantine sends it through the staged path);
+- `load_many`: files one after another, with progress and a result per file (the CLI and the Data page);
+- `check_file`: read, map, stage and validate in a private database, nothing loaded (`tandem mapping check`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipelines.mappings import (
-    IDENTITY,
-    Mapping,
-)
-from pipelines.quarantine import quarantine
-from pipelines.read import (
-    DEFAULT_LIMITS,
-    Limits,
-    file_format,
-    fingerprint,
-    is_utf16,
-    line_at,
-    text_codec,
-)
-from pipelines.schemas import (
-    EXPORTS,
-    ExportSpec,
-)
-from pipelines.stage import STOPPED, clean_select, fill_values, plain_csv, source_cells, stage
-from pipelines.validate import FAILURE_SCHEMA, Progress, clean_rows, validate
+from pipelines import findings
+from pipelines.compile import Mapped, map_columns, source_columns
+from pipelines.mappings import IDENTITY, Mapping
+from pipelines.quarantine import failure_sentence, quarantine
+from pipelines.read import DEFAULT_LIMITS, Limits, Source, fingerprint, read, text_codec
+from pipelines.schemas import EXPORTS, ExportSpec
+from pipelines.stage import STOPPED, Staged, clean_select, plain_csv, stage
+from pipelines.validate import FAILURE_SCHEMA, Progress, Validated, clean_rows, validate
 from store.db import frame, scalar, transaction
 from store.errors import REJECTED, USAGE, TandemError
 from store.sink import PLAIN, Sink
-from store.sql import Queries
 from store.sqltext import ident
-
-SQL = Queries(Path(__file__).parent / "sql")
 
 
 @dataclass
@@ -79,6 +73,22 @@ def export_type_of(path: Path, given: str | None, mapping: Mapping) -> str:
     )
 
 
+def encoding_of(encoding: str | None, mapping: Mapping) -> str:
+    """The text encoding to read with: the caller's, unless it is the default (utf-8, or none given) and the
+    mapping names one (`tandem mapping draft` writes the encoding it found)."""
+    if encoding is None or (mapping.encoding and text_codec(encoding).name == "utf-8"):
+        return mapping.encoding or "utf-8"
+    return encoding
+
+
+def read_file(path: Path, spec: ExportSpec, mapping: Mapping, encoding: str, limits: Limits = DEFAULT_LIMITS,
+              fingerprinted: tuple[str, int | None] | None = None) -> Source:
+    """Stage 1 for `spec` under `mapping`: the reader looks for the header holding the columns the mapping
+    reads, where the mapping's conventions (delimiter, header row, sheet) say."""
+    return read(path, encoding, mapping.delimiter, limits, expected=source_columns(mapping, spec),
+                header_line=mapping.header_line, sheet=mapping.sheet, fingerprinted=fingerprinted)
+
+
 def _upsert(con: duckdb.DuckDBPyConnection, spec: ExportSpec, load_id: int, any_invalid: bool, sink: Sink
             ) -> tuple[int, int]:
     """Store the staged rows that passed, replacing stored rows with the same key: (loaded, replaced)."""
@@ -118,14 +128,13 @@ def _drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP {kind} IF EXISTS {ident(name)}")
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Job:
-    """One file being loaded: what it holds, how to read it, and what its load log row records."""
+    """One file being loaded: what it holds, how it maps, and what its load log row records."""
 
     path: Path
     spec: ExportSpec
     mapping: Mapping
-    encoding: str
     digest: str
     currency: str
     progress: Progress | None
@@ -133,6 +142,13 @@ class _Job:
     sink: Sink
     limits: Limits
     who: str | None  # who loaded it (the face says: a signed-in user, or the command line's user)
+    workdir: Path
+    mapped: Mapped | None = None  # after stage 2
+
+    @property
+    def notes(self) -> str:
+        """What reading did that the user should know (a preamble skipped), for the load's message."""
+        return "; ".join(self.mapped.source.notes) if self.mapped else ""
 
 
 class _NotClean(Exception):
@@ -143,7 +159,7 @@ def _record(con: duckdb.DuckDBPyConnection, job: _Job, r: LoadResult) -> None:
     """The load log row, the findings and the sink's derived data, inside the load's transaction (nothing
     derived ever sees half a load)."""
     _record_log(con, job, r)
-    con.execute(SQL["findings"], [job.currency])
+    findings.refresh(con, job.currency)
     if r.rows_loaded:
         job.sink.loaded(con, r.export_type)
 
@@ -164,7 +180,8 @@ def _load_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _load_clean(con: duckdb.DuckDBPyConnection, job: _Job) -> LoadResult | None:
-    """Load a plain CSV file by inserting it straight into its table, then checking it there.
+    """Load a plain CSV file by inserting it straight into its table, then checking it there (stages 3 and
+    4 in the table itself, and 5 in the same transaction).
 
     Most exports are clean: checking the rows where they are stored writes them once, where staging
     them in a temp table first writes them twice (at 10M lines, ~2 s and ~1 GB of memory more). Any
@@ -172,8 +189,9 @@ def _load_clean(con: duckdb.DuckDBPyConnection, job: _Job) -> LoadResult | None:
     key) rolls it all back and returns None: the staged path loads the file and quarantines the row.
     Line numbers do not matter here, so records over several lines and blank lines are fine.
     """
-    src = plain_csv(con, job.path, job.spec, job.mapping, job.encoding)
-    if src is None:
+    assert job.mapped is not None
+    src = plain_csv(con, job.mapped)
+    if src is None or job.spec.cross_row:  # rules across rows: the staged path checks them
         return None
     spec, table = job.spec, job.sink.table_of(job.spec.name)
     try:
@@ -185,7 +203,7 @@ def _load_clean(con: duckdb.DuckDBPyConnection, job: _Job) -> LoadResult | None:
             if n == 0 or not clean_rows(con, spec, new, n, job.progress):
                 raise _NotClean
             replaced = _delete_same_keys(con, spec, new, job.sink, unless=f"t._load_id = {load_id}")
-            result = LoadResult(job.path.name, spec.name, "loaded", n, n, replaced, 0, load_id,
+            result = LoadResult(job.path.name, spec.name, "loaded", n, n, replaced, 0, load_id, job.notes,
                                 failures=pl.DataFrame(schema=FAILURE_SCHEMA))
             _record(con, job, result)
     except (_NotClean, *STOPPED):
@@ -193,45 +211,38 @@ def _load_clean(con: duckdb.DuckDBPyConnection, job: _Job) -> LoadResult | None:
     return result
 
 
-def _load_staged(con: duckdb.DuckDBPyConnection, job: _Job, allow_partial: bool) -> LoadResult:
-    """Load a file through temp tables: read and type it, validate every row, then store the valid rows
-    and quarantine the others. Reading and validating touch only connection-local temp tables."""
-    spec, path = job.spec, job.path
-    raw, one_pass = stage(con, path, spec, job.mapping, job.encoding, job.limits)
-    n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
-    filtering = job.mapping.filters(spec.name) or job.mapping.distinct(spec.name)
-    filtered = int(scalar(con, "SELECT count(*) FROM _filtered")) if filtering else 0  # type: ignore[arg-type]
-    validate(con, spec, n, job.progress)
-    if raw.rejects.height:
-        con.register("_structural", raw.rejects)
-        con.execute("INSERT INTO _fail SELECT line, \"column\", rule, value FROM _structural")
-        con.unregister("_structural")
-    invalid = int(scalar(con, "SELECT count(DISTINCT line) FROM _fail"))  # type: ignore[arg-type]
-    if invalid:  # quarantine records need the source cells
-        if one_pass is not None:
-            source_cells(con, one_pass, raw.rows)
-        fill_values(con, spec, job.mapping, raw)
-    failures = frame(con, "SELECT * FROM _fail ORDER BY line, \"column\" LIMIT 20")
-    rejected = invalid > 0 and not allow_partial
+def store(con: duckdb.DuckDBPyConnection, v: Validated, job: _Job, allow_partial: bool) -> LoadResult:
+    """Stage 5: in one transaction, store the valid rows (replacing stored rows of the same key), quarantine
+    the others with their record, list the rows left out on purpose, and log the load; strict mode stores
+    nothing of a file with an invalid row and quarantines its valid rows as held back."""
+    staged = v.staged
+    spec, path, raw = job.spec, job.path, staged.raw
+    rejected = v.invalid > 0 and not allow_partial
     with transaction(con):
         load_id = _load_id(con)
         loaded = replaced = 0
         if not rejected:
-            loaded, replaced = _upsert(con, spec, load_id, invalid > 0, job.sink)
-        if invalid:  # (on the one-pass path `_raw` exists only then)
-            quarantine(con, raw, load_id, path.name, spec, held_back=rejected, filtered=filtered > 0)
-        if filtered:
+            loaded, replaced = _upsert(con, spec, load_id, v.invalid > 0, job.sink)
+        if v.invalid:  # (on the one-pass path `_raw` exists only then)
+            quarantine(con, raw, load_id, path.name, spec, held_back=rejected, filtered=staged.filtered > 0)
+        if staged.filtered:
             con.execute(f"INSERT INTO filtered SELECT {load_id}, $1, $2, line, reason FROM _filtered ORDER BY line",
                         [path.name, spec.name])
-        outcome = "rejected" if rejected else ("partial" if invalid else "loaded")
-        message = (f"{invalid} invalid row(s); nothing loaded (strict mode; --allow-partial loads the "
+        outcome = "rejected" if rejected else ("partial" if v.invalid else "loaded")
+        message = (f"{v.invalid} invalid row(s); nothing loaded (strict mode; --allow-partial loads the "
                    "valid rows)" if rejected else "")
-        if filtered:
-            message = "; ".join([*filter(None, [message]), _filter_note(con)])
+        message = "; ".join(filter(None, [job.notes, message, _filter_note(con) if staged.filtered else ""]))
         result = LoadResult(path.name, spec.name, outcome, raw.rows, loaded, replaced,
-                            raw.rows - loaded - filtered, load_id, message, failures, filtered)
+                            raw.rows - loaded - staged.filtered, load_id, message, v.failures, staged.filtered)
         _record(con, job, result)
     return result
+
+
+def _load_staged(con: duckdb.DuckDBPyConnection, job: _Job, allow_partial: bool) -> LoadResult:
+    """The staged path: stages 3, 4 and 5. Reading and validating touch only connection-local temp tables."""
+    assert job.mapped is not None
+    staged = stage(con, job.mapped, job.workdir)
+    return store(con, validate(con, staged, job.progress), job, allow_partial)
 
 
 def _filter_note(con: duckdb.DuckDBPyConnection) -> str:
@@ -249,7 +260,7 @@ def ingest_file(
     export_type: str | None = None,
     mapping: Mapping | None = None,
     allow_partial: bool = False,
-    encoding: str = "utf-8",
+    encoding: str | None = "utf-8",
     reporting_currency: str = "EUR",
     progress: Progress | None = None,
     sink: Sink = PLAIN,
@@ -259,33 +270,35 @@ def ingest_file(
     """Load one file in one transaction; on any error the database is left exactly as it was.
 
     Rows go through `sink` (each export in its own table, unless the caller keeps derived data current).
+    The clean path and the staged path are the same stages: read -> map -> (insert and check in the table,
+    or stage -> validate -> store).
     """
     mapping = mapping or IDENTITY
     etype = export_type_of(path, export_type, mapping)
     if not path.exists():
         raise TandemError(f"{path}: no such file.", USAGE)
-    codec = text_codec(encoding)
+    if path.is_dir():
+        raise TandemError(f"{path}: is a folder, not a file.", USAGE)
+    enc = encoding_of(encoding, mapping)
+    text_codec(enc)
     digest, nul = fingerprint(path)
     previous = _unchanged_since(con, digest, etype, mapping.name)
     if previous is not None:
         return LoadResult(path.name, etype, "unchanged",
                           message=f"same content as load #{previous}; nothing changed")
-    job = _Job(path, EXPORTS[etype], mapping, encoding, digest, reporting_currency, progress, datetime.now(), sink, limits, who)
-    try:
-        wide = "16" in codec.name or "32" in codec.name
-        if not wide and file_format(path) == "csv" and is_utf16(path):
-            raise TandemError(f"{path.name}: the file is UTF-16 text (it starts with a UTF-16 byte-order mark); "
-                              "load it with --encoding utf-16.")
-        if nul is not None and not wide and file_format(path) == "csv":
-            raise TandemError(f"{path.name}, line {line_at(path, nul)}: a NUL byte (binary data) in the text; "
-                              "re-export the file as plain CSV text and load it again.")
-        return _load_clean(con, job) or _load_staged(con, job, allow_partial)
-    except TandemError as exc:
-        if exc.exit_code == REJECTED:  # the file as a whole was refused: the load log says so too
-            _log_refused(con, job, exc.message)
-        raise
-    finally:
-        _drop_scratch(con)
+    with tempfile.TemporaryDirectory(prefix="tandem-") as tmp:
+        job = _Job(path, EXPORTS[etype], mapping, digest, reporting_currency, progress, datetime.now(), sink,
+                   limits, who, Path(tmp))
+        try:
+            src = read_file(path, job.spec, mapping, enc, limits, fingerprinted=(digest, nul))
+            job.mapped = map_columns(src, job.spec, mapping)
+            return _load_clean(con, job) or _load_staged(con, job, allow_partial)
+        except TandemError as exc:
+            if exc.exit_code == REJECTED:  # the file as a whole was refused: the load log says so too
+                _log_refused(con, job, exc.message)
+            raise
+        finally:
+            _drop_scratch(con)
 
 
 def _log_refused(con: duckdb.DuckDBPyConnection, job: _Job, message: str) -> None:
@@ -293,6 +306,70 @@ def _log_refused(con: duckdb.DuckDBPyConnection, job: _Job, message: str) -> Non
     with transaction(con):
         _record_log(con, job, LoadResult(job.path.name, job.spec.name, "rejected", load_id=_load_id(con),
                                          message=message))
+
+
+# --- many files: the CLI and the Data page ---------------------------------------------------------------
+
+
+@dataclass
+class FileLoad:
+    """One file of `load_many`: its result, or the sentence saying why it could not be loaded at all."""
+
+    path: Path
+    result: LoadResult | None = None
+    error: str | None = None
+    exit_code: int = 0  # the contract's status for this file: 0, or REJECTED/USAGE/FAILURE
+    failures: list[str] = field(default_factory=list)  # the first row failures, one sentence each
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+FileProgress = Callable[[str, int, int], None]  # (file name, rows done, rows in all)
+
+
+def load_many(
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path],
+    export_type: str | None = None,
+    mapping: Mapping | None = None,
+    allow_partial: bool = False,
+    encoding: str | None = None,
+    reporting_currency: str = "EUR",
+    progress: FileProgress | None = None,
+    sink: Sink = PLAIN,
+    limits: Limits = DEFAULT_LIMITS,
+    who: str | None = None,
+    shown: int = 10,
+    loader: Callable[..., LoadResult] | None = None,
+) -> list[FileLoad]:
+    """Load files one after another, each in its own transaction: a file that cannot be read is one sentence
+    and the next file still loads. A usage error (an unknown --type, a mapping for other types) stops at
+    once: it would be the same for every file. `loader` is `ingest_file` with `sink` and `limits`, unless the
+    caller gives its own with ingest_file's first eight parameters and `who` (workspace.db.ingest_file)."""
+    load = loader or partial(ingest_file, sink=sink, limits=limits)
+    out: list[FileLoad] = []
+    for path in paths:
+        def tick(done: int, total: int, name: str = path.name) -> None:
+            if progress:
+                progress(name, done, total)
+
+        try:
+            r = load(con, path, export_type, mapping, allow_partial, encoding, reporting_currency, progress=tick,
+                     who=who)
+        except TandemError as exc:
+            if exc.exit_code == USAGE:
+                raise
+            out.append(FileLoad(path, error=exc.message, exit_code=exc.exit_code))
+            continue
+        sentences = [failure_sentence(r.file, row) for row in (r.failures.head(shown).iter_rows(named=True)
+                                                              if r.failures is not None else [])]
+        out.append(FileLoad(path, r, exit_code=REJECTED if r.outcome == "rejected" else 0, failures=sentences))
+    return out
+
+
+# --- a check: every stage but the last, in a private database ---------------------------------------------
 
 
 @dataclass
@@ -309,11 +386,12 @@ class CheckResult:
     preview: pl.DataFrame
     failures: pl.DataFrame  # of the previewed rows
     filter_note: str = ""
+    notes: tuple[str, ...] = ()  # what reading did (a preamble skipped, a sheet chosen)
 
 
-def check_file(path: Path, mapping: Mapping, export_type: str | None = None, encoding: str = "utf-8",
-               rows: int = 10) -> CheckResult:
-    """Map, type and validate a file in a private in-memory database: nothing is written anywhere."""
+def check_file(path: Path, mapping: Mapping, export_type: str | None = None, encoding: str | None = "utf-8",
+               rows: int = 10, limits: Limits = DEFAULT_LIMITS) -> CheckResult:
+    """Read, map, stage and validate a file in a private in-memory database: nothing is written anywhere."""
     etype = export_type_of(path, export_type, mapping)
     if not path.exists():
         raise TandemError(f"{path}: no such file.", USAGE)
@@ -322,25 +400,16 @@ def check_file(path: Path, mapping: Mapping, export_type: str | None = None, enc
     try:
         # nothing is loaded here: a due date from the supplier master's terms sees an empty master
         con.execute("CREATE TABLE suppliers (supplier_id VARCHAR, payment_terms_days INTEGER)")
-        raw, one_pass = stage(con, path, spec, mapping, encoding, DEFAULT_LIMITS)
-        n = int(scalar(con, "SELECT count(*) FROM _typed"))  # type: ignore[arg-type]
-        filtering = mapping.filters(spec.name) or mapping.distinct(spec.name)
-        filtered = int(scalar(con, "SELECT count(*) FROM _filtered")) if filtering else 0  # type: ignore[arg-type]
-        validate(con, spec, n, None)
-        if raw.rejects.height:
-            con.register("_structural", raw.rejects)
-            con.execute("INSERT INTO _fail SELECT line, \"column\", rule, value FROM _structural")
-        invalid = int(scalar(con, "SELECT count(DISTINCT line) FROM _fail"))  # type: ignore[arg-type]
-        if invalid:
-            if one_pass is not None:
-                source_cells(con, one_pass, raw.rows)
-            fill_values(con, spec, mapping, raw)
+        with tempfile.TemporaryDirectory(prefix="tandem-check-") as tmp:
+            src = read_file(path, spec, mapping, encoding_of(encoding, mapping), limits)
+            staged: Staged = stage(con, map_columns(src, spec, mapping), Path(tmp))
+            v = validate(con, staged)
         cols = ", ".join(["_line AS line", *map(ident, spec.column_names)])
         preview = frame(con, f"SELECT {cols} FROM _typed ORDER BY _line LIMIT {int(rows)}")
         lines = preview["line"].to_list()
         last = max(lines) if lines else 0
         failures = frame(con, f"SELECT * FROM _fail WHERE line <= {last} ORDER BY line, \"column\"")
-        return CheckResult(path.name, etype, raw.rows, raw.rows - invalid - filtered, invalid, filtered, preview,
-                           failures, _filter_note(con) if filtered else "")
+        return CheckResult(path.name, etype, v.read, v.valid, v.invalid, staged.filtered, preview, failures,
+                           _filter_note(con) if staged.filtered else "", src.notes)
     finally:
         con.close()

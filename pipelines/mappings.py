@@ -1,20 +1,23 @@
-"""Source mappings: YAML files that turn one source system's export columns into the canonical ones."""
+"""Source mappings, the model: YAML files that say how one source system's exports become the canonical
+columns (where each column comes from, how its text is read, which rows are left out), validated into
+pydantic models with one sentence per problem; and the writer that turns a mapping back into YAML through a
+serializer. Compiling a mapping into SQL for a file's header is pipelines/compile.py."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Collection
+import codecs
+import math
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipelines.schemas import EXPORTS, ExportSpec
 from store.errors import USAGE, TandemError
-from store.sqltext import ident, literal
+from store.exports import EXPORT_TYPES
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
+MAX_PREAMBLE = 50  # lines above a header: a title, an export date, a few notes (the loader looks this far)
 
 
 def normalise(name: str) -> str:
@@ -30,11 +33,34 @@ class Parsing(BaseModel):
     period_format: list[str] = Field(default_factory=lambda: ["%Y-%m"])
     decimal_separator: str = "."
     thousands_separator: str = ""
+    # Money written with its currency (`$129,348.42`, `1.317.169,92 €`, `1,317,169.92 CAD`): symbols read
+    # before or after a number, with or without a space; with `currency_codes` a three-letter code there
+    # too, which must agree with the row's currency (a row where it does not is quarantined).
+    currency_symbols: list[str] = Field(default_factory=list)
+    currency_codes: bool = False
 
     @field_validator("date_format", "period_format", mode="before")
     @classmethod
     def _listify(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+    @field_validator("currency_symbols", mode="before")
+    @classmethod
+    def _symbols(cls, v: Any) -> Any:
+        return _texts(v)
+
+    @field_validator("decimal_separator", "thousands_separator")
+    @classmethod
+    def _separator(cls, v: str) -> str:
+        return _one_separator(v)
+
+
+def _one_separator(v: str) -> str:
+    if len(v) > 1:
+        raise ValueError(f"a separator is one character, not {v!r}")
+    if v.isdigit():
+        raise ValueError(f"a digit cannot separate digits ({v!r})")
+    return v
 
 
 def _texts(v: Any) -> Any:
@@ -67,6 +93,18 @@ class ColumnMap(BaseModel):
     date_format: list[str] | None = None
     decimal_separator: str | None = None
     thousands_separator: str | None = None
+    currency_symbols: list[str] | None = None
+    currency_codes: bool | None = None
+
+    @field_validator("currency_symbols", mode="before")
+    @classmethod
+    def _symbols(cls, v: Any) -> Any:
+        return _texts(v)
+
+    @field_validator("decimal_separator", "thousands_separator")
+    @classmethod
+    def _separator(cls, v: str | None) -> str | None:
+        return None if v is None else _one_separator(v)
 
     @field_validator("from_", "generate_key", "date_format", "number_within", mode="before")
     @classmethod
@@ -181,7 +219,13 @@ class Mapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     description: str = ""
+    encoding: str | None = None  # the files' text encoding (`tandem mapping draft` writes what it found)
     delimiter: str | None = None
+    # A preamble above the header (a title line, an export date): skip that many lines, or name the line
+    # the header is on (1 is the first line). Without either, the loader looks for the header itself.
+    skip_rows: int | None = Field(default=None, ge=0, le=MAX_PREAMBLE)
+    header_row: int | None = Field(default=None, ge=1, le=MAX_PREAMBLE + 1)
+    sheet: str | None = None  # the workbook sheet to read (default: the first one)
     trim: bool = True
     empty: list[str] = Field(default_factory=list)  # texts read as an empty cell everywhere (`N/A`, `-`)
     parsing: Parsing = Field(default_factory=Parsing)
@@ -192,13 +236,45 @@ class Mapping(BaseModel):
     def _empty(cls, v: Any) -> Any:
         return _texts(v)
 
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, v: str | None) -> str | None:
+        problem = None if v is None else delimiter_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                codecs.lookup(v)
+            except LookupError:
+                raise ValueError(f"unknown encoding {v!r}; try utf-8, cp1252, latin-1 or utf-16") from None
+        return v
+
     @field_validator("exports")
     @classmethod
     def _known_types(cls, v: dict[str, ExportMapping]) -> dict[str, ExportMapping]:
-        unknown = sorted(set(v) - set(EXPORTS))
+        unknown = sorted(set(v) - set(EXPORT_TYPES))
         if unknown:
-            raise ValueError(f"unknown export type(s) {', '.join(unknown)}; expected {', '.join(EXPORTS)}")
+            raise ValueError(f"unknown export type(s) {', '.join(unknown)}; expected {', '.join(EXPORT_TYPES)}")
         return v
+
+    @model_validator(mode="after")
+    def _one_header_setting(self) -> Mapping:
+        if self.skip_rows is not None and self.header_row is not None \
+                and self.header_row != self.skip_rows + 1:
+            raise ValueError("give skip_rows or header_row, not both (header_row is skip_rows + 1)")
+        return self
+
+    @property
+    def header_line(self) -> int | None:
+        """The line the header is on when the mapping says (skip_rows or header_row), else None."""
+        if self.header_row is not None:
+            return self.header_row
+        return None if self.skip_rows is None else self.skip_rows + 1
 
     @property
     def export_type(self) -> str | None:
@@ -235,6 +311,24 @@ class Mapping(BaseModel):
 
 
 IDENTITY = Mapping(name="canonical", description="Columns already carry the canonical names.")
+
+
+def delimiter_problem(d: str) -> str | None:
+    """What is wrong with a delimiter (None: nothing): one character that is not a letter, digit, quote or
+    line end. A sentence, never Python's own TypeError text."""
+    if len(d) != 1:
+        return f"a delimiter is one character, not {'nothing' if not d else f'{len(d)} characters ({d!r})'}"
+    if d in "\r\n\"" or d.isalnum():
+        return f"{d!r} cannot separate cells (a letter, digit, quote or line end); use , ; | or a tab"
+    return None
+
+
+def check_delimiter(d: str | None, where: str = "--delimiter") -> str | None:
+    """The delimiter if it can separate cells, else a TandemError naming `where` it was given."""
+    problem = None if d is None else delimiter_problem(d)
+    if problem:
+        raise TandemError(f"{where}: {problem}.", USAGE)
+    return d
 
 
 def load_mapping(path_or_name: str | Path) -> Mapping:
@@ -308,290 +402,59 @@ def _problem(error: Any) -> str:
     return f"{where}: {msg}"
 
 
-def _check_columns(mapping: Mapping, spec: ExportSpec) -> None:
-    unknown = sorted(set(mapping.columns(spec.name)) - set(spec.column_names))
-    if unknown:
-        raise TandemError(
-            f"Mapping {mapping.name!r} maps {', '.join(unknown)}, which are not columns of {spec.name}.", USAGE
-        )
 
 
-def _text(source: str, trim: bool, empty: Collection[str] = ()) -> str:
-    """A source cell as text, empty cells (and cells holding one of the `empty` texts) as NULL."""
-    col = ident(source)
-    if not trim:
-        cell = f"NULLIF({col}, '')"
-    else:
-        # trim() strips the 17 Unicode space separators, each ' ' or outside ASCII. It costs ~20 ns a cell, so
-        # it runs only where one can be at an end: a leading ' ' (< '!'), a trailing ' ', or any non-ASCII
-        # character (bytes <> characters). Those tests are ~3x cheaper and the result is the same.
-        may_pad = f"{col} < '!' OR suffix({col}, ' ') OR strlen({col}) <> length({col})"
-        cell = f"NULLIF(CASE WHEN {may_pad} THEN trim({col}) ELSE {col} END, '')"
-    if empty:  # a placeholder such as `N/A - From RDC` is an empty cell: a fallback or default applies
-        tokens = ", ".join(literal(t.strip() if trim else t) for t in dict.fromkeys(empty))
-        cell = f"CASE WHEN {cell} IN ({tokens}) THEN NULL ELSE {cell} END"
-    return cell
+# --- writing a mapping: through the YAML serializer, never by joining text --------------------------------
+
+LINE_BREAKS = ("\r\n", "\r", "\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
-def _number(text: str, dec: str, thou: str) -> str:
-    """A DOUBLE from text with the given separators (NULL when it is not a number)."""
-    num = text
-    if thou:
-        num = f"replace({num}, {literal(thou)}, '')"
-    if dec != ".":
-        num = f"replace({num}, {literal(dec)}, '.')"
-    return f"TRY_CAST({num} AS DOUBLE)"
+def _flow(value: Any) -> str:
+    """One value as one line of YAML, by PyYAML: its own style where that is one line, else every scalar
+    double-quoted with escapes (a cell with line breaks stays one line and reads back the same)."""
+    scalar = not isinstance(value, dict | list)
+    node = [value] if scalar else value  # a scalar alone gets PyYAML's document-end marker: dump it in a list
+    text = yaml.safe_dump(node, default_flow_style=True, allow_unicode=True, width=math.inf, sort_keys=False)
+    if text.count("\n") > 1:
+        text = yaml.safe_dump(node, default_flow_style=True, allow_unicode=True, width=math.inf, sort_keys=False,
+                              default_style='"')
+    text = text.rstrip("\n")
+    return text[1:-1] if scalar else text
 
 
-def _separators(p: Parsing, cm: ColumnMap | None) -> tuple[str, str]:
-    dec = (cm.decimal_separator if cm and cm.decimal_separator else None) or p.decimal_separator
-    thou = cm.thousands_separator if cm and cm.thousands_separator is not None else p.thousands_separator
-    return dec, thou
+def one_line(text: str) -> str:
+    """Text for a comment: every line break shown as ⏎, so no data can begin a line of YAML of its own."""
+    for br in LINE_BREAKS:
+        text = text.replace(br, "⏎")
+    return text
 
 
-def filter_sql(mapping: Mapping, spec: ExportSpec, header: list[str]) -> str | None:
-    """The reason a row is filtered out (the first filter it matches), NULL when it is kept; None when
-    the export has no filters."""
-    filters = mapping.filters(spec.name)
-    if not filters:
-        return None
-    available = set(header)
-    empty = mapping.empty_for(spec.name)
+def yaml_text(data: dict[str, Any], comments: dict[tuple[str, ...], list[str]] | None = None,
+              head: list[str] | tuple[str, ...] = (), flow_below: int = 4) -> str:
+    """`data` as YAML with comment lines: `head` on top, `comments[path]` above the key at `path`.
 
-    def cond(w: Where) -> str:
-        if w.all_ is not None:
-            return "(" + " AND ".join(map(cond, w.all_)) + ")" if w.all_ else "true"
-        if w.any_ is not None:
-            return "(" + " OR ".join(map(cond, w.any_)) + ")" if w.any_ else "false"
-        if w.not_ is not None:
-            return f"(NOT {cond(w.not_)})"
-        assert w.column is not None
-        name = normalise(w.column)
-        if name not in available:
-            raise TandemError(f"Mapping {mapping.name!r} filters on column {w.column!r}, which the file does not "
-                              f"have.")
-        cell = _text(name, mapping.trim, empty)
-        if w.equals is not None:
-            test = f"{cell} IN ({', '.join(literal(v) for v in w.equals)})"
-        elif w.not_equals is not None:
-            test = f"{cell} NOT IN ({', '.join(literal(v) for v in w.not_equals)})"
-        elif w.starts_with is not None:
-            test = f"starts_with({cell}, {literal(w.starts_with)})"
-        elif w.contains is not None:
-            test = f"contains({cell}, {literal(w.contains)})"
-        else:
-            test = f"({cell} IS NULL) = {'true' if w.empty else 'false'}"
-        return f"coalesce({test}, false)"
-
-    whens = " ".join(f"WHEN {cond(f.where)} THEN {literal(f.reason)}" for f in filters)
-    return f"CASE {whens} END"
-
-
-def canonical_text_sql(
-    mapping: Mapping, spec: ExportSpec, header: list[str], line_col: str = "_line",
-    typed_cells: Collection[str] = (),
-) -> dict[str, str]:
-    """SQL expression per canonical column giving its text (NULL when empty), from the raw columns.
-
-    Columns in `typed_cells` come from a cell DuckDB's reader has typed already (see `reader_types`):
-    their expression is that cell. Raises a TandemError naming every required column the file and
-    mapping together do not provide.
+    Mappings nest in block style down to depth `flow_below`, each value below on one line in flow style
+    (`amount: {from: Betrag, decimal_separator: ','}`). Every key and value goes through PyYAML; comments
+    are made one line. The text is read back and must equal `data`: a mapping that would say something
+    else than was meant is never written.
     """
-    _check_columns(mapping, spec)
-    available = set(header)
-    missing_sources: list[str] = []
-    missing_required: list[str] = []
-    out: dict[str, str] = {}
+    comments = comments or {}
+    out = [f"# {one_line(c)}" for c in head]
 
-    p = mapping.parsing_for(spec.name)
-    numbered: dict[str, ColumnMap] = {}
-    by_terms: dict[str, ColumnMap] = {}
-
-    def src(name: str, cm: ColumnMap | None = None) -> str:
-        n = normalise(name)
-        if n not in available:
-            missing_sources.append(name)
-        return _text(n, mapping.trim, mapping.empty_for(spec.name, cm))
-
-    for col in spec.columns:
-        cm = mapping.columns(spec.name).get(col.name)
-        if col.name in typed_cells:
-            out[col.name] = ident(_direct_source(col.name, cm))
-            continue
-        if cm is None:
-            if col.name in available:
-                expr = _text(col.name, mapping.trim, mapping.empty_for(spec.name))
-            elif col.nullable:
-                expr = "NULL"
+    def emit(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        pad = "  " * len(path)
+        for key, value in node.items():
+            here = (*path, key)
+            out.extend(f"{pad}# {one_line(c)}" for c in comments.get(here, []))
+            k = _flow(key)
+            if isinstance(value, dict) and value and len(here) < flow_below:
+                out.append(f"{pad}{k}:")
+                emit(value, here)
             else:
-                missing_required.append(col.name)
-                continue
-        elif cm.value is not None:
-            expr = literal(cm.value)
-        elif cm.generate_key is not None:
-            # A content hash of the named columns plus the occurrence number among identical rows: the
-            # same file always yields the same keys, and identical rows still get distinct keys.
-            parts = ", ".join(f"coalesce({src(c)}, '')" for c in cm.generate_key)
-            content = f"concat_ws(chr(31), {parts})"
-            occurrence = f"row_number() OVER (PARTITION BY {content} ORDER BY {line_col})"
-            expr = f"{literal(cm.prefix)} || substr(md5({content} || chr(31) || {occurrence}), 1, 20)"
-        elif cm.expr is not None:
-            from pipelines.expr import compile_expr
+                out.append(f"{pad}{k}: {_flow(value)}")
 
-            def operand(name: str, cm: ColumnMap = cm) -> tuple[str, str]:
-                text = src(name, cm)
-                return text, _number(text, *_separators(p, cm))
-
-            def day(name: str, cm: ColumnMap = cm) -> str:
-                tries = [f"try_strptime({src(name, cm)}, {literal(f)})" for f in (cm.date_format or p.date_format)]
-                return f"CAST({tries[0] if len(tries) == 1 else 'coalesce(' + ', '.join(tries) + ')'} AS DATE)"
-
-            expr = compile_expr(cm.expr, operand, day)
-        elif cm.number_within is not None:
-            numbered[col.name] = cm
-            continue
-        elif cm.after_supplier_terms is not None:
-            if (spec.name, col.name) != ("invoices", "due_date"):
-                raise TandemError(f"Mapping {mapping.name!r}: after_supplier_terms derives an invoice's due_date "
-                                  f"only, not {spec.name}.{col.name}.", USAGE)
-            by_terms[col.name] = cm
-            continue
-        else:
-            sources = [src(c, cm) for c in cm.from_ or []]
-            expr = sources[0] if len(sources) == 1 else f"coalesce({', '.join(sources)})"
-            if cm.prefix:
-                expr = f"{literal(cm.prefix)} || {expr}"
-        if cm is not None and cm.default is not None:
-            expr = f"coalesce({expr}, {literal(cm.default)})"
-        out[col.name] = expr
-    for name, cm in numbered.items():
-        # 1, 2, ... in file order within each value of the named columns (canonical, else source columns)
-        parts = [out[n] if n in out and n not in numbered else src(n, cm) for n in cm.number_within or []]
-        if any("OVER (" in x for x in parts):
-            raise TandemError(f"Mapping {mapping.name!r}: {name} cannot number lines within a generated key.", USAGE)
-        within = ", ".join(parts) or "NULL"
-        expr = f"CAST(row_number() OVER (PARTITION BY {within} ORDER BY {line_col}) AS VARCHAR)"
-        out[name] = f"{literal(cm.prefix)} || {expr}" if cm.prefix else expr
-    for name, cm in by_terms.items():
-        # the source date + the terms the supplier master holds for the row's supplier_id (as it loads)
-        tries = [f"try_strptime({src(cm.after_supplier_terms or '', cm)}, {literal(f)})"
-                 for f in (cm.date_format or p.date_format)]
-        day = f"CAST({tries[0] if len(tries) == 1 else 'coalesce(' + ', '.join(tries) + ')'} AS DATE)"
-        terms = f"(SELECT t.payment_terms_days FROM suppliers t WHERE t.supplier_id = {out.get('supplier_id', 'NULL')})"
-        if cm.terms_if_unknown is not None:
-            terms = f"coalesce({terms}, {int(cm.terms_if_unknown)})"
-        out[name] = f"strftime({day} + CAST({terms} AS INTEGER), '%Y-%m-%d')"
-    out = {c.name: out[c.name] for c in spec.columns if c.name in out}
-    if missing_sources:
-        raise TandemError(
-            f"Mapping {mapping.name!r} reads column(s) {', '.join(sorted(set(missing_sources)))} "
-            f"that the file does not have.",
-        )
-    if missing_required:
-        raise TandemError(f"Missing required column(s) for {spec.name}: {', '.join(missing_required)}.")
-    return out
-
-
-def _finite(dbl: str) -> str:
-    """A decimal from a DOUBLE: isfinite rejects what a cast lets through, 'nan', 'inf' and '1e400'."""
-    return f"CASE WHEN isfinite({dbl}) THEN {dbl} END"
-
-
-def _whole(dbl: str) -> str:
-    """A whole number from a DOUBLE ('5', '5.0' and '5e0' are 5; '2.5' is not one)."""
-    return f"CASE WHEN {dbl} = round({dbl}) AND abs({dbl}) < 9e15 THEN CAST({dbl} AS BIGINT) END"
-
-
-READER_TYPES = {"dec": "DOUBLE", "int": "DOUBLE", "date": "DATE"}
-READER_DATE_FORMAT = "%Y-%m-%d"  # read_csv takes one dateformat for every DATE column
-
-
-def _direct_source(column: str, cm: ColumnMap | None) -> str:
-    return normalise(cm.from_[0]) if cm and cm.from_ else column
-
-
-def reader_types(mapping: Mapping, spec: ExportSpec, header: list[str]) -> dict[str, tuple[str, str]]:
-    """The canonical columns whose source cells DuckDB's CSV reader can type itself: (source column, type).
-
-    Typing in the reader costs almost nothing where typing text in SQL costs ~2 s per 10M lines. It is
-    used where the two agree on every value the reader accepts (the reader rejecting more only sends the
-    file to the staged path): number columns with '.' decimals and no thousands separator, and date
-    columns in READER_DATE_FORMAT, each read straight from one source column used by nothing else.
-    """
-    if not mapping.trim:  # the reader takes ' 12.5' as 12.5, as typing the trimmed text does
-        return {}
-    cms = mapping.columns(spec.name)
-    p = mapping.parsing_for(spec.name)
-    uses = Counter(normalise(c) for cm in cms.values()
-                   for c in (cm.from_ or []) + (cm.generate_key or []) + [cm.after_supplier_terms or ""] if c)
-    uses.update(c.name for c in spec.columns if c.name not in cms)
-    out: dict[str, tuple[str, str]] = {}
-    for col in spec.columns:
-        cm = cms.get(col.name)
-        if col.type not in READER_TYPES or (cm and (cm.from_ is None or len(cm.from_) != 1 or cm.prefix
-                                                    or cm.default is not None)):
-            continue
-        if mapping.empty_for(spec.name, cm):  # a placeholder text is an empty cell, which the reader cannot say
-            continue
-        source = _direct_source(col.name, cm)
-        if source not in header or uses[source] != 1:
-            continue
-        if col.type == "date":
-            plain = ((cm.date_format if cm and cm.date_format else None) or p.date_format) == [READER_DATE_FORMAT]
-        else:
-            dec = (cm.decimal_separator if cm and cm.decimal_separator else None) or p.decimal_separator
-            thou = cm.thousands_separator if cm and cm.thousands_separator is not None else p.thousands_separator
-            plain = dec == "." and not thou
-        if plain:
-            out[col.name] = (source, READER_TYPES[col.type])
-    return out
-
-
-def typed_sql(mapping: Mapping, spec: ExportSpec, text: dict[str, str], typed_cells: Collection[str] = ()
-              ) -> dict[str, str]:
-    """SQL expression per canonical column parsing its text into the contract type (NULL if it fails).
-
-    Everything is a TRY_ form: a failure becomes NULL here and is reported by the pandera parse check,
-    which compares each typed value with its raw text. A column in `typed_cells` gets a cell DuckDB's
-    reader typed (a DOUBLE for numbers, a DATE): only the contract's own limits are left to apply.
-    """
-    out: dict[str, str] = {}
-    for col in spec.columns:
-        t = ident(col.name + "__raw")
-        cm = mapping.columns(spec.name).get(col.name)
-        p = mapping.parsing_for(spec.name)
-        if col.name in typed_cells:
-            out[col.name] = {"dec": _finite, "int": _whole}.get(col.type, str)(t)
-            continue
-        if col.type in ("str", "ccy"):
-            expr = t
-        elif cm is not None and (cm.expr is not None or cm.number_within is not None
-                                 or cm.after_supplier_terms is not None):
-            # computed text is canonical: ISO dates and '.' decimals, whatever the file's own conventions
-            if col.type in ("date", "period"):
-                expr = f"CAST(try_strptime({t}, '%Y-%m-%d') AS DATE)"
-                if col.type == "period":
-                    expr = f"CAST(date_trunc('month', {expr}) AS DATE)"
-            elif col.type in ("dec", "int"):
-                dbl = f"TRY_CAST({t} AS DOUBLE)"
-                expr = _finite(dbl) if col.type == "dec" else _whole(dbl)
-            else:
-                expr = t
-        elif col.type in ("date", "period"):
-            fmts = (cm.date_format if cm and cm.date_format else None) or (
-                p.date_format if col.type == "date" else p.period_format
-            )
-            tries = [f"try_strptime({t}, {literal(f)})" for f in fmts]
-            expr = f"CAST({tries[0] if len(tries) == 1 else 'coalesce(' + ', '.join(tries) + ')'} AS DATE)"
-            if col.type == "period":  # a period is its month, whatever day a date format gave
-                expr = f"CAST(date_trunc('month', {expr}) AS DATE)"
-        elif col.type in ("dec", "int"):
-            dbl = _number(t, *_separators(p, cm))
-            expr = _finite(dbl) if col.type == "dec" else _whole(dbl)
-        elif col.type == "bool":
-            expr = (f"CASE WHEN lower({t}) IN ('true', '1', 'yes', '1.0') THEN true "
-                    f"WHEN lower({t}) IN ('false', '0', 'no', '0.0') THEN false END")
-        else:  # pragma: no cover - the spec only has the types above
-            raise AssertionError(col.type)
-        out[col.name] = expr
-    return out
+    emit(data, ())
+    text = "\n".join(out) + "\n"
+    if yaml.safe_load(text) != data:  # pragma: no cover - a serializer bug, never data
+        raise AssertionError("the YAML written does not read back as the mapping meant")
+    return text

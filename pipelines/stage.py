@@ -1,29 +1,30 @@
-"""Stage: read a file, map its columns and type its cells into temp tables (`_typed`, and the source cells `_raw`)."""
+"""Staging, the third stage: a file's rows read, mapped and typed into temp tables (`_typed`, and the source
+cells `_raw`), with the rows left out on purpose in `_filtered` (`stage` -> `Staged`)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from pipelines.mappings import (
+from pipelines.compile import (
+    CODE_SUFFIX,
     READER_DATE_FORMAT,
-    Mapping,
+    Mapped,
     canonical_text_sql,
+    code_checks,
     filter_sql,
     reader_types,
     typed_sql,
 )
+from pipelines.mappings import Mapping
 from pipelines.read import (
     CsvSource,
-    Limits,
     RawTable,
-    check_format,
     count_lines,
-    cr_only,
     csv_source,
-    file_format,
     is_utf8,
     read_raw,
 )
@@ -58,62 +59,65 @@ def typed_select(spec: ExportSpec, mapping: Mapping, header: list[str], source: 
     """
     text = canonical_text_sql(mapping, spec, header, typed_cells=typed_cells)
     typed = typed_sql(mapping, spec, text, typed_cells)
+    codes = code_checks(mapping, spec, text)  # money cells whose currency code is not the row's currency
     reason = filter_sql(mapping, spec, header)
     if reason is not None:  # the reason a row is filtered out, carried along (only when the mapping filters)
         lead = f"{lead}, _reason" if lead else "_reason"
     pre = f"{lead}, " if lead else ""
     typed_cols = [c.name for c in spec.columns if c.type not in TEXT_TYPES]
     raws = [ident(c + RAW_SUFFIX) for c in typed_cols]
-    texts = ", ".join(f"{sql} AS {ident(c + RAW_SUFFIX)}" for c, sql in text.items())
-    parsed = ", ".join([*(f"{typed[c]} AS {ident(c)}" for c in spec.column_names), *raws])
+    code_cols = [ident(c + CODE_SUFFIX) for c in codes]
+    texts = ", ".join([*(f"{sql} AS {ident(c + RAW_SUFFIX)}" for c, sql in text.items()),
+                       *(f"{sql} AS {ident(c + CODE_SUFFIX)}" for c, sql in codes.items())])
+    parsed = ", ".join([*(f"{typed[c]} AS {ident(c)}" for c in spec.column_names), *raws, *code_cols])
     if keep_unparsed:
         kept = [*map(ident, spec.column_names),
-                *(f"CASE WHEN {ident(c)} IS NULL THEN {r} END AS {r}" for c, r in zip(typed_cols, raws, strict=True))]
+                *(f"CASE WHEN {ident(c)} IS NULL THEN {r} END AS {r}" for c, r in zip(typed_cols, raws, strict=True)),
+                *code_cols]
     else:
-        kept = [ident(c) if c not in typed_cols else
-                f"CASE WHEN {ident(c)} IS NULL AND {ident(c + RAW_SUFFIX)} IS NOT NULL "
-                f"THEN error({literal(UNPARSED)}) ELSE {ident(c)} END AS {ident(c)}" for c in spec.column_names]
+        def stop(c: str) -> str:  # a cell that did not parse, or whose currency code is not the row's
+            bad = [f"({ident(c)} IS NULL AND {ident(c + RAW_SUFFIX)} IS NOT NULL)"] if c in typed_cols else []
+            bad += [f"{ident(c + CODE_SUFFIX)} IS NOT NULL"] if c in codes else []
+            return (f"CASE WHEN {' OR '.join(bad)} THEN error({literal(UNPARSED)}) ELSE {ident(c)} END AS {ident(c)}"
+                    if bad else ident(c))
+        kept = [stop(c) for c in spec.column_names]
     inner = pre if reason is None else pre.replace("_reason, ", f"{reason} AS _reason, ")
     return f"SELECT {pre}{', '.join(kept)} FROM (SELECT {pre}{parsed} FROM (SELECT {inner}{texts} FROM {source}))"
 
 
-def plain_csv(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str
-                  ) -> CsvSource | None:
-    """The file as DuckDB reads it, if it is a plain CSV in UTF-8 whose header fits the mapping; None
-    sends the file to the general path, which reports what is wrong with it in order."""
-    if not is_utf8(encoding) or file_format(path) != "csv" or cr_only(path) or mapping.in_file_order(spec.name):
+def plain_csv(con: duckdb.DuckDBPyConnection, mapped: Mapped) -> CsvSource | None:
+    """The file as DuckDB reads it, if it is a plain CSV in UTF-8 (LF or CR LF line ends) that the mapping
+    maps without numbering rows in file order; None sends the file to the general path, which reports what
+    is wrong with it in order."""
+    src, spec = mapped.source, mapped.spec
+    if (src.fmt != "csv" or not is_utf8(src.encoding) or src.line_ends not in ("lf", "crlf")
+            or mapped.mapping.in_file_order(spec.name)):
         return None  # generated keys, line numbers, filters and distinct keys need `_line` first
-    check_format(path, "csv")
-    try:
-        src = csv_source(con, path, "_raw", mapping.delimiter)
-        canonical_text_sql(mapping, spec, src.header)  # the mapping fits the header
-    except (UnicodeDecodeError, TandemError):
-        return None  # the general path reports the file's problems in their order (encoding first)
-    return src
+    return csv_source(con, src, "_raw")
 
 
-def stage_in_one_pass(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping,
-                       encoding: str) -> tuple[CsvSource, int] | None:
+def stage_in_one_pass(con: duckdb.DuckDBPyConnection, mapped: Mapped) -> tuple[CsvSource, int] | None:
     """Read, map and type a CSV file in one statement into `_typed`, when every record is one line:
     the file and its number of rows.
 
-    A row's line is then its position + 2, which holds only if DuckDB rejected nothing and read one row
-    per line after the header. Anything else (multi-line fields, blank lines, ragged rows, bad encoding)
-    returns None and the general path reads the file again. The source cells are not kept:
+    A row's line is then its position + the header's line + 1, which holds only if DuckDB rejected nothing
+    and read one row per line after the header. Anything else (multi-line fields, blank lines, ragged rows,
+    bad encoding) returns None and the general path reads the file again. The source cells are not kept:
     `source_cells` reads them again if a row has to be quarantined.
     """
-    src = plain_csv(con, path, spec, mapping, encoding)
+    src = plain_csv(con, mapped)
     if src is None:
         return None
+    spec, mapping = mapped.spec, mapped.mapping
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {typed_select(spec, mapping, src.header, src.sql())}")
     except duckdb.InvalidInputException:  # DuckDB's reader gave up on the file: the general path says where
         return None
     n = int(scalar(con, "SELECT count(*) FROM _staged"))  # type: ignore[arg-type]
-    if n == 0 or _rejected(con, src) or n + 1 != count_lines(path):
+    if n == 0 or _rejected(con, src) or n + src.header_line != count_lines(src.path):
         con.execute("DROP TABLE _staged")
         return None
-    con.execute("CREATE OR REPLACE TEMP VIEW _typed AS SELECT rowid + 2 AS _line, * FROM _staged")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _typed AS SELECT rowid + {src.header_line + 1} AS _line, * FROM _staged")
     return src, n
 
 
@@ -128,24 +132,36 @@ def source_cells(con: duckdb.DuckDBPyConnection, src: CsvSource, rows: int) -> N
     if int(scalar(con, "SELECT count(*) FROM _raw_csv")) != rows:  # type: ignore[arg-type]
         raise TandemError(f"{src.path.name}: the file changed while it was being loaded; load it again.")
     cols = ", ".join(ident(h) for h in src.header)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT {cols}, rowid + 2 AS _line FROM _raw_csv")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT {cols}, rowid + {src.header_line + 1} AS _line "
+                "FROM _raw_csv")
 
 
-def stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping: Mapping, encoding: str,
-           limits: Limits) -> tuple[RawTable, CsvSource | None]:
-    """Temp table or view `_typed` (canonical columns, typed, + `_line`) and the source cells `_raw`.
+@dataclass
+class Staged:
+    """Stage 3's result: the rows typed in temp table `_typed` (canonical columns + `_line`), their source
+    cells in `_raw` (on the one-pass path, read again from `one_pass` when needed), the rows read and
+    those left out on purpose (`_filtered`)."""
 
-    On the one-pass path `_raw` does not exist yet: the CsvSource returned reads it when needed.
-    """
-    staged = stage_in_one_pass(con, path, spec, mapping, encoding)
+    mapped: Mapped
+    raw: RawTable
+    one_pass: CsvSource | None
+    rows: int  # typed rows in `_typed`
+    filtered: int  # rows left out on purpose, each in `_filtered` with its reason
+
+
+def stage(con: duckdb.DuckDBPyConnection, mapped: Mapped, workdir: Path | None = None) -> Staged:
+    """Stage 3: temp table or view `_typed` and the source cells `_raw` (a copy of a CSV that is not UTF-8
+    with LF line ends goes to `workdir`)."""
+    spec, mapping = mapped.spec, mapped.mapping
+    staged = stage_in_one_pass(con, mapped)
     if staged is not None:
         src, rows = staged
-        return RawTable("_raw", src.header, rows, "csv"), src
-    raw = read_raw(con, path, "_raw", encoding=encoding, delimiter=mapping.delimiter, limits=limits)
+        return Staged(mapped, RawTable("_raw", src.header, rows, "csv"), src, rows, 0)
+    raw = read_raw(con, mapped.source, "_raw", workdir)
     select = typed_select(spec, mapping, raw.header, raw.table, lead="_line")
-    if not (mapping.filters(spec.name) or mapping.distinct(spec.name)):
+    if not mapped.filtering:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {select}")
-        return raw, None
+        return Staged(mapped, raw, None, _count(con, "_typed"), 0)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _typed_all AS {select}")
     if not mapping.filters(spec.name):
         con.execute("ALTER TABLE _typed_all ADD COLUMN _reason VARCHAR")
@@ -157,7 +173,11 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, spec: ExportSpec, mapping:
         con.execute(f"CREATE OR REPLACE TEMP VIEW _typed AS SELECT * FROM {kept}")
     else:
         _distinct(con, spec, kept, d.rule)
-    return raw, None
+    return Staged(mapped, raw, None, _count(con, "_typed"), _count(con, "_filtered"))
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(scalar(con, f"SELECT count(*) FROM {table}"))  # type: ignore[arg-type]
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, rule: str) -> None:

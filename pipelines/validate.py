@@ -1,14 +1,19 @@
-"""Validate: the pandera checks of typed rows, in large chunks, as failure rows (line, column, rule, value)."""
+"""Validation, the fourth stage: every rule a staged row breaks, as failure rows (line, column, rule,
+value) in temp table `_fail` (`validate` -> `Validated`): pandera's checks of the typed rows in large
+chunks, duplicate keys, the declared rules across rows, the currency codes in money cells, and the rows
+the reader could not split into cells."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import duckdb
 import pandera.polars as pa
 import polars as pl
 
 from pipelines import series
+from pipelines.compile import CODE_RULE, CODE_SUFFIX, code_columns
 from pipelines.schemas import (
     RAW_SUFFIX,
     TEXT_TYPES,
@@ -16,6 +21,7 @@ from pipelines.schemas import (
     pandera_schema,
     raw_name,
 )
+from pipelines.stage import Staged, fill_values, source_cells
 from store.sqltext import ident, literal
 
 # Rows pandera checks at a time. Each call costs ~25 ms whatever its size, so a chunk is large; DuckDB's
@@ -68,8 +74,7 @@ def _frame(batches: list) -> pl.DataFrame:
     return df
 
 
-def validate(con: duckdb.DuckDBPyConnection, spec: ExportSpec, n: int, progress: Progress | None
-              ) -> None:
+def checks(con: duckdb.DuckDBPyConnection, spec: ExportSpec, n: int, progress: Progress | None) -> None:
     """Fill temp table `_fail` with every failure: pandera checks chunk by chunk, then duplicate keys."""
     con.execute("CREATE OR REPLACE TEMP TABLE _fail (line BIGINT, \"column\" VARCHAR, rule VARCHAR, value VARCHAR)")
     schema = pandera_schema(spec)
@@ -93,7 +98,49 @@ def validate(con: duckdb.DuckDBPyConnection, spec: ExportSpec, n: int, progress:
         f"FROM _typed WHERE _line NOT IN (SELECT line FROM _fail) "
         f"QUALIFY count(*) OVER (PARTITION BY {key}) > 1"
     )
-    series.check(con, spec.name)  # rules across rows of the market-price exports
+    series.check(con, spec)  # the declared rules across rows (consecutive months, strict references)
+
+
+@dataclass
+class Validated:
+    """Stage 4's result: every failure in `_fail`, the lines with one, and the first failures to show."""
+
+    staged: Staged
+    invalid: int  # rows (lines) with at least one failure
+    failures: pl.DataFrame  # the first ones, by line
+
+    @property
+    def read(self) -> int:
+        """Rows read from the file (the reader's rejects included)."""
+        return self.staged.raw.rows
+
+    @property
+    def valid(self) -> int:
+        """Rows that pass every rule: read, less those with a failure and those left out on purpose."""
+        return self.read - self.invalid - self.staged.filtered
+
+
+def validate(con: duckdb.DuckDBPyConnection, staged: Staged, progress: Progress | None = None,
+             shown: int = 20) -> Validated:
+    """Stage 4: every rule the staged rows break, in `_fail`; failures of a typed column's rule carry the
+    cell's text from the source cells."""
+    spec, mapping = staged.mapped.spec, staged.mapped.mapping
+    checks(con, spec, staged.rows, progress)
+    for col in code_columns(mapping, spec):
+        con.execute(f"INSERT INTO _fail SELECT _line, {literal(col)}, {literal(CODE_RULE)}, NULL FROM _typed "
+                    f"WHERE {ident(col + CODE_SUFFIX)} IS NOT NULL")
+    rejects = staged.raw.rejects
+    if rejects.height:
+        con.register("_structural", rejects)
+        con.execute("INSERT INTO _fail SELECT line, \"column\", rule, value FROM _structural")
+        con.unregister("_structural")
+    invalid = int(con.execute("SELECT count(DISTINCT line) FROM _fail").fetchall()[0][0])
+    if invalid:  # quarantine records and messages need the source cells
+        if staged.one_pass is not None:
+            source_cells(con, staged.one_pass, staged.raw.rows)
+        fill_values(con, spec, mapping, staged.raw)
+    failures = con.sql(f"SELECT * FROM _fail ORDER BY line, \"column\" LIMIT {int(shown)}").pl()
+    return Validated(staged, invalid, failures)
 
 
 def clean_rows(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, n: int, progress: Progress | None
@@ -104,7 +151,7 @@ def clean_rows(con: duckdb.DuckDBPyConnection, spec: ExportSpec, rows: str, n: i
     columns cost 0.7 s of Arrow export at 10M rows). Distinct key hashes prove distinct keys (~0.3 s at
     10M rows where DuckDB's GROUP BY takes ~1 s); equal ones send the keys themselves to DuckDB.
     """
-    if spec.name in series.RULED:  # rules across rows: the staged path checks them (small files)
+    if spec.cross_row:  # rules across rows: the staged path checks them
         return False
     schema = pandera_schema(spec)
     unparsed = [pl.lit(None, pl.String).alias(c.name + RAW_SUFFIX) for c in spec.columns if c.type not in TEXT_TYPES]

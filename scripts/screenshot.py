@@ -1,4 +1,4 @@
-"""Screenshots of the running app's pages with Debian's chromium (for the README and for looking at it), at
+"""Screenshots of the running app's pages with Debian's chromium (for docs/ and for looking at it), at
 1440×900 (docs/<page>-page.png) and at 1024×768 (docs/<page>-page-1024.png).
 
     uv run python scripts/screenshot.py http://localhost:8501 overview data [other pages...] [--full]

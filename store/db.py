@@ -93,8 +93,8 @@ def problem(exc: BaseException, path: Path | str | None = None, read_only: bool 
         return TandemError(f"{name} is not a DuckDB database file ({first}); check TANDEM_DB (or --db), or move "
                            "the file aside and load the exports again.", FAILURE)
     if any(w in low for w in ("corrupt", "checksum", "could not read enough bytes", "serialization error")):
-        return TandemError(f"{name} is damaged or truncated ({first}); restore it from a backup (README: Serving "
-                           "Tandem to a team, Backups), or move it aside and load the exports again.", FAILURE)
+        return TandemError(f"{name} is damaged or truncated ({first}); restore it from a backup (docs/serving.md, "
+                           "Backups), or move it aside and load the exports again.", FAILURE)
     return None
 
 

@@ -1,114 +1,25 @@
-"""The tables Tandem keeps: the contract's export types (columns, types, keys) and the load, quarantine
-and review tables, with their DDL. What a *valid* row is lives in `pipelines/schemas.py`."""
+"""The store's tables: the contract's export types (declared in `store/exports.py`) with their DDL, and the load
+log, quarantine and findings as the store's numbered migrations (store/migrations)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
 
 import duckdb
 
-from store.sqltext import ident
+from store.exports import DUCKDB_TYPES, EXPORT_TYPES, Col, ColumnType, ExportType
+from store.schema import Schema
 
-ColumnType = Literal["str", "date", "period", "dec", "int", "bool", "ccy"]
+__all__ = ["DUCKDB_TYPES", "SCHEMA", "TABLES", "Col", "ColumnType", "ExportTable", "ensure", "existing"]
 
-# How each contract type is stored in DuckDB. Periods are stored as the first day of the month so that
-# KPI SQL can compare them with dates directly; the contract's `YYYY-MM` is the text form.
-DUCKDB_TYPES: dict[str, str] = {
-    "str": "VARCHAR",
-    "date": "DATE",
-    "period": "DATE",
-    "dec": "DOUBLE",
-    "int": "BIGINT",
-    "bool": "BOOLEAN",
-    "ccy": "VARCHAR",
-}
+# The export types are declared in store/exports.py (the contract as data); `TABLES` is that same registry,
+# so a type declared there (or by `declare(...)`) gets its table from `ensure` below.
+ExportTable = ExportType
+TABLES: dict[str, ExportType] = EXPORT_TYPES
 
-
-@dataclass(frozen=True)
-class Col:
-    name: str
-    type: ColumnType
-    nullable: bool = False
-
-
-@dataclass(frozen=True)
-class ExportTable:
-    """One export type as stored: its typed columns (the contract's order) and its key."""
-
-    name: str
-    columns: tuple[Col, ...]
-    key: tuple[str, ...]
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Col:
-        return next(c for c in self.columns if c.name == name)
-
-    def ddl(self, table: str | None = None) -> str:
-        cols = ", ".join(f"{ident(c.name)} {DUCKDB_TYPES[c.type]}" for c in self.columns)
-        return f"CREATE TABLE IF NOT EXISTS {ident(table or self.name)} ({cols}, _load_id BIGINT);"
-
-
-def _c(spec: str) -> Col:
-    """`name type` or `name type?` as in the contract's table."""
-    name, typ = spec.split()
-    return Col(name, typ.rstrip("?"), typ.endswith("?"))  # type: ignore[arg-type]
-
-
-def _t(name: str, columns: str, key: tuple[str, ...]) -> ExportTable:
-    return ExportTable(name, tuple(_c(c.strip()) for c in columns.split(",")), key)
-
-
-TABLES: dict[str, ExportTable] = {t.name: t for t in [
-    _t("suppliers", "supplier_id str, supplier_name str, country str?, preferred bool, payment_terms_days int",
-       ("supplier_id",)),
-    _t("contracts", "contract_id str, supplier_id str, category str, item_id str?, start_date date, end_date date, "
-       "baseline_unit_price dec, contract_unit_price dec, currency ccy, savings_type str, payment_terms_days int",
-       ("contract_id",)),
-    _t("purchase_orders", "po_id str, po_line int, supplier_id str, contract_id str?, item_id str?, category str, "
-       "cost_center str, order_date date, quantity dec, unit_price dec, currency ccy, status str", ("po_id", "po_line")),
-    _t("invoices", "invoice_id str, invoice_line int, supplier_id str, po_id str?, po_line int?, item_id str?, "
-       "category str, cost_center str, gl_account str, invoice_date date, due_date date, paid_date date?, "
-       "quantity dec?, amount dec, currency ccy", ("invoice_id", "invoice_line")),
-    _t("budgets", "fiscal_period period, cost_center str, category str, budget_amount dec, currency ccy",
-       ("fiscal_period", "cost_center", "category")),
-    _t("inventory", "snapshot_date date, item_id str, location str, on_hand_qty dec, safety_stock_qty dec, "
-       "unit_cost dec, currency ccy", ("snapshot_date", "item_id", "location")),
-    _t("consumption", "period period, item_id str, location str, quantity dec, value dec, currency ccy",
-       ("period", "item_id", "location")),
-    _t("fx_rates", "period period, currency ccy, rate_to_reporting dec", ("period", "currency")),
-    # Market prices: an external price index by month (a producer price index, say), and which index each
-    # category of spend follows (the price page compares our index with it; pipelines/series.py checks both).
-    _t("price_indices", "period period, index_name str, value dec", ("period", "index_name")),
-    _t("category_index", "category str, index_name str", ("category",)),
-]}
-
-META_DDL = """
-CREATE SEQUENCE IF NOT EXISTS load_id_seq START 1;
-CREATE TABLE IF NOT EXISTS load_log (
-    load_id BIGINT PRIMARY KEY, file_name VARCHAR, file_path VARCHAR, content_hash VARCHAR,
-    export_type VARCHAR, mapping VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_replaced BIGINT,
-    rows_quarantined BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP, outcome VARCHAR, message VARCHAR,
-    rows_filtered BIGINT DEFAULT 0, loaded_by VARCHAR);
-CREATE TABLE IF NOT EXISTS filtered (
-    load_id BIGINT, file_name VARCHAR, export_type VARCHAR, line BIGINT, reason VARCHAR);
-CREATE TABLE IF NOT EXISTS quarantine (
-    load_id BIGINT, file_name VARCHAR, export_type VARCHAR, line BIGINT, column_name VARCHAR,
-    rule VARCHAR, value VARCHAR, record VARCHAR);
-CREATE TABLE IF NOT EXISTS dq_findings (
-    export_type VARCHAR, rule VARCHAR, subject VARCHAR, rows BIGINT, detail VARCHAR, found_at TIMESTAMP);
-CREATE SEQUENCE IF NOT EXISTS review_seq START 1;
-CREATE TABLE IF NOT EXISTS reviews (review_id BIGINT PRIMARY KEY, held_on DATE, started_at TIMESTAMP, period VARCHAR);
-CREATE TABLE IF NOT EXISTS review_kpis (review_id BIGINT, kpi VARCHAR, view VARCHAR, period VARCHAR, value DOUBLE);
-CREATE TABLE IF NOT EXISTS review_findings (review_id BIGINT, export_type VARCHAR, rule VARCHAR, subject VARCHAR);
-CREATE SEQUENCE IF NOT EXISTS review_item_seq START 1;
-CREATE TABLE IF NOT EXISTS review_items (
-    item_id BIGINT PRIMARY KEY, review_id BIGINT, kpi VARCHAR, kind VARCHAR, text VARCHAR, owner VARCHAR,
-    due_date DATE, status VARCHAR, created_at TIMESTAMP, closed_at TIMESTAMP);
-"""
+# The store's own tables (load log, filtered and quarantined rows, findings) as numbered migrations; the export
+# tables follow their declarations (`ensure`).
+SCHEMA = Schema.from_folder("store", Path(__file__).parent / "migrations")
 
 
 def existing(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
@@ -118,16 +29,12 @@ def existing(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table that is missing (a writer's first step; opening alone never changes the file).
+    """Create every export table that is missing, from the declarations (a writer's first step, after the
+    numbered migrations of SCHEMA; opening alone never changes the file).
 
     An export whose rows another layer stores elsewhere (invoice lines live with their KPI facts, and
     `invoices` is then a view) is left as it is.
     """
-    stmts = [META_DDL] + [t.ddl() for t in TABLES.values() if existing(con, t.name) is None]
-    con.execute("\n".join(stmts))
-    if not con.execute("SELECT 1 FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'load_log' "
-                       "AND column_name = 'rows_filtered'").fetchall():  # a database from before filters
-        con.execute("ALTER TABLE load_log ADD COLUMN IF NOT EXISTS rows_filtered BIGINT DEFAULT 0")
-    if not con.execute("SELECT 1 FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'load_log' "
-                       "AND column_name = 'loaded_by'").fetchall():  # a database from before loads recorded who
-        con.execute("ALTER TABLE load_log ADD COLUMN IF NOT EXISTS loaded_by VARCHAR")
+    stmts = [t.ddl() for t in TABLES.values() if existing(con, t.name) is None]
+    if stmts:
+        con.execute("\n".join(stmts))

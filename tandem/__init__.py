@@ -1,1 +1,1 @@
-"""Tandem: every KPI under each team's definition, side by side, from one definition layer."""
+"""The Streamlit face: the app shell, the building blocks of its pages, widgets, the server and the login gate."""

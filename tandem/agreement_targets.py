@@ -1,5 +1,5 @@
 """Joint targets where the numbers are: target vs actual with the run-rate forecast and status on every KPI card
-and KPI page, target markers on the trends, and the Overview's list of what is off track (tandem/targets.py
+and KPI page, target markers on the trends, and the Overview's list of what is off track (decisions/targets.py
 evaluates them; the status rule is kpi_definitions/targets.py's, stated beside every status)."""
 
 from __future__ import annotations
@@ -7,18 +7,20 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from decisions import targets
 from kpi_definitions import targets as kpi_targets
 from kpi_definitions import views
 from kpi_definitions.registry import Kpi
+from reports import formats
+from reports.scope import Scope
 from store.db import reading
-from tandem import formats, grid, service, targets
-from tandem.selection import Selected
+from tandem import grid, service
 
 MARK = {"on track": "✓", "at risk": "⚠", "off track": "✗"}  # a sign beside the word: status reads without colour
 RULE = f"Status rule: {kpi_targets.RULE}."
 
 
-def of_selection(sel: Selected, kpi: str, period: bool = True) -> pl.DataFrame:
+def of_selection(sel: Scope, kpi: str, period: bool = True) -> pl.DataFrame:
     """The KPI's evaluated targets for what the page shows: its grain and slice (and its period, unless a
     trend wants every period)."""
     found = service.targets_evaluated(str(sel.db), sel.ver)
@@ -42,13 +44,13 @@ def line(kpi: Kpi, t: dict, currency: str) -> str:
             f"{v(t['forecast'])} ({t['months_elapsed']} of {t['months_total']} months) · {status_text(t['status'])}")
 
 
-def card_lines(kpi: Kpi, sel: Selected) -> None:
+def card_lines(kpi: Kpi, sel: Scope) -> None:
     """On a KPI card: each approved target of the period and slice shown, with the rule on hover."""
     for t in of_selection(sel, kpi.name).iter_rows(named=True):
         st.caption(line(kpi, t, sel.currency), help=RULE)
 
 
-def kpi_lines(kpi: Kpi, sel: Selected) -> None:
+def kpi_lines(kpi: Kpi, sel: Scope) -> None:
     """On a KPI page: each approved target of the period and slice shown, and the rule, in words."""
     shown = of_selection(sel, kpi.name)
     for t in shown.iter_rows(named=True):
@@ -57,12 +59,12 @@ def kpi_lines(kpi: Kpi, sel: Selected) -> None:
         st.caption(RULE)
 
 
-def trend_targets(sel: Selected, kpi: str) -> pl.DataFrame:
+def trend_targets(sel: Scope, kpi: str) -> pl.DataFrame:
     """The targets a trend marks: the KPI's, at the trend's grain and slice, every period."""
     return of_selection(sel, kpi, period=False)
 
 
-def off_track(sel: Selected) -> None:
+def off_track(sel: Scope) -> None:
     """The Overview's list of approved targets off track (any period; every slice), with the rule."""
     found = service.targets_evaluated(str(sel.db), sel.ver)
     if not found.height:
@@ -89,7 +91,7 @@ def off_track(sel: Selected) -> None:
     st.caption(f"{len(rows)} of {found.height} approved joint targets are off track. {RULE}")
 
 
-def with_targets(table: pl.DataFrame, rows: pl.DataFrame, kpi: Kpi, sel: Selected, dim: str) -> pl.DataFrame:
+def with_targets(table: pl.DataFrame, rows: pl.DataFrame, kpi: Kpi, sel: Scope, dim: str) -> pl.DataFrame:
     """A breakdown table (one row per value of `dim`) with, per view that has any, the approved target of each
     value's slice, its forecast and status: columns "Target (Procurement)", "Forecast (…)", "Status (…)", null
     where a value has none; the table as it was when no value has a target (what its downloads carry too)."""
@@ -106,7 +108,7 @@ def with_targets(table: pl.DataFrame, rows: pl.DataFrame, kpi: Kpi, sel: Selecte
     return table
 
 
-def review_changes(sel: Selected, review_id: int) -> None:
+def review_changes(sel: Scope, review_id: int) -> None:
     """The review's "what changed": joint targets whose status moved since the review started, and targets
     approved since (the review kept the statuses it saw)."""
     now = service.targets_evaluated(str(sel.db), sel.ver)

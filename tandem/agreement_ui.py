@@ -10,15 +10,17 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from decisions import agreement, audit
 from kpi_definitions import targets as kpi_targets
 from kpi_definitions.agreement import AgreementError
 from kpi_definitions.periods import month_label
 from kpi_definitions.registry import Kpi, Registry
+from reports import exports, formats, safe_text
+from reports.scope import Scope
 from store.db import reading
 from store.errors import TandemError
-from tandem import agreement, audit, auth, exports, formats, safe_text, service, widgets
+from tandem import auth, service, widgets
 from tandem.auth import Identity
-from tandem.selection import Selected
 
 TEAM_KEY = "agreement_identity"  # the local user's stated (name, team), once per session
 # A KPI opened from a review action (open_from_review): each form preselects it once, when it is drawn.
@@ -205,7 +207,7 @@ def history(db: Path, reg: Registry) -> None:
 
 def targets_section(db: Path, reg: Registry, me: Identity) -> None:
     """Propose a target (one team) and approve or reject the other team's (with a comment)."""
-    from tandem import targets
+    from decisions import targets
 
     st.subheader("Joint targets", anchor=False)
     st.caption("A target for a KPI view over a month, fiscal quarter or fiscal year (optionally one category, cost "
@@ -276,7 +278,7 @@ def _today_values(db: str, ver: str, first: int, last: int, grain: str, filters:
                        currency=service.cfg().reporting_currency, cal=service.calendar(), kpis=[kpi]).values
 
 
-def as_defined_today(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFrame, trend: pl.DataFrame
+def as_defined_today(kpi: Kpi, sel: Scope, now: pl.DataFrame, before: pl.DataFrame, trend: pl.DataFrame
                      ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """A KPI page's toggle "As defined today": the numbers and the trend with the agreed view's version in effect
     today for every period (off, the default: each period under the version effective then)."""

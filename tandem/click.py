@@ -13,8 +13,9 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from kpi_definitions.periods import Span
 from kpi_definitions.registry import Kpi
-from tandem import safe_text, service
-from tandem.selection import FILTER_PARAMS, Selected
+from reports import safe_text
+from reports.scope import FILTER_PARAMS, Scope
+from tandem import service
 
 DRILLDOWN = "pages/drilldown.py"
 KEPT = ("grain", "period", *FILTER_PARAMS)  # what the filter bar put in the URL travels with the click
@@ -52,7 +53,7 @@ def point_period(event: object) -> str | None:
     return str(x) if x is not None else None
 
 
-def at_period(sel: Selected, period: str) -> Selected:
+def at_period(sel: Scope, period: str) -> Scope:
     """The same selection for one period of the trend (at the page's grain)."""
     first, last = service.calendar().parse(period, sel.grain)
     return replace(sel, span=Span(first, last, sel.grain, period))
@@ -67,7 +68,7 @@ def row_pick(event: object, frame: pl.DataFrame, dims: Sequence[str]) -> list[st
     return [str(row[d]) for d in dims]
 
 
-def filter_params(sel: Selected) -> dict[str, list[str]]:
+def filter_params(sel: Scope) -> dict[str, list[str]]:
     """The filter bar's selection as its bound widgets write it in the URL (suppliers by their label)."""
     options = service.options(str(sel.db), sel.ver)
     out = {"grain": [sel.grain], "period": [sel.span.label]}
@@ -78,7 +79,7 @@ def filter_params(sel: Selected) -> dict[str, list[str]]:
     return out
 
 
-def lines_panel(sel: Selected, kpi: Kpi, dims: Sequence[str], values: Sequence[str], labels: Mapping[str, str],
+def lines_panel(sel: Scope, kpi: Kpi, dims: Sequence[str], values: Sequence[str], labels: Mapping[str, str],
                 shown_as: str | None = None) -> None:
     """The lines behind a selected bar or row, right under it: every view side by side with its value, line
     count and lines, the gap, and the drill-down's link (to open it whole, or to share it).
@@ -86,7 +87,8 @@ def lines_panel(sel: Selected, kpi: Kpi, dims: Sequence[str], values: Sequence[s
     (A page whose widgets are bound to the URL cannot switch to another page with new query parameters:
     Streamlit refuses to set a bound parameter. So the lines open here, and the link opens the drill-down.)"""
     from kpi_definitions import views
-    from tandem import formats, widgets
+    from reports import formats
+    from tandem import widgets
 
     narrow = dict(zip(dims, values, strict=True))
     what = shown_as or " · ".join(values)
@@ -110,7 +112,7 @@ def lines_panel(sel: Selected, kpi: Kpi, dims: Sequence[str], values: Sequence[s
             st.markdown(f"[Open in the drill-down (a link to share)]({url(params)})")
         for col, view in zip(st.columns(len(kpi.views)), kpi.views, strict=True):
             own = narrow if set(narrow) <= set(kpi.view_dimensions(view)) else None
-            lines = service.lines(sel.db, kpi.name, view, sel.span.first, sel.span.last, sel.filters, narrow=own)
+            lines = sel.lines(kpi.name, view, narrow=own)
             with col:
                 style = views.style(kpi, view)
                 st.markdown(f"{style.mark} **{style.label}** · {lines.height:,} lines"

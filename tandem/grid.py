@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from tandem import formats, safe_text
+from reports import formats, safe_text
 
 
 def number_format(unit: str, currency: str) -> str:

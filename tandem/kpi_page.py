@@ -8,8 +8,9 @@ import streamlit as st
 
 from kpi_definitions import views
 from kpi_definitions.registry import Kpi
-from tandem import agreement_targets, agreement_ui, charts, click, formats, pack, prices_ui, selection, service, widgets
-from tandem.selection import Selected
+from reports import charts, formats, pack
+from reports.scope import Scope
+from tandem import agreement_targets, agreement_ui, click, prices_ui, selection, service, widgets
 
 DIM_LABELS = {"supplier_id": "Supplier", "category": "Category", "cost_center": "Cost center", "item_id": "Item",
               "location": "Location", "savings_type": "Savings type"}
@@ -55,7 +56,7 @@ def show(name: str) -> None:
     prices_ui.sections(kpi, sel)  # the market and the outlook (prices), savings net of market (savings)
 
 
-def _definitions(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFrame) -> None:
+def _definitions(kpi: Kpi, sel: Scope, now: pl.DataFrame, before: pl.DataFrame) -> None:
     """Each view's number with the definition it is computed by, right next to it."""
     cols = st.columns(len(kpi.views))
     for col, (view_name, view) in zip(cols, kpi.views.items(), strict=True):
@@ -67,7 +68,7 @@ def _definitions(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFram
     widgets.ignored(kpi, now)
 
 
-def _bridge(kpi: Kpi, sel: Selected) -> None:
+def _bridge(kpi: Kpi, sel: Scope) -> None:
     if kpi.bridge is None:
         return
     ends = views.words([views.style(kpi, kpi.bridge.from_view).word, views.style(kpi, kpi.bridge.to_view).word])
@@ -92,7 +93,7 @@ def _bridge(kpi: Kpi, sel: Selected) -> None:
 ORDERS = {"value": "Largest value", "gap": "Largest gap"}
 
 
-def _breakdown(kpi: Kpi, sel: Selected) -> None:
+def _breakdown(kpi: Kpi, sel: Scope) -> None:
     st.subheader("Breakdown", anchor=False)
     dims = [d for d in kpi.dimensions]
     c1, c2 = st.columns([2, 1])

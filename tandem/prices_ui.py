@@ -11,9 +11,10 @@ import streamlit as st
 
 from kpi_definitions import prices
 from kpi_definitions.registry import Kpi
+from reports import charts
+from reports.scope import Scope
 from store.db import reading
-from tandem import charts, service, widgets
-from tandem.selection import Selected
+from tandem import service, widgets
 from tandem.service import Filters
 
 MONTHS_SHOWN = 24  # the comparison chart: two years to the selected period's last month
@@ -46,7 +47,7 @@ def _net(db: str, ver: str, first: int, last: int, filters: Filters) -> pl.DataF
                                             service.cfg().reporting_currency)
 
 
-def sections(kpi: Kpi, sel: Selected) -> None:
+def sections(kpi: Kpi, sel: Scope) -> None:
     """What a KPI page adds after its breakdown: the market and the outlook on the price page, the
     net-of-market option on the savings page; nothing on the others."""
     if kpi.name == prices.PRICE_KPI:
@@ -74,7 +75,7 @@ def figure(levels: pl.DataFrame, title: str) -> go.Figure:
     return fig
 
 
-def market(kpi: Kpi, sel: Selected) -> None:
+def market(kpi: Kpi, sel: Scope) -> None:
     st.subheader("Our prices against the market", anchor=False)
     cats = _categories(str(sel.db), sel.ver)
     if not cats:
@@ -96,7 +97,7 @@ def market(kpi: Kpi, sel: Selected) -> None:
                "first month shown. A category without item quantities (services) has no index of ours.")
 
 
-def outlook(sel: Selected) -> None:
+def outlook(sel: Scope) -> None:
     st.subheader(f"Price outlook for planning · as of {sel.span.label}", anchor=False)
     rows = _outlook(str(sel.db), sel.ver, sel.span.last, sel.key)
     if not rows.height:
@@ -120,7 +121,7 @@ def outlook(sel: Selected) -> None:
                "market's 12-month change as its price assumption.")
 
 
-def net_of_market(sel: Selected) -> None:
+def net_of_market(sel: Scope) -> None:
     if not st.toggle("Savings net of market movement", key="savings_net_of_market",
                      help="Take out what the market's price index did to the category's prices over the year"):
         return

@@ -5,82 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-import polars as pl
 import streamlit as st
 
 from kpi_definitions import views
-from kpi_definitions.periods import GRAINS, STEP, Grain, Span, resolve
-from kpi_definitions.registry import Kpi
+from kpi_definitions.periods import GRAINS, Grain, resolve
+from reports import safe_text
+from reports.scope import FILTER_LABELS, FILTER_PARAMS, TREND_PERIODS, Scope, stamp_lines, trend_start  # noqa: F401
 from store import gate
 from store.errors import Busy, TandemError
-from tandem import safe_text, service
-from tandem.service import Filters
+from tandem import service
 
-# URL parameter -> KPI dimension: short names, so a shared link stays readable.
-FILTER_PARAMS = {"supplier": "supplier_id", "category": "category", "cost_center": "cost_center"}
-FILTER_LABELS = {"supplier": "Supplier", "category": "Category", "cost_center": "Cost center"}
-TREND_PERIODS = {"month": 12, "quarter": 8, "year": 5}
+Selected = Scope  # what the filter bar selected, read through the cached service
 WATCH_EVERY_S = 3
-
-
-@dataclass(frozen=True)
-class Selected:
-    """What the filter bar selected, with everything a page needs to ask the KPI layer for it."""
-
-    db: Path
-    ver: str
-    span: Span
-    trend_first: int
-    filters: dict[str, list[str]]
-    as_of: datetime | None
-    currency: str
-
-    @property
-    def key(self) -> Filters:
-        return service.as_filters(self.filters)
-
-    @property
-    def grain(self) -> Grain:
-        return self.span.grain
-
-    def values(self, span: Span | None = None, by: tuple[str, ...] = (),
-               kpis: tuple[str, ...] | None = None) -> pl.DataFrame:
-        s = span or self.span
-        return service.kpi_values(str(self.db), self.ver, s.first, s.last, s.grain, by, self.key, kpis)[0]
-
-    def notes(self) -> list[str]:
-        """What the KPI layer left out or could not split, over the months charted (the trend's query)."""
-        return service.kpi_values(str(self.db), self.ver, self.trend_first, self.span.last, self.grain, (), self.key,
-                                  None)[1]
-
-    def trend(self, kpis: tuple[str, ...] | None = None) -> pl.DataFrame:
-        return service.kpi_values(str(self.db), self.ver, self.trend_first, self.span.last, self.grain, (), self.key,
-                                  kpis)[0]
-
-    def now_before_trend(self, kpis: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-        """This period, the one before and the trend. By month the first two are the trend's last two points:
-        one query instead of three (on a large database that is most of a page's time)."""
-        trend = self.trend(kpis)
-        prev = self.span.previous
-        if self.grain == "month" and prev.first >= self.trend_first:
-            return (trend.filter(pl.col("period") == self.span.label), trend.filter(pl.col("period") == prev.label),
-                    trend)
-        return self.values(kpis=kpis), self.values(prev, kpis=kpis), trend
-
-    def filter_text(self) -> str:
-        if not self.filters:
-            return "Filters: none (all suppliers, categories, cost centers)"
-        parts = [f"{FILTER_LABELS[p]} = {', '.join(safe_text.visible(v) for v in self.filters[d])}"
-                 for p, d in FILTER_PARAMS.items()
-                 if d in self.filters]
-        return "Filters: " + "; ".join(parts)
-
-    def as_of_text(self) -> str:
-        return f"Data as of {self.as_of:%Y-%m-%d %H:%M}" if self.as_of else "Data as of: no load yet"
 
 
 def database_or_stop() -> tuple[Path, str]:
@@ -108,6 +46,7 @@ def filter_bar() -> Selected:
     try:
         rng = service.months(str(db), ver)
         problem = service.facts_problem(str(db), ver)
+        opts = service.options(str(db), ver)
     except Busy:  # a long load holds the file: say so, the watcher reruns when it is done
         st.info(service.loading_notice(db))
         st.stop()
@@ -122,7 +61,6 @@ def filter_bar() -> Selected:
         st.stop()
     cal = service.calendar()
     data_first, data_last = rng
-    opts = service.options(str(db), ver)
     with st.sidebar:
         st.header("Filters")
         # A bound widget writes what it shows into the URL, so links read like the screen: ?grain=quarter
@@ -147,9 +85,8 @@ def filter_bar() -> Selected:
         st.caption(legend())
         as_of = service.data_as_of(str(db), ver)
         st.caption(f"Data as of {as_of:%Y-%m-%d %H:%M}" if as_of else "No load yet")
-    n = TREND_PERIODS[grain]
-    trend_first = max(data_first, cal.span(span.last - STEP[grain] * (n - 1), grain)[0])
-    return Selected(db, ver, span, trend_first, filters, as_of, service.cfg().reporting_currency)
+    return Scope(db, ver, span, trend_start(data_first, span, cal.span, grain), filters, as_of,
+                 service.cfg().reporting_currency, service)
 
 
 def _ids_as_shown(param: str, label_of: Mapping[str, str], shown: Callable[[str], str]) -> bool:
@@ -205,12 +142,3 @@ def _until_done(db: Path, ver: str, was_writing: bool) -> None:
     if (was_writing and not gate.writing()) or service.version(db) != ver:
         st.rerun()
 
-
-def stamp_lines(sel: Selected, kpi: Kpi | None, what: str) -> list[str]:
-    """What a snapshot shows, written inside it: a slide has no filter bar."""
-    lines = [f"{what} · {sel.span.label} ({sel.grain})", sel.filter_text()]
-    if kpi is not None:
-        lines.append("Definitions: " + "; ".join(
-            f"{name} v{v.version} (effective {v.effective_date}, owner {v.owner})" for name, v in kpi.views.items()))
-    lines.append(f"{sel.as_of_text()} · Tandem")
-    return lines

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tandem.config import PROJECT_ROOT, Settings, settings
+from store.config import PROJECT_ROOT, Settings, settings
 
 APP = PROJECT_ROOT / "app.py"
 ASGI = Path(__file__).resolve().parent / "asgi.py"
@@ -179,7 +179,7 @@ def upgrade(cfg: Settings | None = None) -> str | None:
     from kpi_definitions import facts
     from store.db import reading
     from store.errors import TandemError
-    from tandem.db import connect
+    from workspace.db import connect
 
     cfg = cfg or settings()
     if not Path(cfg.db).is_file():

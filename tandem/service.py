@@ -1,8 +1,7 @@
-"""What the pages ask of the data: KPI values, bridges, lines, options and reviews, cached per data version."""
+"""What the pages ask of the data: reports/source.py's reads cached per data version, lines, and the app's writes."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -13,33 +12,23 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from kpi_definitions import facts, weak_data
-from kpi_definitions.compute import BridgeResult, Selection, bridge, compute, data_months
-from kpi_definitions.lines import LINE_LIMIT
-from kpi_definitions.lines import lines as kpi_lines
-from kpi_definitions.periods import FiscalCalendar, Grain
+from kpi_definitions.compute import BridgeResult
+from kpi_definitions.engine import Request, canonical
+from kpi_definitions.periods import Grain
 from kpi_definitions.registry import Registry
+from reports import source
 from store import gate
 from store.db import reading
 from store.errors import TandemError
-from tandem.config import Settings, settings
-from tandem.db import connect, named
+from workspace.db import connect
 
 if TYPE_CHECKING:
     from kpi_definitions.terms import Result as TermsResult
     from kpi_definitions.terms import Scenario as TermsScenario
 
 T = TypeVar("T")
-Filters = tuple[tuple[str, tuple[str, ...]], ...]  # hashable for the cache: ((dim, values), ...)
-
-
-def cfg() -> Settings:
-    return settings()
-
-
-def calendar() -> FiscalCalendar:
-    return FiscalCalendar(cfg().fiscal_year_start_month)
-
+Filters = source.Filters
+cfg, calendar = source.cfg, source.calendar
 
 _last: dict[str, object] = {}  # this process's last committed version and data-as-of, per database
 
@@ -50,75 +39,37 @@ def version(db: Path) -> str:
     While this server writes, it stays what it was before the write, so pages keep their cached data."""
     if gate.writing() and f"ver:{db}" in _last:
         return str(_last[f"ver:{db}"])
-    ver = _version(db)
+    ver = source.version(db)
     _last[f"ver:{db}"] = ver
     return ver
 
 
-def _version(db: Path) -> str:
-    try:
-        stat = os.stat(db)
-    except FileNotFoundError:
-        return "missing"
-    wal = Path(f"{db}.wal")
-    return f"{stat.st_mtime_ns}:{stat.st_size}:{wal.stat().st_mtime_ns if wal.exists() else 0}"
-
-
 def as_filters(filters: Mapping[str, Sequence[str]]) -> Filters:
-    return tuple(sorted((k, tuple(sorted(v))) for k, v in filters.items() if v))
+    return canonical(filters)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+# reports.source's reads, cached per data version and request (`ver` is part of every key): small results only,
+# never raw frames of lines.
+values = st.cache_data(show_spinner=False, max_entries=512)(source.values)
+bridge = st.cache_data(show_spinner=False, max_entries=256)(source.bridge)
+bridges = st.cache_data(show_spinner=False, max_entries=64)(source.bridges)
+months = st.cache_data(show_spinner=False, max_entries=64)(source.months)
+facts_problem = st.cache_data(show_spinner=False, max_entries=16)(source.facts_problem)
+options = st.cache_data(show_spinner=False, max_entries=16)(source.options)
+targets_evaluated = st.cache_data(show_spinner=False, max_entries=16)(source.targets_evaluated)
+_data_as_of = st.cache_data(show_spinner=False, max_entries=16)(source.data_as_of)
+lines = source.lines  # the rows behind a value: read when asked, never cached (they can be thousands)
+
+
 def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple[str, ...], filters: Filters,
                kpis: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, list[str]]:
-    """KPI values (small: cached), each row with its weak-data warnings; `ver` only keys the cache."""
-    sel = Selection(first, last, grain, by, dict(filters))
-    with reading(Path(db)) as con:
-        r = compute(con, _reg(db), sel, currency=cfg().reporting_currency, cal=calendar(),
-                    kpis=list(kpis) if kpis else None)
-        values = weak_data.warnings(con, _reg(db), sel, r.values, calendar())
-    return values, r.notes
+    """`values` for months first..last (the form some pages still use)."""
+    return values(db, ver, Request(first, last, grain, kpis, None, by, canonical(filters)))
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
 def bridge_of(db: str, ver: str, kpi: str, first: int, last: int, filters: Filters) -> BridgeResult:
-    with reading(Path(db)) as con:
-        return bridge(con, _reg(db), kpi, first, last, dict(filters), currency=cfg().reporting_currency)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def months(db: str, ver: str) -> tuple[int, int] | None:
-    with reading(Path(db)) as con:
-        return data_months(con, _reg(db))
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def facts_problem(db: str, ver: str) -> str | None:
-    """Why KPIs cannot be computed from this database as configured (None when they can)."""
-    with reading(Path(db)) as con:
-        try:
-            facts.check(con, cfg().reporting_currency)
-        except facts.CurrencyMismatch as exc:
-            return exc.message
-    return None
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def options(db: str, ver: str) -> dict[str, list[tuple[str, str]]]:
-    """The values each filter offers, with a readable label (supplier names from the supplier master)."""
-    frame = named(Path(db), "filter_options")
-    out: dict[str, list[tuple[str, str]]] = {}
-    for row in frame.iter_rows(named=True):
-        out.setdefault(row["dim"], []).append((row["value"], row["label"]))
-    return out
-
-
-def lines(db: Path, kpi: str, view: str, first: int, last: int, filters: Mapping[str, Sequence[str]],
-          narrow: Mapping[str, str] | None = None, limit: int | None = LINE_LIMIT) -> pl.DataFrame:
-    """The rows behind a KPI view for a span and slice (kpi_definitions.lines), read on a short-lived reader."""
-    with reading(db) as con:
-        return kpi_lines(con, _reg(db), kpi, view, first, last, filters, narrow, limit,
-                         cfg().reporting_currency, calendar())
+    """`bridge` for months first..last (the form some pages still use)."""
+    return bridge(db, ver, Request(first, last, kpis=(kpi,), filters=canonical(filters)), kpi)
 
 
 def data_as_of(db: str, ver: str) -> datetime | None:
@@ -127,10 +78,6 @@ def data_as_of(db: str, ver: str) -> datetime | None:
     return as_of
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _data_as_of(db: str, ver: str) -> datetime | None:
-    frame = named(Path(db), "data_as_of")
-    return frame["as_of"][0] if frame.height else None
 
 
 def loading_notice(db: Path) -> str:
@@ -141,15 +88,13 @@ def loading_notice(db: Path) -> str:
     return "A load is running; no data could be read yet; this page refreshes when it is done."
 
 
-def reg() -> Registry:
-    """The registry with the agreed views of the approved definitions in the database (tandem/agreement.py)."""
-    return _reg(cfg().db)
+def reg(db: Path | str | None = None) -> Registry:
+    """The registry with the agreed views of the approved definitions in the database (decisions/agreement.py)."""
+    return source.reg(db if db is not None else cfg().db)
 
 
 def _reg(db: Path | str) -> Registry:
-    from tandem.agreement import registry_for
-
-    return registry_for(db)
+    return source.reg(db)
 
 
 @contextmanager
@@ -227,10 +172,3 @@ def terms_table(result: TermsResult, currency: str) -> pl.DataFrame:
                     pl.col("chosen").alias("In the scenario")))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def targets_evaluated(db: str, ver: str) -> pl.DataFrame:
-    """Every approved joint target with its actual, forecast and status (tandem/targets.py); `ver` keys the cache."""
-    from tandem import targets
-
-    with reading(Path(db)) as con:
-        return targets.evaluate(con, _reg(db), calendar(), cfg().reporting_currency)

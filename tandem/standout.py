@@ -9,14 +9,14 @@ import polars as pl
 
 from kpi_definitions import views
 from kpi_definitions.registry import Registry
-from tandem.db import named
-from tandem.selection import Selected
+from reports.scope import Scope
+from workspace.db import named
 
 SLICES = ("supplier_id", "category")  # the splits every team reads first
 COLUMNS = ("KPI", "Split", "Slice")
 
 
-def largest_gaps(sel: Selected, reg: Registry, labels: dict[str, str],
+def largest_gaps(sel: Scope, reg: Registry, labels: dict[str, str],
                  names: dict[str, dict[str, str]]) -> tuple[pl.DataFrame, list[tuple[str, str, str]]]:
     """For each KPI and split, the slice where its views differ most (its first gap, in the KPI's unit), as
     (table with a `unit` column, [(kpi, dimension, value)] of each row, for the click-through).

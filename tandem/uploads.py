@@ -14,7 +14,7 @@ from pipelines.mappings import IDENTITY, MAPPINGS_DIR, load_mapping
 from pipelines.quarantine import failure_sentence
 from store.errors import TandemError
 from tandem import auth, service
-from tandem.db import ingest_file
+from workspace.db import ingest_file
 
 SUFFIXES = ("csv", "xlsx", "parquet")
 AUTO = "(from the file name)"

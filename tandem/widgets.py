@@ -14,8 +14,9 @@ import streamlit as st
 
 from kpi_definitions import views, weak_data
 from kpi_definitions.registry import Kpi
-from tandem import agreement_targets, charts, deck, exports, formats, grid, pack, selection, service
-from tandem.selection import Selected
+from reports import charts, deck, exports, formats, pack
+from reports.scope import Scope
+from tandem import agreement_targets, grid, selection, service
 
 PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 value_of = views.value_of
@@ -55,7 +56,7 @@ def fmt(v: float | None, kpi: Kpi, currency: str) -> str:
     return formats.value(v, kpi.unit, currency)
 
 
-def kpi_card(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFrame, trend: pl.DataFrame,
+def kpi_card(kpi: Kpi, sel: Scope, now: pl.DataFrame, before: pl.DataFrame, trend: pl.DataFrame,
              link: st.Page | None = None, compact: bool = False) -> None:
     """One KPI: its views side by side, the gaps, the change since the previous period, a trend. The values sit
     in a row that wraps (each as wide as its number): a narrow screen puts one under the other instead of
@@ -77,7 +78,7 @@ def kpi_card(kpi: Kpi, sel: Selected, now: pl.DataFrame, before: pl.DataFrame, t
             st.page_link(link, label=f"{kpi.label}: bridge and breakdown", icon=":material/arrow_forward:")
 
 
-def metric(kpi: Kpi, sel: Selected, view: str, now: pl.DataFrame, before: pl.DataFrame, label: str,
+def metric(kpi: Kpi, sel: Scope, view: str, now: pl.DataFrame, before: pl.DataFrame, label: str,
            help: str | None = None, width: str = "stretch") -> None:
     """One view's value with its change since the previous period, in neutral grey: a rise is not
     "good" for one team and "bad" for the other, so the arrow shows direction only."""
@@ -130,7 +131,7 @@ stamp_lines = selection.stamp_lines
 table, number_format, STYLED_CELLS = grid.table, grid.number_format, grid.STYLED_CELLS
 
 
-def chart(fig: go.Figure, key: str, sel: Selected, kpi: Kpi | None, what: str, select: bool = False) -> object:
+def chart(fig: go.Figure, key: str, sel: Scope, kpi: Kpi | None, what: str, select: bool = False) -> object:
     """A chart with its snapshot buttons, stamped inside the image with what it shows: a 16:9 slide PNG
     (1280×720 at twice the pixels), and PNG and SVG at the size the page draws it. With `select`, a click on
     a bar or point reruns the page with the selection, which is returned (tandem/click.py)."""
@@ -149,7 +150,7 @@ def chart(fig: go.Figure, key: str, sel: Selected, kpi: Kpi | None, what: str, s
     return picked
 
 
-def review_pack_button(sel: Selected) -> None:
+def review_pack_button(sel: Scope) -> None:
     """The review pack for the meeting: overview, every KPI page and the open actions, as a PDF handout,
     a PowerPoint deck or one HTML file (the same as `tandem pack`)."""
     name = f"tandem-review-pack-{sel.span.label}"
@@ -267,3 +268,13 @@ def moved(moved_frame: pl.DataFrame, currency: str, key: str | None = None, comp
     if compact:
         frame = frame.select("KPI", "View", "Now", "Change", "Relative", "unit")
     table(frame, {c: u for c, u in MOVED_UNITS.items() if c in frame.columns}, currency, key=key, unit_column="unit")
+
+
+def settled() -> None:
+    """Mark the end of a run of the page: an invisible element whose `data-tandem-settled` counts this session's
+    finished runs. Together with Streamlit's own `data-test-script-state="notRunning"` on the app and no element
+    marked stale, it says the page shows everything it will (tests/browser.py `settled`): what browser tests and
+    the browser benchmark wait for instead of a fixed time."""
+    runs = st.session_state.get("_tandem_runs", 0) + 1
+    st.session_state["_tandem_runs"] = runs
+    st.html(f'<div data-tandem-settled="{runs}" style="display:none"></div>')

@@ -9,8 +9,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from tandem.db import connect
 from tests.spark_fixtures import spark  # noqa: F401  (the session's one local Spark, for tests marked spark)
+from workspace.db import connect
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ GOLDEN = Path(__file__).parent / "golden"
 @pytest.fixture(scope="session")
 def golden_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hand-built exports of tests/golden, loaded through the real ingestion into a DuckDB file."""
-    from tandem.db import ingest_file
+    from workspace.db import ingest_file
 
     path = tmp_path_factory.mktemp("golden") / "golden.duckdb"
     c = connect(path)
@@ -57,8 +57,8 @@ def golden_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo exports (`tandem demo`), loaded into a DuckDB file; copy it before writing to it."""
-    from tandem.db import ingest_file
-    from tandem.demo import write_demo
+    from workspace.db import ingest_file
+    from workspace.demo import write_demo
 
     folder = tmp_path_factory.mktemp("demo")
     db = folder / "tandem.duckdb"

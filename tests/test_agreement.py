@@ -19,11 +19,12 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from kpi_definitions import agreement
 from kpi_definitions.agreement import AgreementError, Version
-from kpi_definitions.compute import Selection
+from kpi_definitions.engine import Engine, Request
 from kpi_definitions.periods import FiscalCalendar, parse_month
 from kpi_definitions.registry import registry
 from store import db as store_db
@@ -46,22 +47,25 @@ def v(version: int, effective: str, counts: tuple[str, ...]) -> Version:
     return Version("savings", version, date.fromisoformat(effective), counts, "Savings both teams count.")
 
 
+def frame(con: duckdb.DuckDBPyConnection, versions: list[Version], req: Request,
+          cal: FiscalCalendar | None = None) -> pl.DataFrame:
+    """The agreed savings rows the engine computes with these versions approved."""
+    reg = agreement.with_agreed(registry(), versions)
+    return Engine(con, reg, calendar=cal).values(req.but(kpis=("savings",), views=("agreed",))).frame
+
+
 def test_agreed_value_is_procurement_plus_the_chosen_steps_for_months(gcon: duckdb.DuckDBPyConnection) -> None:
-    out = agreement.frame(gcon, registry(), "savings", [v(1, "2025-01-01", DROPS)],
-                          Selection(m("2026-01"), m("2026-03")))
-    assert out.select("period", "value", "version").rows() == [("2026-01", 20.0, 1), ("2026-02", 0.0, 1),
-                                                               ("2026-03", None, 1)]
+    out = frame(gcon, [v(1, "2025-01-01", DROPS)], Request(m("2026-01"), m("2026-03")))
+    assert out.select("period", "value").rows() == [("2026-01", 20.0), ("2026-02", 0.0), ("2026-03", None)]
 
 
 def test_agreed_value_for_a_fiscal_quarter_and_a_slice(gcon: duckdb.DuckDBPyConnection) -> None:
     reg = registry()
-    q = agreement.frame(gcon, reg, "savings", [v(1, "2025-01-01", DROPS)], Selection(m("2026-01"), m("2026-03"),
-                        "quarter"))
+    q = frame(gcon, [v(1, "2025-01-01", DROPS)], Request(m("2026-01"), m("2026-03"), "quarter"))
     assert q.select("period", "value").rows() == [("2026-Q1", 20.0)]  # 75 − 40 − 15
     s2 = agreement.value(gcon, reg, "savings", DROPS, [m("2026-01")], {"supplier_id": ["S2"]})
     assert s2 == 0.0  # 40 − 40
-    by = agreement.frame(gcon, reg, "savings", [v(1, "2025-01-01", DROPS)],
-                         Selection(m("2026-01"), m("2026-01"), "month", ("category",)))
+    by = frame(gcon, [v(1, "2025-01-01", DROPS)], Request(m("2026-01"), m("2026-01"), by=("category",)))
     assert by.select("category", "value").rows() == [("IT", 20.0), ("LOG", 0.0)]
 
 
@@ -74,13 +78,13 @@ def test_agreed_value_sits_on_the_bridge_to_the_cent(gcon: duckdb.DuckDBPyConnec
 
 def test_a_period_uses_the_version_in_effect_then(gcon: duckdb.DuckDBPyConnection) -> None:
     versions = [v(1, "2026-01-01", ("cost_avoidance",)), v(2, "2026-02-01", DROPS)]
-    out = agreement.frame(gcon, registry(), "savings", versions, Selection(m("2025-12"), m("2026-02")))
+    out = frame(gcon, versions, Request(m("2025-12"), m("2026-02")))
     # 2025-12: no version yet; 2026-01 v1: 60 − 40 = 20; 2026-02 v2: 15 + 0 − 15 = 0 (under v1 it would be 15)
-    assert out.select("period", "value", "version").rows() == [("2025-12", None, None), ("2026-01", 20.0, 1),
-                                                               ("2026-02", 0.0, 2)]
-    fy = agreement.frame(gcon, registry(), "savings", versions, Selection(m("2025-07"), m("2026-06"), "year"),
-                         cal=FiscalCalendar(7))
-    assert fy.select("period", "value", "version").rows() == [("FY2026", 20.0, 2)]  # last month June: v2
+    assert out.select("period", "value").rows() == [("2025-12", None), ("2026-01", 20.0), ("2026-02", 0.0)]
+    fy = frame(gcon, versions, Request(m("2025-07"), m("2026-06"), "year"), cal=FiscalCalendar(7))
+    # month by month: January under v1 (cost avoidance −40), February and March under v2 (P6 not invoiced −15):
+    # procurement 75 − 40 − 15 (FY2026's invoices and POs end in March: a running year)
+    assert fy.select("period", "value").rows() == [("FY2026", 20.0)]
 
 
 def test_unknown_kpi_or_step_is_a_sentence(gcon: duckdb.DuckDBPyConnection) -> None:
@@ -100,15 +104,16 @@ def test_a_netted_step_and_its_part_are_not_counted_together() -> None:
     assert reg["budget_variance"].bridge.labels[part.name] == f"{part.label} (part of {timing.label})"
 
 
-def test_a_split_computes_the_largest_slices_and_says_so(gcon: duckdb.DuckDBPyConnection,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(agreement, "MAX_SLICES", 1)
-    notes: list[str] = []
-    by = agreement.frame(gcon, registry(), "savings", [v(1, "2025-01-01", DROPS)],
-                         Selection(m("2026-01"), m("2026-01"), "month", ("category",)), notes=notes)
-    # procurement by category in 2026-01: LOG 40 (P2) is larger than IT 20 (P1): LOG only, 40 − 40 = 0
-    assert by.select("category", "value").rows() == [("LOG", 0.0)]
-    assert notes == ["savings (agreed) is split for the 1 largest of 2 category values only"]
+def test_a_split_computes_every_slice_in_one_query(gcon: duckdb.DuckDBPyConnection) -> None:
+    reg = agreement.with_agreed(registry(), [v(1, "2025-01-01", DROPS)])
+    engine = Engine(gcon, reg)
+    req = Request(m("2026-01"), m("2026-02"), by=("supplier_id",), kpis=("savings",), views=("agreed",))
+    values = engine.values(req)
+    # 2026-01: S1 P1 20 (invoiced) → 20, S2 P2 40 cost avoidance → 0; 2026-02: S1 P6 15 not invoiced → 0
+    assert values.frame.select("period", "supplier_id", "value").rows() == [
+        ("2026-01", "S1", 20.0), ("2026-01", "S2", 0.0), ("2026-02", "S1", 0.0)]
+    assert values.notes == []  # no cap on slices, nothing left out
+    assert [q.label for q in engine.explain(req, bridges=False)] == ["savings (agreed)"]  # one query
 
 
 def test_an_agreed_view_reads_the_year_before_when_its_start_view_does() -> None:

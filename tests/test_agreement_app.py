@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem import agreement
+from decisions import agreement
 from tests.test_app import app, go, metrics
 
 TEXT = "Negotiated savings without cost avoidance and without savings not yet invoiced."
@@ -123,8 +123,8 @@ def test_as_defined_today_toggle_on_the_kpi_page(golden_db: Path, tmp_path: Path
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """v1 (from 2025-01-01) drops cost avoidance and not-yet-invoiced savings, v2 (from 2026-02-01) counts no step.
     2026-01 under v1 (default): 60 − 40 + 0 = 20; as defined today (v2): 60."""
-    from tandem.auth import Identity
-    from tandem.db import connect
+    from decisions.identity import Identity
+    from workspace.db import connect
 
     pia = Identity("pia@corp.example", "Pia", "procurement", "editor", True)
     ana = Identity("ana@corp.example", "Ana", "finance", "editor", True)
@@ -153,10 +153,10 @@ def test_the_review_opens_an_actions_proposal_and_target(golden_db: Path, tmp_pa
 
     import polars as pl
 
+    from decisions import review, targets
+    from decisions.identity import Identity
     from kpi_definitions.registry import registry
-    from tandem import review, targets
-    from tandem.auth import Identity
-    from tandem.db import connect
+    from workspace.db import connect
 
     pia = Identity("pia@corp.example", "Pia", "procurement", "editor", True)
     db = tmp_path / "g.duckdb"
@@ -164,8 +164,8 @@ def test_the_review_opens_an_actions_proposal_and_target(golden_db: Path, tmp_pa
     con = connect(db)
     rid = review.start(con, date(2026, 4, 2), "2026-03", pl.DataFrame(
         schema={"kpi": pl.String, "view": pl.String, "period": pl.String, "value": pl.Float64}), pia)
-    review.add_item(con, rid, "savings", "action", "Agree what counts", "Ana", date(2026, 4, 9), pia)
-    item = review.add_item(con, rid, "payment_days", "action", "Settle the terms target", "Ana", date(2026, 4, 9), pia)
+    review.add_item(con, rid, "savings", "action", "Agree what counts", "Ana", date(2026, 4, 9), by=pia)
+    item = review.add_item(con, rid, "payment_days", "action", "Settle the terms target", "Ana", date(2026, 4, 9), by=pia)
     agreement.propose(con, "savings", [], TEXT, "2025-01-01", "first", pia)
     pd = agreement.propose(con, "payment_days", [], "Payment days as both teams count them, from the bridge.",
                            "2025-01-01", "second", pia)

@@ -10,13 +10,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from decisions import agreement, audit
+from decisions.identity import Identity
 from kpi_definitions.agreement import AgreementError
 from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import parse_month
-from tandem import agreement, audit
-from tandem.auth import Identity
-from tandem.config import Settings
-from tandem.db import connect
+from store.config import Settings
+from workspace.db import connect
 
 ANA = Identity("ana@corp.example", "Ana", "finance", "editor", True)
 FIN2 = Identity("fred@corp.example", "Fred", "finance", "editor", True)
@@ -102,7 +102,6 @@ def test_concurrent_proposals_each_become_a_version(gcon: duckdb.DuckDBPyConnect
 
 
 def test_bad_input_is_a_sentence_and_changes_nothing(gcon: duckdb.DuckDBPyConnection) -> None:
-    agreement.ensure(gcon)
     cases = [
         (("margin", DROPS, TEXT, "2026-01-01", "r", PIA), "There is no KPI named 'margin'"),
         (("savings", ["rebates"], TEXT, "2026-01-01", "r", PIA), "has no step 'rebates'"),
@@ -148,8 +147,8 @@ def test_cli_shows_the_agreed_view_and_exports_declarations_that_load(gcon: duck
     import yaml
     from typer.testing import CliRunner
 
+    from cli.main import app
     from kpi_definitions.registry import PACKAGE, parse
-    from tandem.cli import app
 
     pid = agreement.propose(gcon, "savings", DROPS, TEXT, "2026-01-01", "Align", PIA)
     agreement.approve(gcon, pid, ANA)

@@ -10,13 +10,14 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from decisions import review
+from decisions.review import named
 from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.registry import registry
+from reports import formats
 from store.db import reading
-from tandem import formats, review
-from tandem.db import named
-from tandem.demo import write_demo
+from workspace.demo import write_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["overview", "review", "savings", "inventory_days", "budget_variance", "payment_days", "price_change",

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tandem import audit
-from tandem.auth import Identity
+from decisions import audit
+from decisions.identity import Identity
 
 ANA = Identity("ana@corp.example", "Ana", "finance", "editor", True)
 LOCAL = Identity("me@localhost", "Me", "procurement", "admin", False)
@@ -39,7 +39,7 @@ def test_the_module_offers_no_way_to_change_or_remove_an_entry() -> None:
     assert "UPDATE " not in strings and "DELETE " not in strings and "DROP " not in strings
     assert "TRUNCATE" not in strings
     public = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")}
-    assert public == {"ensure", "record", "entries", "export_frame"}
+    assert public == {"record", "entries", "export_frame"}
 
 
 def test_nothing_else_in_tandem_writes_to_the_log() -> None:

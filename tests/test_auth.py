@@ -19,12 +19,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from decisions import identity, review
+from decisions.identity import Identity, NotAllowed, Roles, local_user
+from store.config import Settings
 from store.db import reading
-from tandem import auth, review
-from tandem.auth import Identity, NotAllowed, Roles
-from tandem.config import Settings
-from tandem.db import connect
+from tandem import auth
 from tests.test_e2e import CHROMIUM, ROOT, free_port
+from workspace.db import connect
+
+LOCAL = local_user()  # the command line's user: every write names who acts
 
 OIDC = ROOT / "tests" / "oidc"
 ROLES_TOML = """
@@ -47,19 +50,19 @@ def roles() -> Roles:
 
 def test_users_map_by_email_then_by_group_to_team_and_role() -> None:
     r = roles()
-    ana = auth.resolve({"email": "FINANCE@example.com", "name": "Ana", "email_verified": True}, r)
+    ana = identity.resolve({"email": "FINANCE@example.com", "name": "Ana", "email_verified": True}, r)
     assert ana == Identity("finance@example.com", "Ana", "finance", "editor", True)
     # not listed by address: the group claim decides, the highest role of the user's groups wins
-    pat = auth.resolve({"email": "pat@example.com", "groups": ["tandem-viewers", "tandem-procurement"]}, r)
+    pat = identity.resolve({"email": "pat@example.com", "groups": ["tandem-viewers", "tandem-procurement"]}, r)
     assert (pat.team, pat.role, pat.verified) == ("procurement", "editor", True)
-    vic = auth.resolve({"email": "vic@example.com", "roles": "tandem-viewers"}, r, group_claim="roles")
+    vic = identity.resolve({"email": "vic@example.com", "roles": "tandem-viewers"}, r, group_claim="roles")
     assert (vic.team, vic.role) == (None, "viewer")
     # an address entry wins over the groups
-    assert auth.resolve({"email": "boss@example.com", "groups": ["tandem-viewers"]}, r).role == "admin"
+    assert identity.resolve({"email": "boss@example.com", "groups": ["tandem-viewers"]}, r).role == "admin"
     # not on the list: no identity at all
-    assert auth.resolve({"email": "stranger@example.com", "groups": ["other"]}, r) is None
+    assert identity.resolve({"email": "stranger@example.com", "groups": ["other"]}, r) is None
     # an address the provider has not verified is not matched by address
-    assert auth.resolve({"email": "finance@example.com", "email_verified": False}, r) is None
+    assert identity.resolve({"email": "finance@example.com", "email_verified": False}, r) is None
     with pytest.raises(FrozenInstanceError):
         ana.role = "admin"  # type: ignore[misc]
 
@@ -68,18 +71,18 @@ def test_roles_come_from_a_toml_or_yaml_file_or_json_in_the_environment(tmp_path
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     toml = tmp_path / "roles.toml"
     toml.write_text(ROLES_TOML)
-    assert auth.load_roles(Settings(roles_file=toml)).users["finance@example.com"].team == "finance"
+    assert identity.load_roles(Settings(roles_file=toml)).users["finance@example.com"].team == "finance"
     yml = tmp_path / "roles.yaml"
     yml.write_text("users:\n  a@example.com: {team: procurement, role: viewer}\n")
-    assert auth.load_roles(Settings(roles_file=yml)).users["a@example.com"].role == "viewer"
-    assert auth.load_roles(Settings(roles_file=tmp_path / "missing.toml")) == Roles()  # nobody is let in
+    assert identity.load_roles(Settings(roles_file=yml)).users["a@example.com"].role == "viewer"
+    assert identity.load_roles(Settings(roles_file=tmp_path / "missing.toml")) == Roles()  # nobody is let in
     monkeypatch.setenv("TANDEM_ROLES", '{"groups": {"g": {"role": "admin"}}}')
-    assert auth.load_roles(Settings(roles_file=toml)).groups["g"].role == "admin"
+    assert identity.load_roles(Settings(roles_file=toml)).groups["g"].role == "admin"
     monkeypatch.delenv("TANDEM_ROLES")
     bad = tmp_path / "bad.toml"
     bad.write_text('[users]\n"x@example.com" = { team = "sales", role = "boss" }\n')
-    with pytest.raises(auth.RolesError, match=r"bad.toml: users.x@example.com.team: .*users.x@example.com.role"):
-        auth.load_roles(Settings(roles_file=bad))
+    with pytest.raises(identity.RolesError, match=r"bad.toml: users.x@example.com.team: .*users.x@example.com.role"):
+        identity.load_roles(Settings(roles_file=bad))
 
 
 def test_permissions_and_the_local_user() -> None:
@@ -89,7 +92,7 @@ def test_permissions_and_the_local_user() -> None:
         auth.require("upload", VIEWER)
     # no login configured (and outside the app): the local user, who may do everything but is not verified
     me = auth.current_user()
-    assert me == auth.local_user() and me.verified is False and me.role == "admin"
+    assert me == identity.local_user() and me.verified is False and me.role == "admin"
     assert me.who.endswith("@localhost (unverified)")
 
 
@@ -100,7 +103,7 @@ def test_review_writes_record_who(db_path: Path) -> None:
     with pytest.raises(NotAllowed, match="cannot add or close review items"):
         review.add_item(con, rid, "savings", "note", "Viewers only look", by=VIEWER)
     item = review.add_item(con, rid, "savings", "note", "Credit notes are late", by=FINANCE)
-    local = review.add_item(con, rid, "savings", "note", "From the command line")  # default: the local user
+    local = review.add_item(con, rid, "savings", "note", "From the command line", by=LOCAL)  # default: the local user
     with pytest.raises(NotAllowed):
         review.close_item(con, item, by=VIEWER)
     review.close_item(con, item, by=FINANCE)
@@ -110,7 +113,7 @@ def test_review_writes_record_who(db_path: Path) -> None:
                          "FROM review_items ORDER BY item_id").fetchall()
     assert rows == [(item, "Credit notes are late", "closed", "finance@example.com", "finance", "finance@example.com",
                      "finance"),
-                    (local, "From the command line", "open", auth.local_user().who, None, None, None)]
+                    (local, "From the command line", "open", identity.local_user().who, None, None, None)]
     # the columns are added once: a second write on the same file still works
     con = connect(db_path)
     review.add_item(con, rid, "savings", "decision", "Again", by=FINANCE)

@@ -41,8 +41,13 @@ def test_kpi_and_overview_benchmarks_build_and_read_their_database(tmp_path: Pat
     assert "warm caches" in _run("benchmarks/overview.py", "--db", str(db))
 
 
-def test_limits_benchmark_measures_the_bomb_and_the_load_into_a_non_empty_database(tmp_path: Path) -> None:
-    out = _run("benchmarks/limits.py", "--bomb-mb", "8", "--rows", "3000", "--dir", str(tmp_path))
+def test_limits_benchmark_measures_the_bombs_the_expressions_and_the_load_into_a_non_empty_database(tmp_path: Path) -> None:
+    # 40 MB of sheet XML: over the 32 MB after which the ratio is judged, so each variant is refused as a bomb
+    out = _run("benchmarks/limits.py", "--bomb-mb", "40", "--rows", "3000", "--dir", str(tmp_path))
     assert "TANDEM_MEMORY_LIMIT=" in out
-    assert re.search(r"\(a\) zip bomb .* exit 3, [\d.]+ s, peak memory \d+\.\d\d GB", out)
+    for variant in ("sheet in xl/", "sheet outside xl/", "sheet declared 1 kB"):  # each through every command
+        for command in ("ingest", "mapping check", "mapping draft"):
+            assert re.search(rf"{variant} \([\d.]+ MB on disk\), {command}: exit 3, [\d.]+ s, peak memory \d+\.\d\d GB",
+                             out), (variant, command)
+    assert re.search(r"\(c\) a mapping expression nested 5,000 deep: refused in [\d.]+ ms", out)
     assert re.search(r"\(b\) 3,000 invoice lines .* exit 0, [\d.]+ s .* peak memory \d+\.\d\d GB", out)

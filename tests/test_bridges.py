@@ -46,8 +46,8 @@ from kpi_definitions import agreement
 from kpi_definitions.compute import Selection, bridge, compute
 from kpi_definitions.periods import parse_month
 from kpi_definitions.registry import check, registry
-from tandem.db import connect, ingest_file
 from tests.rows import VALID
+from workspace.db import connect, ingest_file
 
 # The rows of each export (the header is the contract's columns, tests/rows.py).
 EXPORTS = {

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from tandem.cli import app
+from cli.main import app
 from tests.rows import VALID
 
 runner = CliRunner()

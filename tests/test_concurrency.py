@@ -15,7 +15,7 @@ from benchmarks.ingest import generate
 from store import gate
 from store.errors import Busy
 from tandem import service, uploads
-from tandem.db import named
+from workspace.db import named
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.registry import registry
+from reports import formats
 from store.db import reading
-from tandem import formats
 from tests.test_e2e import choose, page, server  # noqa: F401 - the running app and the browser, as fixtures
 
 TEXT = "Negotiated savings without cost avoidance: only what changes the price paid counts."
@@ -26,7 +26,7 @@ def me(page, name: str, team: str) -> None:  # noqa: ANN001, F811 - a Playwright
     if change.count():
         change.click()
     page.get_by_label("Your name").fill(name)
-    choose(page, "Your team", team)
+    choose(page, "Your team", team, rerun=False)  # inside the form: no rerun until Continue
     page.get_by_role("button", name="Continue").click()
     page.get_by_text(f"You: {name} · {team.lower()} · unverified").wait_for(timeout=60_000)
 
@@ -120,7 +120,7 @@ def test_one_agreement_and_one_target_through_the_app(server: tuple[str, Path], 
         time.sleep(0.5)
     assert page.get_by_text(line).count() == 1, line
     # the agreed view on the card: procurement + the cost-avoidance step, as the KPI layer computes it
-    from tandem.agreement import registry_for
+    from decisions.agreement import registry_for
 
     with reading(db) as con:
         agreed = compute(con, registry_for(db), Selection(first, last), currency="EUR", kpis=["savings"]).values

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.ingest import generate
-from tandem.db import named
+from tests.browser import settled
 from tests.test_e2e import CHROMIUM, server  # noqa: F401 - the served demo copy, shared with test_e2e
+from workspace.db import named
 
 READ_PAGES = ["overview", "review", "savings", "drilldown", "definitions", "data", "payment_days"]
 WRONG = ("Traceback", "Error", "Exception")
@@ -63,8 +64,7 @@ def test_an_upload_during_page_views_and_a_second_upload_at_once(server: tuple[s
     while time.monotonic() < deadline:
         for name in READ_PAGES:
             reader.goto(f"{base}/{name}")
-            reader.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(timeout=60_000)
-            time.sleep(1.5)  # let the page finish (or show its notice)
+            settled(reader)  # the page has finished (or shows its notice)
             text = _main_text(reader)
             assert not [w for w in WRONG if w in text], (name, text[:3000])
             views += 1

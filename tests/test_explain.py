@@ -7,12 +7,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from cli.main import app
 from kpi_definitions import macros
 from kpi_definitions.compute import Selection, compute, explain
 from kpi_definitions.periods import FiscalCalendar, parse_month
 from kpi_definitions.registry import registry
 from store.db import reading
-from tandem.cli import app
 
 MARCH = parse_month("2026-03")  # 2026 * 12 + 3 - 1
 
@@ -20,20 +20,26 @@ MARCH = parse_month("2026-03")  # 2026 * 12 + 3 - 1
 def test_explain_gives_each_view_and_bridge_with_its_parameters() -> None:
     sel = Selection(MARCH, MARCH, "month", (), {"category": ["IT"]})
     queries = explain(registry(), sel, currency="USD", kpis=["savings"])
+    # the bridge is one query: its start and end values and its steps, per period and slice
     assert [q.label for q in queries] == [
-        "savings (finance)", "savings (procurement)",
-        "savings bridge: the procurement value over the span", "savings bridge: the finance value over the span",
-        "savings bridge: procurement to finance, step by step"]
+        "savings (finance)", "savings (procurement)", "savings bridge: procurement to finance, step by step"]
     finance = queries[0]
-    # the shared relations it uses (no others), then the view's own SQL, using the shared macros
-    assert finance.sql.startswith("WITH ") and "invoice_lines AS (" in finance.sql and "buckets AS (" in finance.sql
+    # the shared relations it uses (no others), then the view's own SQL, the function library written out
+    # it reads the invoice lines' monthly sums kept at load, not the lines
+    assert finance.sql.startswith("WITH ") and "invoice_months AS (" in finance.sql and "buckets AS (" in finance.sql
+    assert "invoice_lines AS (" not in finance.sql
     assert "po_lines AS (" not in finance.sql and "budget_lines AS (" not in finance.sql
-    assert "picked($category, i.category)" in finance.sql
     budget = explain(registry(), sel, currency="USD", kpis=["budget_variance"], bridges=False)[0]
-    assert "month_ix(b.fiscal_period)" in budget.sql and "rep_rate(b.currency, r.rate, $ccy)" in budget.sql
-    assert "LEFT JOIN fx_monthly() r" in budget.sql
-    assert "12 + month(" not in finance.sql and "list_contains" not in finance.sql  # written once, in the macros
-    assert "FROM invoice_lines x" in finance.sql  # savings_finance.sql
+    # @month_ix(b.fiscal_period), @rep_rate(...) and @fx_monthly() as DuckDB runs them (kpi_definitions/dialects/)
+    assert "(year(b.fiscal_period) * 12 + month(b.fiscal_period) - 1)" in budget.sql
+    assert "(CASE WHEN b.currency = $ccy THEN 1 ELSE r.rate END)" in budget.sql
+    assert "LEFT JOIN (SELECT currency, (year(period) * 12 + month(period) - 1) AS m, rate_to_reporting AS rate " \
+           "FROM fx_rates) r" in budget.sql
+    from kpi_definitions.dialects import calls
+
+    assert calls(finance.sql) == set()  # nothing left to expand (comments aside): exactly what runs
+    assert "($category::VARCHAR[] IS NULL OR list_contains($category::VARCHAR[], x.category))" in finance.sql
+    assert "FROM invoice_months x" in finance.sql  # savings_finance.sql
     assert finance.params["months"] == [MARCH] == [24314]
     assert finance.params["labels"] == ["2026-03"]
     assert (finance.params["m_lo"], finance.params["m_hi"]) == (MARCH - 12, MARCH)
@@ -60,7 +66,6 @@ def test_explained_queries_give_the_values_compute_gives(golden_db: Path) -> Non
     sel = Selection(first, last, "month", ())
     with reading(golden_db) as con:
         values = compute(con, reg, sel).values
-        macros.ensure(con)
         for q in explain(reg, sel, bridges=False):
             kpi, view = q.label.split(" (")
             got = con.sql(q.sql, params=q.params).pl().sort("period")
@@ -81,7 +86,7 @@ def test_kpis_explain_prints_the_sql_instead_of_computing(golden_db: Path) -> No
                                  "--explain"])
     assert r.exit_code == 0, r.stderr
     out = r.stdout
-    assert "CREATE OR REPLACE TEMP MACRO month_ix(d) AS year(d) * 12 + month(d) - 1;" in out
+    assert macros.NOTE in out  # nothing to create on the connection first: each query is what runs
     assert "-- savings (finance)\n-- parameters:\n--   $months = [24314]\n--   $labels = ['2026-03']\n" in out
     assert "--   $m_lo = 24302" in out and "invoice_lines AS (" in out
     assert "-- savings bridge: procurement to finance, step by step" in out
@@ -94,5 +99,5 @@ def test_kpis_explain_as_json(golden_db: Path) -> None:
     r = CliRunner().invoke(app, ["kpis", "--db", str(golden_db), "--period", "2026-03", "--kpi", "savings",
                                  "--explain", "--format", "json"])
     doc = json.loads(r.stdout)
-    assert "CREATE OR REPLACE TEMP MACRO picked" in doc["macros"]
+    assert doc["macros"] == macros.NOTE
     assert doc["queries"][0]["label"] == "savings (finance)" and doc["queries"][0]["params"]["months"] == [24314]

@@ -8,7 +8,7 @@ import shutil
 import plotly.graph_objects as go
 import polars as pl
 
-from tandem import charts, exports
+from reports import charts, exports
 
 DANGEROUS = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
 

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from kpi_definitions import facts
-from tandem.db import connect, ingest_file
 from tests.conftest import GOLDEN
+from workspace.db import connect, ingest_file
 
 KEY = ["invoice_id", "invoice_line"]
 
@@ -151,5 +151,145 @@ def test_a_rebuild_keeps_the_facts_in_month_order(golden_db: Path, tmp_path: Pat
         for table in ("fact_invoices", "fact_po", "fact_prices"):
             stored = [m for (m,) in con.sql(f"SELECT m FROM {table} ORDER BY rowid").fetchall()]
             assert stored == sorted(stored) and len(set(stored)) > 1, table
+    finally:
+        con.close()
+
+
+# --- the monthly sums the views read (kpi_definitions/facts.py MONTHLY, fact_po_months) ----------------------
+
+SUMS = ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_months", "fact_prices",
+        "fact_stock", "fact_consumption")
+
+
+def stored_sums(con) -> dict[str, pl.DataFrame]:  # noqa: ANN001 - a DuckDB connection
+    return {t: con.sql(f"SELECT * FROM {t}").pl().sort(pl.all(), nulls_last=True) for t in SUMS}
+
+
+def fresh_sums(con) -> dict[str, pl.DataFrame]:  # noqa: ANN001 - a DuckDB connection
+    """The same sums computed now from the lines (the rebuild's SQL, not stored)."""
+    from kpi_definitions.dialects import expand
+
+    out = {}
+    for t in SUMS:
+        sql = facts._fact_prices("true") if t == "fact_prices" else facts.SQL[t].replace("{where}", "true")
+        if t == "fact_months":  # from the exports themselves, not from the other facts
+            sql += expand("\nUNION ALL SELECT 'purchase_orders', @month_ix(order_date), count(*), "
+                          "count(DISTINCT order_date) FROM purchase_orders GROUP BY ALL"
+                          "\nUNION ALL SELECT 'inventory', @month_ix(snapshot_date), count(*), "
+                          "count(DISTINCT snapshot_date) FROM inventory GROUP BY ALL"
+                          "\nUNION ALL SELECT 'consumption', @month_ix(period), count(*), 1 FROM consumption GROUP BY ALL")
+        params = {"ccy": "EUR"} if "$ccy" in sql else None
+        out[t] = con.sql(sql, params=params).pl().sort(pl.all(), nulls_last=True)
+    return out
+
+
+def same_sums(a: dict[str, pl.DataFrame], b: dict[str, pl.DataFrame]) -> None:
+    for t in SUMS:
+        x, y = a[t], b[t].select(a[t].columns).cast(a[t].schema)
+        assert x.height == y.height, t
+        for col in x.columns:  # floats to the cent: sums of the same lines added in another order
+            if x[col].dtype == pl.Float64:
+                assert x[col].null_count() == y[col].null_count(), (t, col)
+                assert ((x[col] - y[col]).abs().fill_null(0) < 0.005).all(), (t, col)
+            else:
+                assert x[col].equals(y[col]), (t, col)
+
+
+def test_monthly_sums_follow_every_load_of_invoices_as_if_rebuilt(golden_db: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    invoices = pl.read_csv(GOLDEN / "exports" / "invoices.csv", infer_schema=False)
+    # a month appended (2026-04, one line paid in May), then a correction: I03 moves from 2025-02 to 2026-04 and is
+    # paid in June, I12 is now paid in March (it was February), I21's amount changes
+    april = invoices.filter(pl.col("invoice_id").is_in(["I21", "I22"])).with_columns(
+        invoice_id=pl.col("invoice_id") + "A", invoice_date=pl.lit("2026-04-08"), due_date=pl.lit("2026-05-08"),
+        paid_date=pl.lit("2026-05-02"))
+    april.write_csv(tmp_path / "invoices_april.csv")
+    pl.concat([
+        invoices.filter(pl.col("invoice_id") == "I03").with_columns(
+            invoice_date=pl.lit("2026-04-02"), due_date=pl.lit("2026-05-01"), paid_date=pl.lit("2026-06-01")),
+        invoices.filter(pl.col("invoice_id") == "I12").with_columns(paid_date=pl.lit("2026-03-03")),
+        invoices.filter(pl.col("invoice_id") == "I21").with_columns(amount=pl.lit("99")),
+    ]).write_csv(tmp_path / "invoices_correction.csv")
+    con = connect(db)
+    try:
+        same_sums(stored_sums(con), fresh_sums(con))
+        with monkeypatch.context() as m:
+            m.setattr(facts, "REBUILD", "no_full_rebuild_here")  # the incremental path must not need it
+            ingest_file(con, tmp_path / "invoices_april.csv")
+            same_sums(stored_sums(con), fresh_sums(con))
+            changed = facts.update_months(con, "EUR")  # nothing left to re-sum after the load
+            assert changed == {"m": sorted(changed["m"]), "paid": changed["paid"]}
+            assert set(changed["m"]) == {2026 * 12 + 3} and set(changed["paid"]) == {2026 * 12 + 4}  # its own
+            ingest_file(con, tmp_path / "invoices_correction.csv")
+            same_sums(stored_sums(con), fresh_sums(con))
+        # I03's old month holds I04 alone now; its new one I03 and the two April lines
+        months = con.sql("SELECT m, lines FROM fact_months WHERE source = 'invoices' ORDER BY m").fetchall()
+        assert dict(months)[2025 * 12 + 1] == 1 and dict(months)[2026 * 12 + 3] == 3
+        paid = dict(con.sql("SELECT m, sum(lines) FROM fact_paid_months GROUP BY m").fetchall())
+        assert paid[2026 * 12 + 5] == 1 and paid[2026 * 12 + 2] == 3  # I03 in June; I12 joins I22 and I31 in March
+    finally:
+        con.close()
+
+
+def test_a_load_killed_after_re_summing_changes_nothing(golden_db: Path, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    invoices = pl.read_csv(GOLDEN / "exports" / "invoices.csv", infer_schema=False)
+    invoices.filter(pl.col("invoice_id") == "I11").with_columns(
+        invoice_date=pl.lit("2026-05-11"), due_date=pl.lit("2026-06-10"), paid_date=pl.lit("2026-06-01"),
+        amount=pl.lit("1000")).write_csv(tmp_path / "invoices_may.csv")
+    with connect(db) as con:
+        before = stored_sums(con)
+    # a real process, SIGKILLed by itself inside the load's transaction, once the monthly sums are re-summed
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from kpi_definitions import facts
+        from workspace.db import connect, ingest_file
+        real = facts.update_months
+        def die(*a, **k):
+            real(*a, **k)
+            os.kill(os.getpid(), signal.SIGKILL)
+        facts.update_months = die
+        ingest_file(connect({str(db)!r}), Path({str(tmp_path / "invoices_may.csv")!r}))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1], capture_output=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    with connect(db) as con:
+        after = stored_sums(con)
+        same_sums(after, before)  # the load never committed
+        same_sums(after, fresh_sums(con))  # and the sums are the lines'
+        assert con.sql("SELECT count(*) FROM fact_invoices WHERE m = 2026 * 12 + 4").fetchall() == [(0,)]
+
+
+def test_stock_and_consumption_facts_follow_their_loads(golden_db: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    # a March snapshot of X1 (a new month), and February's X2 corrected; consumption for March
+    pl.DataFrame([{"snapshot_date": "2026-03-31", "item_id": "X1", "location": "DC", "on_hand_qty": "50",
+                   "safety_stock_qty": "40", "unit_cost": "2", "currency": "EUR"},
+                  {"snapshot_date": "2026-02-28", "item_id": "X2", "location": "DC", "on_hand_qty": "3",
+                   "safety_stock_qty": "20", "unit_cost": "5", "currency": "EUR"}]).write_csv(tmp_path / "inventory_b.csv")
+    pl.DataFrame([{"period": "2026-03", "item_id": "X1", "location": "DC", "quantity": "31", "value": "62",
+                   "currency": "EUR"}]).write_csv(tmp_path / "consumption_b.csv")
+    con = connect(db)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(facts, "REBUILD", "no_full_rebuild_here")  # only the months the loads changed
+            assert ingest_file(con, tmp_path / "inventory_b.csv").ok
+            assert ingest_file(con, tmp_path / "consumption_b.csv").ok
+        same_sums(stored_sums(con), fresh_sums(con))
+        march = con.sql("SELECT stock_rep, excess_rep, category FROM fact_stock WHERE m = 2026 * 12 + 2").fetchall()
+        assert march == [(100.0, 20.0, "IT")]  # X1: 50 × 2, (50 − 40) × 2; its category from P1's line
+        assert dict(con.sql("SELECT source, count(*) FROM fact_months WHERE m = 2026 * 12 + 2 GROUP BY source"
+                            ).fetchall()) == {"invoices": 1, "purchase_orders": 1, "inventory": 1, "consumption": 1}
     finally:
         con.close()

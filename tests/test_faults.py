@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from tandem.cli import app
+from cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGETS = (ROOT / "tests" / "golden" / "exports" / "budgets.csv").read_bytes()  # header + 5 rows, LF line ends
@@ -65,6 +65,18 @@ def test_a_bare_cr_in_a_field_is_one_sentence_exit_3_logged_and_the_next_file_st
     log = _log(tmp_path / "t.duckdb")
     assert [(r[0], r[1], r[2]) for r in log] == [("budgets_a.csv", "rejected", 0), ("budgets_b.csv", "loaded", 5)]
     assert "line 3: a carriage return" in log[0][3]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_named_with_the_encoding_to_use(tmp_path: Path, codec: str) -> None:
+    """Issue 25: it was called binary data ("a NUL byte") without naming the encoding."""
+    f = _put(tmp_path / "budgets.csv", BUDGETS.decode().encode(codec))  # no byte-order mark
+    code, _, err = _run("ingest", str(f), "--db", str(tmp_path / "t.duckdb"))
+    assert (code, err) == (3, f"error: budgets.csv: the file is {codec.upper()} text without a byte-order mark; "
+                              f"load it with --encoding {codec}.")
+    code, _, err = _run("ingest", str(f), "--db", str(tmp_path / "t.duckdb"), "--encoding", codec)
+    assert (code, err) == (0, "")
+    assert _budget_total(tmp_path / "t.duckdb") == pytest.approx(GOLDEN_BUDGET_TOTAL)
 
 
 def test_utf16_gets_the_right_hint_and_loads_with_it(tmp_path: Path) -> None:
@@ -121,7 +133,7 @@ def test_a_truncated_database_says_so_and_what_to_do(demo_copy: Path) -> None:
     code, out, err = _run("kpis", "--db", str(demo_copy))
     assert code == 1
     assert err.startswith(f"error: Database {demo_copy} is damaged or truncated (")
-    assert err.endswith("restore it from a backup (README: Serving Tandem to a team, Backups), or move it aside and "
+    assert err.endswith("restore it from a backup (docs/serving.md, Backups), or move it aside and "
                         "load the exports again.")
 
 

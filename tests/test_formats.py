@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tandem import formats
+from reports import formats
 
 
 @pytest.mark.parametrize(("v", "unit", "text"), [

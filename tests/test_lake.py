@@ -24,8 +24,8 @@ from kpi_definitions.periods import FiscalCalendar, parse_month
 from kpi_definitions.registry import registry
 from store import lake
 from store.errors import LakeError
-from tandem.db import connect, ingest_file
 from tests.conftest import GOLDEN, write
+from workspace.db import connect, ingest_file
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = yaml.safe_load((GOLDEN / "cases.yaml").read_text())
@@ -68,8 +68,9 @@ def test_the_manifest_counts_every_table_and_month_and_names_the_load(golden_lak
     assert doc["data_as_of"] == doc["load"]["finished_at"]
     # Every export table the store holds, every fact_* table and facts_meta; invoices is a view of fact_invoices
     assert list(doc["tables"]) == ["suppliers", "contracts", "purchase_orders", "budgets", "inventory", "consumption",
-                                   "fx_rates", "price_indices", "category_index", "fact_invoices", "fact_items",
-                                   "fact_po", "fact_prices", "facts_meta"]
+                                   "fx_rates", "price_indices", "category_index", "fact_consumption", "fact_invoice_months",
+                                   "fact_invoices", "fact_items", "fact_months", "fact_paid_months", "fact_po",
+                                   "fact_po_months", "fact_po_savings", "fact_prices", "fact_stock", "facts_meta"]
     assert doc["views"]["invoices"]["table"] == "fact_invoices"
     con = connect(golden_db, read_only=True)
     try:
@@ -217,8 +218,9 @@ def test_a_refresh_after_a_load_writes_the_changed_months_and_reuses_the_others(
         inode = january.stat().st_ino
         assert ingest_file(con, write(tmp_path / "april.csv", APRIL), "invoices").rows_loaded == 2
         again = lake.refresh_lake(con, out)
-        # April's invoice lines and their price facts; the two empty tables are always written (no rows to compare)
-        assert again.written == 4 and again.reused > 20
+        # April's invoice lines, their monthly sums (fact_invoice_months), months (fact_months) and price facts; the
+        # two empty tables are always written (no rows to compare)
+        assert again.written == 6 and again.reused > 20
         assert january.stat().st_ino == inode  # the same file, linked from the lake it replaced
         months = {p.month: p.rows for p in again.manifest.tables["fact_invoices"].partitions}
         assert months["2026-04"] == 2 and months["2026-01"] == 5

@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 from store import lake
 from store.errors import LakeError
 from store.lake_spark import REMOTE_ENV, read_table, session
-from tandem.db import connect
+from workspace.db import connect
 
 
 @pytest.mark.spark

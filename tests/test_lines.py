@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kpi_definitions.engine import Request
 from kpi_definitions.lines import LINE_LIMIT, lines, lines_query
 from kpi_definitions.periods import parse_month
 from kpi_definitions.registry import registry
@@ -36,7 +37,7 @@ def test_the_query_carries_the_narrowing_the_limit_and_the_span() -> None:
     assert q.params["months"] == [JAN, JAN + 1, JAN + 2] and q.params["labels"] == ["span"] * 3
     assert "ccy" not in q.params  # PO lines were converted at load: the query names no currency
     assert "LIMIT" not in lines_query(registry(), "savings", "procurement", JAN, JAN, {}, limit=None).sql
-    assert LINE_LIMIT == service.LINE_LIMIT == 5_000
+    assert LINE_LIMIT == 5_000
 
 
 def test_a_split_the_view_does_not_have_is_refused() -> None:
@@ -48,4 +49,5 @@ def test_the_app_reads_the_same_lines(golden_db: Path) -> None:
     with reading(golden_db) as con:
         direct = lines(con, registry(), "payment_days", "finance", JAN, JAN + 2, {})
     assert direct.height > 0
-    assert service.lines(golden_db, "payment_days", "finance", JAN, JAN + 2, {}).equals(direct)
+    req = Request(JAN, JAN + 2, kpis=("payment_days",))
+    assert service.lines(str(golden_db), "", req, "payment_days", "finance").equals(direct)

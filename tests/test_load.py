@@ -19,9 +19,9 @@ import pipelines.validate as validate
 from kpi_definitions import facts
 from pipelines.mappings import IDENTITY
 from pipelines.schemas import EXPORTS
-from tandem.db import connect, ingest_file
 from tests.conftest import write
 from tests.rows import VALID
+from workspace.db import connect, ingest_file
 
 
 def _write(df: pl.DataFrame, path: Path) -> Path:
@@ -116,7 +116,7 @@ def test_a_killed_load_changes_nothing(db_path: Path, tmp_path: Path) -> None:
         import os, signal
         from pathlib import Path
         from kpi_definitions import facts
-        from tandem.db import connect, ingest_file
+        from workspace.db import connect, ingest_file
         real = facts.refresh
         def die(*a, **k):
             real(*a, **k)
@@ -318,3 +318,65 @@ def test_a_ragged_row_stops_the_clean_insert(con: duckdb.DuckDBPyConnection, tmp
     assert used == ["staged"]
     assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("partial", 2, 1, 1)
     assert con.sql("SELECT line, rule FROM quarantine").fetchall() == [(3, "too many columns")]
+
+
+def test_the_stages_compose_into_a_check_and_a_load(tmp_path: Path) -> None:
+    """read -> map -> stage -> validate -> store, called one by one, give what `check_file` and
+    `ingest_file` give: each stage's small result carries what the next one needs."""
+    rows = [VALID["purchase_orders"], {**VALID["purchase_orders"], "po_line": "2", "status": "draft"},
+            {**VALID["purchase_orders"], "po_line": "3", "quantity": "0"}]
+    f = _write(pl.DataFrame(rows), tmp_path / "purchase_orders.csv")
+    spec = EXPORTS["purchase_orders"]
+    src = load.read_file(f, spec, IDENTITY, "utf-8")
+    assert (src.fmt, src.header_line, src.delimiter, src.line_ends, src.header) == (
+        "csv", 1, ",", "lf", tuple(VALID["purchase_orders"]))
+    mapped = load.map_columns(src, spec, IDENTITY)
+    assert set(mapped.text) == set(spec.column_names)
+    con = duckdb.connect()
+    staged = stage.stage(con, mapped)
+    assert (staged.rows, staged.filtered, staged.one_pass is not None) == (3, 0, True)  # one statement, no `_raw`
+    v = validate.validate(con, staged)
+    assert (v.read, v.valid, v.invalid) == (3, 1, 2)
+    assert v.failures.select("line", "column", "rule", "value").rows() == [
+        (3, "status", "status one of open, closed, cancelled", "draft"), (4, "quantity", "quantity > 0", "0")]
+    check = load.check_file(f, IDENTITY)
+    assert (check.rows_read, check.rows_valid, check.rows_invalid) == (v.read, v.valid, v.invalid)
+    db = connect(tmp_path / "t.duckdb")
+    try:
+        r = ingest_file(db, f, allow_partial=True)
+        assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (v.read, v.valid, v.invalid)
+    finally:
+        db.close()
+
+
+def test_a_mapping_that_does_not_fit_is_refused_at_the_map_stage(tmp_path: Path) -> None:
+    f = write(tmp_path / "suppliers.csv", "supplier_id,name\nS1,Acme\n")
+    src = load.read_file(f, EXPORTS["suppliers"], IDENTITY, "utf-8")
+    with pytest.raises(load.TandemError) as exc:
+        load.map_columns(src, EXPORTS["suppliers"], IDENTITY)
+    assert exc.value.message == (
+        "suppliers.csv: Missing required column(s) for suppliers: supplier_name, preferred, payment_terms_days "
+        "(the header, line 1, has supplier_id, name); a preamble above the header? set header_row in the mapping.")
+
+
+def test_load_many_loads_each_file_and_says_why_one_could_not(tmp_path: Path) -> None:
+    """One function for the CLI and the Data page: a result per file, a sentence for a file that cannot be
+    read, the first failures as sentences, progress per file; the next file still loads."""
+    good = _write(pl.DataFrame([VALID["suppliers"]]), tmp_path / "suppliers.csv")
+    empty = write(tmp_path / "budgets.csv", "")
+    bad = _write(pl.DataFrame([{**VALID["budgets"], "budget_amount": "-5"}]), tmp_path / "budgets_q2.csv")
+    ticks: list[tuple[str, int, int]] = []
+    con = connect(tmp_path / "t.duckdb")
+    try:
+        out = load.load_many(con, [good, empty, bad], progress=lambda name, done, total: ticks.append(
+            (name, done, total)), loader=ingest_file)
+    finally:
+        con.close()
+    assert [(x.name, x.result.outcome if x.result else None, x.error, x.exit_code) for x in out] == [
+        ("suppliers.csv", "loaded", None, 0),
+        ("budgets.csv", None, "budgets.csv: the file is empty.", 3),
+        ("budgets_q2.csv", "rejected", None, 3)]
+    assert out[2].failures == ['budgets_q2.csv, line 2, column budget_amount: budget_amount >= 0 (value "-5")']
+    assert ("suppliers.csv", 1, 1) in ticks and ("budgets_q2.csv", 1, 1) in ticks
+    with pytest.raises(load.TandemError, match="Unknown export type 'bills'"):
+        load.load_many(duckdb.connect(), [good], export_type="bills")

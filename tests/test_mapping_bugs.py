@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from pipelines.mappings import load_mapping
 from store.errors import USAGE, TandemError
-from tandem.cli import app
 from tests.conftest import write
 from tests.rows import VALID
 
@@ -73,3 +73,44 @@ def test_finance_savings_and_budget_variance_are_null_without_a_rate(tmp_path: P
     assert rows[("savings", "finance")] is None
     assert rows[("budget_variance", "finance")] is None
     assert rows[("budget_variance_pct", "finance")] is None
+
+
+@pytest.mark.parametrize(("expr", "says"), [
+    ("(" * 600 + "Qty" + ")" * 600, "is 1,203 characters long, over the limit of 1,000; compute the column in the "
+                                    "export, or in steps"),
+    ("(" * 40 + "Qty" + ")" * 40, "at character 33: nested more than 32 deep (parentheses, functions or signs inside "
+                                  "one another); write it with fewer levels"),
+    ("-" * 200 + "Qty", "at character 33: nested more than 32 deep"),
+    ("concat(" * 40 + "Qty" + ")" * 40, "nested more than 32 deep"),
+    ("+".join(["Qty"] * 100), "reads 100 column names, over the limit of 64"),
+    ("Qty" + " + Qty" * 400, "is 2,403 characters long, over the limit of 1,000"),
+])
+def test_a_deep_or_long_expression_is_refused_with_a_sentence(tmp_path: Path, expr: str, says: str) -> None:
+    """Issue 25: a deeply nested expression gave "RecursionError"; a very long one took 27 s and 3.6 GB."""
+    f = write(tmp_path / "m.yaml", "name: x\nexports:\n  purchase_orders:\n    columns:\n      unit_price: {expr: "
+              + json.dumps(expr) + "}\n")
+    with pytest.raises(TandemError) as exc:
+        load_mapping(f)
+    assert exc.value.exit_code == USAGE
+    assert "exports.purchase_orders.columns.unit_price.expr: expression '" in exc.value.message
+    assert says in exc.value.message and "Recursion" not in exc.value.message
+    assert len(exc.value.message) < 400  # the expression is shown by its start, not whole
+
+
+@pytest.mark.parametrize("delimiter", [";;", "ab", "", "\n", "x"])
+def test_a_delimiter_that_cannot_separate_cells_is_one_sentence(tmp_path: Path, delimiter: str) -> None:
+    """Issue 25: a two-character delimiter gave Python's TypeError text."""
+    f = write(tmp_path / "m.yaml", f"name: x\ndelimiter: {json.dumps(delimiter)}\nexports:\n  invoices: {{}}\n")
+    with pytest.raises(TandemError) as exc:
+        load_mapping(f)
+    said = {";;": "a delimiter is one character, not 2 characters (';;')",
+            "ab": "a delimiter is one character, not 2 characters ('ab')",
+            "": "a delimiter is one character, not nothing",
+            "\n": "'\\n' cannot separate cells (a letter, digit, quote or line end); use , ; | or a tab",
+            "x": "'x' cannot separate cells (a letter, digit, quote or line end); use , ; | or a tab"}[delimiter]
+    assert f"Mapping file {f} is not valid: delimiter: {said}" in exc.value.message
+    assert "TypeError" not in exc.value.message and "must be a 1-character string" not in exc.value.message
+    data = write(tmp_path / "invoices.csv", "a;b\n1;2\n")
+    r = runner.invoke(app, ["mapping", "draft", str(data), "--delimiter", delimiter])
+    assert r.exit_code == USAGE and "Traceback" not in r.stderr and "TypeError" not in r.stderr
+    assert " ".join(r.stderr.split()) == f"error: --delimiter: {said}."

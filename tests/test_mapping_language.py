@@ -14,8 +14,8 @@ from pipelines import load as load_module
 from pipelines.load import LoadResult
 from pipelines.mappings import load_mapping
 from store.errors import TandemError
-from tandem.db import ingest_file
 from tests.conftest import table, write
+from workspace.db import ingest_file
 
 
 def _balanced(r: LoadResult) -> None:
@@ -237,10 +237,9 @@ def test_master_data_from_a_payments_file(con: duckdb.DuckDBPyConnection, tmp_pa
     assert f"3 merged (same supplier_id; other columns: {rule.replace('_', ' ')})" in r.message
 
 
-def test_the_readme_mapping_examples_are_valid(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Loading your own exports: source mappings", 1)[1].split("\n## ", 1)[0]
-    blocks = [b.split("```", 1)[0] for b in section.split("```yaml\n")[1:]]
+def test_the_documented_mapping_examples_are_valid(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "loading.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in doc.split("```yaml\n")[1:]]
     assert len(blocks) >= 3
     for n, block in enumerate(blocks):
         load_mapping(write(tmp_path / f"readme{n}.yaml", block))

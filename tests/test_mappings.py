@@ -1,5 +1,5 @@
 """Source mappings: each transformation on a small hand-written sample, the bundled SAP and GLA mappings,
-and the real GLA export when `../shared/data/real/` is present."""
+and a cut of the real GLA export (tests/samples/README.md)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.mappings import IDENTITY, Mapping, _text, load_mapping, reader_types
+from pipelines.compile import _text, reader_types
+from pipelines.mappings import IDENTITY, Mapping, load_mapping
 from pipelines.schemas import EXPORTS
 from store.errors import TandemError
-from tandem.db import connect, ingest_file
 from tests.conftest import table, write
+from tests.gla import gla_export
 from tests.rows import VALID
-
-REAL_GLA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "gla_spending_2008_2013.csv"
+from workspace.db import connect, ingest_file
 
 SAP_INVOICES = (
     "BELNR;BUZEI;LIFNR;EBELN;EBELP;MATNR;MATKL;KOSTL;HKONT;BLDAT;NETDT;AUGDT;MENGE;WRBTR;WAERS\n"
@@ -149,17 +149,18 @@ def test_mapping_reading_a_missing_source_column(con: duckdb.DuckDBPyConnection,
         ingest_file(con, f, mapping=load_mapping("sap"))
 
 
-def test_real_gla_export_loads_completely(con: duckdb.DuckDBPyConnection) -> None:
-    # The real export ships beside the product (../shared/data/real): the product must load it.
-    assert REAL_GLA.is_file(), f"{REAL_GLA} is missing: it ships with the workspace in ../shared"
-    r = ingest_file(con, REAL_GLA, mapping=load_mapping("gla"))
-    assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", 28145, 28145, 0)
-    expected = pl.read_csv(REAL_GLA, infer_schema=False)["Amount"].cast(pl.Float64).sum()
+def test_the_gla_export_loads_completely(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    gla = gla_export(tmp_path)  # the real export where the workspace has it (tests/gla.py)
+    source = pl.read_csv(gla, infer_schema=False)
+    n = source.height
+    r = ingest_file(con, gla, mapping=load_mapping("gla"))
+    assert (r.outcome, r.rows_read, r.rows_loaded, r.rows_quarantined) == ("loaded", n, n, 0)
+    expected = source["Amount"].cast(pl.Float64).sum()
     assert con.sql("SELECT sum(amount) FROM invoices").fetchall()[0][0] == pytest.approx(expected, abs=0.005)
     assert con.sql("SELECT count(*) FROM invoices WHERE amount < 0").fetchall()[0][0] > 0  # credits kept
     # Missing GBP rates are findings, not silent drops.
-    assert con.sql("SELECT sum(rows) FROM dq_findings WHERE rule = 'missing FX rate'").fetchall()[0][0] == 28145
-    again = ingest_file(con, REAL_GLA, mapping=load_mapping("gla"))
+    assert con.sql("SELECT sum(rows) FROM dq_findings WHERE rule = 'missing FX rate'").fetchall()[0][0] == n
+    again = ingest_file(con, gla, mapping=load_mapping("gla"))
     assert again.outcome == "unchanged"
 
 

@@ -9,10 +9,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tandem import review
-from tandem.db import connect, ingest_file
+from decisions import review
+from decisions.identity import local_user
 from tests.rows import VALID
 from tests.test_app import app
+from workspace.db import connect, ingest_file
+
+LOCAL = local_user()  # the command line's user: every write names who acts
 
 BIDI, HTML, MD, ZW = "abc\u202etxt.exe", "<b>x</b>", "**x** [y](z)", "zero\u200bwidth"
 SHOWN = {BIDI: "abc⟨U+202E⟩txt.exe", HTML: "<b>x</b>", MD: "**x** [y](z)", ZW: "zero⟨U+200B⟩width"}
@@ -40,8 +43,8 @@ def db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             pl.DataFrame(rows).write_csv(f)
             assert ingest_file(con, f).ok
         rid = review.current(con, review.date(2026, 11, 1), "2026-10", pl.DataFrame(
-            schema={"kpi": pl.Utf8, "view": pl.Utf8, "period": pl.Utf8, "value": pl.Float64}))
-        review.add_item(con, rid, "savings", "note", f"Ask {BIDI} about {HTML}")
+            schema={"kpi": pl.Utf8, "view": pl.Utf8, "period": pl.Utf8, "value": pl.Float64}), by=LOCAL)
+        review.add_item(con, rid, "savings", "note", f"Ask {BIDI} about {HTML}", by=LOCAL)
     finally:
         con.close()
     return path

@@ -10,13 +10,18 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from decisions import review
+from decisions.identity import local_user
 from kpi_definitions.periods import Span
 from kpi_definitions.registry import registry
 from kpi_definitions.views import value_of
-from tandem import deck as tandem_deck
-from tandem import formats, pack, review, service
-from tandem.db import connect
-from tandem.selection import Selected
+from reports import deck as tandem_deck
+from reports import formats, pack
+from reports.scope import Scope
+from tandem import service
+from workspace.db import connect
+
+LOCAL = local_user()  # the command line's user: every write names who acts
 
 
 def test_pack_has_every_kpi_the_overview_numbers_and_the_open_actions(demo_db: Path, tmp_path: Path,
@@ -26,10 +31,10 @@ def test_pack_has_every_kpi_the_overview_numbers_and_the_open_actions(demo_db: P
     monkeypatch.setenv("TANDEM_DB", str(db))
     values = service.kpi_values(str(db), "x", 24321, 24321, "month", (), ())[0]
     con = connect(db)
-    rid = review.start(con, date(2026, 11, 2), "2026-10", values)
-    review.add_item(con, rid, "savings", "action", "Ask <Logistics> why spend rose", "Ana", date(2026, 11, 9))
+    rid = review.start(con, date(2026, 11, 2), "2026-10", values, by=LOCAL)
+    review.add_item(con, rid, "savings", "action", "Ask <Logistics> why spend rose", "Ana", date(2026, 11, 9), by=LOCAL)
     con.close()
-    sel = Selected(db, service.version(db), Span(24321, 24321, "month", "2026-10"), 24310, {}, None, "EUR")
+    sel = Scope(db, service.version(db), Span(24321, 24321, "month", "2026-10"), 24310, {}, None, "EUR")
     html = pack.build(sel)
     assert html.startswith("<!doctype html>") and "Tandem weekly KPI review · 2026-10" in html
     for kpi in registry():
@@ -42,7 +47,7 @@ def test_pack_has_every_kpi_the_overview_numbers_and_the_open_actions(demo_db: P
 
 
 @pytest.fixture(scope="module")
-def with_action(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Selected]:
+def with_action(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scope]:
     """The demo with one open action, selected at 2026-10 as `tandem pack --period 2026-10` would."""
     import os
 
@@ -52,8 +57,8 @@ def with_action(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     os.environ["TANDEM_DB"] = str(db)
     values = service.kpi_values(str(db), "x", 24321, 24321, "month", (), ())[0]
     con = connect(db)
-    rid = review.start(con, date(2026, 11, 2), "2026-10", values)
-    review.add_item(con, rid, "savings", "action", "Ask Logistics why spend rose", "Ana", date(2026, 11, 9))
+    rid = review.start(con, date(2026, 11, 2), "2026-10", values, by=LOCAL)
+    review.add_item(con, rid, "savings", "action", "Ask Logistics why spend rose", "Ana", date(2026, 11, 9), by=LOCAL)
     con.close()
     yield pack.selected(db, "2026-10")
     if old is None:
@@ -62,12 +67,12 @@ def with_action(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         os.environ["TANDEM_DB"] = old
 
 
-def _headline(sel: Selected, kpi: str, view: str) -> str:
+def _headline(sel: Scope, kpi: str, view: str) -> str:
     unit = registry()[kpi].unit
     return formats.value(value_of(sel.values(), kpi, view), unit, "EUR")
 
 
-def test_pdf_handout_has_every_kpi_its_values_bridge_breakdown_and_the_actions(with_action: Selected,
+def test_pdf_handout_has_every_kpi_its_values_bridge_breakdown_and_the_actions(with_action: Scope,
                                                                               tmp_path: Path) -> None:
     import subprocess
 
@@ -95,7 +100,7 @@ def test_pdf_handout_has_every_kpi_its_values_bridge_breakdown_and_the_actions(w
         assert Image.open(page).convert("L").getextrema()[0] < 100, page.name
 
 
-def test_pptx_deck_has_a_slide_per_kpi_with_numbers_images_definitions_and_a_stamp(with_action: Selected) -> None:
+def test_pptx_deck_has_a_slide_per_kpi_with_numbers_images_definitions_and_a_stamp(with_action: Scope) -> None:
     import io
 
     from pptx import Presentation
@@ -123,10 +128,10 @@ def test_pptx_deck_has_a_slide_per_kpi_with_numbers_images_definitions_and_a_sta
     assert "Ask Logistics why spend rose" in texts(slides[-1]) and "Ana" in texts(slides[-1])
 
 
-def test_the_pack_command_writes_the_pack(with_action: Selected, tmp_path: Path) -> None:
+def test_the_pack_command_writes_the_pack(with_action: Scope, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from tandem.cli import app
+    from cli.main import app
 
     out = tmp_path / "pack.html"
     r = CliRunner().invoke(app, ["pack", "--db", str(with_action.db), "--period", "2026-10", "--where",
@@ -138,7 +143,7 @@ def test_the_pack_command_writes_the_pack(with_action: Selected, tmp_path: Path)
     assert bad.exit_code != 0
 
 
-def test_suppliers_are_named_and_a_shared_name_keeps_its_id(with_action: Selected) -> None:
+def test_suppliers_are_named_and_a_shared_name_keeps_its_id(with_action: Scope) -> None:
     names = pack.dimension_names(with_action, "supplier_id")
     assert names["S0007"] == "Northwind Components (S0007)" and names["S0001"] == "Northwind Components (S0001)"
     assert pack.dimension_names(with_action, "category") == {}
@@ -153,7 +158,7 @@ def test_suppliers_are_named_and_a_shared_name_keeps_its_id(with_action: Selecte
         "Northwind Components (S0007)", None]
 
 
-def test_the_pack_lists_a_netted_bridge_step_with_its_parts(with_action: Selected) -> None:
+def test_the_pack_lists_a_netted_bridge_step_with_its_parts(with_action: Scope) -> None:
     p = pack.collect(with_action)
     budget = next(k for k in p.kpis if k.kpi.name == "budget_variance").bridge
     assert budget is not None

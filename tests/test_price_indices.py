@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from pipelines.series import GAP, UNKNOWN
-from tandem.db import ingest_file
 from tests.conftest import write
+from workspace.db import ingest_file
 
 GOOD = "period,index_name,value\n2026-01,PPI-IT,100\n2026-02,PPI-IT,101.5\n2026-01,PPI-LOG,100\n2026-02,PPI-LOG,97\n"
 

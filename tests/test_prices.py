@@ -30,7 +30,7 @@ from kpi_definitions.lines import lines
 from kpi_definitions.periods import parse_month
 from kpi_definitions.registry import registry
 from store.db import reading
-from tandem.db import connect, ingest_file
+from workspace.db import connect, ingest_file
 
 BASKET = Path(__file__).parent / "prices"
 JAN, FEB, MAR = parse_month("2026-01"), parse_month("2026-02"), parse_month("2026-03")

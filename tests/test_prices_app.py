@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tandem.cli import app as cli
+from cli.main import app as cli
 from tests.test_app import app, metrics
 from tests.test_prices import basket_db  # noqa: F401  (the fixture)
 

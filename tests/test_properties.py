@@ -15,7 +15,7 @@ from kpi_definitions import facts
 from kpi_definitions.compute import Selection, bridge, compute
 from kpi_definitions.periods import month_index
 from kpi_definitions.registry import registry
-from tandem.db import prepare
+from workspace.db import prepare
 
 SUPPLIERS = ["S1", "S2", "S3"]
 CATEGORIES = ["A", "B", "C"]

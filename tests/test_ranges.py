@@ -1,4 +1,4 @@
-"""Nothing one row can break: the contract's numbers and dates have stated ranges (README "Stated ranges"),
+"""Nothing one row can break: the contract's numbers and dates have stated ranges (docs/loading.md, "Stated ranges"),
 a value outside is quarantined with its rule on both load paths, and every output of a value that got
 into the database anyway (NaN, ±inf, 1e300 written past ingestion) stays readable and valid JSON."""
 
@@ -17,12 +17,12 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from pipelines import load
 from pipelines.schemas import EXPORTS, MAX_MONEY, MAX_QUANTITY, MAX_RATE
-from tandem import formats
-from tandem.cli import app
-from tandem.db import connect, ingest_file
+from reports import formats
 from tests.rows import VALID
+from workspace.db import connect, ingest_file
 
 runner = CliRunner()
 

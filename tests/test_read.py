@@ -114,3 +114,143 @@ def test_content_hash_and_line_count_across_blocks(tmp_path: Path, monkeypatch: 
     f.write_bytes(text.encode())
     monkeypatch.setattr(read, "BLOCK", 4)  # several blocks, a newline at some block edges
     assert (content_hash(f), count_lines(f)) == (f"xxh3-128:{xxhash.xxh3_128(text.encode()).hexdigest()}", lines)
+
+
+# --- issue 26: line ends, a preamble above the header --------------------------------------------------------
+
+HEADER = "invoice_id,invoice_line,supplier_id,category,cost_center,gl_account,invoice_date,due_date,amount,currency"
+
+
+def _row(n: int, amount: str) -> str:
+    return f"A{n},1,S1,C,CC,GL,2024-01-05,2024-02-04,{amount},EUR"
+
+
+@pytest.mark.parametrize(("layout", "text"), [
+    # the issue's repro: a CRLF header over LF rows (was "not readable as CSV")
+    ("CRLF header, LF rows", f"{HEADER}\r\n{_row(1, '100.50')}\n{_row(2, '200.25')}\n"),
+    ("LF header, CRLF rows", f"{HEADER}\n{_row(1, '100.50')}\r\n{_row(2, '200.25')}\r\n"),
+    ("a CR-only line among LF lines", f"{HEADER}\n{_row(1, '100.50')}\r{_row(2, '200.25')}\n"),
+    ("CR-only lines", f"{HEADER}\r{_row(1, '100.50')}\r{_row(2, '200.25')}\r"),
+])
+def test_mixed_line_ends_load_like_any_file(tmp_path: Path, layout: str, text: str) -> None:
+    from workspace.db import connect, ingest_file
+
+    f = tmp_path / "invoices.csv"
+    f.write_bytes(text.encode())
+    con = connect(tmp_path / "t.duckdb")
+    try:
+        r = ingest_file(con, f)
+        assert (r.outcome, r.rows_read, r.rows_loaded) == ("loaded", 2, 2), r.message
+        assert con.sql("SELECT invoice_id, amount FROM invoices ORDER BY 1").fetchall() == [("A1", 100.5), ("A2", 200.25)]
+    finally:
+        con.close()
+
+
+def test_line_ends_that_change_after_the_first_block_still_load(tmp_path: Path) -> None:
+    """Two exports pasted together: LF lines for the first 100 kB, then CR LF; nothing read is lost and the
+    lines of the quarantined row are the file's own."""
+    from workspace.db import connect, ingest_file
+
+    lf = [_row(n, f"{n}.25") for n in range(1, 2001)]
+    crlf = [_row(n, f"{n}.25") for n in range(2001, 2101)] + [_row(2101, "x")]
+    f = tmp_path / "invoices.csv"
+    f.write_bytes(("\n".join([HEADER, *lf]) + "\n" + "\r\n".join(crlf) + "\r\n").encode())
+    assert f.stat().st_size > read.HEAD
+    con = connect(tmp_path / "t.duckdb")
+    try:
+        r = ingest_file(con, f, allow_partial=True)
+        assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (2101, 2100, 1)
+        # independent: 1.25 + 2.25 + ... + 2100.25
+        assert con.sql("SELECT sum(amount) FROM invoices").fetchall()[0][0] == pytest.approx(
+            sum(range(1, 2101)) + 0.25 * 2100)
+        assert con.sql("SELECT line, rule FROM quarantine").fetchall() == [(2102, "type: a decimal number")]
+    finally:
+        con.close()
+
+
+PREAMBLE = f"Invoice register\nExported 2024-05-01 by finance\n{HEADER}\n{_row(1, '100.50')}\n{_row(2, 'x')}\n"
+
+
+def test_the_loader_finds_a_header_below_a_preamble_and_says_so(tmp_path: Path) -> None:
+    from workspace.db import connect, ingest_file
+
+    f = write(tmp_path / "invoices.csv", PREAMBLE)
+    con = connect(tmp_path / "t.duckdb")
+    try:
+        r = ingest_file(con, f, allow_partial=True)
+        assert (r.rows_read, r.rows_loaded, r.rows_quarantined) == (2, 1, 1)
+        assert r.message.startswith("the header is on line 3: lines 1–2 above it skipped (a preamble); "
+                                    "`header_row: 3` in the mapping says so")
+        # lines are the file's own: the bad row is line 5
+        assert con.sql("SELECT line, column_name, value FROM quarantine").fetchall() == [(5, "amount", "x")]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("setting", ["header_row: 3", "skip_rows: 2"])
+def test_a_mapping_says_where_the_header_is(tmp_path: Path, setting: str) -> None:
+    from pipelines.load import check_file
+    from pipelines.mappings import load_mapping
+
+    m = load_mapping(write(tmp_path / "m.yaml", f"name: m\n{setting}\nexports:\n  invoices: {{}}\n"))
+    c = check_file(write(tmp_path / "invoices.csv", PREAMBLE), m)
+    assert (c.rows_read, c.rows_valid, c.rows_invalid, c.notes) == (2, 1, 1, ())
+    assert c.preview["line"].to_list() == [4, 5]
+
+
+def test_a_header_row_that_is_not_the_header_says_what_is_there(tmp_path: Path) -> None:
+    from pipelines.load import check_file
+    from pipelines.mappings import load_mapping
+
+    m = load_mapping(write(tmp_path / "m.yaml", "name: m\nheader_row: 2\nexports:\n  invoices: {}\n"))
+    with pytest.raises(TandemError) as exc:
+        check_file(write(tmp_path / "invoices.csv", PREAMBLE), m)
+    assert exc.value.message.startswith("invoices.csv: Missing required column(s) for invoices: invoice_id, ")
+    assert exc.value.message.endswith("(the header, line 2, has exported 2024-05-01 by finance); a preamble above "
+                                      "the header? set header_row in the mapping.")
+
+
+def test_a_workbook_is_read_from_the_sheet_and_row_holding_its_header(tmp_path: Path) -> None:
+    """A blank cover sheet, notes, then the sheet with a title row above the header: the loader reads that
+    sheet from that row and says so; the mapping's `sheet` and `header_row` read it without a word."""
+    import xlsxwriter
+
+    from pipelines.load import check_file
+    from pipelines.mappings import IDENTITY, load_mapping
+
+    f = tmp_path / "budgets.xlsx"
+    wb = xlsxwriter.Workbook(f)
+    wb.add_worksheet("Cover")
+    wb.add_worksheet("Notes").write_column(0, 0, ["Budget 2026", "approved by the board"])
+    ws = wb.add_worksheet("Plan")
+    ws.write_row(0, 0, ["Budget plan 2026"])
+    ws.write_row(1, 0, ["fiscal_period", "cost_center", "category", "budget_amount", "currency"])
+    ws.write_row(2, 0, ["2026-01", "CC1", "IT", 1000.5, "EUR"])
+    ws.write_row(3, 0, ["2026-02", "CC1", "IT", -1, "EUR"])
+    wb.close()
+    c = check_file(f, IDENTITY)
+    assert (c.rows_read, c.rows_valid, c.rows_invalid) == (2, 1, 1)
+    assert c.notes == ("read the sheet 'Plan' (the first with the columns the mapping reads)",
+                       "the header is on row 2: row 1 above it skipped (a preamble); `header_row: 2` in the mapping "
+                       "says so")
+    assert c.preview["line"].to_list() == [3, 4]  # the workbook's own rows
+    m = load_mapping(write(tmp_path / "m.yaml", "name: m\nsheet: Plan\nheader_row: 2\nexports:\n  budgets: {}\n"))
+    assert check_file(f, m).notes == ()
+
+
+def test_a_clean_file_below_a_preamble_takes_the_clean_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No row to quarantine: the file goes straight into its table, read from the header's line."""
+    import pipelines.load as load
+    from workspace.db import connect, ingest_file
+
+    staged: list[str] = []
+    monkeypatch.setattr(load, "stage", lambda *a, _f=load.stage, **k: staged.append("staged") or _f(*a, **k))
+    f = write(tmp_path / "invoices.csv", PREAMBLE.replace(_row(2, "x"), _row(2, "200.25")))
+    con = connect(tmp_path / "t.duckdb")
+    try:
+        r = ingest_file(con, f)
+        assert (r.outcome, r.rows_loaded, staged) == ("loaded", 2, [])
+        assert r.message.startswith("the header is on line 3")
+        assert con.sql("SELECT sum(amount) FROM invoices").fetchall()[0][0] == pytest.approx(300.75)
+    finally:
+        con.close()

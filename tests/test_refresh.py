@@ -19,11 +19,15 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
+from decisions.identity import local_user
 from kpi_definitions.compute import Selection, compute
+from kpi_definitions.engine import Request
 from kpi_definitions.periods import parse_month
 from kpi_definitions.registry import registry
 from store.db import reading
-from tandem.cli import app
+
+LOCAL = local_user()  # the command line's user: every write names who acts
 
 ROOT = Path(__file__).resolve().parents[1]
 STATEMENTS = 6  # facts._run: the macros, then facts.sql's facts_meta, fact_invoices, fact_po, fact_items and fact_prices
@@ -74,7 +78,7 @@ def _refresh(db: Path, currency: str, kill_after: int | None) -> subprocess.Comp
     script = textwrap.dedent(f"""
         import os, signal
         from kpi_definitions import facts
-        from tandem.cli import app
+        from cli.main import app
 
         class Dying:  # the connection, killing its process after the rebuild's statement number `after`
             def __init__(self, con, after):
@@ -152,7 +156,7 @@ def test_a_reader_never_rebuilds(eur_db: Path, tmp_path: Path, monkeypatch: pyte
     with pytest.raises(Exception, match="run `tandem refresh`"):
         service.kpi_values(str(db), ver, march, march, "month", (), ())
     with pytest.raises(Exception, match="run `tandem refresh`"):
-        service.lines(db, "savings", "finance", march, march, {})
+        service.lines(str(db), ver, Request(march, march, kpis=("savings",)), "savings", "finance")
     with reading(db) as con:
         con.sql("SELECT count(*) FROM fact_invoices").fetchall()
     assert _fingerprint(db) == before  # not a byte changed, no write-ahead log left
@@ -160,15 +164,16 @@ def test_a_reader_never_rebuilds(eur_db: Path, tmp_path: Path, monkeypatch: pyte
 
 def test_a_review_note_after_a_currency_change_does_not_rebuild(eur_db: Path, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from tandem import review, service
+    from decisions import review
+    from tandem import service
 
     db = tmp_path / "t.duckdb"
     shutil.copy(eur_db, db)
     before = _state(db)
     monkeypatch.setenv("TANDEM_REPORTING_CURRENCY", "USD")
     empty = pl.DataFrame(schema={"kpi": pl.String, "view": pl.String, "period": pl.String, "value": pl.Float64})
-    review_id = service.run_write(db, lambda con: review.start(con, date(2026, 4, 6), "2026-03", empty))
-    service.run_write(db, lambda con: review.add_item(con, review_id, "savings", "note", "USD from next week"))
+    review_id = service.run_write(db, lambda con: review.start(con, date(2026, 4, 6), "2026-03", empty, by=LOCAL))
+    service.run_write(db, lambda con: review.add_item(con, review_id, "savings", "note", "USD from next week", by=LOCAL))
     assert _state(db) == before  # same currency, same build time, same facts
     with reading(db) as con:
         assert con.sql("SELECT text FROM review_items").fetchall() == [("USD from next week",)]

@@ -103,12 +103,10 @@ def test_a_view_reading_the_year_before_must_say_so(tmp_path: Path) -> None:
 
 
 def test_a_view_of_the_span_alone_groups_only_its_months() -> None:
-    from kpi_definitions.compute import _plan
-    from kpi_definitions.periods import FiscalCalendar
+    from kpi_definitions.compute import explain
 
     oct26 = 2026 * 12 + 9
-    queries = {f"{k.name} ({v})": q for k, v, q in _plan(registry(), Selection(oct26, oct26), FiscalCalendar(), "EUR",
-                                                         None, None, [])}
+    queries = {q.label: q for q in explain(registry(), Selection(oct26, oct26), bridges=False)}
     assert queries["savings (finance)"].params["m_lo"] == oct26 - 12  # year over year: the year before too
     assert queries["price_change (finance)"].params["m_lo"] == oct26 - 12
     assert queries["payment_days (finance)"].params["m_lo"] == oct26  # paid in the month: the month alone
@@ -141,8 +139,8 @@ def test_a_third_view_is_only_a_declaration(tmp_path: Path, golden_db: Path) -> 
     sql_dir = tmp_path / "sql"
     shutil.copytree(SQL_DIR, sql_dir)
     (sql_dir / "savings_agreed.sql").write_text(
-        (SQL_DIR / "savings_procurement.sql").read_text().replace("AND x.on_contract",
-                                                                  "AND x.on_contract AND x.savings_type = 'price_reduction'"))
+        (SQL_DIR / "savings_procurement.sql").read_text().replace(
+            "LEFT JOIN po_savings x ON x.m = b.m", "LEFT JOIN po_savings x ON x.m = b.m AND x.savings_type = 'price_reduction'"))
     reg, issues = parse(folder, sql_dir)
     assert issues == []
     con = duckdb.connect(str(golden_db), read_only=True)

@@ -8,9 +8,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tandem import review
-from tandem.db import connect, ingest_file
+from decisions import review
+from decisions.identity import local_user
 from tests.rows import VALID
+from workspace.db import connect, ingest_file
+
+LOCAL = local_user()  # the command line's user: every write names who acts
 
 
 def values(savings: float, days: float) -> pl.DataFrame:
@@ -20,15 +23,15 @@ def values(savings: float, days: float) -> pl.DataFrame:
 
 def test_items_are_validated_saved_and_carried_until_closed(db_path: Path) -> None:
     con = connect(db_path)
-    first = review.start(con, date(2026, 1, 5), "2026-01", values(100.0, 40.0))
+    first = review.start(con, date(2026, 1, 5), "2026-01", values(100.0, 40.0), by=LOCAL)
     with pytest.raises(ValueError, match="an action needs an owner and a due date"):
-        review.add_item(con, first, "savings", "action", "Chase credit notes", owner="Ana")
+        review.add_item(con, first, "savings", "action", "Chase credit notes", owner="Ana", by=LOCAL)
     with pytest.raises(ValueError, match="an empty note says nothing"):
-        review.add_item(con, first, "savings", "note", "   ")
-    action = review.add_item(con, first, "savings", "action", "  Chase credit notes ", "Ana", date(2026, 1, 20))
-    review.add_item(con, first, "payment_days", "decision", "Report both views to the board")
-    second = review.start(con, date(2026, 1, 12), "2026-01", values(100.0, 40.0))
-    assert review.current(con, date(2026, 1, 12), "2026-01", values(1, 1)) == second
+        review.add_item(con, first, "savings", "note", "   ", by=LOCAL)
+    action = review.add_item(con, first, "savings", "action", "  Chase credit notes ", "Ana", date(2026, 1, 20), by=LOCAL)
+    review.add_item(con, first, "payment_days", "decision", "Report both views to the board", by=LOCAL)
+    second = review.start(con, date(2026, 1, 12), "2026-01", values(100.0, 40.0), by=LOCAL)
+    assert review.current(con, date(2026, 1, 12), "2026-01", values(1, 1), by=LOCAL) == second
     con.close()
     items = review.open_items(db_path)
     # both items of last week are still open at this week's review, the action (with a due date) first
@@ -36,14 +39,14 @@ def test_items_are_validated_saved_and_carried_until_closed(db_path: Path) -> No
         ("savings", "action", "Chase credit notes", "Ana", "2026-01-20"),
         ("payment_days", "decision", "Report both views to the board", None, None)]
     con = connect(db_path)
-    review.close_item(con, action)
+    review.close_item(con, action, by=LOCAL)
     con.close()
     assert review.open_items(db_path)["kind"].to_list() == ["decision"]
 
 
 def test_changes_since_the_last_review(db_path: Path, tmp_path: Path) -> None:
     con = connect(db_path)
-    rid = review.start(con, date(2026, 1, 5), "2026-01", values(100.0, 40.0))
+    rid = review.start(con, date(2026, 1, 5), "2026-01", values(100.0, 40.0), by=LOCAL)
     pl.DataFrame([VALID["suppliers"]]).write_csv(tmp_path / "suppliers.csv")
     ingest_file(con, tmp_path / "suppliers.csv")
     f = tmp_path / "invoices.csv"
@@ -65,7 +68,7 @@ def test_a_review_that_fails_to_start_leaves_nothing_behind(db_path: Path) -> No
     con = connect(db_path)
     broken = pl.DataFrame({"kpi": ["savings"], "view": ["finance"], "period": ["2026-01"]})  # no value column
     with pytest.raises(pl.exceptions.ColumnNotFoundError):
-        review.start(con, date(2026, 1, 5), "2026-01", broken)
-    review.start(con, date(2026, 1, 5), "2026-01", values(1.0, 2.0))  # the connection is usable again
+        review.start(con, date(2026, 1, 5), "2026-01", broken, by=LOCAL)
+    review.start(con, date(2026, 1, 5), "2026-01", values(1.0, 2.0), by=LOCAL)  # the connection is usable again
     assert con.execute("SELECT count(*) FROM reviews").fetchall() == [(1,)]
     con.close()

@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from tandem import exports, safe_text
-from tandem.cli import app
+from cli.main import app
+from reports import exports, safe_text
 from tests.rows import VALID
 
 runner = CliRunner()

@@ -14,7 +14,7 @@ import pytest
 
 from pipelines.load import LoadResult
 from pipelines.mappings import load_mapping
-from tandem.db import ingest_file
+from workspace.db import ingest_file
 
 SAMPLES = Path(__file__).parent / "samples"
 

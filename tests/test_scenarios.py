@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from decisions import audit, scenarios
+from decisions.identity import Identity
 from kpi_definitions.terms import Scenario, run
+from reports import pack
 from store.db import reading
 from store.errors import TandemError
-from tandem import audit, pack, scenarios
-from tandem.auth import Identity
-from tandem.db import connect
 from tests.test_app import app, go
+from workspace.db import connect
 
 JAN_2026 = 2026 * 12
 ANNA = Identity("anna@example.com", "Anna", "finance", "editor", True)

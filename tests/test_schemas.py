@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from pipelines.schemas import EXPORTS, pandera_schema
-from tandem.db import ingest_file
 from tests.rows import VALID
+from workspace.db import ingest_file
 
 # A second valid row needs a key of its own: the column to change and its value.
 SECOND_KEY = {"suppliers": ("supplier_id", "S2"), "contracts": ("contract_id", "C2"),

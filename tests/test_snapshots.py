@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from kpi_definitions.periods import Span
-from tandem import charts, exports, pack, service
-from tandem.selection import Selected
+from reports import charts, exports, pack
+from reports.scope import Scope, stamp_lines
+from tandem import service
 
 CHROMIUM = shutil.which("chromium")
 
@@ -31,12 +32,12 @@ BOXES = """() => {
 
 
 @pytest.fixture(scope="module")
-def demo_sel(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Selected]:
+def demo_sel(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scope]:
     db = tmp_path_factory.mktemp("snap") / "tandem.duckdb"
     shutil.copy(demo_db, db)
     old = os.environ.get("TANDEM_DB")
     os.environ["TANDEM_DB"] = str(db)
-    yield Selected(db, service.version(db), Span(24321, 24321, "month", "2026-10"), 24310, {}, None, "EUR")
+    yield Scope(db, service.version(db), Span(24321, 24321, "month", "2026-10"), 24310, {}, None, "EUR")
     if old is None:
         os.environ.pop("TANDEM_DB", None)
     else:
@@ -54,7 +55,7 @@ def browser() -> Iterator:
         b.close()
 
 
-def test_every_demo_chart_keeps_every_text_inside_the_canvas_in_svg_and_png(demo_sel: Selected, browser) -> None:  # noqa: ANN001
+def test_every_demo_chart_keeps_every_text_inside_the_canvas_in_svg_and_png(demo_sel: Scope, browser) -> None:  # noqa: ANN001
     from PIL import Image
 
     shots = pack.figures(demo_sel)
@@ -63,7 +64,7 @@ def test_every_demo_chart_keeps_every_text_inside_the_canvas_in_svg_and_png(demo
     problems = []
     for shot in shots:
         for size in ("slide", "screen"):
-            fig = charts.stamp(shot.fig, pack.stamp_lines(demo_sel, shot.kpi, shot.what), size)
+            fig = charts.stamp(shot.fig, stamp_lines(demo_sel, shot.kpi, shot.what), size)
             svg = exports.image(fig, "svg").decode()
             browser.set_content(f"<html><body style='margin:0'>{svg}</body></html>")
             laid = browser.evaluate(BOXES)
@@ -86,7 +87,7 @@ def test_every_demo_chart_keeps_every_text_inside_the_canvas_in_svg_and_png(demo
     assert not problems, "\n".join(problems)
 
 
-def test_bridge_folds_zero_steps_and_names_its_colours(demo_sel: Selected) -> None:
+def test_bridge_folds_zero_steps_and_names_its_colours(demo_sel: Scope) -> None:
     shots = {s.key: s for s in pack.figures(demo_sel)}
     fig = shots["savings-bridge"].fig
     wf = fig.data[0]
@@ -112,7 +113,7 @@ def test_a_bridge_leaves_room_for_the_labels_outside_its_bars() -> None:
     assert labels == ["0.1%", "−0.1 pts", "+3.7 pts", "3.7%"]  # the steps signed, the two values as they are
 
 
-def test_axes_carry_their_unit(demo_sel: Selected) -> None:
+def test_axes_carry_their_unit(demo_sel: Scope) -> None:
     shots = {s.key: s for s in pack.figures(demo_sel)}
     assert shots["savings-trend"].fig.layout.yaxis.title.text == "EUR"
     assert shots["inventory_days-trend"].fig.layout.yaxis.title.text == "Days"
@@ -122,7 +123,7 @@ def test_many_bars_get_smaller_names_so_they_do_not_touch() -> None:
     import polars as pl
 
     from kpi_definitions.registry import registry
-    from tandem import charts
+    from reports import charts
 
     def names(n: int) -> float:
         rows = pl.DataFrame({"kpi": ["savings"] * n, "view": ["finance"] * n, "supplier_id": [f"S{i}" for i in range(n)],
@@ -132,7 +133,7 @@ def test_many_bars_get_smaller_names_so_they_do_not_touch() -> None:
     assert (names(10), names(15)) == (11, 9)  # 15 two-word names at 11 px touched each other on a 960-px chart
 
 
-def test_a_clicked_trend_point_leaves_the_other_points_as_they_are(demo_sel: Selected) -> None:
+def test_a_clicked_trend_point_leaves_the_other_points_as_they_are(demo_sel: Scope) -> None:
     # plotly dims every point but the selected one; a point is clicked for its lines, not to hide the rest
     fig = next(s for s in pack.figures(demo_sel) if s.key == "savings-trend").fig
     views = [t for t in fig.data if t.mode == "lines+markers"]

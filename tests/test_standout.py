@@ -82,7 +82,8 @@ def test_a_clicked_trend_point_opens_that_periods_lines_under_every_view(golden_
         from pathlib import Path
 
         from kpi_definitions.registry import registry
-        from tandem import click, kpi_page, pack
+        from reports import pack
+        from tandem import click, kpi_page
 
         sel = pack.selected(Path(db), "2026-02")
         click.lines_panel(click.at_period(sel, "2026-01"), registry()["payment_days"], (), (), kpi_page.DIM_LABELS,

@@ -30,7 +30,7 @@ def _loaded(body: str) -> dict[str, bool]:
 
 def _cli(*args: str) -> str:
     return f"""
-        from tandem.cli import app
+        from cli.main import app
         try:
             app({list(args)!r}, standalone_mode=False)
         except SystemExit as exc:
@@ -66,7 +66,7 @@ def test_the_serve_path_imports_no_pandera_or_pandas() -> None:
     """) == NONE
 
 
-@pytest.mark.parametrize("module", ["pipelines.load", "tandem.db"])
+@pytest.mark.parametrize("module", ["pipelines.load", "workspace.db"])
 def test_the_check_sees_them(module: str) -> None:
-    """Loading does need pandera: the check is not blind (tandem.db imports ingestion only when loading)."""
+    """Loading does need pandera: the check is not blind (workspace.db imports ingestion only when loading)."""
     assert _loaded(f"import {module}")["pandera"] is (module == "pipelines.load")

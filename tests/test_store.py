@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 
 from store.db import read
-from tandem.db import connect, ingest_file
 from tandem.service import version
 from tests.rows import VALID
+from workspace.db import connect, ingest_file
 
 READER = """
 import json, sys, time
@@ -50,7 +50,7 @@ def test_cli_loads_while_another_process_keeps_reading(tmp_path: Path) -> None:
         assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
         time.sleep(0.5)  # the reader is now opening and closing the file in a tight loop
         for i in (1, 2, 3):
-            load = subprocess.run([sys.executable, "-m", "tandem.cli", "ingest", "--db", str(db),
+            load = subprocess.run([sys.executable, "-m", "cli.main", "ingest", "--db", str(db),
                                    str(invoices(tmp_path, f"invoices_{i}.csv", 1000, i * 1000))],
                                   capture_output=True, text=True, timeout=120)
             assert load.returncode == 0, load.stderr
@@ -71,5 +71,5 @@ def test_a_damaged_file_sentence_drops_duckdbs_class_prefix() -> None:
     from store.db import problem
     err = problem(Exception("Serialization Error: Corrupt database file: checksum 1 does not match"), "/x.duckdb")
     assert str(err) == ("Database /x.duckdb is damaged or truncated (Corrupt database file: checksum 1 does not "
-                        "match); restore it from a backup (README: Serving Tandem to a team, Backups), or move it "
+                        "match); restore it from a backup (docs/serving.md, Backups), or move it "
                         "aside and load the exports again.")

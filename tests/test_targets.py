@@ -37,15 +37,15 @@ def test_joint_target_workflow_and_bad_input(golden_db, tmp_path) -> None:  # no
 
     import pytest
 
-    from tandem.db import connect
+    from workspace.db import connect
 
     shutil.copy(golden_db, tmp_path / "g.duckdb")
     con = connect(tmp_path / "g.duckdb")
 
+    from decisions import audit, targets
+    from decisions.identity import Identity
     from kpi_definitions.agreement import AgreementError
     from kpi_definitions.registry import registry
-    from tandem import audit, targets
-    from tandem.auth import Identity
 
     ana = Identity("ana@corp.example", "Ana", "finance", "editor", True)
     pia = Identity("pia@corp.example", "Pia", "procurement", "editor", True)
@@ -81,10 +81,10 @@ def test_joint_target_workflow_and_bad_input(golden_db, tmp_path) -> None:  # no
 
 def _approved_targets(db, targets_spec):  # noqa: ANN001, ANN202
     """Propose (procurement) and approve (finance) each (kpi, view, grain, period, value, slice_dim, slice_value)."""
+    from decisions import targets
+    from decisions.identity import Identity
     from kpi_definitions.registry import registry
-    from tandem import targets
-    from tandem.auth import Identity
-    from tandem.db import connect
+    from workspace.db import connect
 
     ana = Identity("ana@corp.example", "Ana", "finance", "editor", True)
     pia = Identity("pia@corp.example", "Pia", "procurement", "editor", False)  # stated in local mode: unverified
@@ -103,11 +103,11 @@ def test_targets_evaluated_against_the_golden_data_and_attached_to_kpi_rows(gold
 
     import polars as pl
 
+    from decisions import targets
     from kpi_definitions.compute import Selection, compute
     from kpi_definitions.periods import FiscalCalendar
     from kpi_definitions.registry import registry
     from store.db import reading
-    from tandem import targets
 
     db = tmp_path / "g.duckdb"
     shutil.copy(golden_db, db)
@@ -173,13 +173,13 @@ def test_the_review_lists_target_status_changes_since_it_started(golden_db, tmp_
 
     import polars as pl
 
+    from decisions import review, targets
+    from decisions.identity import Identity
     from kpi_definitions.periods import FiscalCalendar
     from kpi_definitions.registry import registry
     from store.db import reading
-    from tandem import review, targets
-    from tandem.auth import Identity
-    from tandem.db import connect
     from tests.test_app import app
+    from workspace.db import connect
 
     db = tmp_path / "g.duckdb"
     shutil.copy(golden_db, db)
@@ -216,11 +216,13 @@ def test_the_review_pack_lists_agreements_and_targets_with_the_unverified_mark(g
 
     from pptx import Presentation
 
+    from decisions import agreement
+    from decisions.agreement import local_identity
+    from decisions.identity import Identity
     from kpi_definitions.registry import registry
-    from tandem import agreement, pack, service
-    from tandem.agreement import local_identity
-    from tandem.auth import Identity
-    from tandem.db import connect
+    from reports import pack
+    from tandem import service
+    from workspace.db import connect
 
     db = tmp_path / "g.duckdb"
     shutil.copy(golden_db, db)
@@ -231,7 +233,7 @@ def test_the_review_pack_lists_agreements_and_targets_with_the_unverified_mark(g
     con = connect(db)
     agreement.approve(con, agreement.propose(con, "savings", ["cost_avoidance"], "Savings without cost avoidance, "
                                              "as both teams count them.", "2025-01-01", "align", pia), ana)
-    from tandem import targets
+    from decisions import targets
 
     targets.propose(con, registry(), "payment_days", "finance", "month", "2026-03", 30, "terms", ana)
     con.close()
@@ -249,7 +251,7 @@ def test_the_review_pack_lists_agreements_and_targets_with_the_unverified_mark(g
     assert "<h2>Agreements and joint targets: agreed, approved, pending</h2>" in html
     assert "procurement 2026-Q1: EUR 100 · forecast EUR 75 · off track" in html
     assert "Records made without login (local mode) are marked unverified." in html
-    from tandem import deck as tandem_deck
+    from reports import deck as tandem_deck
 
     deck = Presentation(io.BytesIO(tandem_deck.pptx(sel)))
     texts = [" ".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame) for s in deck.slides]

@@ -91,7 +91,7 @@ def test_tandem_scenario_json_and_bad_input(golden_db: Path) -> None:
 
     from typer.testing import CliRunner
 
-    from tandem.cli import app
+    from cli.main import app
 
     runner = CliRunner()
     args = ["scenario", "--db", str(golden_db), "--from", "2026-01", "--to", "2026-03", "--supplier", "S1",

@@ -16,17 +16,22 @@ import pytest
 import streamlit as st
 from typer.testing import CliRunner
 
+from cli.main import app as cli
+from decisions import review
+from decisions.identity import local_user
 from kpi_definitions import registry as registry_module
 from kpi_definitions import views
 from kpi_definitions.compute import Selection, compute
 from kpi_definitions.periods import FiscalCalendar, Span
 from kpi_definitions.registry import SQL_DIR, parse, registry
+from reports import exports, formats, pack
+from reports.scope import Scope
 from store.db import reading
-from tandem import exports, formats, pack, review, service, widgets
-from tandem.cli import app as cli
-from tandem.db import connect
-from tandem.selection import Selected
+from tandem import service, widgets
 from tests.test_app import PAGES, app, go, metrics
+from workspace.db import connect
+
+LOCAL = local_user()  # the command line's user: every write names who acts
 
 AGREED = Path(__file__).parent / "agreed_registry"
 M = FiscalCalendar().parse
@@ -143,9 +148,9 @@ def test_the_review_pack_shows_the_agreed_view(demo_db: Path, tmp_path: Path, ag
     monkeypatch.setenv("TANDEM_DB", str(db))
     values = service.kpi_values(str(db), "x", 24321, 24321, "month", (), ())[0]
     con = connect(db)
-    review.start(con, date(2026, 11, 2), "2026-10", values)
+    review.start(con, date(2026, 11, 2), "2026-10", values, by=LOCAL)
     con.close()
-    sel = Selected(db, service.version(db), Span(24321, 24321, "month", "2026-10"), 24310, {}, None, "EUR")
+    sel = Scope(db, service.version(db), Span(24321, 24321, "month", "2026-10"), 24310, {}, None, "EUR")
     html = pack.build(sel)
     for header in ("Finance", "Procurement", "Agreed", "Gap (F − P)", "Gap (A − P)", "Agreed vs 2026-09"):
         assert f"<th>{header}</th>" in html

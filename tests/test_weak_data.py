@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 from typer.testing import CliRunner
 
-from tandem.cli import app
+from cli.main import app
 from tests.rows import VALID
 
 runner = CliRunner()
@@ -100,11 +100,13 @@ def test_a_partial_base_month_is_flagged_on_the_year_over_year_value_by_the_stat
     assert jan["warnings"] == [{"code": "partial_base", "message": (
         "Base month 2025-01 is partial: 5 invoice lines on 5 days, against 10 on 10 days in a normal month.")}]
     assert feb["value"] == 60 - 100 and feb["warnings"] == []  # 6 is 60 % of 10: not under it
-    assert row(rows, "savings", "procurement", "2026-01")["warnings"] == []  # no year-earlier base
-    # a quarter's base is flagged by its partial month
+    # no year-earlier base to be partial; and no PO export at all, so no value rather than a 0
+    assert row(rows, "savings", "procurement", "2026-01")["warnings"] == [
+        {"code": "no_data", "message": "No value for 2026-01: no PO lines are loaded."}]
+    # a quarter's base is flagged by its partial month (and the quarter, whose invoices end in February, runs)
     q = kpis(db, "--period", "2026-Q1", "--grain", "quarter", "--kpi", "savings")
-    assert codes(row(q, "savings", "finance")) == ["partial_base"]
-    assert "2025-01 is partial" in row(q, "savings", "finance")["warnings"][0]["message"]
+    assert codes(row(q, "savings", "finance")) == ["partial_period", "partial_base"]
+    assert "2025-01 is partial" in row(q, "savings", "finance")["warnings"][1]["message"]
 
 
 def test_a_filter_the_kpi_cannot_apply_is_a_warning_on_its_rows(golden_db: Path) -> None:
@@ -193,8 +195,9 @@ def test_the_breakdown_xlsx_carries_the_warnings_beside_the_numbers(demo_db: Pat
     from kpi_definitions.periods import parse_month
     from kpi_definitions.registry import registry
     from kpi_definitions.weak_data import warnings
+    from reports import exports
     from store.db import reading
-    from tandem import exports, widgets
+    from tandem import widgets
 
     sel = Selection(parse_month("2025-11"), parse_month("2025-11"), "month", ("category",))
     with reading(demo_db) as con:
@@ -207,3 +210,33 @@ def test_the_breakdown_xlsx_carries_the_warnings_beside_the_numbers(demo_db: Pat
     body = cells[cells.index(header) + 1:]
     assert len(body) == table.height and all(isinstance(r[header.index("Finance")], float) for r in body)
     assert all(r[col].startswith("Finance: Base month 2024-11 is partial: 691 invoice lines") for r in body)
+
+
+def test_a_sparse_start_is_judged_against_the_exports_typical_month(tmp_path: Path) -> None:
+    # Issue 26 item 5: an export starting with 6 stray back-dated lines on 4 days (2024-01: 2 lines on one day,
+    # 2024-02: 2 on one day, 2024-03: 1, 2024-04: 1), then 1,800 lines a month from 2024-12 (on 28 days).
+    # The old norm of base month 2024-01, the median of the months with lines in 2024-02..2025-01, was
+    # median(2, 1, 1, 1800, 1800) = 2: its 2 lines looked normal. The export's typical month is the median of
+    # its twelve busiest months (9 months here: 1,800); the stray months hold under a tenth of it, so they are no
+    # regular month, and the norm is the median of the regular months 2024-12 and 2025-01: 1,800 on 28 days.
+    stray = [("2024-01-05", 2), ("2024-02-07", 2), ("2024-03-11", 1), ("2024-04-15", 1)]
+    lines = [dict(VALID["invoices"], invoice_id=f"S{d}-{i}", invoice_date=d, due_date=d, po_id="", po_line="",
+                  amount="10", paid_date=None) for d, n in stray for i in range(n)]
+    for month in ("2024-12", "2025-01", "2025-02", "2025-03", "2025-04"):
+        lines += [dict(VALID["invoices"], invoice_id=f"I{month}-{i}", invoice_date=f"{month}-{i % 28 + 1:02d}",
+                       due_date=f"{month}-28", po_id="", po_line="", amount="10", paid_date=None)
+                  for i in range(1800)]
+    pl.DataFrame(lines).write_csv(tmp_path / "invoices.csv")
+    db = tmp_path / "t.duckdb"
+    assert runner.invoke(app, ["ingest", str(tmp_path / "invoices.csv"), "--db", str(db)]).exit_code == 0
+    rows = kpis(db, "--period", "2025-01", "--kpi", "savings")
+    r = row(rows, "savings", "finance")
+    assert r["value"] == 2 * 10 - 1800 * 10  # 2024-01's two lines against January 2025's 1,800
+    assert r["warnings"] == [{"code": "partial_base", "message": (
+        "Base month 2024-01 is partial: 2 invoice lines on 1 days, against 1,800 on 28 days in a normal month.")}]
+    # 2025-02's base 2024-02 likewise; a month with no line at all (2024-06 against 2023-06) has no value, and
+    # says why, instead of a year-earlier spend read as savings
+    assert codes(row(kpis(db, "--period", "2025-02", "--kpi", "savings"), "savings", "finance")) == ["partial_base"]
+    june = row(kpis(db, "--period", "2024-06", "--kpi", "savings"), "savings", "finance")
+    assert june["value"] is None and codes(june) == ["no_data"]
+    assert june["warnings"][0]["message"] == "No value for 2024-06: no invoice lines in 2024-06."

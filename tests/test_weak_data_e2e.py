@@ -3,40 +3,48 @@ partial), on the card and on the trend point's hover."""
 
 from __future__ import annotations
 
+import pytest
+
+from tests.browser import runs, settled
 from tests.test_e2e import page, server  # noqa: F401  (the running app and a browser page: fixtures)
+
+pytestmark = pytest.mark.e2e
 
 
 def test_the_demo_2025_11_savings_point_says_its_base_is_partial(server, page) -> None:  # noqa: ANN001, F811
     base, _ = server
     page.goto(f"{base}/savings?period=2025-11")
-    note = page.get_by_text("Base month 2024-11 is partial: 691 invoice lines").first
-    note.wait_for(timeout=90_000)  # under the finance value
+    settled(page)
+    assert page.get_by_text("Base month 2024-11 is partial: 691 invoice lines").count()  # under the finance value
     assert page.get_by_text("Partial base").first.is_visible()
     page.goto(f"{base}/savings?period=2026-01")  # a trend that holds 2025-11 and the months after it
+    settled(page)
     chart = page.locator(".js-plotly-plot").filter(has_text="hollow point: weak data").first
-    chart.wait_for(timeout=90_000)
     chart.scroll_into_view_if_needed()
     finance = chart.locator(".scatterlayer .trace").first.locator("path.point")
     assert finance.count() == 3  # 2025-11, 2025-12, 2026-01: before 2025-11 no base, no value
+    label = """(month) => [...document.querySelectorAll('.js-plotly-plot .hoverlayer')]
+        .some(h => h.textContent.includes(month))"""  # Plotly draws the hover label on the next frame
     finance.first.hover(force=True)
-    page.wait_for_timeout(500)
-    hover = chart.locator(".hoverlayer").text_content() or ""
-    assert "2025-11" in hover and "Base month 2024-11 is partial" in hover
+    page.wait_for_function(label, arg="2025-11")
+    assert "Base month 2024-11 is partial" in (chart.locator(".hoverlayer").text_content() or "")
     finance.last.hover(force=True)
-    page.wait_for_timeout(500)
+    page.wait_for_function(label, arg="2026-01")  # the label has moved to the last point
     assert "partial" not in (chart.locator(".hoverlayer").text_content() or "")
 
 
 def test_a_filter_budget_variance_cannot_apply_is_said_on_its_page(server, page) -> None:  # noqa: ANN001, F811
     base, _ = server
     page.goto(f"{base}/budget_variance")
-    page.get_by_role("heading", name="Budget variance").first.wait_for(timeout=90_000)
+    settled(page)
     box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Supplier")
     box.locator("input").first.click()
     page.keyboard.type("S0007")
-    page.wait_for_timeout(500)
+    page.get_by_role("option").filter(has_text="S0007").first.wait_for()  # the list has filtered to it
+    before = runs(page)
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
-    note = page.get_by_text("Budget variance ignores the supplier filter: its rows carry no supplier").first
-    note.wait_for(timeout=90_000)  # on the page, under the numbers: not a chip that silently does nothing
+    settled(page, before)
+    # on the page, under the numbers: not a chip that silently does nothing
+    assert page.get_by_text("Budget variance ignores the supplier filter: its rows carry no supplier").count()
     assert page.get_by_text("Filter not applied").first.is_visible()

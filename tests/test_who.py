@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 from typer.testing import CliRunner
 
+from cli.main import app
 from tandem import uploads
-from tandem.cli import app
 
 BUDGETS = (Path(__file__).parent / "golden" / "exports" / "budgets.csv").read_bytes()
 

@@ -100,7 +100,7 @@ def test_a_very_long_listing_keeps_separators_and_shows_nothing_as_a_dash() -> N
 def test_a_column_named_as_in_the_data_is_headed_in_words() -> None:
     from streamlit.testing.v1 import AppTest
 
-    from tandem.formats import header as readable
+    from reports.formats import header as readable
 
     assert [readable(c) for c in ("supplier_id", "cost_center", "po_line", "Gap (F − P)", "Supplier")] == [
         "Supplier ID", "Cost center", "PO line", "Gap (F − P)", "Supplier"]

@@ -23,11 +23,11 @@ SELECT x.m, x.supplier_id, x.item_id, x.category,
 FROM (
     SELECT x.*, x.item_id IS NOT NULL AND x.quantity > 0 AND x.amount > 0 AS priced,
            c.contract_id IS NOT NULL AND x.quantity > 0 AND x.amount > 0 AS ppv,
-           x.quantity * c.contract_unit_price * rep_rate(c.currency, r.rate, $ccy) AS agreed_rep
+           x.quantity * c.contract_unit_price * @rep_rate(c.currency, r.rate, $ccy) AS agreed_rep
     FROM fact_invoices x
     LEFT JOIN contracts c
         ON x.on_contract AND c.contract_id = x.po_contract_id AND (c.item_id IS NULL OR c.item_id = x.item_id)
-    LEFT JOIN fx_monthly() r ON r.currency = c.currency AND r.m = x.m
+    LEFT JOIN @fx_monthly() r ON r.currency = c.currency AND r.m = x.m
     WHERE x.m IS NOT NULL AND ({where})
 ) x
 GROUP BY x.m, x.supplier_id, x.item_id, x.category

@@ -17,6 +17,6 @@ consumed AS (
     GROUP BY ALL
 )
 SELECT period{dims},
-       CASE WHEN coalesce(c.consumed, 0) <> 0 THEN s.avg_stock / (c.consumed / d.days) END AS value,
+       CASE WHEN coalesce(c.consumed, 0) <> 0 THEN @div(s.avg_stock, @div(c.consumed, d.days)) END AS value,
        coalesce(s.excluded, 0) + coalesce(c.excluded, 0) AS excluded
 FROM stock s FULL JOIN consumed c USING (period{dims}) JOIN period_days d USING (period)

@@ -7,7 +7,7 @@
 -- is the index at T against T − 12:  I_T ÷ I_T−12 − 1 = L_T−11 × … × L_T − 1; null when none of those twelve
 -- months has a link. `excluded`: lines of those twelve months with no FX rate.
 WITH links AS (
-    SELECT b.m{dims}, sum(a.spend0 * (b.spend / b.qty) / (a.spend0 / a.qty0)) / sum(a.spend0) AS link
+    SELECT b.m{dims}, @div(sum(a.spend0 * @div(@div(b.spend, b.qty), @div(a.spend0, a.qty0))), sum(a.spend0)) AS link
     FROM price_items b
     JOIN (SELECT m + 1 AS m1, k AS k0, spend AS spend0, qty AS qty0 FROM price_items) a
       ON a.k0 = b.k AND a.m1 = b.m AND b.spend IS NOT NULL AND a.spend0 IS NOT NULL  -- both months priced
@@ -15,8 +15,8 @@ WITH links AS (
 ),
 monthly AS (
     SELECT m{dims}, link, 0 AS excluded FROM links
-    UNION ALL BY NAME  -- a slice with prices but no link yet: shown, not computable; lines without a rate counted
-    SELECT m{dims}, NULL AS link, sum(unpriced) AS excluded FROM price_items GROUP BY ALL
+    UNION ALL  -- a slice with prices but no link yet: shown, not computable; lines without a rate counted
+    SELECT m{dims}, CAST(NULL AS DOUBLE) AS link, sum(unpriced) AS excluded FROM price_items GROUP BY ALL
 ),
 ends AS (SELECT period, max(m) AS t FROM buckets GROUP BY period)
 SELECT e.period{dims},

@@ -2,7 +2,7 @@
 -- price KPI's finance view (sql/price_finance.sql): level_t = 100 × Π L_k over the range's months k ≤ t
 -- after the first; a month with no link carries the level on.
 WITH links AS (
-    SELECT b.m{dims}, sum(a.spend0 * (b.spend / b.qty) / (a.spend0 / a.qty0)) / sum(a.spend0) AS link
+    SELECT b.m{dims}, @div(sum(a.spend0 * @div(@div(b.spend, b.qty), @div(a.spend0, a.qty0))), sum(a.spend0)) AS link
     FROM price_items b
     JOIN (SELECT m + 1 AS m1, k AS k0, spend AS spend0, qty AS qty0 FROM price_items) a
       ON a.k0 = b.k AND a.m1 = b.m AND b.spend IS NOT NULL AND a.spend0 IS NOT NULL  -- both months priced

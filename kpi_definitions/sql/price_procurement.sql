@@ -12,7 +12,7 @@ WITH monthly AS (  -- the lines' sums, kept per item-month by sql/fact_prices.sq
     GROUP BY ALL
 )
 SELECT b.period{dims},
-       (sum(x.paid) - sum(x.agreed)) / nullif(sum(x.agreed), 0) AS value,
+       @div(sum(x.paid) - sum(x.agreed), sum(x.agreed)) AS value,
        coalesce(sum(x.excluded), 0) AS excluded
 FROM buckets b
 LEFT JOIN monthly x ON x.m = b.m

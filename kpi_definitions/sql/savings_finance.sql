@@ -2,12 +2,11 @@
 -- no invoice line at all in the earlier span, and when either span has lines but none of them converts to
 -- the reporting currency (no fx rate): that spend is not computable, so neither is the value (never 0).
 -- Partly converted: the converted lines' value, the others counted in `excluded`.
--- Spend is summed per month first (one pass over the lines); each period then takes its own months and
--- the same months a year earlier.
+-- Spend is read per month and slice as kept at load (sql/fact_invoice_months.sql); each period then takes its
+-- own months and the same months a year earlier.
 WITH spend AS (
-    SELECT x.m{dims}, sum(x.amount_rep) AS spend, count(*) AS lines,
-           count(*) FILTER (WHERE x.amount_rep IS NULL) AS excluded
-    FROM invoice_lines x
+    SELECT x.m{dims}, sum(x.spend) AS spend, sum(x.lines) AS lines, sum(x.unconverted) AS excluded
+    FROM invoice_months x
     GROUP BY ALL
 ),
 months AS (

@@ -1,13 +1,12 @@
--- Share of actual spend on invoice lines that are {managed}. Null when the period's spend is 0.
--- Summed per month first, then per period.
+-- Share of actual spend on invoice lines that are {managed}: its spend over all the spend, per month and slice as
+-- kept at load (sql/fact_invoice_months.sql), then per period. Null when the period's spend is 0.
 WITH spend AS (
-    SELECT x.m{dims}, sum(x.amount_rep) FILTER (WHERE x.{managed}) AS managed, sum(x.amount_rep) AS spend,
-           count(*) FILTER (WHERE x.amount_rep IS NULL) AS excluded
-    FROM {lines} x
+    SELECT x.m{dims}, sum(x.{managed}) AS managed, sum(x.spend) AS spend, sum(x.unconverted) AS excluded
+    FROM invoice_months x
     GROUP BY ALL
 )
 SELECT b.period{dims},
-       coalesce(sum(x.managed), 0) / nullif(sum(x.spend), 0) AS value,
+       @div(coalesce(sum(x.managed), 0), sum(x.spend)) AS value,
        coalesce(sum(x.excluded), 0) AS excluded
 FROM buckets b
 LEFT JOIN spend x ON x.m = b.m

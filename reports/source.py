@@ -1,0 +1,129 @@
+"""Where reports read their numbers: every KPI value, bridge, line and filter option comes from the KPI engine
+(kpi_definitions/engine.py), asked with one `Request` on a short-lived reader of the database. The face
+(tandem/service.py) offers the same functions cached per data version and request; `reports.scope.Scope` reads
+through either, so a pack from the command line, a page and an export show one number."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from decisions import targets
+from decisions.agreement import registry_for
+from kpi_definitions import facts
+from kpi_definitions.compute import BridgeResult
+from kpi_definitions.engine import Engine, Filters, Request, canonical
+from kpi_definitions.lines import LINE_LIMIT
+from kpi_definitions.periods import FiscalCalendar, Grain
+from kpi_definitions.registry import Registry
+from store.config import Settings, settings
+from store.db import reading
+from workspace.db import named
+
+__all__ = ["Filters", "Request", "bridge", "bridges", "calendar", "cfg", "data_as_of", "engine", "facts_problem",
+           "lines", "months", "options", "reg", "targets_evaluated", "values", "version"]
+
+
+def cfg() -> Settings:
+    return settings()
+
+
+def calendar() -> FiscalCalendar:
+    return FiscalCalendar(cfg().fiscal_year_start_month)
+
+
+def version(db: Path) -> str:
+    """Changes whenever a load commits (the file's and its WAL's times and size): what keys a cache."""
+    try:
+        stat = os.stat(db)
+    except FileNotFoundError:
+        return "missing"
+    wal = Path(f"{db}.wal")
+    return f"{stat.st_mtime_ns}:{stat.st_size}:{wal.stat().st_mtime_ns if wal.exists() else 0}"
+
+
+def reg(db: Path | str) -> Registry:
+    """The registry with the agreed views of the approved definitions in the database."""
+    return registry_for(db)
+
+
+@contextmanager
+def engine(db: Path | str) -> Iterator[Engine]:
+    """The KPI engine on a short-lived reader of `db`, with its agreed views, currency and fiscal calendar."""
+    with Engine.reading(db, reg(db), currency=cfg().reporting_currency, calendar=calendar()) as e:
+        yield e
+
+
+def values(db: str, ver: str, req: Request) -> tuple[pl.DataFrame, list[str]]:
+    """KPI values for a request, each row with its warnings, and the notes of what was left out; `ver` keys caches."""
+    with engine(db) as e:
+        answer = e.values(req)
+    return answer.frame, answer.notes
+
+
+def bridge(db: str, ver: str, req: Request, kpi: str) -> BridgeResult:
+    """One KPI's bridge over the request's span and slice."""
+    with engine(db) as e:
+        return e.bridge(req, kpi)
+
+
+def bridges(db: str, ver: str, req: Request) -> pl.DataFrame:
+    """Each requested KPI's bridge as data, per period and slice of `req.by` (`tandem bridge`)."""
+    with engine(db) as e:
+        return e.bridges(req)
+
+
+def lines(db: str, ver: str, req: Request, kpi: str, view: str, narrow: Mapping[str, str] | None = None,
+          limit: int | None = LINE_LIMIT) -> pl.DataFrame:
+    """The rows behind a KPI view for the request's span and slice, as the view counts them."""
+    with engine(db) as e:
+        return e.lines(req, kpi, view, narrow, limit)
+
+
+def months(db: str, ver: str) -> tuple[int, int] | None:
+    """The first and last month with data; None on an empty database."""
+    with engine(db) as e:
+        return e.data_months()
+
+
+def options(db: str, ver: str) -> dict[str, list[tuple[str, str]]]:
+    """The values each filter offers, with a readable label (supplier names from the supplier master)."""
+    with engine(db) as e:
+        return e.options()
+
+
+def facts_problem(db: str, ver: str) -> str | None:
+    """Why KPIs cannot be computed from this database as configured (None when they can)."""
+    with reading(Path(db)) as con:
+        try:
+            facts.check(con, cfg().reporting_currency)
+        except facts.CurrencyMismatch as exc:
+            return exc.message
+    return None
+
+
+def data_as_of(db: str, ver: str) -> datetime | None:
+    frame = named(Path(db), "data_as_of")
+    return frame["as_of"][0] if frame.height else None
+
+
+def targets_evaluated(db: str, ver: str) -> pl.DataFrame:
+    """Every approved joint target with its actual, forecast and status (decisions/targets.py)."""
+    with reading(Path(db)) as con:
+        return targets.evaluate(con, reg(db), calendar(), cfg().reporting_currency)
+
+
+# -- the forms the face used before requests (kept while its callers move to requests) --------------------------
+
+def kpi_values(db: str, ver: str, first: int, last: int, grain: Grain, by: tuple[str, ...], filters: Filters,
+               kpis: tuple[str, ...] | None = None) -> tuple[pl.DataFrame, list[str]]:
+    return values(db, ver, Request(first, last, grain, kpis, None, by, canonical(filters)))
+
+
+def bridge_of(db: str, ver: str, kpi: str, first: int, last: int, filters: Filters) -> BridgeResult:
+    return bridge(db, ver, Request(first, last, kpis=(kpi,), filters=canonical(filters)), kpi)
