@@ -23,6 +23,11 @@ err = Console(stderr=True, soft_wrap=True)  # one error, one line: scripts grep 
 DEBUG = {"on": False}  # --debug: show tracebacks
 
 DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default data/tandem.duckdb or $TANDEM_DB)")]
+EngineOption = Annotated[str | None, typer.Option("--engine", help="duckdb (the database file) or spark (the lake; "
+                                                  "default $TANDEM_ENGINE or duckdb)")]
+LakeOption = Annotated[Path | None, typer.Option("--lake", help="the lake folder the spark engine reads (default "
+                                                 "$TANDEM_LAKE)")]
+ENGINES = ("duckdb", "spark")
 
 
 @app.callback()
@@ -55,6 +60,19 @@ def errors() -> Iterator[None]:
         first = str(exc).splitlines()[0] if str(exc) else ""
         err.print(Text("error: ", style="red") + safe_text.rich(f"{type(exc).__name__}: {first}"), highlight=False)
         raise typer.Exit(FAILURE) from None
+
+
+def use_engine(engine: str | None, lake: Path | None) -> None:
+    """`--engine` and `--lake` as this command's settings (TANDEM_ENGINE, TANDEM_LAKE): every read of the command,
+    a pack's too, goes through reports/source.py, which reads them; a sentence for an engine Tandem has not."""
+    import os
+
+    if engine is not None:
+        if engine not in ENGINES:
+            raise TandemError(f"--engine {engine!r}: use {' or '.join(ENGINES)}.", USAGE)
+        os.environ["TANDEM_ENGINE"] = engine
+    if lake is not None:
+        os.environ["TANDEM_LAKE"] = str(lake)
 
 
 def wide(table: Table) -> None:

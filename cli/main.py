@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from cli import agreements, data, kpis, pack, prices, serve  # noqa: F401 - each registers its commands
+from cli import agreements, data, kpis, lake, pack, prices, serve  # noqa: F401 - each registers its commands
 from cli.common import app
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 
+from kpi_definitions.dialects import expand
 from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.registry import FILTERABLE, Registry, View, sql_code
 
@@ -25,8 +27,8 @@ class Selection:
 
 @dataclass(frozen=True)
 class Query:
-    """One query the KPI layer runs: what it computes, its SQL (after kpi_definitions/sql/macros.sql has
-    created the shared macros on the connection) and the values of its parameters."""
+    """One query the KPI layer runs: what it computes, its SQL (exactly as it runs: the function library's calls
+    are rendered for its engine, kpi_definitions/dialects/) and the values of its parameters."""
 
     label: str
     sql: str
@@ -51,20 +53,40 @@ def _sql_value(value: object) -> str:
     return str(value)
 
 
-def render(reg: Registry, sql_name: str, bind: Mapping[str, str], dims: Sequence[str]) -> str:
+def render(reg: Registry, sql_name: str, bind: Mapping[str, str], dims: Sequence[str],
+           lib: ModuleType | None = None) -> str:
     """The full query of a view or bridge: the shared relations it uses, then its own SQL with names bound.
 
     Only registry-checked names are ever put into the text; every value travels as a parameter. The shared
     relations it does not use are left out: DuckDB's client reads every query's text before running it, and
     all of sql/base.sql took 15-25 ms of that per query (a third of the KPIs' time on a small database).
     """
-    body = reg.sql(sql_name).replace("{dims}", "".join(f", {d}" for d in dims))
+    return compose(reg, [], f"SELECT * FROM (\n{body(reg, sql_name, bind, dims)}\n)", lib)
+
+
+_DIMS = re.compile(r"\{dims(?::([a-z]\w*))?\}")
+
+
+def body(reg: Registry, sql_name: str, bind: Mapping[str, str], dims: Sequence[str]) -> str:
+    """A view's or bridge's own SQL with its names bound and its split expanded: `{dims}` is ", d1, d2" and
+    `{dims:x}` is ", x.d1, x.d2" (where two joined relations both carry the dimensions)."""
+    text = _DIMS.sub(lambda m: "".join(f", {m.group(1) + '.' if m.group(1) else ''}{d}" for d in dims),
+                     reg.sql(sql_name))
     for key, column in bind.items():
-        body = body.replace("{" + key + "}", column)
-    return f"WITH {shared(reg.sql('base'), body)}\nSELECT * FROM (\n{body}\n)"
+        text = text.replace("{" + key + "}", column)
+    return text
 
 
-_RELATION = re.compile(r"^(\w+) AS (?:MATERIALIZED )?\($")  # the line a relation of sql/base.sql starts on
+def compose(reg: Registry, relations: Sequence[tuple[str, str]], final: str, lib: ModuleType | None = None) -> str:
+    """One query: the shared relations of sql/base.sql that `relations` (name, SQL) and `final` use, then each of
+    `relations` as a relation of its own, then `final`; its calls of the SQL function library rendered for the
+    engine of `lib` (DuckDB's by default: kpi_definitions/dialects/)."""
+    text = "\n".join([*(b for _, b in relations), final])
+    parts = [shared(reg.sql("base"), text)] + [f"{name} AS (\nSELECT * FROM (\n{sql}\n)\n)" for name, sql in relations]
+    return expand("WITH " + ",\n".join(p for p in parts if p) + "\n" + final, lib)
+
+
+_RELATION = re.compile(r"^(\w+) AS (?:@materialized\(\) )?\($")  # the line a relation of sql/base.sql starts on
 
 
 def shared(base: str, body: str) -> str:
@@ -90,9 +112,10 @@ def shared(base: str, body: str) -> str:
 
 
 def used(sql: str, params: Mapping[str, object]) -> dict[str, object]:
-    """The parameters `sql` names (DuckDB refuses a value for a parameter the query does not have)."""
+    """The parameters `sql` names (DuckDB refuses a value for a parameter the query does not have): `$name` in
+    DuckDB's SQL, `:name` in Spark's (never the `::` of a cast)."""
     code = sql_code(sql)  # a parameter named in a comment is not one
-    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", code)}
+    return {k: v for k, v in params.items() if re.search(rf"(?<![:\w])[$:]{k}\b", code)}
 
 
 def params(sel: Selection, cal: FiscalCalendar, dims_of_kpi: Sequence[str], currency: str,
@@ -107,6 +130,26 @@ def params(sel: Selection, cal: FiscalCalendar, dims_of_kpi: Sequence[str], curr
         values = sel.filters.get(dim)
         out[dim] = list(values) if values and dim in dims_of_kpi else None
     return out
+
+
+def bucket_params(months: Sequence[tuple[int, str]], filters: Sequence[tuple[str, Sequence[str]]],
+                  dims_of_kpi: Sequence[str], currency: str, lookback: int = 12) -> dict[str, object]:
+    """The values of a query's parameters for the months it computes (each with the label of its period) and one
+    canonical filter (engine.Request.filters: every filterable dimension gets its values, or NULL for all).
+    $m_lo..$m_hi: the months its rows may come from, the months and the `lookback` months before them."""
+    ms = [m for m, _ in months]
+    out: dict[str, object] = {"months": ms, "labels": [label for _, label in months], "ccy": currency,
+                              "m_lo": min(ms) - lookback, "m_hi": max(ms)}
+    given = dict(filters)
+    for dim in FILTERABLE:
+        values = given.get(dim)
+        out[dim] = list(values) if values and dim in dims_of_kpi else None
+    return out
+
+
+def same(left: str, right: str, dims: Sequence[str]) -> str:
+    """The join condition of two relations on period and each dimension of the split (NULL matches NULL)."""
+    return " AND ".join([f"{left}.period = {right}.period", *(f"@same({left}.{d}, {right}.{d})" for d in dims)])
 
 
 def lookback(view: View) -> int:

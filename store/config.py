@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     cost_of_capital: float = Field(default=0.08, ge=0, le=1, description="a year, for payment-terms scenarios")
     max_xlsx_unpacked_mb: int = Field(default=512, ge=1, description="largest size a workbook may unpack to")
     max_xlsx_rows: int = Field(default=1_048_576, ge=1, description="most rows a workbook sheet may declare")
+    # The engine that computes the KPIs (docs/spark.md): DuckDB on the database file, or Spark on a lake
+    engine: Literal["duckdb", "spark"] = Field(default="duckdb", description="duckdb (the database file) or spark "
+                                               "(the lake in TANDEM_LAKE, on TANDEM_SPARK_REMOTE)")
+    lake: Path | None = Field(default=None, description="a lake folder (`tandem lake export`): kept current by every "
+                              "load, and read by the spark engine")
+    spark_remote: str | None = Field(default=None, description="where Spark runs: sc://host:port (Spark Connect) or a "
+                                     "master URL (spark://..., yarn); default local[2]")
     # Login (docs/serving.md)
     auth_secrets: Path | None = Field(default=None, description="a secrets TOML file with the [auth] section for login; "
                                       "default: .streamlit/secrets.toml in the project folder or ~/.streamlit/")

@@ -17,7 +17,7 @@ from kpi_definitions.engine import Request
 from kpi_definitions.periods import FiscalCalendar, parse_month
 from kpi_definitions.registry import registry
 from tests.conftest import GOLDEN
-from tests.engines import ENGINES, Make, engine_on
+from tests.engines import ENGINES, Make, engine_on, spark_of
 from workspace.db import connect
 
 CASES = yaml.safe_load((GOLDEN / "cases.yaml").read_text())
@@ -35,7 +35,7 @@ def _id(case: dict) -> str:
 @pytest.fixture(scope="module", params=ENGINES)
 def golden(request: pytest.FixtureRequest, golden_db: Path) -> Iterator[Make]:
     """Engines of each kind on the golden database."""
-    with engine_on(request.param, golden_db) as make:
+    with engine_on(request.param, golden_db, spark_of(request)) as make:
         yield make
 
 

@@ -59,8 +59,17 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, export_type: str | N
     cfg = settings()
     ccy = reporting_currency or cfg.reporting_currency
     limits = Limits(xlsx_unpacked_mb=cfg.max_xlsx_unpacked_mb, xlsx_rows=cfg.max_xlsx_rows)
-    return load(con, path, export_type, mapping, allow_partial, encoding, ccy, progress, sink=facts.FactsSink(ccy),
-                limits=limits, who=who or f"{getpass.getuser()} (command line)")
+    result = load(con, path, export_type, mapping, allow_partial, encoding, ccy, progress, sink=facts.FactsSink(ccy),
+                  limits=limits, who=who or f"{getpass.getuser()} (command line)")
+    if cfg.lake is not None and result.ok:  # TANDEM_LAKE: the lake follows every load (the months it changed)
+        from store import lake
+        from store.errors import LakeError
+
+        try:
+            lake.refresh_lake(con, cfg.lake)
+        except LakeError as exc:
+            raise LakeError(f"{path.name} is loaded, but the lake was not brought up to date: {exc.message}") from None
+    return result
 
 
 def named(db: Path, name: str, params: list | dict | None = None) -> pl.DataFrame:
