@@ -62,17 +62,27 @@ def errors() -> Iterator[None]:
         raise typer.Exit(FAILURE) from None
 
 
-def use_engine(engine: str | None, lake: Path | None) -> None:
-    """`--engine` and `--lake` as this command's settings (TANDEM_ENGINE, TANDEM_LAKE): every read of the command,
-    a pack's too, goes through reports/source.py, which reads them; a sentence for an engine Tandem has not."""
+@contextmanager
+def engine_settings(engine: str | None, lake: Path | None) -> Iterator[None]:
+    """`--engine` and `--lake` as the settings (TANDEM_ENGINE, TANDEM_LAKE) while the command runs: every read of
+    the command, a pack's too, goes through reports/source.py, which reads them; put back as they were after. A
+    sentence for an engine Tandem has not."""
     import os
 
-    if engine is not None:
-        if engine not in ENGINES:
-            raise TandemError(f"--engine {engine!r}: use {' or '.join(ENGINES)}.", USAGE)
-        os.environ["TANDEM_ENGINE"] = engine
-    if lake is not None:
-        os.environ["TANDEM_LAKE"] = str(lake)
+    if engine is not None and engine not in ENGINES:
+        raise TandemError(f"--engine {engine!r}: use {' or '.join(ENGINES)}.", USAGE)
+    given = {k: v for k, v in (("TANDEM_ENGINE", engine), ("TANDEM_LAKE", None if lake is None else str(lake)))
+             if v is not None}
+    before = {k: os.environ.get(k) for k in given}
+    os.environ.update(given)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def wide(table: Table) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.table import Table
 
-from cli.common import DbOption, EngineOption, LakeOption, app, err, errors, parse_where, use_engine, wide
+from cli.common import DbOption, EngineOption, LakeOption, app, engine_settings, err, errors, parse_where, wide
 from kpi_definitions.periods import Grain
 from reports import safe_text
 from store.errors import FAILURE, USAGE, TandemError
@@ -52,8 +52,7 @@ def kpis(
     from reports import source
     from store.config import settings
 
-    with errors():
-        use_engine(engine_, lake)
+    with errors(), engine_settings(engine_, lake):
         cfg = settings()
         with source.engine(db or cfg.db) as engine:
             req = _request(engine, period, from_, to, grain, kpi, by, parse_where(where), as_defined_today)
@@ -207,8 +206,7 @@ def bridge(
     from reports import source
     from store.config import settings
 
-    with errors():
-        use_engine(engine_, lake)
+    with errors(), engine_settings(engine_, lake):
         cfg = settings()
         with source.engine(db or cfg.db) as engine:
             req = _request(engine, period, from_, to, grain or _grain_of(period), [kpi], by, parse_where(where), False)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from cli.common import DbOption, EngineOption, LakeOption, app, errors, out, parse_where, use_engine
+from cli.common import DbOption, EngineOption, LakeOption, app, engine_settings, errors, out, parse_where
 from kpi_definitions.periods import Grain
 from reports import safe_text
 from store.errors import USAGE, TandemError
@@ -31,8 +31,7 @@ def pack(
     a PowerPoint deck or one HTML file: the same pack as the dashboard's, for a scheduled job."""
     from store.config import settings
 
-    with errors():
-        use_engine(engine, lake)
+    with errors(), engine_settings(engine, lake):
         filters = parse_where(where)
         path = db or settings().db
         if not path.exists():

@@ -1,7 +1,9 @@
 """Every KPI and bridge on hand-computed data (tests/golden), plus the selection rules around them.
 
 The golden cases are the conformance suite of the KPI engine: they run on every engine of tests/engines.py
-(DuckDB today) through `Engine.values` and `Engine.bridge`, and must give the same numbers on each."""
+through `Engine.values` and `Engine.bridge`, and must give the same numbers on each. Each case alone runs on DuckDB
+here; Spark runs them grouped by request (tests/test_spark_conformance.py: a Spark query costs a second in local
+mode), and every bridge case alone."""
 
 from __future__ import annotations
 
@@ -52,8 +54,14 @@ def _approx(actual: float | None, expected: float | None) -> bool:
     return abs(actual - expected) <= TOL * max(1.0, abs(expected))
 
 
+@pytest.fixture(scope="module")
+def golden_duckdb(golden_db: Path) -> Iterator[Make]:
+    with engine_on("duckdb", golden_db) as make:
+        yield make
+
+
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
-def test_golden_kpi(golden: Make, case: dict) -> None:
+def test_golden_kpi(golden_duckdb: Make, case: dict) -> None:
     grain = case.get("grain", "month")
     cal = FiscalCalendar(case.get("fiscal_start", 1))
     first, last = resolve_range(cal, grain, None, str(case["period"]) if "period" in case else None,
@@ -62,7 +70,7 @@ def test_golden_kpi(golden: Make, case: dict) -> None:
     filters = {k: [v] for k, v in (case.get("where") or {}).items()}
     reg = registry()
     req = Request.of(first, last, grain=grain, by=by, filters=filters, kpis=[reg.kpi_of(case["kpi"])])
-    rows = golden(reg, cal).values(req).frame.filter(kpi=case["kpi"], view=case["view"])
+    rows = golden_duckdb(reg, cal).values(req).frame.filter(kpi=case["kpi"], view=case["view"])
     assert set(rows["period"]) == {str(case.get("label", case.get("period")))}, rows
     if by:
         got = {r[by[0]]: r["value"] for r in rows.iter_rows(named=True)}
