@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import ENGINES, DbOption, EngineOption, app, err, errors, out
+from cli.common import ENGINES, DbOption, app, err, errors, out
 from reports import safe_text
 from store.errors import REJECTED, USAGE, TandemError
 
@@ -44,7 +44,8 @@ def export(
 @lake_app.command("check")
 def check(
     dir: Annotated[Path, typer.Argument(help="the lake folder")],
-    engine: EngineOption = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="spark (the row rules, the default) or duckdb (the "
+                                               "manifest alone)")] = None,
 ) -> None:
     """Check the lake against its manifest, then (--engine spark, the default) every row rule of the export
     contract on its tables through pandera's PySpark backend, on $TANDEM_SPARK_REMOTE or local mode. Broken rules
