@@ -40,6 +40,9 @@ class SparkLake:
         self.spark = _own_session(spark)
         # "name" is an identifier, as in DuckDB and the SQL standard (dimensions.options_sql quotes names so)
         self.spark.conf.set("spark.sql.ansi.doubleQuotedIdentifiers", "true")
+        # the library's epoch seconds read DuckDB's timestamps (no time zone) as UTC; a Spark Connect session of its
+        # own starts from the server's defaults, not the builder's
+        self.spark.conf.set("spark.sql.session.timeZone", "UTC")
         for name in [*self.manifest.tables, *self.manifest.views]:
             read_table(self.spark, self.dir, name, self.manifest).createOrReplaceTempView(name)
         self._coverage: running.Coverage | None = None  # the lake does not change under an open one: asked once
@@ -128,9 +131,14 @@ def _own_session(spark: SparkSession) -> SparkSession:
     """A session of its own on the same Spark (its temporary views and settings apart from other engines'), where
     the client can make one (Spark Connect may not: then the one given)."""
     try:
-        return spark.newSession()
+        own = spark.newSession()
     except Exception:  # noqa: BLE001 - a client without sessions of its own: share the one given
         return spark
+    if type(own).__module__.startswith("pyspark.sql.connect"):
+        from store.lake_spark import close_at_exit
+
+        close_at_exit(own)  # its own gRPC channel: closed while the interpreter still runs, or the exit hangs
+    return own
 
 
 def _args(params: Mapping[str, object]) -> dict[str, object]:

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import threading
 import warnings
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -124,7 +125,21 @@ def _connect(url: str, timeout_s: float) -> SparkSession:
     # A server that goes away later: a few quick retries, not the default ten minutes.
     spark.client.set_retry_policies([DefaultPolicy(max_retries=3, initial_backoff=200,
                                                    max_backoff=int(timeout_s * 1000))])
+    close_at_exit(spark)
     return spark
+
+
+def close_at_exit(spark: SparkSession) -> None:
+    """Close a Spark Connect session when the process ends, before the interpreter tears down: a session left to
+    its `__del__` at shutdown closes its gRPC channel after the client's threads are gone, and the process never
+    exits (seen with PySpark 4.3 after `tandem kpis`, whose answer was already printed)."""
+    import atexit
+
+    def close() -> None:
+        with suppress(Exception):  # a server already gone: nothing left to close
+            spark.client.close()  # type: ignore[attr-defined]
+
+    atexit.register(close)
 
 
 def _reachable(url: str, host: str, port: int, timeout_s: float) -> None:
