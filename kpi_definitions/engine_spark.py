@@ -38,7 +38,9 @@ class SparkLake:
         self.dir = Path(dir).absolute()
         self.manifest = lake.verify(self.dir)
         self.spark = _own_session(spark)
-        # "name" is an identifier, as in DuckDB and the SQL standard (dimensions.options_sql quotes names so)
+        # ANSI mode, as tested (a cluster may default to the legacy mode), where "name" is an identifier as in DuckDB
+        # and the SQL standard (dimensions.options_sql quotes names so)
+        self.spark.conf.set("spark.sql.ansi.enabled", "true")
         self.spark.conf.set("spark.sql.ansi.doubleQuotedIdentifiers", "true")
         # the library's epoch seconds read DuckDB's timestamps (no time zone) as UTC; a Spark Connect session of its
         # own starts from the server's defaults, not the builder's
@@ -55,7 +57,6 @@ class SparkLake:
 
         lake.verify(dir)  # a damaged lake is said before Spark is started
         return cls(session(remote), dir)
-
 
     @classmethod
     def shared(cls, dir: Path | str, remote: str | None = None) -> SparkLake:

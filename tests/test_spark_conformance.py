@@ -242,3 +242,23 @@ def test_the_spark_engine_without_a_lake_or_with_a_damaged_one_is_one_sentence(
     assert "is missing month 2026-01 of fact_invoices" in result.stderr
     result = runner.invoke(app, ["kpis", "--engine", "oracle"], env=env)
     assert result.exit_code == 2 and "--engine 'oracle': use duckdb or spark." in result.stderr
+
+
+# --- the drill-down's lines and the filter options come from the same engine --------------------------------------
+
+@pytest.mark.spark
+def test_every_views_lines_and_the_filter_options_are_the_same_on_spark(spark: SparkSession, golden_db: Path) -> None:
+    from polars.testing import assert_frame_equal
+
+    req = Request(JAN, MAR, "quarter")
+    with engine_on("duckdb", golden_db) as duck, engine_on("spark", golden_db, spark) as on_spark:
+        d, s = duck(), on_spark()
+        assert s.options() == d.options() and s.data_months() == d.data_months() == (24300, 24314)
+        for kpi in registry():
+            for view in kpi.views:
+                want = d.lines(req, kpi.name, view)
+                assert want.height, (kpi.name, view)  # the golden data has lines behind every view
+                try:
+                    assert_frame_equal(s.lines(req, kpi.name, view), want, check_dtypes=False, abs_tol=1e-9)
+                except AssertionError as exc:
+                    raise AssertionError(f"{kpi.name} ({view}): {exc}") from None
