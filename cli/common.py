@@ -23,6 +23,11 @@ err = Console(stderr=True, soft_wrap=True)  # one error, one line: scripts grep 
 DEBUG = {"on": False}  # --debug: show tracebacks
 
 DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default data/tandem.duckdb or $TANDEM_DB)")]
+EngineOption = Annotated[str | None, typer.Option("--engine", help="duckdb (the database file) or spark (the lake; "
+                                                  "default $TANDEM_ENGINE or duckdb)")]
+LakeOption = Annotated[Path | None, typer.Option("--lake", help="the lake folder the spark engine reads (default "
+                                                 "$TANDEM_LAKE)")]
+ENGINES = ("duckdb", "spark")
 
 
 @app.callback()
@@ -55,6 +60,29 @@ def errors() -> Iterator[None]:
         first = str(exc).splitlines()[0] if str(exc) else ""
         err.print(Text("error: ", style="red") + safe_text.rich(f"{type(exc).__name__}: {first}"), highlight=False)
         raise typer.Exit(FAILURE) from None
+
+
+@contextmanager
+def engine_settings(engine: str | None, lake: Path | None) -> Iterator[None]:
+    """`--engine` and `--lake` as the settings (TANDEM_ENGINE, TANDEM_LAKE) while the command runs: every read of
+    the command, a pack's too, goes through reports/source.py, which reads them; put back as they were after. A
+    sentence for an engine Tandem has not."""
+    import os
+
+    if engine is not None and engine not in ENGINES:
+        raise TandemError(f"--engine {engine!r}: use {' or '.join(ENGINES)}.", USAGE)
+    given = {k: v for k, v in (("TANDEM_ENGINE", engine), ("TANDEM_LAKE", None if lake is None else str(lake)))
+             if v is not None}
+    before = {k: os.environ.get(k) for k in given}
+    os.environ.update(given)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def wide(table: Table) -> None:

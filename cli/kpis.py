@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.table import Table
 
-from cli.common import DbOption, app, err, errors, parse_where, wide
+from cli.common import DbOption, EngineOption, LakeOption, app, engine_settings, err, errors, parse_where, wide
 from kpi_definitions.periods import Grain
 from reports import safe_text
 from store.errors import FAILURE, USAGE, TandemError
@@ -41,6 +41,8 @@ def kpis(
     as_defined_today: Annotated[bool, typer.Option("--as-defined-today", help="every period under the agreed "
                                                    "definition in effect today (default: the version effective "
                                                    "then)")] = False,
+    engine_: EngineOption = None,
+    lake: LakeOption = None,
 ) -> None:
     """Every KPI under both definitions, one row per KPI, view, period and combination of --by values, with the
     approved joint target of the row's period and slice, its run-rate forecast and status (null without one)."""
@@ -50,16 +52,16 @@ def kpis(
     from reports import source
     from store.config import settings
 
-    cfg = settings()
-    with errors():
+    with errors(), engine_settings(engine_, lake):
+        cfg = settings()
         with source.engine(db or cfg.db) as engine:
             req = _request(engine, period, from_, to, grain, kpi, by, parse_where(where), as_defined_today)
             if explain:
                 _print_explain(engine.explain(req), fmt)
                 return
             answer = engine.values(req)
-            values = targets.attach(answer.frame, targets.evaluate(engine.con, engine.reg, engine.calendar,
-                                                                   engine.currency), grain, req.by, req.filter_map())
+            values = targets.attach(answer.frame, source.targets_of(engine, db or cfg.db), grain, req.by,
+                                    req.filter_map())
         if kpi:  # `--kpi budget_variance_pct` asks for the companion alone, `--kpi budget_variance` for both
             asked = set(kpi) | {c.name for k in engine.reg for c in k.companions if k.name in kpi}
             values = values.filter(pl.col("kpi").is_in(sorted(asked)))
@@ -196,14 +198,16 @@ def bridge(
     where: Annotated[list[str] | None, typer.Option("--where", help="a filter DIM=VALUE; repeat")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="table, json or csv")] = "table",
     explain: Annotated[bool, typer.Option("--explain", help="print the SQL it would run instead")] = False,
+    engine_: EngineOption = None,
+    lake: LakeOption = None,
 ) -> None:
     """A KPI's bridge as data: its start view's value, each step (and each part of a netted step) and its end
     view's value, per period and per value of --by, from the same engine as `tandem kpis`."""
     from reports import source
     from store.config import settings
 
-    cfg = settings()
-    with errors():
+    with errors(), engine_settings(engine_, lake):
+        cfg = settings()
         with source.engine(db or cfg.db) as engine:
             req = _request(engine, period, from_, to, grain or _grain_of(period), [kpi], by, parse_where(where), False)
             if engine.reg[req.kpis[0]].bridge is None:  # type: ignore[index]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from cli import agreements, budget, data, kpis, pack, prices, savings, serve  # noqa: F401 - each registers its commands
+from cli import agreements, budget, data, kpis, lake, pack, prices, savings, serve  # noqa: F401 - each registers its commands
 from cli.common import app
 
 

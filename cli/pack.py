@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from cli.common import DbOption, app, errors, out, parse_where
+from cli.common import DbOption, EngineOption, LakeOption, app, engine_settings, errors, out, parse_where
 from kpi_definitions.periods import Grain
 from reports import safe_text
 from store.errors import USAGE, TandemError
@@ -24,12 +24,14 @@ def pack(
     grain: Annotated[Grain, typer.Option("--grain", help="month, quarter or year (fiscal)")] = "month",
     where: Annotated[list[str] | None, typer.Option("--where", help="a filter DIM=VALUE; repeat")] = None,
     fmt: Annotated[PackFormat, typer.Option("--format", help="pdf, pptx or html")] = "pdf",
+    engine: EngineOption = None,
+    lake: LakeOption = None,
 ) -> None:
     """The review pack (overview, every KPI with its bridge and breakdown, open actions) as a PDF handout,
     a PowerPoint deck or one HTML file: the same pack as the dashboard's, for a scheduled job."""
     from store.config import settings
 
-    with errors():
+    with errors(), engine_settings(engine, lake):
         filters = parse_where(where)
         path = db or settings().db
         if not path.exists():

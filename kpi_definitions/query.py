@@ -112,9 +112,10 @@ def shared(base: str, body: str) -> str:
 
 
 def used(sql: str, params: Mapping[str, object]) -> dict[str, object]:
-    """The parameters `sql` names (DuckDB refuses a value for a parameter the query does not have)."""
+    """The parameters `sql` names (DuckDB refuses a value for a parameter the query does not have): `$name` in
+    DuckDB's SQL, `:name` in Spark's (never the `::` of a cast)."""
     code = sql_code(sql)  # a parameter named in a comment is not one
-    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", code)}
+    return {k: v for k, v in params.items() if re.search(rf"(?<![:\w])[$:]{k}\b", code)}
 
 
 def params(sel: Selection, cal: FiscalCalendar, dims_of_kpi: Sequence[str], currency: str,

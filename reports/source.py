@@ -24,10 +24,11 @@ from kpi_definitions.registry import Registry
 from reports.preview import MONTHS, Preview
 from store.config import Settings, settings
 from store.db import reading
+from store.errors import USAGE, TandemError
 from workspace.db import named
 
 __all__ = ["Filters", "Request", "bridge", "bridges", "calendar", "cfg", "data_as_of", "engine", "facts_problem",
-           "lines", "months", "options", "reg", "targets_evaluated", "values", "version"]
+           "lines", "months", "options", "reg", "targets_evaluated", "targets_of", "values", "version"]
 
 
 def cfg() -> Settings:
@@ -45,7 +46,12 @@ def version(db: Path) -> str:
     except FileNotFoundError:
         return "missing"
     wal = Path(f"{db}.wal")
-    return f"{stat.st_mtime_ns}:{stat.st_size}:{wal.stat().st_mtime_ns if wal.exists() else 0}"
+    found = f"{stat.st_mtime_ns}:{stat.st_size}:{wal.stat().st_mtime_ns if wal.exists() else 0}"
+    c = cfg()
+    if c.engine == "spark" and c.lake is not None:  # the numbers come from the lake: a new export is a new version
+        manifest = Path(c.lake) / "manifest.json"
+        found += f":{manifest.stat().st_mtime_ns if manifest.exists() else 0}"
+    return found
 
 
 def reg(db: Path | str) -> Registry:
@@ -54,10 +60,37 @@ def reg(db: Path | str) -> Registry:
 
 
 @contextmanager
-def engine(db: Path | str) -> Iterator[Engine]:
-    """The KPI engine on a short-lived reader of `db`, with its agreed views, currency and fiscal calendar."""
-    with Engine.reading(db, reg(db), currency=cfg().reporting_currency, calendar=calendar()) as e:
+def engine(db: Path | str, *, kind: str | None = None, lake: Path | str | None = None) -> Iterator[Engine]:
+    """The KPI engine of the settings (TANDEM_ENGINE, or `kind`), with the agreed views of `db`, the reporting
+    currency and the fiscal calendar: DuckDB on a short-lived reader of `db`, or Spark on the lake in `lake`
+    (TANDEM_LAKE) on TANDEM_SPARK_REMOTE (docs/spark.md). The agreements stay in the database file: without one,
+    Spark computes the declared views alone."""
+    c = cfg()
+    if (kind or c.engine) == "spark":
+        from kpi_definitions.engine_spark import SparkEngine, SparkLake
+        from kpi_definitions.registry import registry
+
+        folder = lake or c.lake
+        if folder is None:
+            raise TandemError("The spark engine reads a lake: pass --lake DIR or set TANDEM_LAKE (write one with "
+                              "`tandem lake export DIR`).", USAGE)
+        declared = reg(db) if Path(db).exists() else registry()
+        yield SparkEngine(SparkLake.shared(folder, c.spark_remote), declared, currency=c.reporting_currency,
+                          calendar=calendar())
+        return
+    with Engine.reading(db, reg(db), currency=c.reporting_currency, calendar=calendar()) as e:
         yield e
+
+
+def targets_of(e: Engine, db: Path | str) -> pl.DataFrame:
+    """The approved joint targets evaluated (decisions/targets.py): they live in the database file, and their
+    actuals are computed there (on Spark's engine too: an empty frame without a database)."""
+    if e.con is not None:
+        return targets.evaluate(e.con, e.reg, e.calendar, e.currency)
+    if not Path(db).exists():
+        return pl.DataFrame(schema=targets.SCHEMA)
+    with reading(Path(db)) as con:
+        return targets.evaluate(con, e.reg, e.calendar, e.currency)
 
 
 def values(db: str, ver: str, req: Request) -> tuple[pl.DataFrame, list[str]]:
@@ -100,6 +133,13 @@ def options(db: str, ver: str) -> dict[str, list[tuple[str, str]]]:
 
 def facts_problem(db: str, ver: str) -> str | None:
     """Why KPIs cannot be computed from this database as configured (None when they can)."""
+    if cfg().engine == "spark":
+        with engine(db) as e:
+            try:
+                e._ready()  # noqa: SLF001 - the engine's own check of its facts
+            except (facts.CurrencyMismatch, facts.FactsOutdated) as exc:
+                return exc.message
+        return None
     with reading(Path(db)) as con:
         try:
             facts.check(con, cfg().reporting_currency)
@@ -109,6 +149,12 @@ def facts_problem(db: str, ver: str) -> str | None:
 
 
 def data_as_of(db: str, ver: str) -> datetime | None:
+    c = cfg()
+    if c.engine == "spark" and c.lake is not None:  # when the last load the lake holds finished
+        from store import lake
+
+        said = lake.verify(c.lake).data_as_of
+        return datetime.fromisoformat(said) if said else None
     frame = named(Path(db), "data_as_of")
     return frame["as_of"][0] if frame.height else None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     max_xlsx_rows: int = Field(default=1_048_576, ge=1, description="most rows a workbook sheet may declare")
     max_xlsx_ratio: int = Field(default=100, ge=1, description="how many times its packed size a workbook past 32 MB "
                                                                "may unpack to (more: a zip bomb)")
+    # The engine that computes the KPIs (docs/spark.md): DuckDB on the database file, or Spark on a lake
+    engine: Literal["duckdb", "spark"] = Field(default="duckdb", description="duckdb (the database file) or spark "
+                                               "(the lake in TANDEM_LAKE, on TANDEM_SPARK_REMOTE)")
+    lake: Path | None = Field(default=None, description="a lake folder (`tandem lake export`): kept current by every "
+                              "load, and read by the spark engine")
+    spark_remote: str | None = Field(default=None, description="where Spark runs: sc://host:port (Spark Connect) or a "
+                                     "master URL (spark://..., yarn); default local[2]")
     # Login (docs/serving.md)
     auth_secrets: Path | None = Field(default=None, description="a secrets TOML file with the [auth] section for login; "
                                       "default: .streamlit/secrets.toml in the project folder or ~/.streamlit/")

@@ -19,3 +19,11 @@ class Busy(TandemError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, FAILURE)
+
+
+class LakeError(TandemError):
+    """A lake (Parquet files and their manifest, store/lake.py) that cannot be written or read as it is, or a Spark
+    engine that cannot be reached: one sentence saying what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, FAILURE)

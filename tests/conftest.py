@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from tests.spark_fixtures import spark  # noqa: F401  (the session's one local Spark, for tests marked spark)
 from workspace.db import connect
 
 KINDS = ("spark", "e2e", "apptest", "unit")

@@ -1,7 +1,9 @@
 """Every KPI and bridge on hand-computed data (tests/golden), plus the selection rules around them.
 
 The golden cases are the conformance suite of the KPI engine: they run on every engine of tests/engines.py
-(DuckDB today) through `Engine.values` and `Engine.bridge`, and must give the same numbers on each."""
+through `Engine.values` and `Engine.bridge`, and must give the same numbers on each. Each case alone runs on DuckDB
+here; Spark runs them grouped by request (tests/test_spark_conformance.py: a Spark query costs a second in local
+mode), and every bridge case alone."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from kpi_definitions.engine import Request
 from kpi_definitions.periods import FiscalCalendar, parse_month
 from kpi_definitions.registry import registry
 from tests.conftest import GOLDEN
-from tests.engines import ENGINES, Make, engine_on
+from tests.engines import ENGINES, Make, engine_on, spark_of
 from workspace.db import connect
 
 CASES = yaml.safe_load((GOLDEN / "cases.yaml").read_text())
@@ -36,15 +38,15 @@ def _id(case: dict) -> str:
 @pytest.fixture(scope="module", params=ENGINES)
 def golden(request: pytest.FixtureRequest, golden_db: Path) -> Iterator[Make]:
     """Engines of each kind on the golden database."""
-    with engine_on(request.param, golden_db) as make:
+    with engine_on(request.param, golden_db, spark_of(request)) as make:
         yield make
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def engine_of(request: pytest.FixtureRequest, golden_db: Path, golden_budgets_db: Path):  # noqa: ANN201
-    """Engines of each kind on the case's golden database: tests/golden/exports, or tests/golden/budgets for the
-    cases marked `db: budgets`."""
-    with engine_on(request.param, golden_db) as make, engine_on(request.param, golden_budgets_db) as budgets:
+@pytest.fixture(scope="module")
+def engine_of(golden_db: Path, golden_budgets_db: Path):  # noqa: ANN201
+    """DuckDB on the case's golden database: tests/golden/exports, or tests/golden/budgets for the cases marked
+    `db: budgets` (Spark runs the cases grouped by request: tests/test_spark_conformance.py)."""
+    with engine_on("duckdb", golden_db) as make, engine_on("duckdb", golden_budgets_db) as budgets:
         yield lambda case: budgets if case.get("db") == "budgets" else make
 
 

@@ -14,7 +14,7 @@ import pytest
 from kpi_definitions import dialects
 from kpi_definitions.dialects import FUNCTIONS, TemplateError, expand
 from kpi_definitions.registry import SQL_DIR, registry
-from tests.engines import ENGINES, Make, engine_on
+from tests.engines import ENGINES, Make, engine_on, spark_of
 
 
 @pytest.mark.parametrize("name", ENGINES)
@@ -97,7 +97,7 @@ def test_kpi_sql_says_nothing_in_one_engines_words(name: str) -> None:
 
 @pytest.fixture(scope="module", params=ENGINES)
 def engine(request: pytest.FixtureRequest, golden_db: Path) -> Iterator[Make]:
-    with engine_on(request.param, golden_db) as make:
+    with engine_on(request.param, golden_db, spark_of(request)) as make:
         yield make
 
 

@@ -68,9 +68,19 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, export_type: str | N
     """Load one file (pipelines.load.ingest_file) with the KPI facts kept current in its transaction."""
     from pipelines.load import ingest_file as load
 
-    ccy = reporting_currency or settings().reporting_currency
-    return load(con, path, export_type, mapping, allow_partial, encoding, ccy, progress, sink=WorkspaceSink(ccy),
-                limits=limits(), who=who or f"{getpass.getuser()} (command line)")
+    cfg = settings()
+    ccy = reporting_currency or cfg.reporting_currency
+    result = load(con, path, export_type, mapping, allow_partial, encoding, ccy, progress, sink=WorkspaceSink(ccy),
+                  limits=limits(), who=who or f"{getpass.getuser()} (command line)")
+    if cfg.lake is not None and result.ok:  # TANDEM_LAKE: the lake follows every load (the months it changed)
+        from store import lake
+        from store.errors import LakeError
+
+        try:
+            lake.refresh_lake(con, cfg.lake)
+        except LakeError as exc:
+            raise LakeError(f"{path.name} is loaded, but the lake was not brought up to date: {exc.message}") from None
+    return result
 
 
 def limits() -> Limits:
