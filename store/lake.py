@@ -39,6 +39,9 @@ PARTITION = "month"  # the partition directories: month=YYYY-MM
 NO_MONTH = "none"  # the partition of rows whose month column is NULL
 FACTS_META = "facts_meta"
 FACT_PREFIX = "fact_"
+# Tables of another layer that KPI SQL reads: the savings ledger's stage moves and bookings (decisions/ledger.py).
+# Named here as data (the store imports no layer above it); a lake without them could not compute the ledger.
+READ_BY_KPIS = ("savings_moves", "savings_bookings")
 DATA_FILE = "data_0.parquet"
 # The KPI layer's month index (kpi_definitions/periods.py): year * 12 + month - 1.
 MONTH_INDEX = "m"
@@ -128,10 +131,10 @@ class Exported:
 def export(con: duckdb.DuckDBPyConnection, dir: Path | str) -> Exported:
     """Write the lake of the database on `con` to `dir`, replacing the lake there in one step.
 
-    The canonical tables (every export table the store holds), every `fact_*` table and facts_meta, as the database
-    lists them. A month of a table whose rows are those of the lake already in `dir` is hard-linked from it. A kill
-    at any point leaves the previous lake whole (or, between the two renames of the swap, beside `dir`, where the
-    next export or read puts it back).
+    The canonical tables (every export table the store holds), the tables KPI SQL reads of other layers
+    (READ_BY_KPIS), every `fact_*` table and facts_meta, as the database lists them. A month of a table whose rows
+    are those of the lake already in `dir` is hard-linked from it. A kill at any point leaves the previous lake
+    whole (or, between the two renames of the swap, beside `dir`, where the next export or read puts it back).
     """
     started = time.perf_counter()
     target = Path(dir).absolute()
@@ -182,7 +185,7 @@ def _contents(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict[str, Lake
         "SELECT table_name, table_type FROM information_schema.tables "
         "WHERE table_catalog = current_database() AND table_schema = 'main'").fetchall())
     facts = sorted(n for n in present if n.startswith(FACT_PREFIX)) + ([FACTS_META] if FACTS_META in present else [])
-    names = [n for n in EXPORT_TABLES if n in present] + facts
+    names = [n for n in EXPORT_TABLES if n in present] + [n for n in READ_BY_KPIS if n in present] + facts
     views: dict[str, LakeView] = {}
     for name in [n for n in names if present[n] == "VIEW"]:
         view = _projection(con, name)

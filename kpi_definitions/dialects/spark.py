@@ -55,6 +55,16 @@ def epoch_seconds(t: str) -> str:
     return _epoch(t)
 
 
+def utc(t: str) -> str:
+    # an instant's UTC wall time: the engine's sessions run in UTC (engine_spark), so the instant read without a
+    # time zone is its UTC time, as DuckDB's make_timestamp(epoch_us(t))
+    return f"CAST(CAST({t} AS TIMESTAMP) AS TIMESTAMP_NTZ)"
+
+
+def quantile(x: str, q: str) -> str:
+    return f"percentile({x}, {q})"  # exact, interpolated between the two nearest values: DuckDB's quantile_cont
+
+
 def iso_dow(d: str) -> str:
     return f"(weekday({d}) + 1)"  # weekday(): 0 = Monday .. 6 = Sunday (dayofweek() would be 1 = Sunday)
 
