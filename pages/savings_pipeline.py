@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tandem import agreement_ui, ledger_ui, selection, widgets
+from tandem import agreement_ui, auth, ledger_ui, selection, widgets
 
 st.title("Savings pipeline")
 st.text("Procurement claims a saving when the deal is signed; finance accepts it when it shows in spend. The ledger "
@@ -26,7 +26,10 @@ if picked is not None:
 ledger_ui.forecast_section(sel)
 
 st.subheader("Record and decide", anchor=False)
-me = agreement_ui.identity()
+writer = auth.can("review")  # recording and deciding need the editor role, as review items do: a viewer reads
+if not writer:
+    st.caption("You can read the ledger and its log; recording, moving and booking initiatives need the editor role.")
+me = agreement_ui.identity() if writer else None
 with selection.said(sel.db):
     if me is not None:
         ledger_ui.record_form(sel.db, me)
