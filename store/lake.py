@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from store.db import session
 from store.errors import LakeError
 from store.sqltext import ident, literal
 from store.tables import TABLES as EXPORT_TABLES
@@ -467,8 +468,7 @@ def open_duckdb(dir: Path | str) -> duckdb.DuckDBPyConnection:
     the KPI layer reads a lake as it reads the database file. Checked against its manifest first."""
     root = Path(dir).absolute()
     manifest = verify(root)
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    con = session(duckdb.connect())  # the store's settings: no progress bar, instants read in UTC
     for name in manifest.tables:
         # hive_partitioning off: the rows carry their month column already; month=... is only the folder.
         con.execute(f"CREATE VIEW {ident(name)} AS SELECT * FROM read_parquet({literal(table_glob(root, name))}, "
