@@ -112,7 +112,8 @@ def _spark_type(kind: str) -> object:
     from pyspark.sql import types as T
 
     return {"str": T.StringType(), "ccy": T.StringType(), "date": T.DateType(), "period": T.DateType(),
-            "dec": T.DoubleType(), "int": T.LongType(), "bool": T.BooleanType()}[kind]
+            "dec": T.DoubleType(), "int": T.LongType(), "bool": T.BooleanType(),
+            "ts": T.TimestampType()}[kind]  # an instant (DuckDB TIMESTAMPTZ in Parquet: Spark reads a TIMESTAMP)
 
 
 def row_checks(spec: ExportSpec) -> list[tuple[str, str, Column]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -35,13 +35,17 @@ SAMPLES: dict[str, list[object]] = {
     "bool": [None, True, False],
 }
 SAMPLES["period"], SAMPLES["ccy"] = SAMPLES["date"], [None, "", "EUR", "eur", "EURO", "E1R"]
+# instants (requisitions, approval events): either side of one another, the same instant, and far ones
+SAMPLES["ts"] = [None, datetime(1899, 12, 31, 23, 0, tzinfo=UTC), datetime(2026, 1, 5, 8, 30, tzinfo=UTC),
+                 datetime(2026, 1, 5, 8, 30, 1, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC),
+                 datetime(9999, 12, 31, tzinfo=UTC)]
 
 pytestmark = pytest.mark.spark
 
 
 def _spark_type(kind: str) -> T.DataType:
     return {"str": T.StringType(), "ccy": T.StringType(), "date": T.DateType(), "period": T.DateType(),
-            "dec": T.DoubleType(), "int": T.LongType(), "bool": T.BooleanType()}[kind]
+            "dec": T.DoubleType(), "int": T.LongType(), "bool": T.BooleanType(), "ts": T.TimestampType()}[kind]
 
 
 def _samples(spec: ExportSpec, rule: Rule) -> pl.DataFrame:
@@ -130,7 +134,8 @@ def test_a_lake_with_bad_rows_is_reported_by_table_column_rule_rows_and_key(bad:
     assert said[-1].startswith(f"The lake at {out} holds rows a load would not accept: export it again")
     # every table the lake holds an export of was checked, with the rows its manifest counts
     assert result.rows == {"suppliers": 2, "contracts": 3, "purchase_orders": 9, "invoices": 14, "budgets": 5,
-                           "inventory": 5, "consumption": 4, "fx_rates": 4, "price_indices": 0, "category_index": 0}
+                           "inventory": 5, "consumption": 4, "fx_rates": 4, "price_indices": 0, "category_index": 0,
+                           "requisitions": 0, "approval_events": 0, "receipts": 0, "savings_initiatives": 0}
 
 
 def test_the_rules_are_named_as_a_load_names_them(bad: tuple[Path, LakeCheck], tmp_path: Path) -> None:
@@ -163,7 +168,7 @@ def test_a_clean_lake_keeps_every_rule(spark: SparkSession, golden_db: Path, tmp
     assert result.ok and result.issues == ()
     assert result.rows == {n: manifest.rows()[n] for n in EXPORTS if n in manifest.rows()}
     assert result.sentences() == [f"The lake at {tmp_path / 'lake'} keeps every row rule of the export contract "
-                                  "(45 rows in 10 tables)."]
+                                  "(45 rows in 14 tables)."]
     assert check(tmp_path / "lake", spark=spark, tables=["suppliers"]).rows == {"suppliers": 2}  # one table
 
 
