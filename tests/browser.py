@@ -147,8 +147,17 @@ def choose(page, label: str, option: str, rerun: bool = True) -> None:  # noqa: 
     Inside an `st.form` a choice does not rerun the page: pass `rerun=False`."""
     before = runs(page)
     widget = page.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(has_text=label).first
-    widget.locator("input").first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for attempt in range(3):  # a list opened while the page redraws its sidebar closes again: open it once more
+        widget.locator("input").first.click()
+        try:
+            wanted.wait_for(timeout=20_000)
+            break
+        except Exception:  # noqa: BLE001 - Playwright's timeout: the list is not open
+            page.keyboard.press("Escape")
+            if attempt == 2:
+                raise
+    wanted.click()
     page.keyboard.press("Escape")
     if rerun:
         settled(page, before)
