@@ -25,9 +25,9 @@ def test_the_demo_2025_11_savings_point_says_its_base_is_partial(server, page) -
     assert finance.count() == 3  # 2025-11, 2025-12, 2026-01: before 2025-11 no base, no value
     label = """(month) => [...document.querySelectorAll('.js-plotly-plot .hoverlayer')]
         .some(h => h.textContent.includes(month))"""  # Plotly draws the hover label on the next frame
-    finance.first.hover(force=True)
-    page.wait_for_function(label, arg="2025-11")
-    assert "Base month 2024-11 is partial" in (chart.locator(".hoverlayer").text_content() or "")
+    # 2025-11's value on a partial base lies far off the others: it is kept out of the scale (drawn at the edge,
+    # its hover and the key say why: tests/test_weak_data.py reads them), so its own point is not drawn
+    assert finance.first.get_attribute("display") == "none"
     finance.last.hover(force=True)
     page.wait_for_function(label, arg="2026-01")  # the label has moved to the last point
     assert "partial" not in (chart.locator(".hoverlayer").text_content() or "")
