@@ -55,12 +55,20 @@ def kind_of(item: pytest.Item) -> str:
     return "unit"
 
 
+# The tests a full run measured at 0.4 s or more (scripts/slow.py writes the list from `--durations=0`)
+SLOW = frozenset(line.strip() for line in (Path(__file__).parent / "slow.txt").read_text().splitlines()
+                 if line.strip() and not line.startswith("#"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test by what it runs, so `-m unit` (the default run) needs no server, browser or Streamlit."""
+    """Mark every test by what it runs, so `-m unit` (the default run) needs no server, browser or Streamlit, and
+    the ones measured slow as slow (the default run leaves them out; CI runs everything)."""
     for item in items:
         kind = kind_of(item)
         if not item.get_closest_marker(kind):
             item.add_marker(getattr(pytest.mark, kind))
+        if item.nodeid in SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
