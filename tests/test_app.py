@@ -24,6 +24,21 @@ PAGES = ["overview", "review", "savings", "inventory_days", "budget_variance", "
          "spend_under_management", "drilldown", "definitions", "data"]
 
 
+
+def signed_in_page(who: str, page: str) -> AppTest:
+    """The app with login configured and `who` signed in (Streamlit's test user), on `page` (a pages/ script):
+    roles come from TANDEM_ROLES as the caller set it."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 32,
+                          "client_id": "tandem", "client_secret": "secret",
+                          "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+    at.user = {"is_logged_in": True, "email": who, "name": who}
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
 def app(db: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None, **widgets: object) -> AppTest:
     """Run the app (as a browser does: the entry script first), go to the page, then set widgets by key.
 

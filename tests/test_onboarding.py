@@ -22,7 +22,7 @@ from store.db import reading
 from store.errors import TandemError
 from tandem import onboarding
 from tandem.onboarding import CONSTANT, NOT_MAPPED, Choice, Reading, edited
-from tests.test_app import ROOT, app
+from tests.test_app import ROOT, app, signed_in_page
 
 SAMPLES = ROOT / "tests" / "samples"
 NEW = "(a new source: draft one from the file)"
@@ -176,14 +176,7 @@ def test_a_viewer_sees_no_upload_and_no_save(tmp_path: Path, monkeypatch: pytest
                                                              "eve@example.com": {"role": "editor"}}}))
     seen = {}
     for who in ("vic@example.com", "eve@example.com"):
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 32,
-                              "client_id": "tandem", "client_secret": "secret",
-                              "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
-        at.user = {"is_logged_in": True, "email": who, "name": who}
-        at.run()
-        at.switch_page("pages/data.py").run()
-        assert not at.exception, [e.message for e in at.exception]
+        at = signed_in_page(who, "pages/data.py")
         seen[who] = (len(at.get("file_uploader")), [s.label for s in at.selectbox], [b.label for b in at.button])
     assert seen["vic@example.com"] == (0, [], [])
     assert seen["eve@example.com"][0] == 1 and "Source mapping" in seen["eve@example.com"][1]

@@ -117,23 +117,14 @@ def test_a_viewer_reads_the_ledger_and_is_offered_no_form(db: Path, monkeypatch:
     role allows and shows the ledger and its log, no form. An editor still gets them."""
     import json
 
-    from streamlit.testing.v1 import AppTest
-
-    from tests.test_app import ROOT
+    from tests.test_app import signed_in_page
 
     monkeypatch.setenv("TANDEM_DB", str(db))
     monkeypatch.setenv("TANDEM_ROLES", json.dumps({"users": {
         "vic@example.com": {"role": "viewer"}, "eve@example.com": {"role": "editor", "team": "finance"}}}))
     seen = {}
     for who in ("vic@example.com", "eve@example.com"):
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 32,
-                              "client_id": "tandem", "client_secret": "secret",
-                              "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
-        at.user = {"is_logged_in": True, "email": who, "name": who}
-        at.run()
-        at.switch_page("pages/savings_pipeline.py").run()
-        assert not at.exception, [e.message for e in at.exception]
+        at = signed_in_page(who, "pages/savings_pipeline.py")
         seen[who] = (at.get("form"),
                      any("recording, moving and booking initiatives need the editor role" in c.value for c in at.caption))
     assert seen["vic@example.com"] == ([], True)
