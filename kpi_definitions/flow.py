@@ -13,7 +13,7 @@ from kpi_definitions.dialects import Named
 
 SQL = Named(Path(__file__).parent / "sql")  # built by DuckDB: its function library
 NAME = "fact_flow"
-TABLES = ("fact_waits", "fact_documents", "fact_cycles", "fact_funds_lines")
+TABLES = ("fact_waits", "fact_documents", "fact_cycles", "fact_funds_lines", "fact_funds_months")
 # The exports the flow facts are built from: a load of another type leaves them as they are.
 SOURCES = frozenset({"requisitions", "approval_events", "purchase_orders", "receipts", "invoices", "fx_rates"})
 

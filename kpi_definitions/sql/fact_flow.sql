@@ -8,6 +8,7 @@
 --   fact_cycles       one row per document and stage of the flow it completed, with the stage's duration
 --   fact_funds_lines  the lines that hold budget before an invoice: requisitions not yet ordered, and the part
 --                     of each PO line neither invoiced nor (for the rest) received
+--   fact_funds_months those lines summed per bucket, month and slice (what funds available reads)
 -- Durations are epoch seconds apart (a timestamp is an instant: a zone crossing midnight changes nothing), and
 -- stages are per document: a ten-line order is one order, never ten (docs/budgets.md).
 -- A document's cost center, category and supplier are those of its first line.
@@ -255,6 +256,16 @@ parts AS (
       AND NOT EXISTS (SELECT 1 FROM purchase_orders p WHERE p.po_id = r.po_id AND p.po_line = r.po_line)
 )
 SELECT * FROM parts WHERE amount IS NULL OR amount > 0
+ORDER BY m_fin;
+
+-- The lines that hold budget summed per bucket, the months each team dates them in, and slice: what funds
+-- available reads (sql/base.sql `funds_use`), a few rows per month and slice, never the lines. A sum is NULL when
+-- none of its lines converts, as the sum over the lines is.
+CREATE OR REPLACE TABLE fact_funds_months AS
+SELECT bucket, m_fin, m_proc, category, cost_center, sum(amount) AS amount, count(*) AS lines,
+       count(*) FILTER (WHERE unconverted) AS unconverted
+FROM fact_funds_lines
+GROUP BY bucket, m_fin, m_proc, category, cost_center
 ORDER BY m_fin;
 
 DROP TABLE _po_invoiced;
