@@ -100,6 +100,7 @@ inv_lines AS (
                                  ORDER BY i.invoice_date, i.invoice_id, i.invoice_line) AS invoiced_so_far
     FROM fact_invoices i
     JOIN purchase_orders p ON p.po_id = i.po_id AND p.po_line = i.po_line AND p.status <> 'cancelled'
+        AND {in_pos:p.po_id}
     LEFT JOIN @fx_monthly() x ON x.currency = p.currency AND x.m = i.m
     WHERE i.quantity > 0 AND i.amount > 0 AND {in_pos:i.po_id}  -- an order's lines all, for the running sums
 ),
@@ -107,7 +108,7 @@ received AS (  -- what was received on each such line's PO line by its invoice d
     SELECT l.invoice_id, l.invoice_line,
            sum(r.quantity) FILTER (WHERE r.receipt_date <= l.invoice_date) AS by_then, sum(r.quantity) AS ever
     FROM inv_lines l
-    JOIN receipts r ON r.po_id = l.po_id AND r.po_line = l.po_line
+    JOIN receipts r ON r.po_id = l.po_id AND r.po_line = l.po_line AND {in_pos:r.po_id}
     GROUP BY l.invoice_id, l.invoice_line
 ),
 matched AS (
