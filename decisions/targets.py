@@ -262,11 +262,12 @@ def at_grain(evaluated: pl.DataFrame, grain: str, cal: FiscalCalendar | None = N
     period's) and `share` (the months' share, 1 at the target's own grain). The actual and the status stay the whole
     target period's."""
     cal = cal or calendar()
-    if not evaluated.height:
-        return evaluated.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in AT_GRAIN.items())
     if "unit" not in evaluated.columns:  # evaluated before targets carried their unit: levels as they are
         evaluated = evaluated.with_columns(unit=pl.lit("days"))
     coarse = evaluated.filter(pl.col("grain").replace_strict(RANK, default=-1) >= RANK[grain])
+    if not coarse.height:  # no target at this grain or a coarser one (a month's on a quarter): none to show; the
+        # steps below would turn `period` into the months' integers (no label to replace them with)
+        return coarse.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in AT_GRAIN.items())
     spans = {(p, g): cal.parse(p, g) for p, g in coarse.select("period", "grain").unique().iter_rows()}  # few targets
     months = coarse.with_columns(
         _first=pl.struct("period", "grain").map_elements(lambda r: spans[(r["period"], r["grain"])][0],
