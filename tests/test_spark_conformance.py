@@ -362,3 +362,55 @@ def test_the_command_line_gives_the_demos_agreed_views_and_targets_on_spark_as_o
             assert (agreed["target"], agreed["status"]) == (50_000, "on track")
             assert agreed["forecast"] == pytest.approx(agreed["value"], rel=1e-9)
             assert row["payment_days", "finance"]["target"] == 30
+
+
+@pytest.mark.spark
+def test_a_targets_actual_comes_from_the_engine_that_computes_its_row(
+        spark: SparkSession, golden_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the lake was exported, one more 2026-01 invoice line of EUR 1,000 (no order, no budget) is loaded into
+    the database: finance's budget variance of 2026-01 moves from −50 (tests/golden/cases.yaml) to −50 + 1,000 =
+    950 there. On Spark the row and its approved target both read the lake: −50, not the file's 950."""
+    from cli.main import app
+    from decisions import targets
+    from reports import source
+    from workspace.db import ingest_file
+
+    db = tmp_path / "golden.duckdb"
+    shutil.copy(golden_db, db)
+    con = connect(db)
+    try:
+        tid = targets.propose(con, registry(), "budget_variance", "finance", "month", "2026-01", "100", "the aim", PIA)
+        targets.decide(con, tid, True, "agreed", ANA)
+    finally:
+        con.close()
+    exported = runner.invoke(app, ["lake", "export", str(tmp_path / "lake"), "--db", str(db)])
+    assert exported.exit_code == 0, exported.output
+    extra = tmp_path / "invoices.csv"
+    extra.write_text("invoice_id,invoice_line,supplier_id,po_id,po_line,item_id,category,cost_center,gl_account,"
+                     "invoice_date,due_date,paid_date,quantity,amount,currency\n"
+                     "I99,1,S1,,,,IT,CC1,6000,2026-01-20,2026-02-19,2026-02-10,,1000,EUR\n")
+    con = connect(db)
+    try:
+        assert ingest_file(con, extra).ok
+    finally:
+        con.close()
+    monkeypatch.delenv("TANDEM_SPARK_REMOTE", raising=False)
+    monkeypatch.delenv("TANDEM_ENGINE", raising=False)
+    env = {"TANDEM_DB": str(db)}
+    args = ["--period", "2026-01", "--kpi", "budget_variance"]
+
+    def finance(rows: list[dict]) -> tuple:
+        row = next(r for r in rows if (r["kpi"], r["view"]) == ("budget_variance", "finance"))
+        return row["value"], row["target"], row["forecast"]  # a whole month's forecast is its actual
+
+    assert finance(_kpis(args, env)) == (pytest.approx(950), 100, pytest.approx(950))
+    on_spark = _kpis([*args, "--engine", "spark", "--lake", str(tmp_path / "lake")], env)
+    assert finance(on_spark) == (pytest.approx(-50), 100, pytest.approx(-50))
+    # the pack's and the pages' targets (reports/source.targets_evaluated) ask the engine of the settings too
+    monkeypatch.setenv("TANDEM_ENGINE", "spark")
+    monkeypatch.setenv("TANDEM_LAKE", str(tmp_path / "lake"))
+    found = source.targets_evaluated(str(db), source.version(db))
+    assert found.select("kpi", "view", "actual", "forecast").rows() == [
+        ("budget_variance", "finance", pytest.approx(-50), pytest.approx(-50))]
+    monkeypatch.setenv("TANDEM_ENGINE", "duckdb")
+    assert source.targets_evaluated(str(db), source.version(db))["actual"].to_list() == [pytest.approx(950)]
