@@ -167,6 +167,24 @@ def test_targets_evaluated_against_the_golden_data_and_attached_to_kpi_rows(gold
     assert (rows["finance"]["target"], rows["finance"]["status"]) == ("", "")
 
 
+def test_a_quarters_rows_when_every_target_is_a_months() -> None:
+    """Only a month's target approved: a quarter's rows carry none (GRAIN_RULE), and are still the quarter's (the
+    month's integers once replaced no label there: `tandem kpis --grain quarter` stopped on a schema error)."""
+    import polars as pl
+
+    from decisions import targets
+
+    month = pl.DataFrame([{"target_id": 1, "kpi": "savings", "view": "procurement", "grain": "month",
+                           "period": "2026-01", "target": 19.0, "actual": 20.0, "forecast": 20.0, "status": "on track",
+                           "months_elapsed": 1, "months_total": 1, "verified": True, "unit": "currency"}],
+                         schema=targets.SCHEMA)
+    assert targets.at_grain(month, "quarter").schema == targets.at_grain(month.clear(), "quarter").schema
+    values = pl.DataFrame({"kpi": ["savings"], "view": ["procurement"], "period": ["2026-Q1"], "value": [75.0]})
+    assert targets.attach(values, month, "quarter", (), {}).rows() == [("savings", "procurement", "2026-Q1", 75.0,
+                                                                        None, None, None)]
+    assert targets.for_selection(month, "month", "2026-01", {})["target"].to_list() == [19.0]
+
+
 def test_the_review_lists_target_status_changes_since_it_started(golden_db, tmp_path, monkeypatch) -> None:  # noqa: ANN001
     """A review starts with savings 2026-Q1 (procurement) at target 100: 75 → off track. Then a new target of 70
     replaces it (75 ≥ 70 → on track) and IT 2026-01 gets 19 (20 ≥ 19 → on track): both are "what changed"."""
