@@ -279,3 +279,24 @@ def test_the_review_pack_lists_agreements_and_targets_with_the_unverified_mark(g
     cells = [c.text for sh in slide.shapes if sh.has_table for row in sh.table.rows for c in row.cells]
     assert "Pia (procurement, unverified)" in cells and "pending" in cells
     service.st.cache_data.clear()
+
+
+def test_a_target_set_under_another_fiscal_calendar_is_left_out(golden_db, tmp_path) -> None:  # noqa: ANN001
+    """Years started in January when the quarter's target was set; now they start in April: "2026-Q1" no longer
+    names a period, so the target is left out (its month's target stays) instead of failing every request."""
+    import shutil
+
+    from decisions import targets
+    from kpi_definitions.periods import FiscalCalendar
+    from kpi_definitions.registry import registry
+    from store.db import reading
+
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    _approved_targets(db, [("savings", "procurement", "quarter", "2026-Q1", 100, None, None),
+                           ("savings", "procurement", "month", "2026-01", 19, "category", "IT")])
+    with reading(db) as con:
+        assert targets.evaluate(con, registry(), FiscalCalendar(), "EUR")["period"].to_list() == ["2026-Q1", "2026-01"]
+        now = targets.evaluate(con, registry(), FiscalCalendar(4), "EUR")
+    assert now.select("period", "actual").rows() == [("2026-01", 20.0)]  # golden: savings IT 2026-01 = 20
+    assert targets.at_grain(now, "quarter", FiscalCalendar(4)).height == 0  # a month's target: not on a quarter
