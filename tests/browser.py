@@ -141,23 +141,41 @@ def settled(page, after: int = 0, timeout_s: float = 120) -> int:  # noqa: ANN00
     return runs(page)
 
 
+# Resolves at the first animation frame in which nothing scrolled: a scroll's event is dispatched at the next
+# frame, before that frame's animation-frame callbacks, so once one frame passes with none, scrolling is over.
+SCROLLED = """() => new Promise(done => {
+    let scrolled = true;  // wait at least one whole frame
+    const mark = () => { scrolled = true; };
+    addEventListener('scroll', mark, true);
+    const frame = () => {
+        if (!scrolled) { removeEventListener('scroll', mark, true); done(); return; }
+        scrolled = false;
+        requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+})"""
+
+
+def open_list(page, widget) -> None:  # noqa: ANN001 - Playwright objects
+    """Open the list of a Streamlit selectbox or multiselect (`widget`), once its scrolling into view is over.
+
+    A scroll of any box around the widget closes its open list (react-aria closes a popover when its trigger's
+    scroll parent scrolls): a click on a widget below the sidebar's fold scrolls the sidebar first, and the
+    browser dispatches that scroll a frame later, after the list has opened. So the widget is brought into view
+    and the page left to finish scrolling before the click."""
+    widget.scroll_into_view_if_needed()
+    page.evaluate(SCROLLED)
+    widget.locator("input").first.click()
+
+
 def choose(page, label: str, option: str, rerun: bool = True) -> None:  # noqa: ANN001
     """Pick an option of a Streamlit selectbox or multiselect found by its label, and wait for the rerun.
 
     Inside an `st.form` a choice does not rerun the page: pass `rerun=False`."""
     before = runs(page)
     widget = page.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(has_text=label).first
-    wanted = page.get_by_role("option", name=option, exact=True)
-    for attempt in range(3):  # a list opened while the page redraws its sidebar closes again: open it once more
-        widget.locator("input").first.click()
-        try:
-            wanted.wait_for(timeout=20_000)
-            break
-        except Exception:  # noqa: BLE001 - Playwright's timeout: the list is not open
-            page.keyboard.press("Escape")
-            if attempt == 2:
-                raise
-    wanted.click()
+    open_list(page, widget)
+    page.get_by_role("option", name=option, exact=True).click()
     page.keyboard.press("Escape")
     if rerun:
         settled(page, before)

@@ -21,7 +21,7 @@ from decisions.identity import Identity, NotAllowed, Roles, local_user
 from store.config import Settings
 from store.db import reading
 from tandem import auth
-from tests.browser import CHROMIUM, login_serving
+from tests.browser import CHROMIUM, login_serving, settled
 from workspace.db import connect
 
 LOCAL = local_user()  # the command line's user: every write names who acts
@@ -211,10 +211,12 @@ def test_sign_in_roles_and_who_in_a_real_browser(login_server: tuple[str, Path, 
     page.goto(f"{base}/data")
     page.get_by_role("heading", name="Freshness").wait_for(timeout=60_000)
     page.get_by_text("Uploading exports needs the editor role").wait_for()
+    settled(page)  # the page's run is over: what is not there now is not drawn
     assert page.locator('[data-testid="stFileUploader"]').count() == 0
     page.goto(f"{base}/review")
     # a viewer reads the meeting: no form to write in (decisions refuse a viewer's item too: the unit test above)
     page.get_by_text("You can read the meeting's notes, decisions and actions").wait_for(timeout=60_000)
+    settled(page)
     assert page.locator('[data-testid="stForm"]').count() == 0
     page.context.close()
 

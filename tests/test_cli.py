@@ -6,7 +6,6 @@ import csv
 import io
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import polars as pl
@@ -87,6 +86,8 @@ def test_errors_are_one_sentence_with_the_contract_exit_status(
 def test_locked_database_is_reported_not_waited_on(tmp_path: Path) -> None:
     db = tmp_path / "t.duckdb"
     f = _file(tmp_path, "suppliers.csv", [VALID["suppliers"]])
+    # the holder keeps the file open until it is killed (its sleep is the scenario, not a wait: the test reads
+    # its "ready" line, then kills it)
     holder = subprocess.Popen(
         [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); "
                                "time.sleep(60)"],
@@ -98,8 +99,7 @@ def test_locked_database_is_reported_not_waited_on(tmp_path: Path) -> None:
         assert f"Database {db} is in use by another process" in " ".join(err.split())
     finally:
         holder.kill()
-        holder.wait()
-    time.sleep(0.1)
+        holder.wait()  # the process has ended: the OS has released its lock on the file
     code, _, _ = _run("ingest", str(f), "--db", str(db))
     assert code == 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -26,25 +27,46 @@ def db(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def _upload(db: Path, f: Path, out: dict, key: str, waited: list[str]) -> None:
+WAIT_S = 120  # how long a step may take on a shared, loaded machine before the test fails (never reached)
+
+
+def _upload(db: Path, f: Path, out: dict, key: str, waited: list[str], arrived: threading.Event | None = None,
+            progress: Callable[[str, int, int], None] | None = None) -> None:
+    """Upload `f` as the Data page does; `waited` gets `key` (and `arrived` is set) when it waits its turn."""
+    def waiting() -> None:
+        waited.append(key)
+        if arrived is not None:
+            arrived.set()
+
     try:
-        out[key] = uploads.load(db, [(f.name, f.read_bytes())], None, None, False, "utf-8",
-                                waiting=lambda: waited.append(key))
+        out[key] = uploads.load(db, [(f.name, f.read_bytes())], None, None, False, "utf-8", progress=progress,
+                                waiting=waiting)
     except BaseException as exc:  # noqa: BLE001 - the test reports what a thread met
         out[key] = exc
 
 
+def _held_until(go_on: threading.Event, inside: threading.Event) -> Callable[[str, int, int], None]:
+    """An upload's progress callback, which runs inside its write turn: it says so (`inside`), then holds the
+    turn until the test lets it go on, so what the test does meanwhile happens while the write runs."""
+    def progress(_name: str, _done: int, _total: int) -> None:
+        inside.set()
+        go_on.wait(WAIT_S)
+
+    return progress
+
+
 def test_two_uploads_at_once_both_load_in_turn(db: Path, tmp_path: Path) -> None:
     big, small = tmp_path / "invoices_big.csv", tmp_path / "invoices_small.csv"
-    generate(150_000, big, seed=1)
+    generate(20_000, big, seed=1)
     generate(2_000, small, seed=2)
     out: dict = {}
     waited: list[str] = []
-    first = threading.Thread(target=_upload, args=(db, big, out, "big", waited))
+    inside, arrived = threading.Event(), threading.Event()
+    # the first upload holds the write turn (loading: its progress callback) until the second has come and waits
+    first = threading.Thread(target=_upload, args=(db, big, out, "big", waited, None, _held_until(arrived, inside)))
     first.start()
-    while not gate.writing():  # the first upload holds the write turn
-        time.sleep(0.01)
-    second = threading.Thread(target=_upload, args=(db, small, out, "small", waited))
+    assert inside.wait(WAIT_S), out
+    second = threading.Thread(target=_upload, args=(db, small, out, "small", waited, arrived))
     second.start()
     first.join(300)
     second.join(300)
@@ -62,24 +84,26 @@ def test_readers_during_an_upload_read_or_are_told_a_load_is_running(db: Path, t
     ver = service.version(db)
     as_of = service.data_as_of(str(db), ver)
     out: dict = {}
-    upload = threading.Thread(target=_upload, args=(db, big, out, "big", []))
+    inside, go_on = threading.Event(), threading.Event()
+    upload = threading.Thread(target=_upload, args=(db, big, out, "big", [], None, _held_until(go_on, inside)))
     upload.start()
-    while not gate.writing():
-        time.sleep(0.01)
-    seen: list[str] = []
-    while upload.is_alive():
+    try:
+        assert inside.wait(WAIT_S), out  # the upload is loading, inside its write turn, and holds it
         assert service.version(db) == ver  # the pages keep their cached data meanwhile
+        with pytest.raises(Busy) as busy:  # a reader waits briefly (store/gate.py READER_WAIT_S), then is told
+            named(db, "load_log")
+        assert "A load is running on this server" in busy.value.message
+    finally:
+        go_on.set()
+    while upload.is_alive():  # the rest of the load: every read either reads or is told, never DuckDB's words
         try:
             named(db, "load_log")
-            seen.append("read")
         except Busy as exc:
-            seen.append("busy")
             assert "A load is running on this server" in exc.message
         except duckdb.Error as exc:  # what the probe saw: "different configuration", conflicts
             pytest.fail(f"a reader met DuckDB's words: {exc}")
-        time.sleep(0.05)
+        time.sleep(0.05)  # not a wait for anything: how often the probe reads while the thread runs
     upload.join()
-    assert "busy" in seen
     assert isinstance(out["big"], uploads.Outcome) and out["big"].results[0].outcome == "loaded"
     notice = service.loading_notice(db)
     assert notice == (f"A load is running; the data shown is as of {as_of:%Y-%m-%d %H:%M}; this page refreshes "
@@ -90,19 +114,23 @@ def test_readers_during_an_upload_read_or_are_told_a_load_is_running(db: Path, t
 
 def test_a_write_waits_for_the_readers_already_reading(db: Path) -> None:
     order: list[str] = []
+    started = threading.Event()
     from store.db import reading
 
     def reader() -> None:
         with reading(db) as con:
             order.append("read start")
-            time.sleep(0.5)
+            started.set()
+            # the read goes on until the write has taken its turn (gate.writing()) and so waits for this reader
+            deadline = time.monotonic() + WAIT_S
+            while not gate.writing() and time.monotonic() < deadline:
+                time.sleep(0.01)
             con.sql("SELECT count(*) FROM invoices").fetchall()
             order.append("read end")
 
     t = threading.Thread(target=reader)
     t.start()
-    while not order:
-        time.sleep(0.01)
+    assert started.wait(WAIT_S)
     service.run_write(db, lambda con: order.append("write") or con.sql("SELECT 1").fetchall())
     t.join()
     assert order == ["read start", "read end", "write"]

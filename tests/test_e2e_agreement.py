@@ -4,7 +4,8 @@ signing, checked against the bridge to the cent; finance finds it awaiting its a
 beside Approve and approves; a viewer sees every page without a single write form; finance proposes a target for
 a percentage KPI typed in percent and procurement approves it.
 
-The browser waits for what it needs on the page (an element with its text), never for a fixed time."""
+The browser waits for what it needs on the page (an element with its text) and for the app's end-of-run mark
+(tests/browser.py `settled`), never for a fixed time."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from kpi_definitions.periods import FiscalCalendar
 from kpi_definitions.registry import registry
 from reports import formats
 from store.db import reading
-from tests.browser import CHROMIUM, login_serving
+from tests.browser import CHROMIUM, login_serving, runs, settled
 
 TEXT = "Negotiated savings without cost avoidance: only what changes the price paid counts."
 WAIT = 90_000  # ms a page may take to show what is waited for (a shared, loaded machine)
@@ -62,11 +63,6 @@ def sign_in(browser, base: str, email: str, who: str):  # noqa: ANN001, ANN201 -
     return page
 
 
-def settled(page) -> None:  # noqa: ANN001
-    """The page has finished its run: Streamlit's running indicator is gone."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT)
-
-
 def metric(page, label: str):  # noqa: ANN001, ANN201
     """The value of the (first) metric whose label holds `label`."""
     return page.locator('[data-testid="stMetric"]').filter(has_text=label).first.locator(
@@ -95,14 +91,17 @@ def test_both_teams_agree_a_definition_seeing_the_number_and_a_viewer_writes_not
     page.goto(f"{base}/agreements")
     page.get_by_role("heading", name="Propose an agreed definition").wait_for(timeout=WAIT)
     expect(metric(page, "Agreed value · 2026-10")).to_have_text(formats.money(b.start), timeout=WAIT)  # none yet
-    include(page, "Cost avoidance")
+    settled(page)
+    include(page, "Cost avoidance")  # reruns the proposal form (a fragment): the number changes in place
     expect(metric(page, "Agreed value · 2026-10")).to_have_text(shown, timeout=WAIT)
     page.get_by_text(f"procurement's {formats.money(b.start)}, plus Cost avoidance "
                      f"{formats.signed(step.value, 'currency')} = {shown}").wait_for(timeout=WAIT)
     settled(page)
     page.get_by_label("The agreed definition, in plain words").fill(TEXT)
     page.get_by_label("Reason").fill("Count what changes the price")
+    before = runs(page)
     page.get_by_role("button", name="Propose", exact=True).click()
+    settled(page, before)  # a write reruns the whole page
     said = f"Proposed #1: Savings as procurement's value plus Cost avoidance ({shown} in 2026-10)."
     page.locator('[data-testid="stToast"]').filter(has_text=said).wait_for(timeout=WAIT)
     # its own proposal: no Approve button for procurement, Withdraw instead
@@ -119,8 +118,9 @@ def test_both_teams_agree_a_definition_seeing_the_number_and_a_viewer_writes_not
     page.locator('[data-testid="stHorizontalBlock"]').filter(has_text=item).get_by_role("link", name="Decide").click()
     page.get_by_role("heading", name="Proposals").wait_for(timeout=WAIT)
     expect(metric(page, "Agreed value · 2026-10")).to_have_text(shown, timeout=WAIT)  # beside Approve
-    settled(page)
+    before = settled(page)
     page.get_by_role("button", name="Approve", exact=True).click()
+    settled(page, before)
     said = "Approved #1: Savings's agreed definition is now version 1"
     page.locator('[data-testid="stToast"]').filter(has_text=said).wait_for(timeout=WAIT)
     # the KPI page shows the agreed view at the value previewed
@@ -152,14 +152,18 @@ def test_both_teams_agree_a_definition_seeing_the_number_and_a_viewer_writes_not
     field.wait_for(timeout=WAIT)
     settled(page)
     field.fill("25")
+    before = runs(page)
     page.get_by_role("button", name="Propose target").click()
+    settled(page, before)
     said = "Target #1 proposed: Spend under management (finance, 2026-10) at 25.0%."
     page.locator('[data-testid="stToast"]').filter(has_text=said).wait_for(timeout=WAIT)
     page.context.close()
     page = sign_in(browser, base, "procurement@example.com", "Pat Procurement · procurement · editor")
     page.get_by_text("Target #1 Spend under management (Finance, 2026-10): 25.0%").wait_for(timeout=WAIT)
     page.goto(f"{base}/agreements")
-    page.get_by_role("button", name="Approve target").click(timeout=WAIT)
+    before = settled(page)
+    page.get_by_role("button", name="Approve target").click()
+    settled(page, before)
     page.locator('[data-testid="stToast"]').filter(has_text="Target #1 approved").wait_for(timeout=WAIT)
     with reading(db) as con:
         assert con.execute("SELECT kpi, value, status FROM targets").fetchall() == [

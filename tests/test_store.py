@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import polars as pl
@@ -16,20 +15,25 @@ from tests.rows import VALID
 from workspace.db import connect, ingest_file
 
 READER = """
-import json, sys, time
+import json, sys
 from pathlib import Path
 from store.db import read
 db, stop = Path(sys.argv[1]), Path(sys.argv[2])
 counts, errors = [], []
-print("ready", flush=True)
-while not stop.exists() or len(counts) < 2:  # one more read after the last load
+
+def once():
     try:
         counts.append(int(read(db, "SELECT count(*) AS n FROM invoices")["n"][0]))
     except Exception as exc:  # the test asserts there are none
         errors.append(repr(exc))
+
+once()
+print("reading", flush=True)  # the first read is done: the test starts the loads now
+while not stop.exists():  # opening and closing the file in a tight loop while the loads run
+    once()
+once()  # a read begun after the last load finished: the test makes `stop` only then
 print(json.dumps({"counts": counts, "errors": errors}))
 """
-
 
 def invoices(tmp_path: Path, name: str, n: int, start: int) -> Path:
     rows = [VALID["invoices"] | {"invoice_id": f"I{start + i}", "amount": "10"} for i in range(n)]
@@ -47,14 +51,13 @@ def test_cli_loads_while_another_process_keeps_reading(tmp_path: Path) -> None:
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(db), str(stop)], stdout=subprocess.PIPE, text=True)
     try:
-        assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
-        time.sleep(0.5)  # the reader is now opening and closing the file in a tight loop
+        # the reader has read once and is now opening and closing the file in a tight loop
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "reading"
         for i in (1, 2, 3):
             load = subprocess.run([sys.executable, "-m", "cli.main", "ingest", "--db", str(db),
                                    str(invoices(tmp_path, f"invoices_{i}.csv", 1000, i * 1000))],
                                   capture_output=True, text=True, timeout=120)
             assert load.returncode == 0, load.stderr
-        time.sleep(0.3)
         stop.touch()
         out, _ = reader.communicate(timeout=60)
     finally:
