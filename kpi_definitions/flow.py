@@ -34,6 +34,10 @@ _TOUCHED = {"fact_po_invoiced": _IN_POS.format("po_id"), "fact_documents": _DOCU
             "fact_funds_months": "true"}  # a few rows per month and slice: summed again from the lines
 _CREATE = re.compile(r"^CREATE OR REPLACE TABLE (\w+) AS\n", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"\{(in_pos|in_invoices):([\w.]+)\}")
+_NEW = re.compile(r"\{new:(\w+)\}")
+# No PO line's earlier invoices ({prior} unless a load only appends), typed as fact_po_invoiced's rows.
+_NO_PRIOR = ("(SELECT po_id, po_line, amount_rep AS invoiced, 0::BIGINT AS unconverted, invoice_date AS first_invoiced, "
+             "invoice_date AS last_invoiced, 0::BIGINT AS lines, quantity FROM fact_invoices WHERE false)")
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, currency: str) -> None:
@@ -45,10 +49,15 @@ def update_invoices(con: duckdb.DuckDBPyConnection, currency: str) -> bool:
     """Rebuild the flow facts of the documents the newest load of invoices touched (inside the caller's
     transaction, the invoice facts first); True when that sufficed, False when a replaced invoice line had left an
     order the load did not touch and everything was rebuilt instead."""
-    _run(con, currency, SQL.statements("fact_flow_touched"))
-    _run(con, currency, _statements(scoped=True))
-    con.execute("DROP TABLE _t_po")
-    con.execute("DROP TABLE _t_inv")
+    append = False
+    for statement in SQL.statements("fact_flow_touched"):  # _t_append decides whether older invoices can change
+        _run(con, currency, [statement.replace("{tail}", "false" if append else "true")])
+        if "TABLE _t_append" in statement:
+            append = bool(con.execute("SELECT append FROM _t_append").fetchall()[0][0])
+    newest = int(con.execute("SELECT max(_load_id) FROM fact_invoices").fetchall()[0][0]) if append else None
+    _run(con, currency, _statements(scoped=True, newest=newest))
+    for table in ("_t_po", "_t_inv", "_t_prior", "_t_append", "_t_po_lines", "_t_receipts"):
+        con.execute(f"DROP TABLE {table}")
     counted, lines = con.execute("SELECT (SELECT coalesce(sum(lines), 0) FROM fact_po_invoiced), "
                                  "(SELECT count(*) FROM fact_invoices WHERE po_found)").fetchall()[0]
     if counted == lines:
@@ -57,17 +66,22 @@ def update_invoices(con: duckdb.DuckDBPyConnection, currency: str) -> bool:
     return False
 
 
-def _statements(scoped: bool) -> list[str]:
-    """sql/fact_flow.sql's statements, whole or scoped to what a load of invoices touched."""
+def _statements(scoped: bool, newest: int | None = None) -> list[str]:
+    """sql/fact_flow.sql's statements, whole or scoped to what a load of invoices touched (`newest`: the load id
+    of a load that only appends, whose own lines are then the only ones read)."""
     out: list[str] = []
     for statement in SQL.statements(NAME):
+        statement = (_NEW.sub(lambda m: "true" if newest is None else f"{m[1]}._load_id = {newest}", statement)
+                     .replace("{prior}", _NO_PRIOR if newest is None else "_t_prior"))
         if not scoped:
             out.append(_PLACEHOLDER.sub("true", statement).replace("{events}", "true").replace("{documents}", "true")
-                       .replace("{requisitions}", "true"))
+                       .replace("{requisitions}", "true").replace("{purchase_orders}", "purchase_orders")
+                       .replace("{receipts}", "receipts"))
             continue
         statement = (_PLACEHOLDER.sub(lambda m: (_IN_POS if m[1] == "in_pos" else _IN_INVOICES).format(m[2]), statement)
                      .replace("{events}", _DOCUMENTS.replace("document_", "e.document_"))
-                     .replace("{documents}", _DOCUMENTS).replace("{requisitions}", "false"))
+                     .replace("{documents}", _DOCUMENTS).replace("{requisitions}", "false")
+                     .replace("{purchase_orders}", "_t_po_lines").replace("{receipts}", "_t_receipts"))
         made = _CREATE.search(statement)
         if made is None:  # a temp table or a drop: as it is
             out.append(statement)

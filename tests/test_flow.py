@@ -90,6 +90,34 @@ def test_a_load_of_invoices_rebuilds_only_what_it_touched_and_matches_a_whole_re
                    ).fetchall() == [(False,), (True,)]
 
 
+def test_a_monthly_load_reads_its_own_lines_and_continues_the_running_quantities(
+        con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # May, after every invoice on its PO lines: only its own lines are read ({new}), the quantity invoiced on PA's
+    # line so far starting from IA's 6 (fact_po_invoiced as it was)
+    loads: list[int | None] = []
+    real = flow._statements
+
+    def spy(scoped: bool, newest: int | None = None) -> list[str]:
+        loads.append(newest)
+        return real(scoped, newest)
+
+    monkeypatch.setattr(flow, "_statements", spy)
+    monkeypatch.setattr(facts, "REBUILD", "no_full_rebuild_here")
+    before = con.sql("SELECT quantity, lines, last_invoiced::VARCHAR FROM fact_po_invoiced WHERE po_id = 'PA'").fetchall()
+    load(con, tmp_path / "invoices_may.csv", [
+        "IV,1,S1,PA,1,,IT,CC1,6000,2026-05-04,2026-06-03,,3,60,EUR",
+        "IT,1,S1,PA,1,,IT,CC1,6000,2026-05-20,2026-06-19,,2,40,EUR",
+        "IU,1,S2,,,,LAB,CC2,6000,2026-05-06,2026-06-05,,,15,EUR"])
+    assert len(loads) == 1 and loads[0] is not None  # the appending path, with the load's id
+    same(stored(con), rebuilt(con))
+    # by hand: PA line 1 orders 10 at 20. IA 6 before; IV 6 + 3 = 9 <= 10 matches two-way, IT 9 + 2 = 11 > 10 not
+    assert before == [(6.0, 1, "2026-02-05")]
+    assert con.sql("SELECT quantity, lines, last_invoiced::VARCHAR, invoiced FROM fact_po_invoiced WHERE po_id = 'PA'"
+                   ).fetchall() == [(11.0, 3, "2026-05-20", 220.0)]
+    assert con.sql("SELECT document_id, two_way FROM fact_documents WHERE document_id IN ('IT', 'IV') "
+                   "ORDER BY document_id").fetchall() == [("IT", False), ("IV", True)]
+
+
 def test_a_replaced_line_that_left_an_untouched_order_rebuilds_everything(
         con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # IA moves from PA to PB: PA is not among the orders the load names, and its invoiced amount must fall to 0
