@@ -10,6 +10,7 @@ import pytest
 
 from kpi_definitions import facts
 from tests.conftest import GOLDEN
+from tests.killed import load_killed_after
 from workspace.db import connect, ingest_file
 
 KEY = ["invoice_id", "invoice_line"]
@@ -235,11 +236,6 @@ def test_monthly_sums_follow_every_load_of_invoices_as_if_rebuilt(golden_db: Pat
 
 
 def test_a_load_killed_after_re_summing_changes_nothing(golden_db: Path, tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-    import textwrap
-
     db = tmp_path / "g.duckdb"
     shutil.copy(golden_db, db)
     invoices = pl.read_csv(GOLDEN / "exports" / "invoices.csv", infer_schema=False)
@@ -249,20 +245,7 @@ def test_a_load_killed_after_re_summing_changes_nothing(golden_db: Path, tmp_pat
     with connect(db) as con:
         before = stored_sums(con)
     # a real process, SIGKILLed by itself inside the load's transaction, once the monthly sums are re-summed
-    script = textwrap.dedent(f"""
-        import os, signal
-        from pathlib import Path
-        from kpi_definitions import facts
-        from workspace.db import connect, ingest_file
-        real = facts.update_months
-        def die(*a, **k):
-            real(*a, **k)
-            os.kill(os.getpid(), signal.SIGKILL)
-        facts.update_months = die
-        ingest_file(connect({str(db)!r}), Path({str(tmp_path / "invoices_may.csv")!r}))
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1], capture_output=True)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    load_killed_after(db, tmp_path / "invoices_may.csv", "kpi_definitions.facts", "update_months")
     with connect(db) as con:
         after = stored_sums(con)
         same_sums(after, before)  # the load never committed

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from kpi_definitions import facts, flow
+from tests.killed import load_killed_after
 from workspace.db import connect, ingest_file
 
 HEADER = "invoice_id,invoice_line,supplier_id,po_id,po_line,item_id,category,cost_center,gl_account,invoice_date," \
@@ -139,31 +140,13 @@ def test_a_replaced_line_that_left_an_untouched_order_rebuilds_everything(
 
 
 def test_a_load_killed_after_the_flow_facts_changes_nothing(golden_budgets_db: Path, tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-    import textwrap
-
     db = tmp_path / "b.duckdb"
     shutil.copy(golden_budgets_db, db)
     (tmp_path / "invoices_may.csv").write_text(f"{HEADER}\nIW,1,S2,PC,1,,IT,CC1,6000,2026-03-01,2026-03-31,,1,50,EUR\n")
     with connect(db) as c:
         before = stored(c)
     # a real process, SIGKILLed by itself inside the load's transaction, once the flow facts are updated
-    script = textwrap.dedent(f"""
-        import os, signal
-        from pathlib import Path
-        from kpi_definitions import flow
-        from workspace.db import connect, ingest_file
-        real = flow.update_invoices
-        def die(*a, **k):
-            real(*a, **k)
-            os.kill(os.getpid(), signal.SIGKILL)
-        flow.update_invoices = die
-        ingest_file(connect({str(db)!r}), Path({str(tmp_path / "invoices_may.csv")!r}))
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1], capture_output=True)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    load_killed_after(db, tmp_path / "invoices_may.csv", "kpi_definitions.flow", "update_invoices")
     with connect(db) as c:
         after = stored(c)
         same(after, before)  # the load never committed
