@@ -10,6 +10,7 @@ import pytest
 
 from kpi_definitions import facts
 from tests.conftest import GOLDEN
+from tests.frames import same_tables
 from tests.killed import load_killed_after
 from workspace.db import connect, ingest_file
 
@@ -186,15 +187,7 @@ def fresh_sums(con) -> dict[str, pl.DataFrame]:  # noqa: ANN001 - a DuckDB conne
 
 
 def same_sums(a: dict[str, pl.DataFrame], b: dict[str, pl.DataFrame]) -> None:
-    for t in SUMS:
-        x, y = a[t], b[t].select(a[t].columns).cast(a[t].schema)
-        assert x.height == y.height, t
-        for col in x.columns:  # floats to the cent: sums of the same lines added in another order
-            if x[col].dtype == pl.Float64:
-                assert x[col].null_count() == y[col].null_count(), (t, col)
-                assert ((x[col] - y[col]).abs().fill_null(0) < 0.005).all(), (t, col)
-            else:
-                assert x[col].equals(y[col]), (t, col)
+    same_tables({t: a[t] for t in SUMS}, b)
 
 
 def test_monthly_sums_follow_every_load_of_invoices_as_if_rebuilt(golden_db: Path, tmp_path: Path,

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from kpi_definitions import facts, flow
+from tests.frames import same_tables
 from tests.killed import load_killed_after
 from workspace.db import connect, ingest_file
 
@@ -34,18 +35,6 @@ def rebuilt(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
         con.rollback()
 
 
-def same(a: dict[str, pl.DataFrame], b: dict[str, pl.DataFrame]) -> None:
-    for t in flow.TABLES:
-        x, y = a[t], b[t].select(a[t].columns).cast(a[t].schema)
-        assert x.height == y.height, t
-        for col in x.columns:  # floats to the cent: sums of the same lines added in another order
-            if x[col].dtype == pl.Float64:
-                assert x[col].null_count() == y[col].null_count(), (t, col)
-                assert ((x[col] - y[col]).abs().fill_null(0) < 0.005).all(), (t, col)
-            else:
-                assert x[col].equals(y[col]), (t, col)
-
-
 @pytest.fixture
 def con(golden_budgets_db: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     db = tmp_path / "b.duckdb"
@@ -63,7 +52,7 @@ def load(con: duckdb.DuckDBPyConnection, path: Path, rows: list[str]) -> None:
 
 def test_a_load_of_invoices_rebuilds_only_what_it_touched_and_matches_a_whole_rebuild(
         con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    same(stored(con), rebuilt(con))
+    same_tables(stored(con), rebuilt(con))
     # An approval event for an invoice not loaded yet: its wait has no cost center until the invoice comes
     (tmp_path / "approval_events_iz.csv").write_text(
         "document_type,document_id,seq,step,event,actor,actor_role,on_behalf_of,event_at,comment\n"
@@ -82,7 +71,7 @@ def test_a_load_of_invoices_rebuilds_only_what_it_touched_and_matches_a_whole_re
             "IX,1,S2,,,,LAB,CC2,6000,2026-04-09,2026-05-09,,,30,EUR"])
         # a correction of IE (same order): its quantity 4 -> 3
         load(con, tmp_path / "invoices_ie.csv", ["IE,1,S2,PE,1,,OPS,CC3,6000,2026-03-05,2026-04-04,2026-03-25,3,75,EUR"])
-    same(stored(con), rebuilt(con))
+    same_tables(stored(con), rebuilt(con))
     # by hand: PC's line was invoiced 100 (IC), now 150 with IY; IZ's wait now carries PA's cost center
     assert invoiced_pc == [(100.0,)]
     assert con.sql("SELECT invoiced FROM fact_po_invoiced WHERE po_id = 'PC'").fetchall() == [(150.0,)]
@@ -110,7 +99,7 @@ def test_a_monthly_load_reads_its_own_lines_and_continues_the_running_quantities
         "IT,1,S1,PA,1,,IT,CC1,6000,2026-05-20,2026-06-19,,2,40,EUR",
         "IU,1,S2,,,,LAB,CC2,6000,2026-05-06,2026-06-05,,,15,EUR"])
     assert len(loads) == 1 and loads[0] is not None  # the appending path, with the load's id
-    same(stored(con), rebuilt(con))
+    same_tables(stored(con), rebuilt(con))
     # by hand: PA line 1 orders 10 at 20. IA 6 before; IV 6 + 3 = 9 <= 10 matches two-way, IT 9 + 2 = 11 > 10 not
     assert before == [(6.0, 1, "2026-02-05")]
     assert con.sql("SELECT quantity, lines, last_invoiced::VARCHAR, invoiced FROM fact_po_invoiced WHERE po_id = 'PA'"
@@ -134,7 +123,7 @@ def test_a_replaced_line_that_left_an_untouched_order_rebuilds_everything(
     monkeypatch.setattr(flow, "update_invoices", spy)
     assert ingest_file(con, path).ok
     assert calls == [False]  # the line count of fact_po_invoiced told it
-    same(stored(con), rebuilt(con))
+    same_tables(stored(con), rebuilt(con))
     assert con.sql("SELECT po_id, invoiced FROM fact_po_invoiced ORDER BY po_id").fetchall()[:2] == [
         ("PB", 150.0), ("PC", 100.0)]
 
@@ -149,6 +138,6 @@ def test_a_load_killed_after_the_flow_facts_changes_nothing(golden_budgets_db: P
     load_killed_after(db, tmp_path / "invoices_may.csv", "kpi_definitions.flow", "update_invoices")
     with connect(db) as c:
         after = stored(c)
-        same(after, before)  # the load never committed
-        same(after, rebuilt(c))
+        same_tables(after, before)  # the load never committed
+        same_tables(after, rebuilt(c))
         assert c.sql("SELECT count(*) FROM fact_invoices WHERE invoice_id = 'IW'").fetchall() == [(0,)]
