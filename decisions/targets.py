@@ -16,7 +16,7 @@ from decisions import audit
 from decisions.agreement import _user, check_approver, same_person
 from decisions.identity import Identity
 from kpi_definitions.agreement import AgreementError
-from kpi_definitions.compute import Selection, compute, data_months
+from kpi_definitions.engine import Engine, Request, canonical
 from kpi_definitions.periods import FiscalCalendar, Grain
 from kpi_definitions.registry import FILTERABLE, SQL_DIR, Registry
 from kpi_definitions.targets import outlook
@@ -204,29 +204,40 @@ SCHEMA = {"target_id": pl.Int64, "kpi": pl.String, "view": pl.String, "grain": p
           "verified": pl.Boolean, "unit": pl.String}
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, reg: Registry, cal: FiscalCalendar, currency: str) -> pl.DataFrame:
+def evaluate(con: duckdb.DuckDBPyConnection, reg: Registry, cal: FiscalCalendar, currency: str, *,
+             engine: Engine | None = None) -> pl.DataFrame:
     """Each approved target (the latest per KPI, view, period and slice) with its actual over its period up to
     the latest month with data, the run-rate forecast to the period's end and the status (SCHEMA's columns).
 
+    The targets are read from `con` (the database file keeps the decisions); the actuals are asked of `engine`,
+    the KPI engine the numbers come from (None: DuckDB on `con`; Spark on a lake: reports/source.targets_of).
     The actual is the KPI view over the target's whole period and slice, whatever a page or a command shows:
-    one query per target (targets are few). A target on a view or KPI no longer declared is left out."""
+    one request per target (targets are few). A target on a view or KPI no longer declared is left out, and so is
+    one whose period the fiscal calendar no longer reads (set before TANDEM_FISCAL_YEAR_START_MONTH changed: a
+    target is stored with its period's label, docs/agreements.md)."""
     found = approved(con)
-    span = data_months(con, reg)
+    if not found.height:
+        return pl.DataFrame(schema=SCHEMA)
+    engine = engine or Engine(con, reg, currency=currency, calendar=cal)
+    span = engine.data_months()
     rows = []
-    if found.height and span is not None:
+    if span is not None:
         latest = found.sort("target_id").unique(["kpi", "view", "grain", "period", "slice_dim", "slice_value"],
                                                 keep="last", maintain_order=True)
         for t in latest.iter_rows(named=True):
             kpi = reg.kpis.get(t["kpi"])
             if kpi is None or t["view"] not in kpi.views:
                 continue
-            first, last = cal.parse(t["period"], t["grain"])
+            try:
+                first, last = cal.parse(t["period"], t["grain"])
+            except ValueError:  # set under another fiscal calendar ("2026-Q2" once years start in April)
+                continue
             end = min(last, span[1])
             actual = None
             if end >= first:
                 filters = {t["slice_dim"]: [t["slice_value"]]} if t["slice_dim"] else {}
-                values = compute(con, reg, Selection(first, end, t["grain"], (), filters), currency=currency,
-                                 cal=cal, kpis=[kpi.name], views=[t["view"]]).values
+                values = engine.values(Request(first, end, t["grain"], (kpi.name,), (t["view"],),
+                                               filters=canonical(filters))).frame
                 hit = values.filter((pl.col("kpi") == kpi.name) & (pl.col("view") == t["view"]))
                 actual = hit["value"][-1] if hit.height else None
             o = outlook(t["value"], actual, kpi.unit, kpi.better, first, last, span[1])
@@ -262,11 +273,12 @@ def at_grain(evaluated: pl.DataFrame, grain: str, cal: FiscalCalendar | None = N
     period's) and `share` (the months' share, 1 at the target's own grain). The actual and the status stay the whole
     target period's."""
     cal = cal or calendar()
-    if not evaluated.height:
-        return evaluated.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in AT_GRAIN.items())
     if "unit" not in evaluated.columns:  # evaluated before targets carried their unit: levels as they are
         evaluated = evaluated.with_columns(unit=pl.lit("days"))
     coarse = evaluated.filter(pl.col("grain").replace_strict(RANK, default=-1) >= RANK[grain])
+    if not coarse.height:  # no target at this grain or a coarser one (a month's on a quarter): none to show; the
+        # steps below would turn `period` into the months' integers (no label to replace them with)
+        return coarse.with_columns(pl.lit(None, dtype=t).alias(c) for c, t in AT_GRAIN.items())
     spans = {(p, g): cal.parse(p, g) for p, g in coarse.select("period", "grain").unique().iter_rows()}  # few targets
     months = coarse.with_columns(
         _first=pl.struct("period", "grain").map_elements(lambda r: spans[(r["period"], r["grain"])][0],

@@ -66,13 +66,15 @@ def refresh(con: duckdb.DuckDBPyConnection, currency: str, export_type: str | No
     """Rebuild the facts in `currency`, inside the caller's transaction (a failed load leaves the old ones).
 
     A load of invoices wrote its lines' facts as it stored them (`add_invoices`): only the monthly sums of the
-    months it changed are left to re-sum, unless the facts are in another currency. Anything else rebuilds
-    them all.
+    months it changed are left to re-sum, and the flow facts of the documents it touched, unless the facts are in
+    another currency. Anything else rebuilds them all.
     """
     if export_type in ("invoices", *ROWS) and not missing(con) and currency_of(con) == currency:
         update_months(con, currency) if export_type == "invoices" else update_rows(con, currency, export_type)
-    else:
-        _run(con, REBUILD, {"ccy": currency})
+        if export_type == "invoices":  # the budget and flow facts of the documents it touched, after the lines'
+            flow.update_invoices(con, currency)
+        return
+    _run(con, REBUILD, {"ccy": currency})
     if export_type is None or export_type in flow.SOURCES:  # the budget and flow facts read the invoice facts
         flow.rebuild(con, currency)
 

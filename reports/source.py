@@ -84,13 +84,14 @@ def engine(db: Path | str, *, kind: str | None = None, lake: Path | str | None =
 
 def targets_of(e: Engine, db: Path | str) -> pl.DataFrame:
     """The approved joint targets evaluated (decisions/targets.py): they live in the database file, and their
-    actuals are computed there (on Spark's engine too: an empty frame without a database)."""
+    actuals are asked of the engine `e`, as every other number (Spark's reads the lake; without a database file
+    there is no target: an empty frame)."""
     if e.con is not None:
         return targets.evaluate(e.con, e.reg, e.calendar, e.currency)
     if not Path(db).exists():
         return pl.DataFrame(schema=targets.SCHEMA)
     with reading(Path(db)) as con:
-        return targets.evaluate(con, e.reg, e.calendar, e.currency)
+        return targets.evaluate(con, e.reg, e.calendar, e.currency, engine=e)
 
 
 def values(db: str, ver: str, req: Request) -> tuple[pl.DataFrame, list[str]]:
@@ -236,9 +237,10 @@ def pending(db: str, ver: str, kpi: str | None = None, team: str | None = None) 
 
 
 def targets_evaluated(db: str, ver: str) -> pl.DataFrame:
-    """Every approved joint target with its actual, forecast and status (decisions/targets.py)."""
-    with reading(Path(db)) as con:
-        return targets.evaluate(con, reg(db), calendar(), cfg().reporting_currency)
+    """Every approved joint target with its actual, forecast and status (decisions/targets.py), the actuals from
+    the engine of the settings (the pack's and the pages' targets: on Spark, the lake's numbers)."""
+    with engine(db) as e:
+        return targets_of(e, db)
 
 
 # -- the forms the face used before requests (kept while its callers move to requests) --------------------------

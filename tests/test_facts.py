@@ -10,6 +10,8 @@ import pytest
 
 from kpi_definitions import facts
 from tests.conftest import GOLDEN
+from tests.frames import same_tables
+from tests.killed import load_killed_after
 from workspace.db import connect, ingest_file
 
 KEY = ["invoice_id", "invoice_line"]
@@ -185,15 +187,7 @@ def fresh_sums(con) -> dict[str, pl.DataFrame]:  # noqa: ANN001 - a DuckDB conne
 
 
 def same_sums(a: dict[str, pl.DataFrame], b: dict[str, pl.DataFrame]) -> None:
-    for t in SUMS:
-        x, y = a[t], b[t].select(a[t].columns).cast(a[t].schema)
-        assert x.height == y.height, t
-        for col in x.columns:  # floats to the cent: sums of the same lines added in another order
-            if x[col].dtype == pl.Float64:
-                assert x[col].null_count() == y[col].null_count(), (t, col)
-                assert ((x[col] - y[col]).abs().fill_null(0) < 0.005).all(), (t, col)
-            else:
-                assert x[col].equals(y[col]), (t, col)
+    same_tables({t: a[t] for t in SUMS}, b)
 
 
 def test_monthly_sums_follow_every_load_of_invoices_as_if_rebuilt(golden_db: Path, tmp_path: Path,
@@ -235,11 +229,6 @@ def test_monthly_sums_follow_every_load_of_invoices_as_if_rebuilt(golden_db: Pat
 
 
 def test_a_load_killed_after_re_summing_changes_nothing(golden_db: Path, tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-    import textwrap
-
     db = tmp_path / "g.duckdb"
     shutil.copy(golden_db, db)
     invoices = pl.read_csv(GOLDEN / "exports" / "invoices.csv", infer_schema=False)
@@ -249,20 +238,7 @@ def test_a_load_killed_after_re_summing_changes_nothing(golden_db: Path, tmp_pat
     with connect(db) as con:
         before = stored_sums(con)
     # a real process, SIGKILLed by itself inside the load's transaction, once the monthly sums are re-summed
-    script = textwrap.dedent(f"""
-        import os, signal
-        from pathlib import Path
-        from kpi_definitions import facts
-        from workspace.db import connect, ingest_file
-        real = facts.update_months
-        def die(*a, **k):
-            real(*a, **k)
-            os.kill(os.getpid(), signal.SIGKILL)
-        facts.update_months = die
-        ingest_file(connect({str(db)!r}), Path({str(tmp_path / "invoices_may.csv")!r}))
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[1], capture_output=True)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    load_killed_after(db, tmp_path / "invoices_may.csv", "kpi_definitions.facts", "update_months")
     with connect(db) as con:
         after = stored_sums(con)
         same_sums(after, before)  # the load never committed

@@ -72,9 +72,10 @@ def test_the_manifest_counts_every_table_and_month_and_names_the_load(golden_lak
         "suppliers", "contracts", "purchase_orders", "budgets", "inventory", "consumption", "fx_rates", "price_indices",
         "category_index", "requisitions", "approval_events", "receipts", "savings_initiatives", "savings_moves",
         "savings_bookings", "fact_consumption", "fact_consumption_rollup", "fact_cycles", "fact_documents",
-        "fact_funds_lines", "fact_invoice_months", "fact_invoice_rollup", "fact_invoices", "fact_items", "fact_months",
-        "fact_paid_months", "fact_paid_rollup", "fact_po", "fact_po_months", "fact_po_rollup", "fact_po_savings",
-        "fact_prices", "fact_stock", "fact_stock_rollup", "fact_waits", "facts_meta"]
+        "fact_funds_lines", "fact_funds_months", "fact_invoice_months", "fact_invoice_rollup", "fact_invoices",
+        "fact_items", "fact_months", "fact_paid_months", "fact_paid_rollup", "fact_po", "fact_po_invoiced",
+        "fact_po_months", "fact_po_rollup", "fact_po_savings", "fact_prices", "fact_stock", "fact_stock_rollup",
+        "fact_waits", "facts_meta"]
     assert doc["views"]["invoices"]["table"] == "fact_invoices"
     con = connect(golden_db, read_only=True)
     try:

@@ -22,6 +22,7 @@ import yaml
 from pyspark.sql import SparkSession
 from typer.testing import CliRunner
 
+from decisions.identity import Identity
 from kpi_definitions import agreement
 from kpi_definitions.agreement import Version
 from kpi_definitions.dialects import dialect, expand
@@ -277,3 +278,139 @@ def test_every_views_lines_and_the_filter_options_are_the_same_on_spark(spark: S
                     raise AssertionError(f"{kpi.name} ({view}): {exc}") from None
         # the golden exports have lines behind every KPI but the savings ledger (no initiatives in them)
         assert with_lines == set(registry().names) - {"savings_ledger"}, with_lines
+
+
+# --- the demo with its agreed views and joint targets, through the command line -----------------------------------
+
+PIA = Identity("pia@corp.example", "Pia", "procurement", "editor", True)
+ANA = Identity("ana@corp.example", "Ana", "finance", "editor", True)
+AGREED_TEXT = "What both teams count as this KPI, written down in the weekly meeting."
+# (KPI, the bridge steps each version counts, effective from). savings (an amount) takes its version month by month
+# (the version in effect on the month's first day): May 2026 is still under v1, June under v2, so 2026-Q2, the April
+# fiscal year FY2027 and each category's Q2 change version part-way. payment_days (days) takes the version of its
+# period's last month. budget_variance counts one part of its netted step.
+DEMO_AGREED = [("savings", ["cost_avoidance", "not_yet_invoiced"], "2024-11-01"),
+               ("savings", ["cost_avoidance"], "2026-05-15"),
+               ("payment_days", ["no_terms"], "2024-11-01"),
+               ("payment_days", ["paid_late"], "2026-05-01"),
+               ("budget_variance", ["orders_not_invoiced"], "2025-06-01")]
+
+
+def _demo_agreed(demo_db: Path, tmp_path: Path) -> Path:
+    """A copy of the demo database with DEMO_AGREED proposed by procurement and approved by finance through the
+    decisions API, and two approved joint targets for 2026-06 (the agreed savings, finance's payment days)."""
+    from decisions import agreement as decisions_agreement
+    from decisions import targets
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    con = connect(db)
+    try:
+        for kpi, counts, effective in DEMO_AGREED:
+            pid = decisions_agreement.propose(con, kpi, counts, AGREED_TEXT, effective, "the weekly meeting", PIA)
+            assert decisions_agreement.approve(con, pid, ANA)["status"] == "approved"
+        reg = agreement.with_agreed(registry(), decisions_agreement.versions(con))
+        for kpi, view, grain, period, value, by, by_other in (
+                ("savings", "agreed", "month", "2026-06", "50k", PIA, ANA),
+                ("payment_days", "finance", "month", "2026-06", "30", ANA, PIA)):
+            # months: a quarter's label names other months once the fiscal year starts in April (asked below)
+            tid = targets.propose(con, reg, kpi, view, grain, period, value, "the month's aim", by)
+            assert targets.decide(con, tid, True, "agreed", by_other)["status"] == "approved"
+    finally:
+        con.close()
+    return db
+
+
+@pytest.mark.spark
+def test_the_command_line_gives_the_demos_agreed_views_and_targets_on_spark_as_on_the_database(
+        spark: SparkSession, demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli.main import app
+
+    db = _demo_agreed(demo_db, tmp_path)
+    exported = runner.invoke(app, ["lake", "export", str(tmp_path / "lake"), "--db", str(db)])
+    assert exported.exit_code == 0, exported.output
+    monkeypatch.delenv("TANDEM_SPARK_REMOTE", raising=False)  # the test session's local Spark, whatever is set
+    monkeypatch.delenv("TANDEM_ENGINE", raising=False)
+    spark_args = ["--engine", "spark", "--lake", str(tmp_path / "lake")]
+    april = {"TANDEM_FISCAL_YEAR_START_MONTH": "4"}
+    asked = [({}, ["--period", "2026-06"]),  # a month, the first under savings v2
+             ({}, ["--period", "2026-Q2", "--grain", "quarter"]),  # a quarter with a version change in May
+             (april, ["--from", "2025-04", "--to", "2026-10", "--grain", "year"]),  # FY2026 whole, FY2027 running
+             ({}, ["--period", "2026-Q2", "--grain", "quarter", "--by", "category"])]  # a split
+    for extra, args in asked:
+        env = {"TANDEM_DB": str(db), **extra}
+        on_duckdb = _kpis(args, env)
+        agreed = {(r["kpi"], r["period"], *r["dimensions"].values()): r["value"] for r in on_duckdb
+                  if r["view"] == "agreed"}
+        # every agreed view is there, with a value for every period and slice
+        assert {k[0] for k in agreed} == {"savings", "payment_days", "budget_variance"}, args
+        assert all(v is not None for v in agreed.values()), args
+        on_spark = _kpis([*args, *spark_args], env)
+        assert [(r["kpi"], r["view"], r["period"], r["dimensions"]) for r in on_spark] == \
+            [(r["kpi"], r["view"], r["period"], r["dimensions"]) for r in on_duckdb], args
+        assert _cents(on_spark) == _cents(on_duckdb), args
+        for s, d in zip(on_spark, on_duckdb, strict=True):  # and closer than cents: a ratio's 0.004 is no cent
+            for k in ("value", "target", "forecast"):
+                assert s.get(k) == (d.get(k) if d.get(k) is None else pytest.approx(d[k], rel=1e-9, abs=1e-9)), \
+                    (args, d)
+        if args[1] == "2026-06":
+            # the agreed savings is neither team's (it counts a step), and carries its approved target, whose
+            # forecast over a whole month is its actual
+            row = {(r["kpi"], r["view"]): r for r in on_spark}
+            agreed = row["savings", "agreed"]
+            assert agreed["value"] not in (row["savings", "procurement"]["value"], row["savings", "finance"]["value"])
+            assert (agreed["target"], agreed["status"]) == (50_000, "on track")
+            assert agreed["forecast"] == pytest.approx(agreed["value"], rel=1e-9)
+            assert row["payment_days", "finance"]["target"] == 30
+
+
+@pytest.mark.spark
+def test_a_targets_actual_comes_from_the_engine_that_computes_its_row(
+        spark: SparkSession, golden_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the lake was exported, one more 2026-01 invoice line of EUR 1,000 (no order, no budget) is loaded into
+    the database: finance's budget variance of 2026-01 moves from −50 (tests/golden/cases.yaml) to −50 + 1,000 =
+    950 there. On Spark the row and its approved target both read the lake: −50, not the file's 950."""
+    from cli.main import app
+    from decisions import targets
+    from reports import source
+    from workspace.db import ingest_file
+
+    db = tmp_path / "golden.duckdb"
+    shutil.copy(golden_db, db)
+    con = connect(db)
+    try:
+        tid = targets.propose(con, registry(), "budget_variance", "finance", "month", "2026-01", "100", "the aim", PIA)
+        targets.decide(con, tid, True, "agreed", ANA)
+    finally:
+        con.close()
+    exported = runner.invoke(app, ["lake", "export", str(tmp_path / "lake"), "--db", str(db)])
+    assert exported.exit_code == 0, exported.output
+    extra = tmp_path / "invoices.csv"
+    extra.write_text("invoice_id,invoice_line,supplier_id,po_id,po_line,item_id,category,cost_center,gl_account,"
+                     "invoice_date,due_date,paid_date,quantity,amount,currency\n"
+                     "I99,1,S1,,,,IT,CC1,6000,2026-01-20,2026-02-19,2026-02-10,,1000,EUR\n")
+    con = connect(db)
+    try:
+        assert ingest_file(con, extra).ok
+    finally:
+        con.close()
+    monkeypatch.delenv("TANDEM_SPARK_REMOTE", raising=False)
+    monkeypatch.delenv("TANDEM_ENGINE", raising=False)
+    env = {"TANDEM_DB": str(db)}
+    args = ["--period", "2026-01", "--kpi", "budget_variance"]
+
+    def finance(rows: list[dict]) -> tuple:
+        row = next(r for r in rows if (r["kpi"], r["view"]) == ("budget_variance", "finance"))
+        return row["value"], row["target"], row["forecast"]  # a whole month's forecast is its actual
+
+    assert finance(_kpis(args, env)) == (pytest.approx(950), 100, pytest.approx(950))
+    on_spark = _kpis([*args, "--engine", "spark", "--lake", str(tmp_path / "lake")], env)
+    assert finance(on_spark) == (pytest.approx(-50), 100, pytest.approx(-50))
+    # the pack's and the pages' targets (reports/source.targets_evaluated) ask the engine of the settings too
+    monkeypatch.setenv("TANDEM_ENGINE", "spark")
+    monkeypatch.setenv("TANDEM_LAKE", str(tmp_path / "lake"))
+    found = source.targets_evaluated(str(db), source.version(db))
+    assert found.select("kpi", "view", "actual", "forecast").rows() == [
+        ("budget_variance", "finance", pytest.approx(-50), pytest.approx(-50))]
+    monkeypatch.setenv("TANDEM_ENGINE", "duckdb")
+    assert source.targets_evaluated(str(db), source.version(db))["actual"].to_list() == [pytest.approx(950)]

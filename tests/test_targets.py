@@ -167,6 +167,24 @@ def test_targets_evaluated_against_the_golden_data_and_attached_to_kpi_rows(gold
     assert (rows["finance"]["target"], rows["finance"]["status"]) == ("", "")
 
 
+def test_a_quarters_rows_when_every_target_is_a_months() -> None:
+    """Only a month's target approved: a quarter's rows carry none (GRAIN_RULE), and are still the quarter's (the
+    month's integers once replaced no label there: `tandem kpis --grain quarter` stopped on a schema error)."""
+    import polars as pl
+
+    from decisions import targets
+
+    month = pl.DataFrame([{"target_id": 1, "kpi": "savings", "view": "procurement", "grain": "month",
+                           "period": "2026-01", "target": 19.0, "actual": 20.0, "forecast": 20.0, "status": "on track",
+                           "months_elapsed": 1, "months_total": 1, "verified": True, "unit": "currency"}],
+                         schema=targets.SCHEMA)
+    assert targets.at_grain(month, "quarter").schema == targets.at_grain(month.clear(), "quarter").schema
+    values = pl.DataFrame({"kpi": ["savings"], "view": ["procurement"], "period": ["2026-Q1"], "value": [75.0]})
+    assert targets.attach(values, month, "quarter", (), {}).rows() == [("savings", "procurement", "2026-Q1", 75.0,
+                                                                        None, None, None)]
+    assert targets.for_selection(month, "month", "2026-01", {})["target"].to_list() == [19.0]
+
+
 def test_the_review_lists_target_status_changes_since_it_started(golden_db, tmp_path, monkeypatch) -> None:  # noqa: ANN001
     """A review starts with savings 2026-Q1 (procurement) at target 100: 75 → off track. Then a new target of 70
     replaces it (75 ≥ 70 → on track) and IT 2026-01 gets 19 (20 ≥ 19 → on track): both are "what changed"."""
@@ -261,3 +279,24 @@ def test_the_review_pack_lists_agreements_and_targets_with_the_unverified_mark(g
     cells = [c.text for sh in slide.shapes if sh.has_table for row in sh.table.rows for c in row.cells]
     assert "Pia (procurement, unverified)" in cells and "pending" in cells
     service.st.cache_data.clear()
+
+
+def test_a_target_set_under_another_fiscal_calendar_is_left_out(golden_db, tmp_path) -> None:  # noqa: ANN001
+    """Years started in January when the quarter's target was set; now they start in April: "2026-Q1" no longer
+    names a period, so the target is left out (its month's target stays) instead of failing every request."""
+    import shutil
+
+    from decisions import targets
+    from kpi_definitions.periods import FiscalCalendar
+    from kpi_definitions.registry import registry
+    from store.db import reading
+
+    db = tmp_path / "g.duckdb"
+    shutil.copy(golden_db, db)
+    _approved_targets(db, [("savings", "procurement", "quarter", "2026-Q1", 100, None, None),
+                           ("savings", "procurement", "month", "2026-01", 19, "category", "IT")])
+    with reading(db) as con:
+        assert targets.evaluate(con, registry(), FiscalCalendar(), "EUR")["period"].to_list() == ["2026-Q1", "2026-01"]
+        now = targets.evaluate(con, registry(), FiscalCalendar(4), "EUR")
+    assert now.select("period", "actual").rows() == [("2026-01", 20.0)]  # golden: savings IT 2026-01 = 20
+    assert targets.at_grain(now, "quarter", FiscalCalendar(4)).height == 0  # a month's target: not on a quarter

@@ -146,21 +146,29 @@ consumption_lines AS (
       AND @picked($location, x.location)
       AND @picked($category, x.category)
 ),
--- What holds budget (docs/budgets.md): the lines before an invoice (requisitions not yet ordered, the open and the
--- received part of PO lines: sql/fact_flow.sql, with the month each team dates them in, NULL where a team does
--- not count them) and the invoice lines, actuals by invoice month for both teams (on a PO line that counts, or
--- not). `unconverted`: no FX rate for its month (its amount is NULL).
+-- What holds budget (docs/budgets.md), summed per bucket, month and slice as kept at load: the lines before an
+-- invoice (requisitions not yet ordered, the open and the received part of PO lines: sql/fact_flow.sql
+-- `fact_funds_months`, with the month each team dates them in, NULL where a team does not count them) and the
+-- invoice lines, actuals by invoice month for both teams, on a PO line that counts or not (sql/fact_invoice_months.sql).
+-- `lines`: how many lines a sum holds; `unconverted`: how many of them have no FX rate for their month (their
+-- amount is NULL, as the sum is when none converts).
 funds_use AS (
-    SELECT f.bucket, f.m_fin, f.m_proc, f.category, f.cost_center, f.amount, f.unconverted
-    FROM fact_funds_lines f
+    SELECT f.bucket, f.m_fin, f.m_proc, f.category, f.cost_center, f.amount, f.lines, f.unconverted
+    FROM fact_funds_months f
     WHERE (f.m_fin BETWEEN $m_lo AND $m_hi OR f.m_proc BETWEEN $m_lo AND $m_hi)
       AND @picked($category, f.category)
       AND @picked($cost_center, f.cost_center)
     UNION ALL
-    SELECT CASE WHEN i.po_found THEN 'invoiced_on_po' ELSE 'non_po_invoices' END, i.m, i.m, i.category,
-           i.cost_center, i.amount_rep, i.amount_rep IS NULL
-    FROM fact_invoices i
-    WHERE i.m BETWEEN $m_lo AND $m_hi
+    SELECT 'invoiced_on_po', i.m, i.m, i.category, i.cost_center, i.found_spend, i.found_lines, i.found_unconverted
+    FROM fact_invoice_months i
+    WHERE i.m BETWEEN $m_lo AND $m_hi AND i.found_lines > 0
+      AND @picked($category, i.category)
+      AND @picked($cost_center, i.cost_center)
+    UNION ALL
+    SELECT 'non_po_invoices', i.m, i.m, i.category, i.cost_center, i.unfound_spend, i.lines - i.found_lines,
+           i.unconverted - i.found_unconverted
+    FROM fact_invoice_months i
+    WHERE i.m BETWEEN $m_lo AND $m_hi AND i.lines > i.found_lines
       AND @picked($category, i.category)
       AND @picked($cost_center, i.cost_center)
 ),

@@ -8,6 +8,17 @@
 --   fact_cycles       one row per document and stage of the flow it completed, with the stage's duration
 --   fact_funds_lines  the lines that hold budget before an invoice: requisitions not yet ordered, and the part
 --                     of each PO line neither invoiced nor (for the rest) received
+--   fact_funds_months those lines summed per bucket, month and slice (what funds available reads)
+--   fact_po_invoiced  each PO line's invoices: what was invoiced, the first invoice date, how many lines
+-- A load of invoices rebuilds only the documents it touched (kpi_definitions/flow.py `update_invoices`,
+-- sql/fact_flow_touched.sql): each table's `CREATE OR REPLACE ... AS` becomes a delete of their rows and an insert,
+-- and the placeholders scope each statement to them: {in_pos:X} (X names an order the load invoiced),
+-- {in_invoices:X} (X names an invoice it touched), {documents} (a row of one of those documents) and
+-- {requisitions} (false: a requisition never changes with an invoice). For a whole rebuild each is `true`.
+-- A load that only adds invoices, each dated after every invoice already on its PO lines (a monthly load), reads
+-- its own lines only: {new:X} (X is a line of the load) and {prior} (fact_po_invoiced of its PO lines as they were,
+-- whose quantity the running sums start from); otherwise `true` and no rows. {purchase_orders} and {receipts} are
+-- those tables, or for a load of invoices their rows of the orders it touched (read once, not by every statement).
 -- Durations are epoch seconds apart (a timestamp is an instant: a zone crossing midnight changes nothing), and
 -- stages are per document: a ten-line order is one order, never ten (docs/budgets.md).
 -- A document's cost center, category and supplier are those of its first line.
@@ -20,14 +31,27 @@ SELECT e.document_type, e.document_id, e.seq, e.step, e.event, e.actor, e.actor_
        row_number() OVER w AS n,
        @epoch_seconds(e.event_at) - @epoch_seconds(lag(e.event_at) OVER w) AS wait_s
 FROM approval_events e
+WHERE {events}
 WINDOW w AS (PARTITION BY e.document_type, e.document_id ORDER BY e.event_at, e.seq);
 
 -- Each PO line's invoices (on a line that counts): what was invoiced in the reporting currency, how many of them
--- have no FX rate, and the first invoice date; read by the documents (an order's first invoice) and the funds.
-CREATE OR REPLACE TEMP TABLE _po_invoiced AS
-SELECT po_id, po_line, sum(amount_rep) AS invoiced, count(*) FILTER (WHERE amount_rep IS NULL) AS unconverted,
-       min(invoice_date) AS first_invoiced
-FROM fact_invoices WHERE po_found GROUP BY po_id, po_line;
+-- have no FX rate, the first and last invoice dates, how many lines (which tells a load that a replaced line left
+-- an order it did not touch: kpi_definitions/flow.py) and the quantity invoiced on lines a match reads (a quantity
+-- and a positive amount); read by the documents (an order's first invoice, the match) and the funds. A sum over no
+-- converted line is NULL, as over the lines.
+CREATE OR REPLACE TABLE fact_po_invoiced AS
+SELECT po_id, po_line, sum(invoiced) AS invoiced, CAST(sum(unconverted) AS BIGINT) AS unconverted,
+       min(first_invoiced) AS first_invoiced, max(last_invoiced) AS last_invoiced, CAST(sum(lines) AS BIGINT) AS lines,
+       sum(quantity) AS quantity
+FROM (
+    SELECT po_id, po_line, sum(amount_rep) AS invoiced, count(*) FILTER (WHERE amount_rep IS NULL) AS unconverted,
+           min(invoice_date) AS first_invoiced, max(invoice_date) AS last_invoiced, count(*) AS lines,
+           coalesce(sum(quantity) FILTER (WHERE quantity > 0 AND amount > 0), 0) AS quantity
+    FROM fact_invoices i WHERE po_found AND {in_pos:po_id} AND {new:i} GROUP BY po_id, po_line
+    UNION ALL
+    SELECT po_id, po_line, invoiced, unconverted, first_invoiced, last_invoiced, lines, quantity FROM {prior}
+)
+GROUP BY po_id, po_line;
 
 -- Each order's issue (`issued_at`, else its approval, else its order date at 00:00 UTC) and its lines' figures.
 CREATE OR REPLACE TEMP TABLE _po_heads AS
@@ -38,9 +62,9 @@ SELECT p.po_id AS document_id,
        count(*) FILTER (WHERE @rep_rate(p.currency, x.rate, $ccy) IS NULL) AS unconverted,
        min(p.approved_at) AS approved_at,
        min(coalesce(p.issued_at, p.approved_at, to_timestamp(@epoch_seconds(p.order_date)))) AS issued_at
-FROM purchase_orders p
+FROM {purchase_orders} p
 LEFT JOIN @fx_monthly() x ON x.currency = p.currency AND x.m = @month_ix(p.order_date)
-WHERE p.status <> 'cancelled'
+WHERE p.status <> 'cancelled' AND {in_pos:p.po_id}
 GROUP BY p.po_id;
 
 CREATE OR REPLACE TABLE fact_documents AS
@@ -69,13 +93,15 @@ reqs AS (
     FROM requisitions r
     LEFT JOIN @fx_monthly() x ON x.currency = r.currency AND x.m = @month_ix(@utc(r.submitted_at))
     LEFT JOIN _po_heads o ON o.document_id = r.po_id
+    WHERE {requisitions}
     GROUP BY r.req_id
 ),
 po_heads AS (  -- with its first goods receipt and its first invoice
     SELECT h.*, g.received_on, v.invoiced_on
     FROM _po_heads h
-    LEFT JOIN (SELECT po_id, min(receipt_date) AS received_on FROM receipts GROUP BY po_id) g ON g.po_id = h.document_id
-    LEFT JOIN (SELECT po_id, min(first_invoiced) AS invoiced_on FROM _po_invoiced GROUP BY po_id) v
+    LEFT JOIN (SELECT po_id, min(receipt_date) AS received_on FROM {receipts} WHERE {in_pos:po_id} GROUP BY po_id) g
+        ON g.po_id = h.document_id
+    LEFT JOIN (SELECT po_id, min(first_invoiced) AS invoiced_on FROM fact_po_invoiced WHERE {in_pos:po_id} GROUP BY po_id) v
         ON v.po_id = h.document_id
 ),
 -- First-time match, line by line: a PO invoice line with a quantity and a positive amount, on a PO line that
@@ -85,18 +111,21 @@ inv_lines AS (
     SELECT i.invoice_id, i.invoice_line, i.invoice_date, i.po_id, i.po_line, i.quantity, i.amount_rep,
            p.quantity AS po_quantity,
            i.quantity * p.unit_price * @rep_rate(p.currency, x.rate, $ccy) AS ordered_rep,
-           sum(i.quantity) OVER (PARTITION BY i.po_id, i.po_line
+           coalesce(q.quantity, 0) + sum(i.quantity) OVER (PARTITION BY i.po_id, i.po_line
                                  ORDER BY i.invoice_date, i.invoice_id, i.invoice_line) AS invoiced_so_far
     FROM fact_invoices i
-    JOIN purchase_orders p ON p.po_id = i.po_id AND p.po_line = i.po_line AND p.status <> 'cancelled'
+    JOIN {purchase_orders} p ON p.po_id = i.po_id AND p.po_line = i.po_line AND p.status <> 'cancelled'
+        AND {in_pos:p.po_id}
     LEFT JOIN @fx_monthly() x ON x.currency = p.currency AND x.m = i.m
-    WHERE i.quantity > 0 AND i.amount > 0
+    LEFT JOIN {prior} q ON q.po_id = i.po_id AND q.po_line = i.po_line  -- what was invoiced on it before
+    -- an order's lines all (or the load's, after them), for the running sums
+    WHERE i.quantity > 0 AND i.amount > 0 AND {in_pos:i.po_id} AND {new:i}
 ),
 received AS (  -- what was received on each such line's PO line by its invoice date, and ever
     SELECT l.invoice_id, l.invoice_line,
            sum(r.quantity) FILTER (WHERE r.receipt_date <= l.invoice_date) AS by_then, sum(r.quantity) AS ever
     FROM inv_lines l
-    JOIN receipts r ON r.po_id = l.po_id AND r.po_line = l.po_line
+    JOIN {receipts} r ON r.po_id = l.po_id AND r.po_line = l.po_line AND {in_pos:r.po_id}
     GROUP BY l.invoice_id, l.invoice_line
 ),
 matched AS (
@@ -123,6 +152,7 @@ invs AS (
            bool_and(x.received_ever) AS received_ever
     FROM fact_invoices i
     LEFT JOIN matched x ON x.invoice_id = i.invoice_id AND x.invoice_line = i.invoice_line
+    WHERE {in_invoices:i.invoice_id} AND {new:i}
     GROUP BY i.invoice_id
 )
 SELECT *, @month_ix(@utc(decided_at)) AS decided_m FROM (
@@ -185,7 +215,7 @@ ORDER BY e.m;
 --                            invoice came first)
 --   invoice_to_payment       the invoice date -> the day its last line was paid (whole days)
 CREATE OR REPLACE TABLE fact_cycles AS
-WITH docs AS (SELECT * FROM fact_documents)
+WITH docs AS (SELECT * FROM fact_documents WHERE {documents})
 SELECT 'requisition_to_approval' AS stage, document_type, document_id, cost_center, category, supplier_id,
        @month_ix(@utc(decided_at)) AS m, @epoch_seconds(decided_at) - @epoch_seconds(submitted_at) AS seconds
 FROM docs
@@ -217,18 +247,20 @@ ORDER BY m;
 -- from the invoice lines (sql/base.sql `funds_use`). A requisition line that names a loaded PO line is never
 -- counted here: the PO line carries it.
 CREATE OR REPLACE TABLE fact_funds_lines AS
-WITH po_received AS (SELECT po_id, po_line, sum(quantity) AS quantity FROM receipts GROUP BY po_id, po_line),
+WITH po_received AS (
+    SELECT po_id, po_line, sum(quantity) AS quantity FROM {receipts} WHERE {in_pos:po_id} GROUP BY po_id, po_line
+),
 po AS (
     SELECT p.po_id, p.po_line, p.supplier_id, p.category, p.cost_center, p.order_date,
            @month_ix(p.order_date) AS m_fin, coalesce(@month_ix(@utc(p.approved_at)), @month_ix(p.order_date)) AS m_proc,
            p.quantity * p.unit_price * @rep_rate(p.currency, x.rate, $ccy) AS value_rep,
            least(coalesce(g.quantity, 0), p.quantity) * p.unit_price * @rep_rate(p.currency, x.rate, $ccy) AS received_rep,
            coalesce(v.invoiced, 0) AS invoiced_rep, coalesce(v.unconverted, 0) AS invoice_unconverted
-    FROM purchase_orders p
+    FROM {purchase_orders} p
     LEFT JOIN @fx_monthly() x ON x.currency = p.currency AND x.m = @month_ix(p.order_date)
-    LEFT JOIN _po_invoiced v ON v.po_id = p.po_id AND v.po_line = p.po_line
+    LEFT JOIN fact_po_invoiced v ON v.po_id = p.po_id AND v.po_line = p.po_line
     LEFT JOIN po_received g ON g.po_id = p.po_id AND g.po_line = p.po_line
-    WHERE p.status <> 'cancelled'
+    WHERE p.status <> 'cancelled' AND {in_pos:p.po_id}
 ),
 parts AS (
     SELECT 'received_not_invoiced' AS bucket, 'PO line' AS source, po_id AS document, po_line AS line, supplier_id,
@@ -251,13 +283,21 @@ parts AS (
            @rep_rate(r.currency, x.rate, $ccy) IS NULL
     FROM requisitions r
     LEFT JOIN @fx_monthly() x ON x.currency = r.currency AND x.m = @month_ix(@utc(r.submitted_at))
-    WHERE r.status IN ('pending', 'approved', 'ordered')
+    WHERE {requisitions} AND r.status IN ('pending', 'approved', 'ordered')
       AND NOT EXISTS (SELECT 1 FROM purchase_orders p WHERE p.po_id = r.po_id AND p.po_line = r.po_line)
 )
 SELECT * FROM parts WHERE amount IS NULL OR amount > 0
 ORDER BY m_fin;
 
-DROP TABLE _po_invoiced;
+-- The lines that hold budget summed per bucket, the months each team dates them in, and slice: what funds
+-- available reads (sql/base.sql `funds_use`), a few rows per month and slice, never the lines. A sum is NULL when
+-- none of its lines converts, as the sum over the lines is.
+CREATE OR REPLACE TABLE fact_funds_months AS
+SELECT bucket, m_fin, m_proc, category, cost_center, sum(amount) AS amount, count(*) AS lines,
+       count(*) FILTER (WHERE unconverted) AS unconverted
+FROM fact_funds_lines
+GROUP BY bucket, m_fin, m_proc, category, cost_center
+ORDER BY m_fin;
 
 DROP TABLE _po_heads;
 

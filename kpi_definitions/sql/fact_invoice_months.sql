@@ -16,7 +16,12 @@ SELECT m, supplier_id, category, cost_center,
        -- spend under management's bridge: on a PO without a contract, on a contract not valid, on no known PO line
        sum(amount_rep) FILTER (WHERE has_po AND po_found AND po_contract_id IS NULL) AS no_contract_spend,
        sum(amount_rep) FILTER (WHERE po_found AND po_contract_id IS NOT NULL AND NOT on_contract) AS invalid_contract_spend,
-       sum(amount_rep) FILTER (WHERE has_po AND NOT po_found) AS unknown_po_spend
+       sum(amount_rep) FILTER (WHERE has_po AND NOT po_found) AS unknown_po_spend,
+       -- funds available's actuals (sql/base.sql funds_use): invoiced on a PO line that counts, or not
+       count(*) FILTER (WHERE po_found) AS found_lines,
+       count(*) FILTER (WHERE po_found AND amount_rep IS NULL) AS found_unconverted,
+       sum(amount_rep) FILTER (WHERE po_found) AS found_spend,
+       sum(amount_rep) FILTER (WHERE NOT po_found) AS unfound_spend
 FROM fact_invoices
 WHERE m IS NOT NULL AND ({where})
 GROUP BY m, supplier_id, category, cost_center

@@ -3,8 +3,7 @@
 -- pending requisitions by their submission). Null without a budget row for the period and slice; null too when
 -- lines hold the budget but none of them converts (no FX rate): never 0.
 WITH use_by_month AS (  -- summed per month first, then per period
-    SELECT x.{month} AS m{dims}, sum(x.amount) AS used, count(*) AS lines,
-           count(*) FILTER (WHERE x.unconverted) AS excluded
+    SELECT x.{month} AS m{dims}, sum(x.amount) AS used, sum(x.lines) AS lines, sum(x.unconverted) AS excluded
     FROM funds_use x
     WHERE x.{month} IS NOT NULL
     GROUP BY ALL

@@ -2,13 +2,13 @@
 -- procurement count in each bucket, and the budget itself. Each line lands in one bucket; the buckets add up to
 -- the budget's use, so budget − the buckets is each view's funds available.
 WITH x AS (
-    SELECT bucket{dims}, amount, unconverted,
+    SELECT bucket{dims}, amount, unconverted,  -- per month and slice (sql/base.sql funds_use)
            coalesce(m_fin IN (SELECT m FROM buckets), false) AS fin,
            coalesce(m_proc IN (SELECT m FROM buckets), false) AS proc
     FROM funds_use
 )
 SELECT bucket{dims}, sum(amount) FILTER (WHERE fin) AS finance, sum(amount) FILTER (WHERE proc) AS procurement,
-       count(*) FILTER (WHERE unconverted AND (fin OR proc)) AS excluded
+       CAST(coalesce(sum(unconverted), 0) AS BIGINT) AS excluded
 FROM x WHERE fin OR proc
 GROUP BY ALL
 UNION ALL
