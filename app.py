@@ -35,6 +35,7 @@ def _open(page: st.Page) -> None:
 def run() -> None:
     _warm()
     auth.gate()  # sign-in, or "not on the list", or the local user without login; sets the page config
+    from store.db import one_reader
     from store.errors import Busy, TandemError
     from tandem import agreement_ui, kpi_page, runs, selection, service, widgets
 
@@ -64,7 +65,8 @@ def run() -> None:
         ],
     }, expanded=True)  # every page in view: "View 3 more" hid Agreements
     try:
-        with runs.under_app():  # a page's runs.stop() ends its run here, and the run is still marked below
+        # the page's reads share one connection to the file, closed when the run ends (store/db.py one_reader)
+        with runs.under_app(), one_reader():  # a page's runs.stop() ends its run here, still marked below
             nav.run()
     except runs.PageDone:
         pass

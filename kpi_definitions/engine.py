@@ -9,6 +9,7 @@ which is the form that reaches the SQL parameters.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from kpi_definitions.periods import GRAINS, FiscalCalendar, Grain, resolve
 from kpi_definitions.query import Query, Selection, body, bucket_params, compose, lookback, render, same, unit_of
 from kpi_definitions.registry import DIMENSIONS, Kpi, Registry, Step
 from kpi_definitions.weak_data import WARNING
+from store.db import frame
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]  # ((dimension, (value, ...)), ...), both levels sorted
 # Aggregate awareness: facts -> the same sums over every supplier or item (kpi_definitions/facts.py), read instead
@@ -43,11 +45,18 @@ def rolled_up(query: Query | None, req: Request) -> Query | None:
     filters by it."""
     if query is None:
         return None
-    sql = query.sql
-    for table, (rollup, dim) in ROLLUPS.items():
-        if dim not in req.by and all(d != dim for d, _ in req.filters):
+    kept = frozenset(t for t, (_, dim) in ROLLUPS.items() if dim in req.by or any(d == dim for d, _ in req.filters))
+    return Query(query.label, _rolled(query.sql, kept), query.params)
+
+
+@functools.lru_cache(maxsize=1024)
+def _rolled(sql: str, kept: frozenset[str]) -> str:
+    """`sql` reading the rollup of every table of ROLLUPS but those `kept` (the same texts come back for every
+    request: kept once)."""
+    for table, (rollup, _) in ROLLUPS.items():
+        if table not in kept:
             sql = re.sub(rf"\b{table}\b", rollup, sql)
-    return Query(query.label, sql, query.params)
+    return sql
 
 
 def canonical(filters: Mapping[str, Sequence[str]] | Filters | None) -> Filters:
@@ -163,7 +172,7 @@ class Engine:
         this, and `sql`, and nothing else)."""
         if isinstance(query, Query):
             query, params = query.sql, query.params
-        return self.con.sql(query, params=dict(params) if params else None).pl()
+        return frame(self.con, query, dict(params) if params else None)
 
     def sql(self, name: str) -> str:
         """A named SQL file of the KPI layer rendered for this engine's dialect."""

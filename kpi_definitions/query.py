@@ -4,6 +4,7 @@ queries of a bridge (`bridge_queries`)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,8 +82,15 @@ def compose(reg: Registry, relations: Sequence[tuple[str, str]], final: str, lib
     """One query: the shared relations of sql/base.sql that `relations` (name, SQL) and `final` use, then each of
     `relations` as a relation of its own, then `final`; its calls of the SQL function library rendered for the
     engine of `lib` (DuckDB's by default: kpi_definitions/dialects/)."""
+    return _composed(reg.sql("base"), tuple(relations), final, lib)
+
+
+@functools.lru_cache(maxsize=1024)
+def _composed(base: str, relations: tuple[tuple[str, str], ...], final: str, lib: ModuleType | None) -> str:
+    """compose's text, kept: a page asks for the same few dozen queries with other parameters (rendering one
+    costs about a millisecond and a half of Python)."""
     text = "\n".join([*(b for _, b in relations), final])
-    parts = [shared(reg.sql("base"), text)] + [f"{name} AS (\nSELECT * FROM (\n{sql}\n)\n)" for name, sql in relations]
+    parts = [shared(base, text)] + [f"{name} AS (\nSELECT * FROM (\n{sql}\n)\n)" for name, sql in relations]
     return expand("WITH " + ",\n".join(p for p in parts if p) + "\n" + final, lib)
 
 
@@ -114,8 +122,14 @@ def shared(base: str, body: str) -> str:
 def used(sql: str, params: Mapping[str, object]) -> dict[str, object]:
     """The parameters `sql` names (DuckDB refuses a value for a parameter the query does not have): `$name` in
     DuckDB's SQL, `:name` in Spark's (never the `::` of a cast)."""
-    code = sql_code(sql)  # a parameter named in a comment is not one
-    return {k: v for k, v in params.items() if re.search(rf"(?<![:\w])[$:]{k}\b", code)}
+    names = _named(sql)
+    return {k: v for k, v in params.items() if k in names}
+
+
+@functools.lru_cache(maxsize=1024)
+def _named(sql: str) -> frozenset[str]:
+    """The parameters `sql` names, outside comments (a parameter named in a comment is not one)."""
+    return frozenset(re.findall(r"(?<![:\w])[$:](\w+)", sql_code(sql)))
 
 
 def params(sel: Selection, cal: FiscalCalendar, dims_of_kpi: Sequence[str], currency: str,

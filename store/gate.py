@@ -23,6 +23,13 @@ _state = threading.Condition()
 _readers = 0
 _writing = False
 _since: float | None = None
+_mine = threading.local()  # `release`: what this thread holds open between reads (store/db.py one_reader)
+
+
+def before_writing(release: Callable[[], None] | None) -> None:
+    """What this thread lets go of before it writes (its held readers): a write waits for every reader, its own
+    too, so one it held would wait forever."""
+    _mine.release = release
 
 
 def writing() -> bool:
@@ -40,6 +47,8 @@ def write_turn(waiting: Callable[[], None] | None = None) -> Iterator[None]:
     """This process's one write at a time: `waiting` is called once if another write runs (so a page can say
     so); then the readers already reading finish, new readers are turned away until the write is done."""
     global _writing, _since
+    if (release := getattr(_mine, "release", None)) is not None:
+        release()
     if not _turns.acquire(blocking=False):
         if waiting:
             waiting()

@@ -134,3 +134,52 @@ def test_a_write_waits_for_the_readers_already_reading(db: Path) -> None:
     service.run_write(db, lambda con: order.append("write") or con.sql("SELECT 1").fetchall())
     t.join()
     assert order == ["read start", "read end", "write"]
+
+
+def test_one_reader_shares_a_connection_for_a_run_and_lets_go_before_its_own_write(db: Path) -> None:
+    from store.db import one_reader, reading
+
+    with reading(db) as a, reading(db) as b:  # outside a run: each read opens the file
+        assert a is not b
+    with one_reader():
+        with reading(db) as first:
+            before = first.sql("SELECT count(*) FROM review_items").fetchall()[0][0]
+        with reading(str(db)) as again:  # the same file named another way: the same connection
+            assert again is first
+        # a write of this thread inside the run: the held reader is closed first (else the write would wait for
+        # it for ever), and the next read opens the file again and sees the write
+        service.run_write(db, lambda con: con.sql(
+            "INSERT INTO review_items (item_id, review_id, kind, text, status, created_at) "
+            "VALUES (987654, 1, 'note', 'one reader', 'open', now())").fetchall())
+        with reading(db) as after:
+            assert after is not first
+            assert after.sql("SELECT count(*) FROM review_items").fetchall()[0][0] == before + 1
+    with reading(db) as c:  # the run is over: its reader is closed, a read opens its own again
+        assert c is not after
+
+
+def test_a_write_of_another_thread_waits_for_a_run_holding_its_reader(db: Path) -> None:
+    from store.db import one_reader, reading
+
+    order: list[str] = []
+    read = threading.Event()
+
+    def run() -> None:  # a page's run: reads, then (while a write waits) reads again on the same connection
+        with one_reader():
+            with reading(db) as con:
+                con.sql("SELECT count(*) FROM invoices").fetchall()
+                order.append("first read")
+            read.set()
+            deadline = time.monotonic() + WAIT_S
+            while not gate.writing() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with reading(db) as con:  # held: no new turn to wait for, so no Busy while the write waits
+                con.sql("SELECT count(*) FROM invoices").fetchall()
+                order.append("second read")
+
+    t = threading.Thread(target=run)
+    t.start()
+    assert read.wait(WAIT_S)
+    service.run_write(db, lambda con: order.append("write") or con.sql("SELECT 1").fetchall())
+    t.join()
+    assert order == ["first read", "second read", "write"]
