@@ -173,32 +173,26 @@ def page(db: Path) -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    def render() -> float:
-        t = time.perf_counter()
+    def render(empty: bool) -> float:
+        """The page's own run, as someone opening its link: the app's entry (the Overview) first, then, with
+        every cache emptied when `empty`, the page; the time is the page's run alone."""
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
+        if empty:
+            st.cache_data.clear()
+        t = time.perf_counter()
         at.switch_page("pages/budgets.py").run()
         elapsed = time.perf_counter() - t
         if at.exception or at.error or not at.metric:
             raise SystemExit(f"the page did not render: {[e.message for e in at.exception]} {[e.value for e in at.error]}")
         return elapsed
 
-    def overview() -> float:
-        t = time.perf_counter()
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
-        if at.exception:
-            raise SystemExit(f"the overview did not render: {[e.message for e in at.exception]}")
-        return time.perf_counter() - t
-
-    render()
-    st.cache_data.clear()
-    cold = render()
-    warm = min(render() for _ in range(3))
-    st.cache_data.clear()
-    alone = overview()  # the same machine, the same moment: the page's cost is the difference
-    print(f"Budgets and approvals page (after the app's entry and the Overview it opens first) on {db}")
-    print(f"  empty caches: {cold:.2f} s   warm caches: {warm:.2f} s   (the Overview alone, empty caches: "
-          f"{alone:.2f} s)")
-
+    render(False)  # imports
+    runs = [render(True) for _ in range(3)]
+    cold = sorted(runs)[1]
+    warm = min(render(False) for _ in range(3))
+    print(f"Budgets and approvals page on {db}, its own run (after the app's entry), median of 3 (load average "
+          f"{os.getloadavg()[0]:.1f}, 2 cores)")
+    print(f"  empty caches: {cold:.2f} s ({', '.join(f'{r:.2f}' for r in runs)})   warm caches: {warm:.2f} s")
 
 if __name__ == "__main__":
     main()

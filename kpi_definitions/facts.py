@@ -31,8 +31,8 @@ REBUILD = "facts"  # the named SQL of the full rebuild
 INVOICE_COLUMNS = [*EXPORT_TABLES["invoices"].column_names, "_load_id"]
 # The exports the facts are built from: a load of any other type leaves them as they are.
 SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates", "inventory", "consumption"})
-FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "fact_invoice_months", "fact_paid_months",
-               "fact_po_months", "fact_po_savings", "fact_invoice_rollup", "fact_paid_rollup", "fact_po_rollup",
+FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "fact_price_links", "fact_invoice_months",
+               "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_invoice_rollup", "fact_paid_rollup", "fact_po_rollup",
                "fact_stock", "fact_consumption", "fact_stock_rollup", "fact_consumption_rollup", "fact_months",
                "facts_meta", *flow.TABLES)
 # A load of stock or consumption rebuilds the months it changed of its facts: export -> (facts table, its SQL,
@@ -42,7 +42,9 @@ ROWS = {"inventory": ("fact_stock", "fact_stock_months", "snapshot_date"),
 # The monthly sums a load of invoices re-sums for the months it changed: table -> (named SQL, which months:
 # by invoice month `m` or by paid month `paid`). fact_months holds the PO export's months too: only its
 # invoice rows are re-counted.
-MONTHLY = {"fact_prices": ("fact_prices", "m"), "fact_invoice_months": ("fact_invoice_months", "m"),
+MONTHLY = {"fact_prices": ("fact_prices", "m"),
+           # after the prices they link (dict order): a month's links change with it and with the month before
+           "fact_price_links": ("fact_price_links", "links"), "fact_invoice_months": ("fact_invoice_months", "m"),
            "fact_months": ("fact_months", "m"), "fact_paid_months": ("fact_paid_months", "paid"),
            # after the sums they roll up (dict order): the months' rows summed over the suppliers
            "fact_invoice_rollup": ("fact_invoice_rollup", "rollup_m"), "fact_paid_rollup": ("fact_paid_rollup", "rollup_paid")}
@@ -114,8 +116,9 @@ def update_months(con: duckdb.DuckDBPyConnection, currency: str) -> dict[str, li
     changed: dict[str, list[int]] = {"m": [], "paid": []}
     for kind, m in con.execute(SQL["fact_changed"]).fetchall():
         changed[kind].append(int(m))
+    links = sorted({*changed["m"], *(m + 1 for m in changed["m"])})
     for table, (name, kind) in MONTHLY.items():
-        months = sorted(changed[kind.removeprefix("rollup_")])
+        months = links if kind == "links" else sorted(changed[kind.removeprefix("rollup_")])
         if not months:
             continue
         keep = " AND source = 'invoices'" if table == "fact_months" else ""
@@ -124,6 +127,8 @@ def update_months(con: duckdb.DuckDBPyConnection, currency: str) -> dict[str, li
         sql = SQL[name].replace("{where}", f"list_contains($months, {'paid_m' if kind == 'paid' else 'm'})")
         if name == "fact_prices":
             sql = _fact_prices("list_contains($months, x.m)")
+        elif name == "fact_price_links":
+            sql = _fact_price_links("list_contains($months, m)", "list_contains($months, m + 1)")
         code = sql_code(sql)  # DuckDB refuses a value for a parameter the query does not name
         con.execute(f"INSERT INTO {table} {sql}", {k: v for k, v in (("months", months), ("ccy", currency))
                                                    if f"${k}" in code})
@@ -183,10 +188,15 @@ def _fact_prices(where: str) -> str:
     return SQL["fact_prices"].replace("{where}", where)
 
 
+def _fact_price_links(where: str, before: str) -> str:
+    return SQL["fact_price_links"].replace("{where}", where).replace("{before}", before)
+
+
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> None:
     for statement in SQL.statements(name):  # DuckDB binds parameters one statement at a time
         statement = (statement.replace("{fact_invoices}", _fact_invoices("invoices"))
-                     .replace("{fact_prices}", _fact_prices("true")))
+                     .replace("{fact_prices}", _fact_prices("true"))
+                     .replace("{fact_price_links}", _fact_price_links("true", "true")))
         for name in ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_months",
                      "fact_stock", "fact_consumption", "stock_months", "consumption_months", "fact_invoice_rollup",
                      "fact_paid_rollup", "fact_po_rollup", "fact_stock_rollup", "fact_consumption_rollup"):

@@ -105,3 +105,30 @@ def test_stock_is_read_rolled_up_over_items_unless_items_are_asked_for(engine: E
     # tests/golden/cases.yaml: 41 days for the one location, 28.18 for X2 alone (50 / (55 / 31))
     assert engine.values(by_location).frame.filter(view="finance")["value"].to_list() == [pytest.approx(41.0)]
     assert engine.values(x2).frame.filter(view="finance")["value"].to_list() == [pytest.approx(50 / (55 / 31))]
+
+
+def test_a_requests_views_run_as_one_statement_with_the_numbers_of_each_alone(engine: Engine) -> None:
+    req = engine.request(grain="quarter", period="2026-Q1", by=["category"])
+    queries = [q for q in engine.explain(req, bridges=False)]
+    alone = [engine.run(q) for q in queries]
+    together = engine.run_all(queries)
+    assert len(together) == len(queries) > 10
+    for q, one, united in zip(queries, alone, together, strict=True):
+        # the same rows, each view's own columns; the others' columns come along as NULL
+        assert united.select(one.columns).sort(one.columns, nulls_last=True).rows() == \
+            one.sort(one.columns, nulls_last=True).rows(), q.label
+    # two views that look back differently ($m_lo a year before the span, or the span's first month) in one
+    # statement: each keeps its own parameters
+    lookbacks = {q.params.get("m_lo") for q in queries if "m_lo" in q.params}
+    assert len(lookbacks) == 2
+
+
+def test_views_whose_columns_do_not_unite_run_one_by_one(engine: Engine) -> None:
+    from kpi_definitions.query import Query
+
+    listed = Query("a list", "SELECT [1, 2] AS value, $ccy AS c", {"ccy": "EUR"})
+    number = Query("a number", "SELECT 1.5 AS value, $ccy AS c", {"ccy": "USD"})
+    # DuckDB cannot unite a list and a number in one column: each query runs alone, with its own types
+    assert [f.rows() for f in engine.run_all([listed, number])] == [[([1, 2], "EUR")], [(1.5, "USD")]]
+    assert [f.rows() for f in engine.run_all([number, number.__class__("again", number.sql, {"ccy": "GBP"})])] == \
+        [[(1.5, "USD")], [(1.5, "GBP")]]

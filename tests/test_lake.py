@@ -74,8 +74,8 @@ def test_the_manifest_counts_every_table_and_month_and_names_the_load(golden_lak
         "savings_bookings", "fact_consumption", "fact_consumption_rollup", "fact_cycles", "fact_documents",
         "fact_funds_lines", "fact_funds_months", "fact_invoice_months", "fact_invoice_rollup", "fact_invoices",
         "fact_items", "fact_months", "fact_paid_months", "fact_paid_rollup", "fact_po", "fact_po_invoiced",
-        "fact_po_months", "fact_po_rollup", "fact_po_savings", "fact_prices", "fact_stock", "fact_stock_rollup",
-        "fact_waits", "facts_meta"]
+        "fact_po_months", "fact_po_rollup", "fact_po_savings", "fact_price_links", "fact_prices", "fact_stock",
+        "fact_stock_rollup", "fact_waits", "facts_meta"]
     assert doc["views"]["invoices"]["table"] == "fact_invoices"
     con = connect(golden_db, read_only=True)
     try:
@@ -223,10 +223,10 @@ def test_a_refresh_after_a_load_writes_the_changed_months_and_reuses_the_others(
         inode = january.stat().st_ino
         assert ingest_file(con, write(tmp_path / "april.csv", APRIL), "invoices").rows_loaded == 2
         again = lake.refresh_lake(con, out)
-        # April's invoice lines, their monthly sums, months, price facts, the rollups and the flow facts a load of
-        # invoices rebuilds; the empty tables are always written (no rows to compare)
+        # April's invoice lines, their monthly sums, months, price facts and price links, the rollups and the flow
+        # facts a load of invoices rebuilds; the empty tables are always written (no rows to compare)
         empty = sum(1 for t in again.manifest.tables.values() if t.rows == 0)
-        assert empty == 9 and again.written == empty + 6 and again.reused > 20
+        assert empty == 9 and again.written == empty + 7 and again.reused > 20
         assert january.stat().st_ino == inode  # the same file, linked from the lake it replaced
         months = {p.month: p.rows for p in again.manifest.tables["fact_invoices"].partitions}
         assert months["2026-04"] == 2 and months["2026-01"] == 5

@@ -57,6 +57,9 @@ CREATE OR REPLACE TABLE fact_consumption_rollup AS SELECT * FROM ({fact_consumpt
 -- The price KPI's item-months (sql/fact_prices.sql), from the lines above.
 CREATE OR REPLACE TABLE fact_prices AS SELECT * FROM ({fact_prices}) ORDER BY m;
 
+-- The price index's monthly links per supplier and category (sql/fact_price_links.sql), from the item-months.
+CREATE OR REPLACE TABLE fact_price_links AS SELECT * FROM ({fact_price_links}) ORDER BY m;
+
 -- The monthly sums the other views read (sql/fact_invoice_months.sql, fact_paid_months.sql, fact_po_months.sql,
 -- fact_po_savings.sql):
 -- a KPI request reads rows in proportion to months × slices, not to lines.
