@@ -160,6 +160,7 @@ def test_a_rebuild_keeps_the_facts_in_month_order(golden_db: Path, tmp_path: Pat
 # --- the monthly sums the views read (kpi_definitions/facts.py MONTHLY, fact_po_months) ----------------------
 
 SUMS = ("fact_invoice_months", "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_months", "fact_prices",
+        "fact_price_links",
         "fact_stock", "fact_consumption", "fact_invoice_rollup", "fact_paid_rollup", "fact_po_rollup",
         "fact_stock_rollup", "fact_consumption_rollup")
 
@@ -174,7 +175,8 @@ def fresh_sums(con) -> dict[str, pl.DataFrame]:  # noqa: ANN001 - a DuckDB conne
 
     out = {}
     for t in SUMS:
-        sql = facts._fact_prices("true") if t == "fact_prices" else facts.SQL[t].replace("{where}", "true")
+        sql = (facts._fact_prices("true") if t == "fact_prices" else facts._fact_price_links("true", "true")
+               if t == "fact_price_links" else facts.SQL[t].replace("{where}", "true"))
         if t == "fact_months":  # from the exports themselves, not from the other facts
             sql += expand("\nUNION ALL SELECT 'purchase_orders', @month_ix(order_date), count(*), "
                           "count(DISTINCT order_date) FROM purchase_orders GROUP BY ALL"
@@ -201,6 +203,11 @@ def test_monthly_sums_follow_every_load_of_invoices_as_if_rebuilt(golden_db: Pat
         invoice_id=pl.col("invoice_id") + "A", invoice_date=pl.lit("2026-04-08"), due_date=pl.lit("2026-05-08"),
         paid_date=pl.lit("2026-05-02"))
     april.write_csv(tmp_path / "invoices_april.csv")
+    # X2 of S1 bought in March too (between I21 in February and I21A in April): the price links of March and April
+    # change with it, and March's again when the correction below changes February's price
+    invoices.filter(pl.col("invoice_id") == "I21").with_columns(
+        invoice_id=pl.lit("I41"), invoice_date=pl.lit("2026-03-09"), due_date=pl.lit("2026-04-08"),
+        paid_date=pl.lit("2026-04-01"), amount=pl.lit("36")).write_csv(tmp_path / "invoices_march.csv")
     pl.concat([
         invoices.filter(pl.col("invoice_id") == "I03").with_columns(
             invoice_date=pl.lit("2026-04-02"), due_date=pl.lit("2026-05-01"), paid_date=pl.lit("2026-06-01")),
@@ -217,6 +224,10 @@ def test_monthly_sums_follow_every_load_of_invoices_as_if_rebuilt(golden_db: Pat
             changed = facts.update_months(con, "EUR")  # nothing left to re-sum after the load
             assert changed == {"m": sorted(changed["m"]), "paid": changed["paid"]}
             assert set(changed["m"]) == {2026 * 12 + 3} and set(changed["paid"]) == {2026 * 12 + 4}  # its own
+            ingest_file(con, tmp_path / "invoices_march.csv")
+            same_sums(stored_sums(con), fresh_sums(con))
+            links = dict(con.sql("SELECT m, num / den FROM fact_price_links WHERE supplier_id = 'S1'").fetchall())
+            assert links[2026 * 12 + 2] == pytest.approx(12 / 11) and links[2026 * 12 + 3] == pytest.approx(11 / 12)
             ingest_file(con, tmp_path / "invoices_correction.csv")
             same_sums(stored_sums(con), fresh_sums(con))
         # I03's old month holds I04 alone now; its new one I03 and the two April lines
