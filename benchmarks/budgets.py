@@ -173,6 +173,9 @@ def page(db: Path) -> None:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from benchmarks.overview import as_served
+
+    as_served()
     def render(empty: bool) -> float:
         """The page's own run, as someone opening its link: the app's entry (the Overview) first, then, with
         every cache emptied when `empty`, the page; the time is the page's run alone."""

@@ -133,30 +133,58 @@ class Sampler:
             print(f"      {v * ms / 1000:6.2f} s  {k}")
 
 
+def as_served() -> None:
+    """Run a page switched to in AppTest as the server runs it. AppTest runs a page's file directly (Streamlit's
+    pages-folder path), where the server runs app.py, whose navigation runs the page inside one_reader (one
+    connection for the run's reads, store/db.py): the same here, or every read would open the file again."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    from store.db import one_reader
+
+    plain = script_runner._mpa_v1  # noqa: SLF001 - looked up at each run: replaced for this benchmark only
+
+    def within(main_script_path: str) -> None:
+        with one_reader():
+            plain(main_script_path)
+
+    script_runner._mpa_v1 = within  # noqa: SLF001
+
+
 def main() -> None:
     from benchmarks.kpis import arguments, database
 
     ap = argparse.ArgumentParser(add_help=False)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--page", help="another page's script (pages/budgets.py): its own run after the app's entry")
     known, rest = ap.parse_known_args()
     sys.argv = [sys.argv[0], *rest]
     db = database(__doc__, arguments(__doc__))
     os.environ["TANDEM_DB"] = str(db)
     time_the_reads()
+    if known.page:
+        as_served()
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    def render(script: str | None = None) -> tuple[float, float, float]:
-        """(wall time, CPU time, seconds in data reads) of one render of the app (or of `script`)."""
+    def render(script: str | None = None, empty: bool = False) -> tuple[float, float, float]:
+        """(wall time, CPU time, seconds in data reads) of one render of the app (or of `script`); with
+        --page, of that page's own run after the app's entry (caches emptied in between when `empty`)."""
+        at = None
+        if script is None and known.page:
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
+            if empty:
+                st.cache_data.clear()
         _reads.clear()
         _calls.clear()
         t, c = time.perf_counter(), time.process_time()
-        if script is None:
+        if at is not None:
+            at.switch_page(known.page).run()
+        elif script is None:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
         else:
             at = AppTest.from_string(script, default_timeout=600).run()
         elapsed, cpu = time.perf_counter() - t, time.process_time() - c
-        if at.exception or (script is None and len(at.metric) < 10):
+        if at.exception or (script is None and not known.page and len(at.metric) < 10):
             raise SystemExit(f"the page did not render: {[e.message for e in at.exception]}")
         return elapsed, cpu, sum(_reads.values())
 
@@ -167,12 +195,12 @@ def main() -> None:
     colds = []
     for _ in range(3):
         st.cache_data.clear()
-        colds.append(render())
+        colds.append(render(empty=True))
         slowest, calls = sorted(_reads.items(), key=lambda kv: -kv[1])[:6], dict(_calls)
     warms = [render() for _ in range(3)]
     cold = sorted(colds)[1]
     warm = sorted(warms)[1]
-    print(f"overview page on {db} (load average {load:.1f} before, {os.getloadavg()[0]:.1f} after, "
+    print(f"{known.page or 'overview'} page on {db} (load average {load:.1f} before, {os.getloadavg()[0]:.1f} after, "
           f"{os.cpu_count()} cores)")
     print(f"  AppTest of one number and one Plotly chart (the floor): {floor:.2f} s")
     print(f"  first run in a new process (Python imports included): {first[0]:.2f} s")
@@ -184,7 +212,7 @@ def main() -> None:
     if known.profile:
         st.cache_data.clear()
         with Sampler() as cold_profile:
-            render()
+            render(empty=True)
         with Sampler() as warm_profile:
             render()
         cold_profile.report("empty caches")

@@ -10,8 +10,10 @@ which is the form that reaches the SQL parameters.
 from __future__ import annotations
 
 import functools
+import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -160,8 +162,9 @@ class Engine:
     `explain`, on one connection (read-only is enough), in one reporting currency and fiscal calendar."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, reg: Registry, *, currency: str = "EUR",
-                 calendar: FiscalCalendar | None = None, dialect: str = "duckdb") -> None:
+                 calendar: FiscalCalendar | None = None, dialect: str = "duckdb", parallel: bool = False) -> None:
         self.con = con
+        self.parallel = parallel  # a read-only connection: a request's views may run on two cursors at once
         self.reg = reg
         self.currency = currency
         self.calendar = calendar or FiscalCalendar()
@@ -176,19 +179,52 @@ class Engine:
 
     def run_all(self, queries: Sequence[Query]) -> list[pl.DataFrame]:
         """Each query's rows, in one statement (`together`): a request's views are a score of small queries, and
-        DuckDB spends more on readying each statement than on running it. Should the views' columns not unite
-        (one names as text what another names as a number), each runs alone."""
+        DuckDB spends more on readying each statement than on running it. On a read-only connection (`parallel`)
+        and more than one core, in two statements readied and run at once, one on a cursor of the connection
+        (each statement is planned on one core). Should the views' columns not unite (one names as text what
+        another names as a number), each runs alone."""
         if len(queries) < 2:
             return [self.run(q) for q in queries]
-        sql, params = together(tuple(q.sql for q in queries), tuple(tuple(q.params) for q in queries))
-        values = {f"q{i}_{k}": v for i, q in enumerate(queries) for k, v in q.params.items()}
         try:
-            rows = self.run(sql, {k: values[k] for k in params})
+            if self.parallel and len(queries) >= 4 and (os.cpu_count() or 1) > 1:
+                return self._two_at_once(queries)
+            return _united(self.run, queries)
         except duckdb.Error:
             return [self.run(q) for q in queries]
-        # a view's frame also has the other views' columns, all NULL: what reads it picks its own by name
-        parts = rows.partition_by("_q", as_dict=True, include_key=False)
-        return [parts.get((i,), rows.clear().drop("_q")) for i in range(len(queries))]
+
+    def _two_at_once(self, queries: Sequence[Query]) -> list[pl.DataFrame]:
+        """`run_all` in two halves of about the same SQL, the second on a cursor in a thread of its own. Only on
+        a read-only connection: a cursor would not see the caller's uncommitted writes."""
+        halves: tuple[list[int], list[int]] = ([], [])
+        sizes = [0, 0]
+        for i in sorted(range(len(queries)), key=lambda i: -len(queries[i].sql)):
+            side = 0 if sizes[0] <= sizes[1] else 1
+            halves[side].append(i)
+            sizes[side] += len(queries[i].sql)
+        cursor = self.con.cursor()
+        found: dict[int, list[pl.DataFrame]] = {}
+        failed: list[BaseException] = []
+
+        def second() -> None:
+            try:
+                found[1] = _united(lambda sql, params: frame(cursor, sql, params), [queries[i] for i in halves[1]])
+            except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread below
+                failed.append(exc)
+
+        thread = threading.Thread(target=second, name="tandem-kpi-half", daemon=True)
+        thread.start()
+        try:
+            found[0] = _united(self.run, [queries[i] for i in halves[0]])
+        finally:
+            thread.join()
+            cursor.close()
+        if failed:
+            raise failed[0]
+        out: list[pl.DataFrame | None] = [None] * len(queries)
+        for side in (0, 1):
+            for i, rows in zip(halves[side], found[side], strict=True):
+                out[i] = rows
+        return out  # type: ignore[return-value] - every index is one half's
 
     def sql(self, name: str) -> str:
         """A named SQL file of the KPI layer rendered for this engine's dialect."""
@@ -203,7 +239,7 @@ class Engine:
         from store.db import reading
 
         with reading(db) as con:
-            yield cls(con, reg or registry(), currency=currency, calendar=calendar)
+            yield cls(con, reg or registry(), currency=currency, calendar=calendar, parallel=True)
 
     # -- requests -------------------------------------------------------------------------------------------
     def request(self, **kw: Any) -> Request:
@@ -491,6 +527,16 @@ def view_query(reg: Registry, kpi: Kpi, view_name: str, periods: Sequence[runnin
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 
 
+def _united(run: Callable[[str, dict[str, object]], pl.DataFrame], queries: Sequence[Query]) -> list[pl.DataFrame]:
+    """Each query's rows from one statement (`together`) run by `run`. A view's frame also has the other views'
+    columns, all NULL: what reads it picks its own by name."""
+    sql, names = together(tuple(q.sql for q in queries), tuple(tuple(q.params) for q in queries))
+    values = {f"q{i}_{k}": v for i, q in enumerate(queries) for k, v in q.params.items()}
+    rows = run(sql, {k: values[k] for k in names})
+    parts = rows.partition_by("_q", as_dict=True, include_key=False)
+    return [parts.get((i,), rows.clear().drop("_q")) for i in range(len(queries))]
+
+
 @functools.lru_cache(maxsize=64)
 def together(sqls: tuple[str, ...], names: tuple[tuple[str, ...], ...]) -> tuple[str, tuple[str, ...]]:
     """Several DuckDB queries as one statement whose rows say which query they belong to (`_q`, its index), and
@@ -541,6 +587,7 @@ def explain(reg: Registry, req: Request, currency: str, calendar: FiscalCalendar
 
     engine = Engine.__new__(Engine)  # planning needs no connection
     engine.reg, engine.currency, engine.calendar, engine.lib = reg, currency, calendar, lib or dialects.dialect()
+    engine.parallel = False
     by_kpi: dict[str, list[Query]] = {}
     for plan in engine._plan(reg, req, cov, []):
         queries = by_kpi.setdefault(plan.kpi.name, [])

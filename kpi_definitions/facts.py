@@ -32,8 +32,8 @@ INVOICE_COLUMNS = [*EXPORT_TABLES["invoices"].column_names, "_load_id"]
 # The exports the facts are built from: a load of any other type leaves them as they are.
 SOURCES = frozenset({"invoices", "purchase_orders", "contracts", "suppliers", "fx_rates", "inventory", "consumption"})
 FACT_TABLES = ("fact_invoices", "fact_po", "fact_items", "fact_prices", "fact_price_links", "fact_invoice_months",
-               "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_invoice_rollup", "fact_paid_rollup", "fact_po_rollup",
-               "fact_stock", "fact_consumption", "fact_stock_rollup", "fact_consumption_rollup", "fact_months",
+               "fact_paid_months", "fact_po_months", "fact_po_savings", "fact_invoice_rollup", "fact_paid_rollup",
+               "fact_po_rollup", "fact_stock", "fact_consumption", "fact_stock_rollup", "fact_consumption_rollup", "fact_months",
                "facts_meta", *flow.TABLES)
 # A load of stock or consumption rebuilds the months it changed of its facts: export -> (facts table, its SQL,
 # the months' SQL for fact_months, the export's date).

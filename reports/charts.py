@@ -69,22 +69,31 @@ def wrap(label: str, width: int = 16, lines: int = 3) -> str:
 
 
 def _layout(fig: go.Figure, title: str, kpi: Kpi, height: int = 380, currency: str = "EUR") -> go.Figure:
+    """`fig` with the product's layout (`_layout_of`), set in one update."""
+    fig.update_layout(_layout_of(title, kpi, height, currency))
+    return fig
+
+
+def _layout_of(title: str, kpi: Kpi, height: int = 380, currency: str = "EUR") -> dict:
     """Margins grow with the labels (automargin on the title and every axis), never clip them; the legend
     sits in a row above the plot, outside it, where it pushes the margin instead of covering labels and leaves
-    the plot the page's whole width (at the right, it took a third of a 1024-px screen's chart)."""
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=15), automargin=True, pad=dict(l=12),
-                                 yref="container", y=0.98, yanchor="top"),
-                      height=height, font=FONT, margin=dict(l=16, r=16, t=60, b=10, autoexpand=True),
-                      plot_bgcolor="white", paper_bgcolor="white",
-                      legend=dict(orientation="h", xref="container", x=0.01, xanchor="left", yref="container",
-                                  y=1 - 42 / height, yanchor="top"), hovermode="x unified")
-    fig.update_yaxes(gridcolor="#e6e6e6", zerolinecolor="#999", automargin=True,
-                     title=dict(text=unit_title(kpi.unit, currency), font=dict(size=12, color="#444")),
-                     **_axis_format(kpi))
-    # tick labels turn (30°, then 90°) or thin out when they would touch at the width drawn: plotly measures
-    # them there, so a 1024-px screen, a slide and a PDF each get what fits (a fixed 0° overlapped at 1024 px)
-    fig.update_xaxes(automargin=True, autotickangles=[0, 30, 90])
-    return fig
+    the plot the page's whole width (at the right, it took a third of a 1024-px screen's chart).
+
+    A dict, given whole to the figure: each of plotly's update calls walks the figure (building a sparkline by
+    five updates took eight times as long as building it at once)."""
+    return dict(title=dict(text=title, x=0, xanchor="left", font=dict(size=15), automargin=True, pad=dict(l=12),
+                           yref="container", y=0.98, yanchor="top"),
+                height=height, font=FONT, margin=dict(l=16, r=16, t=60, b=10, autoexpand=True),
+                plot_bgcolor="white", paper_bgcolor="white",
+                legend=dict(orientation="h", xref="container", x=0.01, xanchor="left", yref="container",
+                            y=1 - 42 / height, yanchor="top"), hovermode="x unified",
+                yaxis=dict(gridcolor="#e6e6e6", zerolinecolor="#999", automargin=True,
+                           title=dict(text=unit_title(kpi.unit, currency), font=dict(size=12, color="#444")),
+                           **_axis_format(kpi)),
+                # tick labels turn (30°, then 90°) or thin out when they would touch at the width drawn: plotly
+                # measures them there, so a 1024-px screen, a slide and a PDF each get what fits (a fixed 0°
+                # overlapped at 1024 px)
+                xaxis=dict(automargin=True, autotickangles=[0, 30, 90]))
 
 
 @_safe
@@ -92,14 +101,21 @@ def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int 
           currency: str = "EUR", targets: pl.DataFrame | None = None) -> go.Figure:
     """Every view of one KPI over time, on one chart (`targets`: approved joint targets to mark, with the
     run-rate forecast of a period still running; decisions/targets.py's evaluated rows)."""
-    fig = go.Figure()
+    traces, layout = _trend_parts(kpi, values, title, height, currency, targets)
+    return go.Figure(data=traces, layout=layout)
+
+
+def _trend_parts(kpi: Kpi, values: pl.DataFrame, title: str | None, height: int, currency: str,
+                 targets: pl.DataFrame | None) -> tuple[list[go.Scatter], dict]:
+    """The traces and the layout of `trend`, for it and the sparkline to build their figure at once."""
+    traces: list[go.Scatter] = []
     rows = values.filter(pl.col("kpi") == kpi.name)
     any_weak = False
     for view in kpi.views:
         v = rows.filter(pl.col("view") == view)
         weak = _weak_points(v)  # a point on weak data is hollow, and its hover says why
         any_weak = any_weak or any(weak)
-        fig.add_trace(go.Scatter(x=v["period"].to_list(), y=v["value"].to_list(), name=views.style(kpi, view).label,
+        traces.append(go.Scatter(x=v["period"].to_list(), y=v["value"].to_list(), name=views.style(kpi, view).label,
                                  mode="lines+markers", line=dict(color=colour(kpi, view), width=3),
                                  marker=dict(symbol=["circle-open" if w else "circle" for w in weak],
                                              size=[13 if w else 7 for w in weak], line=dict(width=2.5)),
@@ -107,17 +123,20 @@ def trend(kpi: Kpi, values: pl.DataFrame, title: str | None = None, height: int 
                                  selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
                                  **_hover(v["value"].to_list(), kpi.unit, currency, weak)))
     if targets is not None and targets.height:
-        _target_marks(fig, kpi, targets.filter(pl.col("period").is_in(rows["period"].implode())))
-    fig.update_xaxes(type="category")  # periods are labels ("2026-10", "2026-Q3"), not dates to interpolate
-    fig = _layout(fig, f"{kpi.label}: {views.named(kpi)} over time" if title is None else title, kpi, height,
-                  currency)
-    _range_without_weak(fig, kpi, rows, targets, currency)
+        traces += _target_marks(kpi, targets.filter(pl.col("period").is_in(rows["period"].implode())))
+    layout = _layout_of(f"{kpi.label}: {views.named(kpi)} over time" if title is None else title, kpi, height,
+                        currency)
+    layout["xaxis"]["type"] = "category"  # periods are labels ("2026-10", "2026-Q3"), not dates to interpolate
+    scale, arrows = _range_without_weak(kpi, rows, targets, currency)
+    if scale is not None:
+        layout["yaxis"].update(range=scale, autorange=False)
+        traces += arrows
     if any_weak and title != "":  # a sparkline has no room: its hollow points speak for themselves
         # the hollow point is a key of its own, in the legend's row(s) (as a subtitle, the legend covered it)
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="hollow: weak data (hover it)",
+        traces.append(go.Scatter(x=[None], y=[None], mode="markers", name="hollow: weak data (hover it)",
                                  marker=dict(symbol="circle-open", size=11, color="#555", line=dict(width=2)),
                                  hoverinfo="skip"))
-    return fig
+    return traces, layout
 
 
 def _partial(rows: pl.DataFrame) -> list[bool]:
@@ -128,10 +147,11 @@ def _partial(rows: pl.DataFrame) -> list[bool]:
     return [any(w["code"] == "partial_base" for w in ws or []) for ws in rows["warnings"].to_list()]
 
 
-def _range_without_weak(fig: go.Figure, kpi: Kpi, rows: pl.DataFrame, targets: pl.DataFrame | None,
-                        currency: str) -> None:
-    """The y range of the points on full data and the targets; a point on a partial base outside it is drawn
-    on the edge as an arrow with its value (the partial base month's −4.26M savings flattened everything)."""
+def _range_without_weak(kpi: Kpi, rows: pl.DataFrame, targets: pl.DataFrame | None,
+                        currency: str) -> tuple[list[float] | None, list[go.Scatter]]:
+    """The y range of the points on full data and the targets, and an arrow at its edge with the value of each
+    point on a partial base outside it (the partial base month's −4.26M savings flattened everything); (None, [])
+    when every point fits."""
     ok, weak = [], []
     for view in kpi.views:
         v = rows.filter(pl.col("view") == view)
@@ -142,23 +162,24 @@ def _range_without_weak(fig: go.Figure, kpi: Kpi, rows: pl.DataFrame, targets: p
         ok += [("", p, y) for p, y in zip(targets["period"].to_list(), targets["target"].to_list(), strict=True)
                if y is not None and p in set(rows["period"].to_list())]
     if not weak or not ok:
-        return
+        return None, []
     lo, hi = min(0.0, *(y for *_, y in ok)), max(0.0, *(y for *_, y in ok))
     pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 1.0
     lo, hi = lo - (pad if lo < 0 else 0), hi + pad
     outside = [(view, period, y) for view, period, y in weak if y < lo or y > hi]
     if not outside:
-        return
-    fig.update_yaxes(range=[lo, hi], autorange=False)
+        return None, []
+    arrows = []
     for view, period, y in outside:  # the real value, written beside an arrow at the edge
         edge = lo if y < lo else hi
-        fig.add_trace(go.Scatter(
+        arrows.append(go.Scatter(
             x=[period], y=[edge], mode="markers+text", showlegend=False, cliponaxis=False,
             marker=dict(symbol="triangle-down" if y < lo else "triangle-up", size=12, color=colour(kpi, view)),
             text=[formats.compact(y, kpi.unit, currency) + " (partial base)"],
             textposition="top right" if y < lo else "bottom right", textfont=dict(size=11, color="#444"),
             hovertemplate=f"{_escape(views.style(kpi, view).label)}: {formats.value(y, kpi.unit, currency)} on a partial "
                           "base, off the scale<extra></extra>"))
+    return [lo, hi], arrows
 
 
 def _hover(values: list, unit: str, currency: str, notes: list[str] | None = None) -> dict:
@@ -177,15 +198,16 @@ def _weak_points(rows: pl.DataFrame) -> list[str]:
             for ws in rows["warnings"].to_list()]
 
 
-def _target_marks(fig: go.Figure, kpi: Kpi, targets: pl.DataFrame) -> None:
+def _target_marks(kpi: Kpi, targets: pl.DataFrame) -> list[go.Scatter]:
     """A target is a wide dash at its period in its view's colour; a forecast (a period still running) an
     open diamond: target vs actual vs forecast read off the same axis."""
+    marks = []
     for view in kpi.views:
         t = targets.filter(pl.col("view") == view)
         if not t.height:
             continue
         label = views.style(kpi, view).label
-        fig.add_trace(go.Scatter(
+        marks.append(go.Scatter(
             x=t["period"].to_list(), y=t["target"].to_list(), name=f"Target ({label})", mode="markers",
             marker=dict(symbol="line-ew-open", size=34, color=colour(kpi, view),
                         line=dict(width=4, color=colour(kpi, view))),
@@ -194,20 +216,26 @@ def _target_marks(fig: go.Figure, kpi: Kpi, targets: pl.DataFrame) -> None:
         if "share" in running.columns:  # a year's target on its months: the run-rate forecast is the year's
             running = running.filter(pl.col("share").fill_null(1.0) >= 1.0)
         if running.height:
-            fig.add_trace(go.Scatter(
+            marks.append(go.Scatter(
                 x=running["period"].to_list(), y=running["forecast"].to_list(), name=f"Forecast ({label})",
                 mode="markers", marker=dict(symbol="diamond-open", size=12, color=colour(kpi, view),
                                             line=dict(width=2, color=colour(kpi, view))),
                 hovertemplate="run-rate forecast %{y:,.4~g}"))
+    return marks
 
 
 @_safe
-def sparkline(kpi: Kpi, values: pl.DataFrame, targets: pl.DataFrame | None = None) -> go.Figure:
-    fig = trend(kpi, values, title="", height=140, targets=targets)
-    fig.update_traces(selector=dict(mode="markers+text"), mode="markers")  # no room for the off-scale value
-    fig.update_layout(margin=dict(l=0, r=0, t=0, b=0), showlegend=False, xaxis=dict(visible=False))
-    fig.update_yaxes(visible=False)
-    return fig
+def sparkline(kpi: Kpi, values: pl.DataFrame, targets: pl.DataFrame | None = None, height: int = 140,
+              currency: str = "EUR") -> go.Figure:
+    """The trend of a KPI card: its views' lines and targets, no axes, no legend, no title."""
+    traces, layout = _trend_parts(kpi, values, "", height, currency, targets)
+    for t in traces:
+        if t.mode == "markers+text":
+            t.mode = "markers"  # no room for the off-scale value
+    layout["margin"].update(l=0, r=0, t=0, b=0)
+    layout["showlegend"] = False
+    layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
+    return go.Figure(data=traces, layout=layout)
 
 
 def folded_steps(kpi: Kpi, b: BridgeResult) -> tuple[list, list]:

@@ -76,9 +76,8 @@ def kpi_card(kpi: Kpi, sel: Scope, now: pl.DataFrame, before: pl.DataFrame, tren
         gap_lines(kpi, now, sel.currency)
         ignored(kpi, now)
         agreement_targets.card_lines(kpi, sel)  # approved joint targets: target vs actual, forecast, status
-        spark = charts.sparkline(kpi, trend, agreement_targets.trend_targets(sel, kpi.name))
-        if compact:
-            spark.update_layout(height=90)
+        spark = charts.sparkline(kpi, trend, agreement_targets.trend_targets(sel, kpi.name), height=90 if compact else 140,
+                                 currency=sel.currency)
         st.plotly_chart(spark, key=f"spark-{kpi.name}", config={"staticPlot": True})
         if link is not None:
             st.page_link(link, label="Bridge and breakdown", icon=":material/arrow_forward:",
