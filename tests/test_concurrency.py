@@ -121,19 +121,29 @@ def test_a_write_waits_for_the_readers_already_reading(db: Path) -> None:
         with reading(db) as con:
             order.append("read start")
             started.set()
-            # the read goes on until the write has taken its turn (gate.writing()) and so waits for this reader
-            deadline = time.monotonic() + WAIT_S
-            while not gate.writing() and time.monotonic() < deadline:
-                time.sleep(0.01)
+            _until_a_write_waits()  # the read goes on until the write waits for this reader
             con.sql("SELECT count(*) FROM invoices").fetchall()
             order.append("read end")
 
+    _write_while(reader, started, db, order)
+    assert order == ["read start", "read end", "write"]
+
+
+def _until_a_write_waits() -> None:
+    """Until a write has taken its turn (gate.writing()) and so waits for the readers: nothing signals it, so the
+    test polls the condition with a deadline."""
+    deadline = time.monotonic() + WAIT_S
+    while not gate.writing() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _write_while(reader: Callable[[], None], ready: threading.Event, db: Path, order: list[str]) -> None:
+    """Run `reader` in a thread and, once it is `ready`, a write of the server (which appends "write" to `order`)."""
     t = threading.Thread(target=reader)
     t.start()
-    assert started.wait(WAIT_S)
+    assert ready.wait(WAIT_S)
     service.run_write(db, lambda con: order.append("write") or con.sql("SELECT 1").fetchall())
     t.join()
-    assert order == ["read start", "read end", "write"]
 
 
 def test_one_reader_shares_a_connection_for_a_run_and_lets_go_before_its_own_write(db: Path) -> None:
@@ -170,16 +180,10 @@ def test_a_write_of_another_thread_waits_for_a_run_holding_its_reader(db: Path) 
                 con.sql("SELECT count(*) FROM invoices").fetchall()
                 order.append("first read")
             read.set()
-            deadline = time.monotonic() + WAIT_S
-            while not gate.writing() and time.monotonic() < deadline:
-                time.sleep(0.01)
+            _until_a_write_waits()
             with reading(db) as con:  # held: no new turn to wait for, so no Busy while the write waits
                 con.sql("SELECT count(*) FROM invoices").fetchall()
                 order.append("second read")
 
-    t = threading.Thread(target=run)
-    t.start()
-    assert read.wait(WAIT_S)
-    service.run_write(db, lambda con: order.append("write") or con.sql("SELECT 1").fetchall())
-    t.join()
+    _write_while(run, read, db, order)
     assert order == ["first read", "second read", "write"]
