@@ -35,4 +35,4 @@ st.header("Invoices: touchless and first-time match", anchor=False)
 for name in ("touchless_rate", "first_time_match"):
     if name in reg.kpis:
         budgets_ui.contested(reg[name], sel, now, before)
-widgets.notes(sel.notes())
+widgets.notes(sel.notes(kpis=shown))  # the shown KPIs' (the trend's request: asked once)

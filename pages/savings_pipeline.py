@@ -18,7 +18,7 @@ k = ledger_ui.kpi()
 ledger_ui.messages()
 now, before, _ = sel.now_before_trend(kpis=(k.name,))
 ledger_ui.cards(k, sel, now, before)
-widgets.notes([n for n in sel.notes() if n.startswith(k.name)])  # this KPI's only
+widgets.notes(sel.notes(kpis=(k.name,)))  # this KPI's only
 ledger_ui.bridge_section(k, sel)
 picked = ledger_ui.initiatives_section(k, sel)
 if picked is not None:

@@ -61,9 +61,10 @@ class Scope:
                kpis: tuple[str, ...] | None = None) -> pl.DataFrame:
         return self.source.values(str(self.db), self.ver, self.request(span, by, kpis))[0]
 
-    def notes(self) -> list[str]:
-        """What the KPI layer left out or could not split, over the months charted (the trend's query)."""
-        return self.source.values(str(self.db), self.ver, self.request(first=self.trend_first))[1]
+    def notes(self, kpis: tuple[str, ...] | None = None) -> list[str]:
+        """What the KPI layer left out or could not split for `kpis` (None: all), over the months charted: the
+        trend's query for the same KPIs, so a page asks it once."""
+        return self.source.values(str(self.db), self.ver, self.request(kpis=kpis, first=self.trend_first))[1]
 
     def trend(self, kpis: tuple[str, ...] | None = None) -> pl.DataFrame:
         return self.source.values(str(self.db), self.ver, self.request(kpis=kpis, first=self.trend_first))[0]
