@@ -524,7 +524,8 @@ def view_query(reg: Registry, kpi: Kpi, view_name: str, periods: Sequence[runnin
                  bucket_params(months, filters, kpi.dimensions, currency, lookback(view)))
 
 
-_PARAM = re.compile(r"\$([A-Za-z_]\w*)")
+# a quoted literal, a comment, or a parameter: only the last is renamed ('$ccy' in a literal is text)
+_TOKENS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|\$([A-Za-z_]\w*)")
 
 
 def _united(run: Callable[[str, dict[str, object]], pl.DataFrame], queries: Sequence[Query]) -> list[pl.DataFrame]:
@@ -542,8 +543,10 @@ def together(sqls: tuple[str, ...], names: tuple[tuple[str, ...], ...]) -> tuple
     """Several DuckDB queries as one statement whose rows say which query they belong to (`_q`, its index), and
     the names of its parameters: each query's own, renamed `q<index>_<name>`, since two views look back over
     different months. Columns are united by name: a view's row has NULL in the columns of the others."""
-    parts = [f"SELECT {i} AS _q, * FROM (\n{_PARAM.sub(lambda m, i=i: f'$q{i}_{m.group(1)}', sql)}\n)"
-             for i, sql in enumerate(sqls)]
+    def renamed(i: int, sql: str) -> str:
+        return _TOKENS.sub(lambda m: f"$q{i}_{m.group(1)}" if m.group(1) in names[i] else m.group(0), sql)
+
+    parts = [f"SELECT {i} AS _q, * FROM (\n{renamed(i, sql)}\n)" for i, sql in enumerate(sqls)]
     return "\nUNION ALL BY NAME\n".join(parts), tuple(f"q{i}_{k}" for i, ks in enumerate(names) for k in ks)
 
 

@@ -135,3 +135,6 @@ def test_views_whose_columns_do_not_unite_run_one_by_one(engine: Engine) -> None
     assert [f.rows() for f in engine.run_all([listed, number])] == [[([1, 2], "EUR")], [(1.5, "USD")]]
     assert [f.rows() for f in engine.run_all([number, number.__class__("again", number.sql, {"ccy": "GBP"})])] == \
         [[(1.5, "USD")], [(1.5, "GBP")]]
+    # a parameter's name inside a literal or a comment is text, left as it is when the parameters are renamed
+    quoted = Query("quoted", "SELECT 1.5 AS value, '$ccy' || $ccy AS c -- costs in $ccy", {"ccy": "NOK"})
+    assert [f.rows() for f in engine.run_all([number, quoted])] == [[(1.5, "USD")], [(1.5, "$ccyNOK")]]
