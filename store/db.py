@@ -198,7 +198,20 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None =
     Through the connection, not a relation (`con.sql`): DuckDB's relation reads the text in Python and binds it
     twice, a third of a small query's time. Its warning that Arrow output this way copies the rows once more is
     silenced below: for the few hundred rows of a KPI answer the copy costs nothing next to the bind it saves."""
-    return pl.from_arrow(con.execute(sql, params or None).to_arrow_table())
+    table = con.execute(sql, params or None).to_arrow_table()
+    names = table.column_names
+    if len({n.lower() for n in names}) < len(names):  # a relation named them apart: line, line_1, Line_2
+        seen: set[str] = set()
+        unique = []
+        for name in names:
+            new, k = name, 0
+            while new.lower() in seen:
+                k += 1
+                new = f"{name}_{k}"
+            seen.add(new.lower())
+            unique.append(new)
+        table = table.rename_columns(unique)
+    return pl.from_arrow(table)
 
 
 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)

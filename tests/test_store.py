@@ -76,3 +76,14 @@ def test_a_damaged_file_sentence_drops_duckdbs_class_prefix() -> None:
     assert str(err) == ("Database /x.duckdb is damaged or truncated (Corrupt database file: checksum 1 does not "
                         "match); restore it from a backup (docs/serving.md, Backups), or move it "
                         "aside and load the exports again.")
+
+
+def test_a_frame_names_repeated_columns_apart_as_a_relation_does() -> None:
+    import duckdb
+
+    from store.db import frame
+
+    con = duckdb.connect()
+    got = frame(con, "SELECT 1 AS line, 2 AS line, 3 AS Line, $x AS x", {"x": 4})
+    assert got.columns == ["line", "line_1", "Line_2", "x"] and got.row(0) == (1, 2, 3, 4)
+    assert got.columns == con.sql("SELECT 1 AS line, 2 AS line, 3 AS Line, 4 AS x").pl().columns
