@@ -119,17 +119,6 @@ def test_review_writes_record_who(db_path: Path) -> None:
 # --- end to end: a real provider, `tandem serve`, Chromium ----------------------------------------------
 
 
-def wait_http(url: str, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(url, timeout=1).status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer")
-
-
 @pytest.fixture(scope="module")
 def login_server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
     folder = tmp_path_factory.mktemp("login")
