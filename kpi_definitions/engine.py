@@ -332,14 +332,12 @@ class Engine:
                 out.append(_Planned(kpi, view_name, periods, rolled_up(query, req)))
         return out
 
-    def _frames(self, plan: _Planned, by: Sequence[str], found: pl.DataFrame | None = None) -> list[pl.DataFrame]:
-        """A planned view's rows: its query's (`found`: already run), and a null row (per slice seen) for each
-        period with no data."""
+    def _frames(self, plan: _Planned, by: Sequence[str], found: pl.DataFrame | None) -> list[pl.DataFrame]:
+        """A planned view's rows: its query's (`found`, run with the request's others; None: it has none), and a
+        null row (per slice seen) for each period with no data."""
         kpi, by = plan.kpi, list(by)
         if found is not None:
             raw = found
-        elif plan.query is not None:
-            raw = self.run(plan.query)
         else:
             raw = pl.DataFrame(schema={"period": pl.String, **{d: pl.String for d in by}, "value": pl.Float64,
                                        "excluded": pl.Int64})
