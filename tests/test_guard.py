@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import up
 from tests.served import Client, login_cookie, stats
-from tests.test_auth import wait_http
 from tests.test_e2e import ROOT, free_port
 
 SECRET = "test-only-cookie-secret-0123456789"
@@ -52,7 +52,7 @@ server_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"
                              "--server.port", str(port), "--server.disconnectedSessionTTL", str(TTL_S)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_http(f"{base}/_stcore/health")
+        up(f"{base}/_stcore/health")
         yield base, proc.pid, folder / "stats.json", folder
     finally:
         proc.terminate()
